@@ -1,0 +1,113 @@
+"""One Settings object, read from the environment and an optional `.env` file.
+
+Development mode works with no configuration at all: the data directory defaults to `./data`, the
+database to a SQLite file inside it, and a secret key is generated once and stored there. Production
+mode (`CHATAPP_ENV=production`) refuses to start without a strong, explicit secret.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "please-change-me", "dev", "test"}
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message says what to fix."""
+
+
+class Settings(BaseSettings):
+    """Every setting of the product. `.env.example` documents each one."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    chatapp_env: Literal["development", "production"] = "development"
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    db_pool_size: int = Field(default=10, ge=1)
+    qdrant_url: str = ""
+    qdrant_api_key: str = ""
+    qdrant_path: Path | None = None
+    redis_url: str = ""
+    secret_key: str = ""
+    public_url: str = "http://localhost:3000"
+
+    openai_base_url: str = ""
+    openai_api_key: str = ""
+    openai_model: str = "gpt-4o-mini"
+    llm_timeout_seconds: float = Field(default=30.0, gt=0)
+
+    default_message_limit: int = Field(default=1000, ge=0)
+    max_upload_mb: float = Field(default=20.0, gt=0)
+    bot_storage_limit_mb: float = Field(default=50.0, gt=0)
+    session_hours: int = Field(default=12, ge=1)
+    remember_me_days: int = Field(default=7, ge=1)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lockout_minutes: int = Field(default=15, ge=1)
+
+    @model_validator(mode="after")
+    def _fill_derived(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.data_dir / 'chatapp.db').as_posix()}"
+        if self.qdrant_path is None:
+            self.qdrant_path = self.data_dir / "qdrant"
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.chatapp_env == "production"
+
+    @property
+    def cookie_secure(self) -> bool:
+        return self.public_url.startswith("https://")
+
+    def validate_secrets(self) -> None:
+        """Refuse weak or placeholder secrets in production; explain how to make one."""
+        if not self.is_production:
+            return
+        key = self.secret_key.strip()
+        if key.lower() in PLACEHOLDER_SECRETS or len(key) < MIN_SECRET_LENGTH:
+            raise ConfigError(
+                "SECRET_KEY is missing or too weak for production: set it to at least "
+                f"{MIN_SECRET_LENGTH} random characters, e.g. the output of "
+                '`python -c "import secrets; print(secrets.token_urlsafe(48))"`.'
+            )
+
+
+def _ensure_dev_secret(settings: Settings) -> None:
+    """Development mode: generate a secret once and keep it in the data directory."""
+    if settings.secret_key or settings.is_production:
+        return
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    key_file = settings.data_dir / "secret_key"
+    if not key_file.exists():
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    settings.secret_key = key_file.read_text().strip()
+
+
+def load_settings(**overrides) -> Settings:
+    """Build and check settings (overrides are for tests and the CLI)."""
+    settings = Settings(**overrides)
+    settings.validate_secrets()
+    _ensure_dev_secret(settings)
+    return settings
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; `reset_settings()` drops the cache (tests)."""
+    return load_settings()
+
+
+def reset_settings() -> None:
+    get_settings.cache_clear()

@@ -1,0 +1,293 @@
+"""Every table of the product, with the schemas the API reads and writes.
+
+Tenant data carries `workspace_id`, indexed, and every query in the services filters by it (see
+`tenancy.py`). Times are aware UTC (`utcnow()`), the same on SQLite and PostgreSQL. Later issues add
+columns and tables through Alembic migrations.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import field_validator
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Aware UTC now: SQLModel's datetime columns store and return aware UTC values."""
+    return datetime.now(UTC)
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    AGENT = "agent"
+    VIEWER = "viewer"
+
+
+class BotStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+
+
+class WidgetPosition(StrEnum):
+    BOTTOM_RIGHT = "bottom-right"
+    BOTTOM_LEFT = "bottom-left"
+    CENTER = "center"
+
+
+class Plan(StrEnum):
+    FREE = "free"
+    PAID = "paid"
+
+
+# --- workspaces and people -------------------------------------------------------------------
+
+
+class Workspace(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    slug: str = Field(max_length=80, unique=True, index=True)
+    plan: str = Field(default=Plan.FREE, max_length=20)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    name: str = Field(default="", max_length=120)
+    password_hash: str = Field(max_length=255)
+    is_active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_login_at: datetime | None = None
+
+
+class Membership(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("workspace_id", "user_id", name="uq_membership"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    role: str = Field(max_length=20)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuthSession(SQLModel, table=True):
+    """A login. Only the SHA-256 of the random token is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    remember: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    user_agent: str = Field(default="", max_length=300)
+    ip: str = Field(default="", max_length=64)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Failed and successful logins, kept to throttle guessing."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, index=True)
+    ip: str = Field(default="", max_length=64, index=True)
+    succeeded: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+# --- bots --------------------------------------------------------------------------------------
+
+DEFAULT_WELCOME = "Hi! How can I help you today?"
+DEFAULT_FALLBACK = (
+    "I don't have that information in my knowledge base. Please contact us directly for help."
+)
+
+
+class BotBase(SQLModel):
+    name: str = Field(max_length=80)
+    welcome_message: str = Field(default=DEFAULT_WELCOME, max_length=1000)
+    instructions: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    fallback_message: str = Field(default=DEFAULT_FALLBACK, max_length=1000)
+    avatar_url: str = Field(default="", max_length=500)
+    accent_color: str = Field(default="#4f46e5", max_length=9)
+    position: str = Field(default=WidgetPosition.BOTTOM_RIGHT, max_length=20)
+    show_button_text: bool = Field(default=False)
+    button_text: str = Field(default="Chat with us", max_length=40)
+
+
+class Bot(BotBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
+    public_id: str = Field(max_length=32, unique=True, index=True)
+    status: str = Field(default=BotStatus.ACTIVE, max_length=20)
+    message_limit: int = Field(default=1000, ge=0)
+    message_count: int = Field(default=0, ge=0)
+    quota_period_start: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+def _check_color(value: str | None) -> str | None:
+    if value is None:
+        return value
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+        raise ValueError("accent colour must look like #4f46e5")
+    return value.lower()
+
+
+def _check_name(value: str | None) -> str | None:
+    if value is None:
+        return value
+    value = value.strip()
+    if not value:
+        raise ValueError("name cannot be empty")
+    return value
+
+
+class BotCreate(SQLModel):
+    name: str = Field(min_length=1, max_length=80)
+    welcome_message: str | None = Field(default=None, max_length=1000)
+    instructions: str | None = Field(default=None, max_length=20000)
+    accent_color: str | None = None
+    position: WidgetPosition | None = None
+    message_limit: int | None = Field(default=None, ge=0, le=10_000_000)
+
+    _name = field_validator("name")(_check_name)
+    _color = field_validator("accent_color")(_check_color)
+
+
+class BotUpdate(SQLModel):
+    name: str | None = Field(default=None, min_length=1, max_length=80)
+    welcome_message: str | None = Field(default=None, max_length=1000)
+    instructions: str | None = Field(default=None, max_length=20000)
+    fallback_message: str | None = Field(default=None, max_length=1000)
+    avatar_url: str | None = Field(default=None, max_length=500)
+    accent_color: str | None = None
+    position: WidgetPosition | None = None
+    show_button_text: bool | None = None
+    button_text: str | None = Field(default=None, max_length=40)
+    status: BotStatus | None = None
+    message_limit: int | None = Field(default=None, ge=0, le=10_000_000)
+
+    _name = field_validator("name")(_check_name)
+    _color = field_validator("accent_color")(_check_color)
+
+
+class BotPublic(BotBase):
+    id: int
+    public_id: str
+    workspace_id: int
+    status: str
+    message_limit: int
+    message_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class BotKey(SQLModel, table=True):
+    """A widget key: shown once, stored as SHA-256, recognised by its prefix."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
+    bot_id: int = Field(foreign_key="bot.id", index=True, ondelete="CASCADE")
+    key_hash: str = Field(max_length=64, unique=True, index=True)
+    prefix: str = Field(max_length=16)
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+
+# --- knowledge, conversations, contacts, actions ----------------------------------------------
+
+
+class Source(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
+    bot_id: int = Field(foreign_key="bot.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=20)  # file, text, qa, url, website
+    title: str = Field(default="", max_length=300)
+    status: str = Field(default="queued", max_length=20, index=True)
+    progress: float = Field(default=0.0)
+    error: str = Field(default="", max_length=1000)
+    size_bytes: int = Field(default=0)
+    char_count: int = Field(default=0)
+    chunk_count: int = Field(default=0)
+    content_hash: str = Field(default="", max_length=64)
+    meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    trained_at: datetime | None = None
+
+
+class Contact(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
+    bot_id: int | None = Field(default=None, foreign_key="bot.id", index=True, ondelete="SET NULL")
+    name: str = Field(default="", max_length=120)
+    email: str = Field(default="", max_length=254, index=True)
+    phone: str = Field(default="", max_length=40)
+    external_id: str = Field(default="", max_length=120)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+
+
+class Conversation(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("bot_id", "session_id", name="uq_conversation_session"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
+    bot_id: int = Field(foreign_key="bot.id", index=True, ondelete="CASCADE")
+    session_id: str = Field(max_length=64, index=True)
+    channel: str = Field(default="widget", max_length=20)  # widget, playground, api
+    status: str = Field(default="bot", max_length=20, index=True)  # bot, pending, human, closed
+    contact_id: int | None = Field(
+        default=None, foreign_key="contact.id", index=True, ondelete="SET NULL"
+    )
+    assigned_user_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    message_count: int = Field(default=0)
+    started_at: datetime = Field(default_factory=utcnow, index=True)
+    last_message_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Message(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
+    conversation_id: int = Field(foreign_key="conversation.id", index=True, ondelete="CASCADE")
+    role: str = Field(max_length=20)  # user, assistant, agent, system
+    content: str = Field(sa_column=Column(Text, nullable=False))
+    citations: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    feedback: int = Field(default=0)  # -1 thumbs down, 0 none, 1 thumbs up
+    fell_back: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Action(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
+    bot_id: int = Field(foreign_key="bot.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=30)  # collect_lead, handoff, http, link
+    name: str = Field(max_length=80)
+    enabled: bool = Field(default=True)
+    config: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+# Models that belong to one workspace: `tenancy.py` filters every query on them by workspace.
+TENANT_MODELS: tuple[type[SQLModel], ...] = (
+    Bot,
+    BotKey,
+    Source,
+    Contact,
+    Conversation,
+    Message,
+    Action,
+    Membership,
+)

@@ -1,0 +1,67 @@
+"""Password hashing (argon2), random tokens and their hashes.
+
+Tokens (login sessions, widget keys, API tokens) are random and only their SHA-256 is stored, so a
+leaked database does not leak a usable credential; lookups compare hashes in constant time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from passlib.context import CryptContext
+
+_passwords = CryptContext(schemes=["argon2"], deprecated="auto")
+
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 256
+
+
+def hash_password(password: str) -> str:
+    return _passwords.hash(password)
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    try:
+        return _passwords.verify(password, password_hash)
+    except (ValueError, TypeError):
+        return False
+
+
+# A real hash to verify against when the email is unknown, so both paths take the same time.
+_DUMMY_HASH = _passwords.hash(secrets.token_urlsafe(16))
+
+
+def burn_password_check(password: str) -> None:
+    """Spend the time of a real verification (unknown email: do not reveal it by timing)."""
+    _passwords.verify(password, _DUMMY_HASH)
+
+
+def password_problem(password: str) -> str | None:
+    """A sentence saying why a new password is refused, or None when it is acceptable."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"Use at least {MIN_PASSWORD_LENGTH} characters for the password."
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"Use at most {MAX_PASSWORD_LENGTH} characters for the password."
+    if password.strip() == "":
+        return "The password cannot be only spaces."
+    return None
+
+
+def new_token(prefix: str = "") -> str:
+    """32 random bytes, URL-safe, with an optional readable prefix (e.g. `ck_`)."""
+    return prefix + secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def same_hash(left: str, right: str) -> bool:
+    return hmac.compare_digest(left.encode(), right.encode())
+
+
+def new_public_id(prefix: str) -> str:
+    """A short, unguessable public identifier such as `bot_Xy3...`."""
+    return prefix + secrets.token_urlsafe(12).replace("-", "x").replace("_", "y")
