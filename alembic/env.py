@@ -4,10 +4,10 @@ A caller may pass a URL with `config.attributes["database_url"]` (tests, the CLI
 configured DATABASE_URL is used. SQLite gets batch mode so ALTER TABLE works there too.
 """
 
-from alembic import context
 from sqlmodel import SQLModel
 
 import chatapp.services.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from alembic import context
 from chatapp.services.config import get_settings
 from chatapp.services.db import build_engine, normalize_url
 

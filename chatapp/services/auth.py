@@ -1,7 +1,8 @@
 """Accounts and logins: first-run setup, login with throttling, sessions, password changes.
 
-A login hands out a random 32-byte token; only its SHA-256 is stored. Failed logins are recorded and
-too many in a window lock further attempts for that email (and, more loosely, that IP). The error for a
+A login hands out a random 32-byte token; only its SHA-256 is stored. Failed logins are recorded;
+too many in a window lock further attempts for that email (and, more loosely, that IP). The error
+for a
 wrong email and a wrong password is the same sentence and takes the same time.
 """
 
@@ -63,7 +64,9 @@ def create_user(session: Session, *, email: str, password: str, name: str = "") 
     check_new_password(password)
     if session.exec(select(User).where(User.email == email)).first() is not None:
         raise Conflict("A user with this email already exists.")
-    user = User(email=email, name=(name or "").strip()[:120], password_hash=security.hash_password(password))
+    user = User(
+        email=email, name=(name or "").strip()[:120], password_hash=security.hash_password(password)
+    )
     session.add(user)
     try:
         session.flush()
@@ -183,7 +186,9 @@ def user_for_token(session: Session, token: str | None) -> User:
 
 def logout(session: Session, token: str | None) -> None:
     if token:
-        session.exec(delete(AuthSession).where(AuthSession.token_hash == security.hash_token(token)))
+        session.exec(
+            delete(AuthSession).where(AuthSession.token_hash == security.hash_token(token))
+        )
 
 
 def change_password(

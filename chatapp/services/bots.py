@@ -63,7 +63,11 @@ def list_bots(
             or_(func.lower(Bot.name).like(pattern), func.lower(Bot.public_id).like(pattern))
         )
     limit = max(1, min(limit, MAX_BOTS_PER_PAGE))
-    return list(session.exec(statement.order_by(col(Bot.created_at).desc(), col(Bot.id).desc()).limit(limit)))
+    return list(
+        session.exec(
+            statement.order_by(col(Bot.created_at).desc(), col(Bot.id).desc()).limit(limit)
+        )
+    )
 
 
 def count_bots(session: Session, actor: Actor) -> int:

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     remember_me_days: int = Field(default=7, ge=1)
     login_max_failures: int = Field(default=5, ge=1)
     login_lockout_minutes: int = Field(default=15, ge=1)
+    # argon2id cost: the defaults are passlib's (64 MiB, 3 passes); lower only for tests.
+    argon2_memory_kib: int = Field(default=65536, ge=1024)
+    argon2_rounds: int = Field(default=3, ge=1)
 
     @model_validator(mode="after")
     def _fill_derived(self) -> Settings:

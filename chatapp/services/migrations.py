@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from alembic import command
 from chatapp.services.db import build_engine, normalize_url
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,33 +9,54 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from functools import lru_cache
 
 from passlib.context import CryptContext
 
-_passwords = CryptContext(schemes=["argon2"], deprecated="auto")
+from chatapp.services.config import get_settings
+
+
+@lru_cache(maxsize=4)
+def _context(memory_kib: int, rounds: int) -> CryptContext:
+    return CryptContext(
+        schemes=["argon2"],
+        deprecated="auto",
+        argon2__memory_cost=memory_kib,
+        argon2__rounds=rounds,
+    )
+
+
+def _passwords() -> CryptContext:
+    """The hashing context with the configured cost (hashes carry their own parameters)."""
+    settings = get_settings()
+    return _context(settings.argon2_memory_kib, settings.argon2_rounds)
+
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
 
 
 def hash_password(password: str) -> str:
-    return _passwords.hash(password)
+    return _passwords().hash(password)
 
 
 def verify_password(password: str, password_hash: str) -> bool:
     try:
-        return _passwords.verify(password, password_hash)
+        return _passwords().verify(password, password_hash)
     except (ValueError, TypeError):
         return False
 
 
-# A real hash to verify against when the email is unknown, so both paths take the same time.
-_DUMMY_HASH = _passwords.hash(secrets.token_urlsafe(16))
+@lru_cache(maxsize=4)
+def _dummy_hash(memory_kib: int, rounds: int) -> str:
+    return _context(memory_kib, rounds).hash(secrets.token_urlsafe(16))
 
 
 def burn_password_check(password: str) -> None:
     """Spend the time of a real verification (unknown email: do not reveal it by timing)."""
-    _passwords.verify(password, _DUMMY_HASH)
+    settings = get_settings()
+    dummy = _dummy_hash(settings.argon2_memory_kib, settings.argon2_rounds)
+    _passwords().verify(password, dummy)
 
 
 def password_problem(password: str) -> str | None:

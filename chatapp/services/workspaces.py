@@ -114,9 +114,9 @@ def rename_workspace(session: Session, actor: Actor, *, name: str) -> Workspace:
 def list_members(session: Session, actor: Actor) -> list[MemberView]:
     actor.require(Permission.READ)
     rows = session.exec(
-        scoped_select(actor, Membership)
+        select(Membership, User)
         .join(User, User.id == Membership.user_id)
-        .add_columns(User)
+        .where(Membership.workspace_id == actor.workspace_id)
         .order_by(Membership.created_at, Membership.id)
     ).all()
     return [MemberView(u.id, u.email, u.name, m.role, m.created_at) for m, u in rows]
@@ -180,9 +180,9 @@ def change_member_role(session: Session, actor: Actor, *, user_id: int, role: st
     old_role = Role(membership.role)
     if ROLE_RANK[old_role] > ROLE_RANK[actor.role]:
         raise PermissionDenied("Only an owner can change an owner's role.")
-    if old_role == Role.OWNER and new_role != Role.OWNER:
-        if _owner_count(session, actor.workspace_id) <= 1:
-            raise Conflict("A workspace needs at least one owner.")
+    demoting_owner = old_role == Role.OWNER and new_role != Role.OWNER
+    if demoting_owner and _owner_count(session, actor.workspace_id) <= 1:
+        raise Conflict("A workspace needs at least one owner.")
     membership.role = new_role
     session.add(membership)
     session.flush()

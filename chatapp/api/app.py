@@ -1,0 +1,28 @@
+"""The FastAPI app the widget, scripts and the health check talk to; Reflex mounts it.
+
+`create_api()` builds a fresh app each call: Reflex 0.10 takes it through `api_transformer`, and a
+FastAPI app that already served requests cannot be mounted again.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from chatapp import __version__
+from chatapp.api import routes_auth, routes_health, routes_workspaces
+from chatapp.api.errors import install_error_handlers
+
+
+def create_api() -> FastAPI:
+    app = FastAPI(
+        title="Chatapp API",
+        version=__version__,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    install_error_handlers(app)
+    app.include_router(routes_health.router)
+    app.include_router(routes_auth.router)
+    app.include_router(routes_workspaces.router)
+    return app

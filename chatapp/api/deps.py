@@ -1,0 +1,43 @@
+"""Route dependencies: a database session per request and the acting user or member."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi import Depends, Header, Request
+from sqlmodel import Session
+
+from chatapp.services import auth
+from chatapp.services.db import session_scope
+from chatapp.services.errors import NotAuthenticated
+from chatapp.services.models import User
+from chatapp.services.tenancy import Actor, actor_for
+
+
+def db_session() -> Iterator[Session]:
+    with session_scope() as session:
+        yield session
+
+
+def bearer_token(authorization: str | None = Header(default=None)) -> str:
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise NotAuthenticated("Send your token as 'Authorization: Bearer <token>'.")
+    return authorization[7:].strip()
+
+
+def current_user(
+    token: str = Depends(bearer_token), session: Session = Depends(db_session)
+) -> User:
+    return auth.user_for_token(session, token)
+
+
+def current_actor(
+    workspace_id: int,
+    user: User = Depends(current_user),
+    session: Session = Depends(db_session),
+) -> Actor:
+    return actor_for(session, user_id=user.id, workspace_id=workspace_id)
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""

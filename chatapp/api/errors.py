@@ -1,0 +1,40 @@
+"""Turn service errors and validation errors into JSON a person can read."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from chatapp.services.errors import ServiceError, TooManyRequests
+
+
+def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
+    headers = {}
+    if isinstance(exc, TooManyRequests):
+        headers["Retry-After"] = str(exc.retry_after_seconds)
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=headers)
+
+
+def _describe(error: dict) -> str:
+    where = ".".join(str(part) for part in error.get("loc", ()) if part not in ("body", "query"))
+    message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
+
+
+def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = exc.errors()
+    return JSONResponse(
+        {
+            "detail": "; ".join(_describe(e) for e in errors[:5]),
+            "errors": [_describe(e) for e in errors],
+        },
+        status_code=422,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ServiceError, _service_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)

@@ -1,0 +1,95 @@
+"""`python -m chatapp ...`: operator commands that need no dashboard.
+
+migrate          apply database migrations (the one migration path)
+create-admin     create the first admin and a demo workspace (ADMIN_EMAIL / ADMIN_PASSWORD)
+reset-password   set a new password for a user and sign them out everywhere
+check-config     load the settings and report problems (used before starting in production)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+
+from chatapp.services import auth, migrations, workspaces
+from chatapp.services.config import ConfigError, get_settings
+from chatapp.services.db import session_scope
+from chatapp.services.errors import ServiceError
+
+DEFAULT_ADMIN_EMAIL = "admin@example.com"
+DEMO_WORKSPACE = "Demo workspace"
+
+
+def cmd_migrate(_args) -> int:
+    migrations.upgrade()
+    print(f"Database is at revision {migrations.head_revision()}.")
+    return 0
+
+
+def cmd_create_admin(args) -> int:
+    email = args.email or os.environ.get("ADMIN_EMAIL") or DEFAULT_ADMIN_EMAIL
+    password = args.password or os.environ.get("ADMIN_PASSWORD") or ""
+    generated = not password
+    if generated:
+        password = secrets.token_urlsafe(12)
+    with session_scope() as session:
+        if auth.has_any_user(session):
+            print(
+                "An admin already exists; log in with your credentials "
+                "(forgot them? `python -m chatapp reset-password EMAIL`)."
+            )
+            return 0
+        workspaces.setup_first_admin(
+            session, email=email, password=password, name="Admin", workspace_name=args.workspace
+        )
+    print(
+        "Created the admin account and the workspace "
+        f"'{args.workspace}'.\n  email:    {email}\n  password: {password}"
+    )
+    if generated:
+        print("  (generated: it is shown only now; set ADMIN_PASSWORD to choose one)")
+    return 0
+
+
+def cmd_reset_password(args) -> int:
+    password = args.password or os.environ.get("ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+    with session_scope() as session:
+        user = auth.reset_password(session, email=args.email, new_password=password)
+    print(f"New password for {user.email}: {password}")
+    return 0
+
+
+def cmd_check_config(_args) -> int:
+    settings = get_settings()
+    print(f"Configuration OK ({settings.chatapp_env}); data directory: {settings.data_dir}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m chatapp", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    create = commands.add_parser("create-admin", help="create the first admin and a demo workspace")
+    create.add_argument("--email")
+    create.add_argument("--password")
+    create.add_argument("--workspace", default=DEMO_WORKSPACE)
+    create.set_defaults(func=cmd_create_admin)
+    reset = commands.add_parser("reset-password", help="set a new password for a user")
+    reset.add_argument("email")
+    reset.add_argument("--password")
+    reset.set_defaults(func=cmd_reset_password)
+    commands.add_parser("check-config", help="validate settings").set_defaults(
+        func=cmd_check_config
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ConfigError, ServiceError) as exc:
+        print(f"error: {getattr(exc, 'message', exc)}", file=sys.stderr)
+        return 2

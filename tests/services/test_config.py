@@ -1,0 +1,41 @@
+import pytest
+
+from chatapp.services.config import ConfigError, load_settings
+
+
+def test_development_generates_a_secret_once_and_keeps_it(isolated_settings):
+    first = load_settings()
+    second = load_settings()
+    assert len(first.secret_key) >= 32
+    assert first.secret_key == second.secret_key
+    key_file = isolated_settings / "secret_key"
+    assert key_file.read_text().strip() == first.secret_key
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+
+
+def test_default_database_is_a_sqlite_file_in_the_data_directory(isolated_settings):
+    settings = load_settings()
+    assert settings.database_url == f"sqlite:///{(isolated_settings / 'chatapp.db').as_posix()}"
+    assert settings.qdrant_path == isolated_settings / "qdrant"
+
+
+@pytest.mark.parametrize("secret", ["", "changeme", "short-secret"])
+def test_production_refuses_missing_or_weak_secret(monkeypatch, secret):
+    monkeypatch.setenv("CHATAPP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", secret)
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        load_settings()
+
+
+def test_production_accepts_a_strong_secret_and_writes_no_file(monkeypatch, isolated_settings):
+    monkeypatch.setenv("CHATAPP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 20 + "Strong-Secret-Value-123")
+    settings = load_settings()
+    assert settings.is_production
+    assert not (isolated_settings / "secret_key").exists()
+
+
+def test_invalid_numbers_are_refused(monkeypatch):
+    monkeypatch.setenv("DEFAULT_MESSAGE_LIMIT", "-5")
+    with pytest.raises(ValueError, match="default_message_limit"):
+        load_settings()
