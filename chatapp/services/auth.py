@@ -2,8 +2,7 @@
 
 A login hands out a random 32-byte token; only its SHA-256 is stored. Failed logins are recorded;
 too many in a window lock further attempts for that email (and, more loosely, that IP). The error
-for a
-wrong email and a wrong password is the same sentence and takes the same time.
+for a wrong email and a wrong password is the same sentence and takes the same time.
 """
 
 from __future__ import annotations

@@ -1,0 +1,134 @@
+"""The dashboard frame: a sidebar with the workspace switcher and the sections that work."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from chatapp.state.auth import AuthState
+
+# (label, route, icon). Later issues add Playground, Activity, Analytics, Sources, Actions,
+# Contacts, Connect, Settings and Inbox here as each section starts to work.
+SECTIONS = [
+    ("Bots", "/", "bot"),
+    ("Team", "/team", "users"),
+    ("Account", "/account", "user-cog"),
+]
+
+
+def nav_link(label: str, route: str, icon: str) -> rx.Component:
+    active = AuthState.router.page.path == route
+    return rx.link(
+        rx.hstack(rx.icon(icon, size=18), rx.text(label, size="3"), spacing="3", align="center"),
+        href=route,
+        underline="none",
+        color=rx.cond(active, rx.color("accent", 11), rx.color("gray", 12)),
+        background=rx.cond(active, rx.color("accent", 3), "transparent"),
+        padding_x="0.75em",
+        padding_y="0.5em",
+        border_radius="0.5em",
+        width="100%",
+        id=f"nav-{label.lower()}",
+    )
+
+
+def workspace_switcher() -> rx.Component:
+    return rx.vstack(
+        rx.text("Workspace", size="1", color_scheme="gray"),
+        rx.select.root(
+            rx.select.trigger(width="100%", id="workspace-switcher"),
+            rx.select.content(
+                rx.foreach(
+                    AuthState.workspace_options,
+                    lambda option: rx.select.item(option.name, value=option.id),
+                )
+            ),
+            value=AuthState.workspace_id,
+            on_change=AuthState.switch_workspace,
+        ),
+        new_workspace_dialog(),
+        width="100%",
+        spacing="1",
+    )
+
+
+def new_workspace_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.trigger(
+            rx.button(
+                rx.icon("plus", size=14), "New workspace", variant="ghost", size="1", id="new-ws"
+            )
+        ),
+        rx.dialog.content(
+            rx.dialog.title("New workspace"),
+            rx.form(
+                rx.vstack(
+                    rx.input(name="name", placeholder="Workspace name", required=True, width="100%"),
+                    rx.hstack(
+                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                        rx.dialog.close(rx.button("Create", type="submit")),
+                        justify="end",
+                        width="100%",
+                    ),
+                ),
+                on_submit=AuthState.create_workspace,
+                reset_on_submit=True,
+            ),
+        ),
+    )
+
+
+def sidebar() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.icon("message-circle", size=24, color=rx.color("accent", 9)),
+            rx.heading("Chatapp", size="5"),
+            align="center",
+        ),
+        workspace_switcher(),
+        rx.divider(),
+        rx.vstack(*[nav_link(*section) for section in SECTIONS], width="100%", spacing="1"),
+        rx.spacer(),
+        rx.divider(),
+        rx.hstack(
+            rx.avatar(fallback=AuthState.user_initial, size="2", radius="full"),
+            rx.vstack(
+                rx.text(AuthState.user_email, size="2", trim="both", id="current-user"),
+                rx.text(AuthState.role, size="1", color_scheme="gray"),
+                spacing="0",
+                min_width="0",
+            ),
+            rx.spacer(),
+            rx.icon_button(
+                rx.icon("log-out", size=16),
+                on_click=AuthState.logout,
+                variant="ghost",
+                aria_label="Log out",
+                title="Log out",
+                id="logout",
+            ),
+            width="100%",
+            align="center",
+        ),
+        width=["100%", "100%", "240px"],
+        min_height=["auto", "auto", "100vh"],
+        padding="1em",
+        spacing="4",
+        border_right=f"1px solid {rx.color('gray', 5)}",
+        background=rx.color("gray", 2),
+    )
+
+
+def dashboard(*children: rx.Component, title: str) -> rx.Component:
+    """A page inside the frame: sidebar on the left (on top on small screens), content right."""
+    return rx.flex(
+        sidebar(),
+        rx.box(
+            rx.heading(title, size="7", margin_bottom="0.75em"),
+            *children,
+            padding=["1em", "1.5em", "2em"],
+            width="100%",
+            max_width="1200px",
+        ),
+        direction=rx.breakpoints(initial="column", md="row"),
+        width="100%",
+    )

@@ -1,0 +1,165 @@
+"""The Bots page (home): one card per bot with its message usage; create, rename, delete."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from chatapp.components.layout import dashboard
+from chatapp.state.auth import AuthState
+from chatapp.state.bots import BotCard, BotsState
+
+
+def create_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.trigger(rx.button(rx.icon("plus", size=16), "New bot", id="new-bot")),
+        rx.dialog.content(
+            rx.dialog.title("New bot"),
+            rx.form(
+                rx.vstack(
+                    rx.input(name="name", placeholder="Bot name", required=True, max_length=80,
+                             width="100%", id="new-bot-name"),
+                    rx.hstack(
+                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                        rx.button("Create", type="submit", id="create-bot-submit"),
+                        justify="end",
+                        width="100%",
+                    ),
+                ),
+                on_submit=BotsState.create,
+                reset_on_submit=True,
+            ),
+        ),
+        open=BotsState.create_open,
+        on_open_change=BotsState.set_create_open,
+    )
+
+
+def rename_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Rename bot"),
+            rx.form(
+                rx.vstack(
+                    rx.input(name="name", default_value=BotsState.rename_value, required=True,
+                             max_length=80, width="100%", id="rename-input"),
+                    rx.hstack(
+                        rx.button("Cancel", variant="soft", color_scheme="gray", type="button",
+                                  on_click=BotsState.cancel_rename),
+                        rx.button("Save", type="submit", id="rename-submit"),
+                        justify="end",
+                        width="100%",
+                    ),
+                ),
+                on_submit=BotsState.rename,
+            ),
+        ),
+        open=BotsState.rename_id != 0,
+        on_open_change=BotsState.rename_open_change,
+    )
+
+
+def delete_button(card: BotCard) -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(
+            rx.icon_button(rx.icon("trash-2", size=16), variant="ghost", color_scheme="red",
+                           aria_label="Delete bot", title="Delete", class_name="delete-bot")
+        ),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Delete " + card.name + "?"),
+            rx.alert_dialog.description(
+                "Its sources, conversations, contacts and keys are deleted too. This cannot be undone."
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(
+                    rx.button("Delete", color_scheme="red", on_click=BotsState.delete(card.id),
+                              class_name="confirm-delete")
+                ),
+                justify="end",
+                spacing="3",
+                margin_top="1em",
+            ),
+        ),
+    )
+
+
+def bot_card(card: BotCard) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.avatar(src=card.avatar_url, fallback=card.initial, size="4", radius="full",
+                          style={"background": card.accent_color, "color": "white"}),
+                rx.vstack(
+                    rx.heading(card.name, size="4", class_name="bot-name", trim="both"),
+                    rx.badge(card.status, color_scheme=rx.cond(card.status == "active", "green",
+                                                                 "gray")),
+                    spacing="1",
+                    min_width="0",
+                ),
+                rx.spacer(),
+                rx.cond(
+                    AuthState.is_manager,
+                    rx.hstack(
+                        rx.icon_button(rx.icon("pencil", size=16), variant="ghost",
+                                       aria_label="Rename bot", title="Rename",
+                                       class_name="rename-bot",
+                                       on_click=BotsState.start_rename(card.id, card.name)),
+                        delete_button(card),
+                        spacing="1",
+                    ),
+                ),
+                width="100%",
+                align="center",
+            ),
+            rx.progress(value=card.usage_percent, width="100%"),
+            rx.text(card.usage_label, size="2", color_scheme="gray", class_name="bot-usage"),
+            spacing="3",
+            width="100%",
+        ),
+        class_name="bot-card",
+    )
+
+
+def empty_state() -> rx.Component:
+    return rx.center(
+        rx.vstack(
+            rx.icon("bot", size=40, color=rx.color("gray", 8)),
+            rx.text("No bots yet.", size="4", weight="medium"),
+            rx.text("Create a bot, then teach it your content.", color_scheme="gray"),
+            align="center",
+        ),
+        padding="3em",
+        width="100%",
+    )
+
+
+@rx.page(route="/", title="Bots - Chatapp", on_load=[AuthState.require_login, BotsState.load])
+def bots_page() -> rx.Component:
+    return dashboard(
+        rx.hstack(
+            rx.text(BotsState.total, " bots in ", AuthState.workspace_name, color_scheme="gray"),
+            rx.spacer(),
+            rx.cond(
+                BotsState.show_search,
+                rx.input(placeholder="Search bots", value=BotsState.search,
+                         on_change=BotsState.set_search.debounce(300), id="bot-search"),
+            ),
+            rx.cond(AuthState.is_manager, create_dialog()),
+            width="100%",
+            align="center",
+            margin_bottom="1em",
+            wrap="wrap",
+        ),
+        rx.cond(
+            BotsState.cards.length() > 0,
+            rx.grid(
+                rx.foreach(BotsState.cards, bot_card),
+                columns=rx.breakpoints(initial="1", sm="2", lg="3"),
+                spacing="4",
+                width="100%",
+            ),
+            empty_state(),
+        ),
+        rename_dialog(),
+        title="Bots",
+    )

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The run command: from a fresh clone to the dashboard on http://localhost:3000.
+# Installs what is missing, applies migrations, creates the demo admin (ADMIN_EMAIL/ADMIN_PASSWORD,
+# or a generated password printed once), then serves the production build on one port.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+"$ROOT/scripts/bootstrap.sh"
+source "$ROOT/scripts/env.sh"
+python -m chatapp check-config
+python -m chatapp migrate
+python -m chatapp create-admin
+PORT="${PORT:-3000}"
+echo "==> starting Chatapp on http://localhost:$PORT (first start builds the frontend: about a minute)"
+exec reflex run --env prod --single-port --frontend-port "$PORT" --backend-port "$PORT" "$@"

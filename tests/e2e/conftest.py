@@ -1,0 +1,125 @@
+"""The whole app as a user runs it: the production build served by `reflex run` on one port,
+on a fresh data directory, driven by Playwright in Debian's Chromium.
+
+Chromium and the app are required when CI=true: a missing browser is an error there, a skip on a
+laptop without it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.utils.databases import require_or_skip
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+STARTUP_TIMEOUT_SECONDS = 300
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_serving(base_url: str, process: subprocess.Popen, log_path: Path) -> None:
+    """Poll the health route and the login page until both answer, or fail with the log."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    with httpx.Client(timeout=5, follow_redirects=True) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                pytest.fail(f"the app exited early:\n{log_path.read_text()[-4000:]}")
+            try:
+                health = client.get(f"{base_url}/api/health")
+                page = client.get(f"{base_url}/login")
+                if health.status_code == 200 and page.status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            # Wait a little for the next poll; returns early if the server process dies.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=0.5)
+    pytest.fail(f"the app did not start in time:\n{log_path.read_text()[-4000:]}")
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory):
+    """Start the production build on a free port with an empty data directory."""
+    if shutil.which("bun", path=str(ROOT / "node_modules" / ".bin")) is None:
+        require_or_skip("bun is not installed: run scripts/bootstrap.sh")
+    data_dir = tmp_path_factory.mktemp("app-data")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATA_DIR": str(data_dir),
+        "CHATAPP_ENV": "development",
+        "PATH": f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        "REFLEX_USE_SYSTEM_BUN": "1",
+        "REFLEX_CHECK_LATEST_VERSION": "0",
+        "REFLEX_TELEMETRY_ENABLED": "false",
+    }
+    env.pop("DATABASE_URL", None)
+    subprocess.run([sys.executable, "-m", "chatapp", "migrate"], cwd=ROOT, env=env, check=True)
+    log_path = data_dir / "server.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port",
+             "--frontend-port", str(port), "--backend-port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_serving(base_url, process, log_path)
+        yield base_url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        require_or_skip(f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, app_server):
+    context = browser.new_context(base_url=app_server, viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()

@@ -1,0 +1,79 @@
+"""First run, login, bots and logout in a real browser against the production build."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.e2e
+
+OWNER = {"name": "Ada Owner", "email": "ada@example.com", "password": "a good long pass"}
+
+
+def _log_in(page, email, password, remember=False):
+    page.goto("/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    if remember:
+        page.click("#remember")
+    page.click("#login-submit")
+
+
+def test_first_run_setup_login_bots_and_logout(page, app_server):
+    # First run: the login page sends a newcomer to setup.
+    page.goto("/login")
+    expect(page).to_have_url(re.compile(r"/setup/?$"))
+    page.fill("#name", OWNER["name"])
+    page.fill("#email", OWNER["email"])
+    page.fill("#password", OWNER["password"])
+    page.fill("#confirm", OWNER["password"])
+    page.fill("#workspace", "Acme Support")
+    page.click("#setup-submit")
+
+    # Logged in, on the Bots page of the new workspace, with no bots yet.
+    expect(page.get_by_role("heading", name="Bots")).to_be_visible()
+    expect(page.locator("#current-user")).to_have_text(OWNER["email"])
+    expect(page.get_by_text("No bots yet.")).to_be_visible()
+
+    # Create a bot and see its card with the usage bar.
+    page.click("#new-bot")
+    page.fill("#new-bot-name", "Support Bot")
+    page.click("#create-bot-submit")
+    card = page.locator(".bot-card", has_text="Support Bot")
+    expect(card).to_be_visible()
+    expect(card.locator(".bot-usage")).to_have_text("0 / 1000 messages - 0 %")
+
+    # Rename it.
+    card.locator(".rename-bot").click()
+    page.fill("#rename-input", "Sales Bot")
+    page.click("#rename-submit")
+    expect(page.locator(".bot-name", has_text="Sales Bot")).to_be_visible()
+
+    # A second bot, then delete it through the confirmation dialog.
+    page.click("#new-bot")
+    page.fill("#new-bot-name", "Temporary")
+    page.click("#create-bot-submit")
+    temp = page.locator(".bot-card", has_text="Temporary")
+    expect(temp).to_be_visible()
+    temp.locator(".delete-bot").click()
+    page.locator(".confirm-delete").click()
+    expect(temp).to_have_count(0)
+    expect(page.locator(".bot-card")).to_have_count(1)
+
+    # Log out: back to the login page, and the dashboard is closed.
+    page.click("#logout")
+    expect(page).to_have_url(re.compile(r"/login/?$"))
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/login/?$"))
+
+    # A wrong password is refused with the generic message.
+    _log_in(page, OWNER["email"], "not the password")
+    expect(page.locator("#form-error")).to_contain_text("Email or password is incorrect.")
+    expect(page).to_have_url(re.compile(r"/login/?$"))
+
+    # The right one (remembered) opens the dashboard with the bot still there.
+    _log_in(page, OWNER["email"], OWNER["password"], remember=True)
+    expect(page.locator(".bot-name", has_text="Sales Bot")).to_be_visible()
+    cookies = {c["name"]: c for c in page.context.cookies()}
+    assert "chatapp_remember" in cookies
+    assert cookies["chatapp_remember"]["expires"] > 0  # a persistent, 7-day cookie
