@@ -62,7 +62,9 @@ def new_workspace_dialog() -> rx.Component:
             rx.dialog.title("New workspace"),
             rx.form(
                 rx.vstack(
-                    rx.input(name="name", placeholder="Workspace name", required=True, width="100%"),
+                    rx.input(
+                        name="name", placeholder="Workspace name", required=True, width="100%"
+                    ),
                     rx.hstack(
                         rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
                         rx.dialog.close(rx.button("Create", type="submit")),

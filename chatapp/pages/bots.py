@@ -16,8 +16,14 @@ def create_dialog() -> rx.Component:
             rx.dialog.title("New bot"),
             rx.form(
                 rx.vstack(
-                    rx.input(name="name", placeholder="Bot name", required=True, max_length=80,
-                             width="100%", id="new-bot-name"),
+                    rx.input(
+                        name="name",
+                        placeholder="Bot name",
+                        required=True,
+                        max_length=80,
+                        width="100%",
+                        id="new-bot-name",
+                    ),
                     rx.hstack(
                         rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
                         rx.button("Create", type="submit", id="create-bot-submit"),
@@ -40,11 +46,22 @@ def rename_dialog() -> rx.Component:
             rx.dialog.title("Rename bot"),
             rx.form(
                 rx.vstack(
-                    rx.input(name="name", default_value=BotsState.rename_value, required=True,
-                             max_length=80, width="100%", id="rename-input"),
+                    rx.input(
+                        name="name",
+                        default_value=BotsState.rename_value,
+                        required=True,
+                        max_length=80,
+                        width="100%",
+                        id="rename-input",
+                    ),
                     rx.hstack(
-                        rx.button("Cancel", variant="soft", color_scheme="gray", type="button",
-                                  on_click=BotsState.cancel_rename),
+                        rx.button(
+                            "Cancel",
+                            variant="soft",
+                            color_scheme="gray",
+                            type="button",
+                            on_click=BotsState.cancel_rename,
+                        ),
                         rx.button("Save", type="submit", id="rename-submit"),
                         justify="end",
                         width="100%",
@@ -61,19 +78,30 @@ def rename_dialog() -> rx.Component:
 def delete_button(card: BotCard) -> rx.Component:
     return rx.alert_dialog.root(
         rx.alert_dialog.trigger(
-            rx.icon_button(rx.icon("trash-2", size=16), variant="ghost", color_scheme="red",
-                           aria_label="Delete bot", title="Delete", class_name="delete-bot")
+            rx.icon_button(
+                rx.icon("trash-2", size=16),
+                variant="ghost",
+                color_scheme="red",
+                aria_label="Delete bot",
+                title="Delete",
+                class_name="delete-bot",
+            )
         ),
         rx.alert_dialog.content(
             rx.alert_dialog.title("Delete " + card.name + "?"),
             rx.alert_dialog.description(
-                "Its sources, conversations, contacts and keys are deleted too. This cannot be undone."
+                "Its sources, conversations, contacts and keys are deleted too. "
+                "This cannot be undone."
             ),
             rx.hstack(
                 rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
                 rx.alert_dialog.action(
-                    rx.button("Delete", color_scheme="red", on_click=BotsState.delete(card.id),
-                              class_name="confirm-delete")
+                    rx.button(
+                        "Delete",
+                        color_scheme="red",
+                        on_click=BotsState.delete(card.id),
+                        class_name="confirm-delete",
+                    )
                 ),
                 justify="end",
                 spacing="3",
@@ -87,12 +115,18 @@ def bot_card(card: BotCard) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
-                rx.avatar(src=card.avatar_url, fallback=card.initial, size="4", radius="full",
-                          style={"background": card.accent_color, "color": "white"}),
+                rx.avatar(
+                    src=card.avatar_url,
+                    fallback=card.initial,
+                    size="4",
+                    radius="full",
+                    style={"background": card.accent_color, "color": "white"},
+                ),
                 rx.vstack(
                     rx.heading(card.name, size="4", class_name="bot-name", trim="both"),
-                    rx.badge(card.status, color_scheme=rx.cond(card.status == "active", "green",
-                                                                 "gray")),
+                    rx.badge(
+                        card.status, color_scheme=rx.cond(card.status == "active", "green", "gray")
+                    ),
                     spacing="1",
                     min_width="0",
                 ),
@@ -100,10 +134,14 @@ def bot_card(card: BotCard) -> rx.Component:
                 rx.cond(
                     AuthState.is_manager,
                     rx.hstack(
-                        rx.icon_button(rx.icon("pencil", size=16), variant="ghost",
-                                       aria_label="Rename bot", title="Rename",
-                                       class_name="rename-bot",
-                                       on_click=BotsState.start_rename(card.id, card.name)),
+                        rx.icon_button(
+                            rx.icon("pencil", size=16),
+                            variant="ghost",
+                            aria_label="Rename bot",
+                            title="Rename",
+                            class_name="rename-bot",
+                            on_click=BotsState.start_rename(card.id, card.name),
+                        ),
                         delete_button(card),
                         spacing="1",
                     ),
@@ -141,8 +179,12 @@ def bots_page() -> rx.Component:
             rx.spacer(),
             rx.cond(
                 BotsState.show_search,
-                rx.input(placeholder="Search bots", value=BotsState.search,
-                         on_change=BotsState.set_search.debounce(300), id="bot-search"),
+                rx.input(
+                    placeholder="Search bots",
+                    value=BotsState.search,
+                    on_change=BotsState.set_search.debounce(300),
+                    id="bot-search",
+                ),
             ),
             rx.cond(AuthState.is_manager, create_dialog()),
             width="100%",

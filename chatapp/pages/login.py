@@ -19,7 +19,9 @@ def _card(*children: rx.Component) -> rx.Component:
 def _error() -> rx.Component:
     return rx.cond(
         AuthState.form_error != "",
-        rx.callout(AuthState.form_error, icon="triangle-alert", color_scheme="red", id="form-error"),
+        rx.callout(
+            AuthState.form_error, icon="triangle-alert", color_scheme="red", id="form-error"
+        ),
     )
 
 
@@ -40,8 +42,13 @@ def login_page() -> rx.Component:
         rx.form(
             rx.vstack(
                 _field("Email", "email", "email", required=True, auto_complete="username"),
-                _field("Password", "password", "password", required=True,
-                       auto_complete="current-password"),
+                _field(
+                    "Password",
+                    "password",
+                    "password",
+                    required=True,
+                    auto_complete="current-password",
+                ),
                 rx.checkbox("Remember me for 7 days", name="remember", id="remember"),
                 rx.button("Log in", type="submit", size="3", width="100%", id="login-submit"),
                 spacing="3",
@@ -61,13 +68,24 @@ def setup_page() -> rx.Component:
             rx.vstack(
                 _field("Your name", "name", auto_complete="name"),
                 _field("Email", "email", "email", required=True, auto_complete="username"),
-                _field("Password (8 characters or more)", "password", "password", required=True,
-                       auto_complete="new-password"),
-                _field("Repeat the password", "confirm", "password", required=True,
-                       auto_complete="new-password"),
+                _field(
+                    "Password (8 characters or more)",
+                    "password",
+                    "password",
+                    required=True,
+                    auto_complete="new-password",
+                ),
+                _field(
+                    "Repeat the password",
+                    "confirm",
+                    "password",
+                    required=True,
+                    auto_complete="new-password",
+                ),
                 _field("Workspace name (your business)", "workspace", required=True),
-                rx.button("Create account", type="submit", size="3", width="100%",
-                          id="setup-submit"),
+                rx.button(
+                    "Create account", type="submit", size="3", width="100%", id="setup-submit"
+                ),
                 spacing="3",
             ),
             on_submit=AuthState.setup,

@@ -14,8 +14,12 @@ ROLES = ["owner", "admin", "agent", "viewer"]
 def role_cell(member: MemberRow) -> rx.Component:
     return rx.cond(
         AuthState.is_manager,
-        rx.select(ROLES, value=member.role, size="1",
-                  on_change=lambda role: TeamState.change_role(member.user_id, role)),
+        rx.select(
+            ROLES,
+            value=member.role,
+            size="1",
+            on_change=lambda role: TeamState.change_role(member.user_id, role),
+        ),
         rx.badge(member.role),
     )
 
@@ -23,8 +27,13 @@ def role_cell(member: MemberRow) -> rx.Component:
 def remove_button(member: MemberRow) -> rx.Component:
     return rx.alert_dialog.root(
         rx.alert_dialog.trigger(
-            rx.icon_button(rx.icon("user-minus", size=16), variant="ghost", color_scheme="red",
-                           aria_label="Remove member", title="Remove")
+            rx.icon_button(
+                rx.icon("user-minus", size=16),
+                variant="ghost",
+                color_scheme="red",
+                aria_label="Remove member",
+                title="Remove",
+            )
         ),
         rx.alert_dialog.content(
             rx.alert_dialog.title("Remove " + member.email + "?"),
@@ -32,8 +41,9 @@ def remove_button(member: MemberRow) -> rx.Component:
             rx.hstack(
                 rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
                 rx.alert_dialog.action(
-                    rx.button("Remove", color_scheme="red",
-                              on_click=TeamState.remove(member.user_id))
+                    rx.button(
+                        "Remove", color_scheme="red", on_click=TeamState.remove(member.user_id)
+                    )
                 ),
                 justify="end",
                 spacing="3",
@@ -48,8 +58,12 @@ def add_member_form() -> rx.Component:
         rx.form(
             rx.vstack(
                 rx.heading("Add a member", size="3"),
-                rx.text("New people need an initial password; they can change it on their "
-                        "Account page.", size="2", color_scheme="gray"),
+                rx.text(
+                    "New people need an initial password; they can change it on their "
+                    "Account page.",
+                    size="2",
+                    color_scheme="gray",
+                ),
                 rx.flex(
                     rx.input(name="email", type="email", placeholder="Email", required=True),
                     rx.input(name="name", placeholder="Name (optional)"),
@@ -70,8 +84,12 @@ def add_member_form() -> rx.Component:
 @rx.page(route="/team", title="Team - Chatapp", on_load=[AuthState.require_login, TeamState.load])
 def team_page() -> rx.Component:
     return dashboard(
-        rx.text("Owners and admins manage members, bots and settings; agents handle "
-                "conversations; viewers read.", color_scheme="gray", margin_bottom="1em"),
+        rx.text(
+            "Owners and admins manage members, bots and settings; agents handle "
+            "conversations; viewers read.",
+            color_scheme="gray",
+            margin_bottom="1em",
+        ),
         rx.cond(AuthState.is_manager, add_member_form()),
         rx.table.root(
             rx.table.header(

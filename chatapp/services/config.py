@@ -27,7 +27,9 @@ class ConfigError(RuntimeError):
 class Settings(BaseSettings):
     """Every setting of the product. `.env.example` documents each one."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", env_ignore_empty=True, extra="ignore"
+    )
 
     chatapp_env: Literal["development", "production"] = "development"
     data_dir: Path = Path("data")

@@ -209,4 +209,3 @@ class AuthState(rx.State):
         self.user_email = self.user_name = ""
         self.workspace_options = []
         self.workspace_id = self.workspace_name = self.role = ""
-

@@ -39,3 +39,25 @@ def test_invalid_numbers_are_refused(monkeypatch):
     monkeypatch.setenv("DEFAULT_MESSAGE_LIMIT", "-5")
     with pytest.raises(ValueError, match="default_message_limit"):
         load_settings()
+
+
+def test_env_example_documents_every_setting():
+    from pathlib import Path
+
+    from chatapp.services.config import Settings
+
+    root = Path(__file__).resolve().parents[2]
+    documented = {
+        line.split("=", 1)[0]
+        for line in (root / ".env.example").read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    }
+    assert {name.upper() for name in Settings.model_fields} <= documented
+
+
+def test_empty_values_in_the_environment_mean_default(monkeypatch, isolated_settings):
+    monkeypatch.setenv("QDRANT_PATH", "")
+    monkeypatch.setenv("DATABASE_URL", "")
+    settings = load_settings()
+    assert settings.qdrant_path == isolated_settings / "qdrant"
+    assert settings.database_url.startswith("sqlite:///")
