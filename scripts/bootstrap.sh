@@ -17,8 +17,9 @@ fi
 STAMP=".venv/.installed-$(sha256sum "$REQUIREMENTS" requirements.txt | sha256sum | cut -c1-16)"
 if [[ ! -f "$STAMP" ]]; then
   echo "==> installing Python packages ($REQUIREMENTS)"
-  .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -r "$REQUIREMENTS"
+  # (grep drops the noise of machines whose pip.conf lists package mirrors that are absent)
+  .venv/bin/python -m pip install --quiet --upgrade pip 2>&1 | { grep -v "^WARNING: Location" || true; }
+  .venv/bin/python -m pip install --quiet -r "$REQUIREMENTS" 2>&1 | { grep -v "^WARNING: Location" || true; }
   touch "$STAMP"
 fi
 if [[ ! -x node_modules/.bin/bun ]] || ! node_modules/.bin/bun --version >/dev/null 2>&1; then

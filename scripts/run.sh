@@ -11,5 +11,5 @@ python -m chatapp check-config
 python -m chatapp migrate
 python -m chatapp create-admin
 PORT="${PORT:-3000}"
-echo "==> starting Chatapp on http://localhost:$PORT (first start builds the frontend: about a minute)"
+echo "==> starting Chatapp on http://localhost:$PORT (the first start installs and builds the frontend)"
 exec reflex run --env prod --single-port --frontend-port "$PORT" --backend-port "$PORT" "$@"
