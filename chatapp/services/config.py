@@ -50,6 +50,14 @@ class Settings(BaseSettings):
     default_message_limit: int = Field(default=1000, ge=0)
     max_upload_mb: float = Field(default=20.0, gt=0)
     bot_storage_limit_mb: float = Field(default=50.0, gt=0)
+    max_text_chars: int = Field(default=50_000, ge=1)
+    max_url_words: int = Field(default=10_000, ge=1)
+    fetch_timeout_seconds: float = Field(default=10.0, gt=0)
+    fetch_max_mb: float = Field(default=5.0, gt=0)
+    crawl_max_pages: int = Field(default=50, ge=1)
+    crawl_max_depth: int = Field(default=2, ge=0)
+    # Lets URL sources reach loopback/private addresses: for tests and local development only.
+    allow_private_urls: bool = False
     session_hours: int = Field(default=12, ge=1)
     remember_me_days: int = Field(default=7, ge=1)
     login_max_failures: int = Field(default=5, ge=1)

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -35,6 +36,12 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 STARTUP_TIMEOUT_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class AppServer:
+    base_url: str
+    database_url: str  # the server's own SQLite file, for tests that prepare data directly
 
 
 def _free_port() -> int:
@@ -106,7 +113,7 @@ def app_server(tmp_path_factory):
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_serving(base_url, process, log_path)
-        yield base_url
+        yield AppServer(base_url, f"sqlite:///{data_dir / 'chatapp.db'}")
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -129,7 +136,7 @@ def browser():
 
 @pytest.fixture
 def page(browser, app_server):
-    context = browser.new_context(base_url=app_server, viewport={"width": 1280, "height": 800})
+    context = browser.new_context(base_url=app_server.base_url, viewport={"width": 1280, "height": 800})
     page = context.new_page()
     page.set_default_timeout(30_000)
     yield page

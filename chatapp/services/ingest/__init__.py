@@ -1,0 +1,1 @@
+"""Ingestion: turn a source (file, text, URL, site) into clean text and chunks."""
