@@ -22,8 +22,8 @@ if [[ ! -f "$STAMP" ]]; then
   .venv/bin/python -m pip install --quiet -r "$REQUIREMENTS" 2>&1 | { grep -v "^WARNING: Location" || true; }
   touch "$STAMP"
 fi
-if [[ ! -x node_modules/.bin/bun ]] || ! node_modules/.bin/bun --version >/dev/null 2>&1; then
+if [[ ! -x node_modules/.bin/bun ]] || [[ ! -d node_modules/swagger-ui-dist ]] || ! node_modules/.bin/bun --version >/dev/null 2>&1; then
   command -v npm >/dev/null || { echo "npm is required (Node.js 20+): apt-get install -y nodejs npm" >&2; exit 1; }
-  echo "==> installing bun from npm"
+  echo "==> installing bun and swagger-ui-dist from npm"
   npm ci --no-audit --no-fund --loglevel=error
 fi

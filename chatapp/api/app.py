@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from chatapp import __version__
 from chatapp.api import routes_auth, routes_health, routes_workspaces
+from chatapp.api.docs import install_docs
 from chatapp.api.errors import install_error_handlers
 
 
@@ -17,11 +18,12 @@ def create_api() -> FastAPI:
     app = FastAPI(
         title="Chatapp API",
         version=__version__,
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
     install_error_handlers(app)
+    install_docs(app, title="Chatapp API", openapi_url="/api/openapi.json")
     app.include_router(routes_health.router)
     app.include_router(routes_auth.router)
     app.include_router(routes_workspaces.router)

@@ -21,9 +21,12 @@ def test_health_is_503_when_the_database_is_unreachable(monkeypatch, tmp_path):
     assert response.json()["checks"]["database"] == "unreachable"
 
 
-def test_openapi_docs_are_served(client):
+def test_openapi_docs_are_served_from_local_files(client):
     docs = client.get("/api/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    assert "cdn.jsdelivr" not in docs.text  # works offline
+    assert client.get("/api/docs-static/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/api/docs-static/swagger-ui.css").status_code == 200
     schema = client.get("/api/openapi.json").json()
     assert schema["info"]["title"] == "Chatapp API"
     assert "/api/health" in schema["paths"]
