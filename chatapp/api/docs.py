@@ -1,7 +1,7 @@
 """The interactive API docs at /api/docs, served from local files so they work offline.
 
-FastAPI's default page loads Swagger UI from a CDN; we serve `swagger-ui-dist` from npm (installed by
-the bootstrap) instead, and fall back to the CDN only when it is missing.
+FastAPI's default page loads Swagger UI from a CDN; we serve `swagger-ui-dist` from npm (installed
+by the bootstrap) instead, and fall back to the CDN only when it is missing.
 """
 
 from __future__ import annotations

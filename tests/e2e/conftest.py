@@ -136,7 +136,9 @@ def browser():
 
 @pytest.fixture
 def page(browser, app_server):
-    context = browser.new_context(base_url=app_server.base_url, viewport={"width": 1280, "height": 800})
+    context = browser.new_context(
+        base_url=app_server.base_url, viewport={"width": 1280, "height": 800}
+    )
     page = context.new_page()
     page.set_default_timeout(30_000)
     yield page
