@@ -7,6 +7,7 @@ import pytest
 from chatapp.services import migrations
 from chatapp.services.config import reset_settings
 from chatapp.services.db import dispose_engines, get_engine, session_scope
+from chatapp.services.index import close_indexes
 from tests.utils.databases import postgres_database
 
 
@@ -24,6 +25,7 @@ def isolated_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("ARGON2_ROUNDS", "1")
     reset_settings()
     yield data_dir
+    close_indexes()
     dispose_engines()
     reset_settings()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from chatapp import __version__
-from chatapp.api import routes_auth, routes_health, routes_workspaces
+from chatapp.api import routes_auth, routes_health, routes_sources, routes_workspaces
 from chatapp.api.docs import install_docs
 from chatapp.api.errors import install_error_handlers
 
@@ -27,4 +27,5 @@ def create_api() -> FastAPI:
     app.include_router(routes_health.router)
     app.include_router(routes_auth.router)
     app.include_router(routes_workspaces.router)
+    app.include_router(routes_sources.router)
     return app

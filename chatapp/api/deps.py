@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from fastapi import Depends, Header, Request
 from sqlmodel import Session
 
-from chatapp.services import auth
+from chatapp.services import api_tokens, auth
 from chatapp.services.db import session_scope
 from chatapp.services.errors import NotAuthenticated
 from chatapp.services.models import User
@@ -33,9 +33,13 @@ def current_user(
 
 def current_actor(
     workspace_id: int,
-    user: User = Depends(current_user),
+    token: str = Depends(bearer_token),
     session: Session = Depends(db_session),
 ) -> Actor:
+    """A member acting through a login token, or a script through a workspace API token."""
+    if api_tokens.is_api_token(token):
+        return api_tokens.actor_for_token(session, token, workspace_id)
+    user = auth.user_for_token(session, token)
     return actor_for(session, user_id=user.id, workspace_id=workspace_id)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_
@@ -105,11 +106,16 @@ def rename_bot(session: Session, actor: Actor, bot_id: int, name: str) -> Bot:
 
 
 def delete_bot(session: Session, actor: Actor, bot_id: int) -> None:
-    """Delete a bot and, through foreign-key cascades, everything it owns."""
+    """Delete a bot: its rows go by foreign-key cascades, its vectors and files here."""
+    from chatapp.services.index import get_index
+    from chatapp.services.sources import uploads_dir
+
     actor.require(Permission.MANAGE_BOTS)
     bot = get_scoped(session, actor, Bot, bot_id, "Bot")
     session.delete(bot)
     session.flush()
+    get_index().delete_bot(workspace_id=actor.workspace_id, bot_id=bot.id)
+    shutil.rmtree(uploads_dir() / str(actor.workspace_id) / str(bot.id), ignore_errors=True)
 
 
 def create_widget_key(session: Session, actor: Actor, bot_id: int) -> tuple[BotKey, str]:

@@ -52,7 +52,7 @@ def _match(key: str, value: Any) -> models.FieldCondition:
 class VectorIndex:
     """Upsert, delete, count and search chunk vectors of one bot at a time."""
 
-    def __init__(self, client: QdrantClient, *, dim: int, per_bot_collections: bool):
+    def __init__(self, client: QdrantClient, *, dim: int | None, per_bot_collections: bool):
         self.client = client
         self.dim = dim
         self.per_bot_collections = per_bot_collections
@@ -68,6 +68,8 @@ class VectorIndex:
         """Create the collection lazily, sized from the embedder."""
         if name in self._known:
             return
+        if self.dim is None:
+            raise RuntimeError("the index needs the embedding size before it creates collections")
         with self._lock:
             if name in self._known:
                 return
@@ -179,7 +181,7 @@ class VectorIndex:
             with_payload=True,
         )
         return [
-            VectorHit(chunk_id=str(p.payload.get("chunk_id")), score=float(p.score), payload=p.payload)
+            VectorHit(str(p.payload.get("chunk_id")), float(p.score), p.payload)
             for p in response.points
         ]
 
@@ -196,15 +198,27 @@ def build_client(settings: Settings) -> tuple[QdrantClient, bool]:
     return QdrantClient(path=str(settings.qdrant_path)), True
 
 
-def get_index(dim: int, settings: Settings | None = None) -> VectorIndex:
-    """The process-wide index for the configured store (one client per store and size)."""
+def get_index(dim: int | None = None, settings: Settings | None = None) -> VectorIndex:
+    """The process-wide index for the configured store (one client per store).
+
+    `dim` (the embedder's size) is needed only to create collections: deleting and counting work
+    without loading an embedding model.
+    """
     settings = settings or get_settings()
-    key = (settings.qdrant_url, str(settings.qdrant_path), dim)
+    key = (settings.qdrant_url, str(settings.qdrant_path))
     with _indexes_lock:
         if key not in _indexes:
             client, local = build_client(settings)
             _indexes[key] = VectorIndex(client, dim=dim, per_bot_collections=local)
-        return _indexes[key]
+        index = _indexes[key]
+        if dim is not None:
+            if index.dim not in (None, dim):
+                raise RuntimeError(
+                    f"the index holds {index.dim}-dimensional vectors but the embedder makes "
+                    f"{dim}: re-index the knowledge after changing the embedding model"
+                )
+            index.dim = dim
+        return index
 
 
 def close_indexes() -> None:

@@ -1,0 +1,191 @@
+"""Read path: a question -> the bot's best passages, ranked by dense + lexical evidence, cited.
+
+Dense: the question's embedding searched in the bot's vectors (index.py). Lexical: BM25 (bm25s
+with an English stemmer) over the bot's chunk texts, built in memory on first use and rebuilt when
+the bot's knowledge changes. The two rankings are fused with reciprocal rank fusion. Vectors whose
+chunk row is gone (or not yet committed) are ignored, so a re-train never shows a half state.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import bm25s
+import Stemmer
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from chatapp.services.models import KnowledgeChunk, Source
+
+RRF_K = 60
+CANDIDATES = 30
+MIN_DENSE_SIMILARITY = 0.30  # below this, and with no strong lexical match, the bot does not know
+LEXICAL_CACHE_BOTS = 32
+
+_stemmer = Stemmer.Stemmer("english")
+
+
+@dataclass(frozen=True)
+class Passage:
+    chunk_id: str
+    source_id: int
+    source_kind: str
+    text: str
+    title: str
+    heading: str
+    page: int | None
+    url: str
+    score: float  # fused score (higher is better)
+    dense_score: float  # cosine similarity, 0 when only lexical found it
+    lexical_score: float  # BM25 score, 0 when only dense found it
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    passages: list[Passage]
+    confident: bool  # False: nothing relevant enough, answer with the fallback
+
+
+class _LexicalIndex:
+    def __init__(self, chunk_ids: list[str], texts: list[str]):
+        self.chunk_ids = chunk_ids
+        self.retriever = bm25s.BM25()
+        if texts:
+            tokens = bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer, show_progress=False)
+            self.retriever.index(tokens, show_progress=False)
+
+    def search(self, query: str, limit: int) -> list[tuple[str, float]]:
+        if not self.chunk_ids:
+            return []
+        tokens = bm25s.tokenize([query], stopwords="en", stemmer=_stemmer, show_progress=False)
+        if not tokens.vocab:
+            return []
+        k = min(limit, len(self.chunk_ids))
+        docs, scores = self.retriever.retrieve(tokens, k=k, show_progress=False)
+        return [
+            (self.chunk_ids[int(doc)], float(score))
+            for doc, score in zip(docs[0], scores[0], strict=True)
+            if score > 0
+        ]
+
+
+class LexicalCache:
+    """Per-bot BM25 indexes keyed by a version of the bot's chunks (count + newest row)."""
+
+    def __init__(self, capacity: int = LEXICAL_CACHE_BOTS):
+        self.capacity = capacity
+        self._entries: OrderedDict[tuple, tuple[tuple, _LexicalIndex]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, workspace_id: int, bot_id: int) -> _LexicalIndex:
+        version = tuple(
+            session.exec(
+                select(func.count(), func.max(KnowledgeChunk.created_at)).where(
+                    KnowledgeChunk.workspace_id == workspace_id, KnowledgeChunk.bot_id == bot_id
+                )
+            ).one()
+        )
+        key = (str(session.get_bind().url), workspace_id, bot_id)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry and entry[0] == version:
+                self._entries.move_to_end(key)
+                return entry[1]
+        rows = session.exec(
+            select(
+                KnowledgeChunk.id, KnowledgeChunk.title, KnowledgeChunk.heading, KnowledgeChunk.text
+            )
+            .where(KnowledgeChunk.workspace_id == workspace_id, KnowledgeChunk.bot_id == bot_id)
+            .order_by(KnowledgeChunk.id)
+        ).all()
+        index = _LexicalIndex([r[0] for r in rows], [f"{r[1]} {r[2]}\n{r[3]}" for r in rows])
+        with self._lock:
+            self._entries[key] = (version, index)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.capacity:
+                self._entries.popitem(last=False)
+        return index
+
+
+lexical_cache = LexicalCache()
+
+
+def retrieve(
+    session: Session,
+    *,
+    workspace_id: int,
+    bot_id: int,
+    query: str,
+    limit: int = 5,
+    embedder=None,
+    index=None,
+) -> Retrieval:
+    """The bot's best passages for `query`, fused from dense and lexical rankings."""
+    query = (query or "").strip()
+    if not query:
+        return Retrieval([], False)
+    if embedder is None:
+        from chatapp.services.embeddings import get_embedder
+
+        embedder = get_embedder()
+    if index is None:
+        from chatapp.services.index import get_index
+
+        index = get_index(embedder.dim)
+
+    dense_hits = index.search(
+        workspace_id=workspace_id,
+        bot_id=bot_id,
+        vector=embedder.embed_query(query),
+        limit=CANDIDATES,
+    )
+    lexical_hits = lexical_cache.get(session, workspace_id, bot_id).search(query, CANDIDATES)
+
+    dense = {hit.chunk_id: (rank, hit.score) for rank, hit in enumerate(dense_hits)}
+    lexical = {chunk_id: (rank, score) for rank, (chunk_id, score) in enumerate(lexical_hits)}
+    fused: dict[str, float] = {}
+    for ranking in (dense, lexical):
+        for chunk_id, (rank, _score) in ranking.items():
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+    ordered = sorted(fused, key=fused.__getitem__, reverse=True)[: max(limit * 3, limit)]
+
+    rows = {
+        chunk.id: (chunk, kind)
+        for chunk, kind in session.exec(
+            select(KnowledgeChunk, Source.kind)
+            .join(Source, Source.id == KnowledgeChunk.source_id)
+            .where(
+                KnowledgeChunk.workspace_id == workspace_id,
+                KnowledgeChunk.bot_id == bot_id,
+                col(KnowledgeChunk.id).in_(ordered),
+            )
+        ).all()
+    }
+    passages = []
+    for chunk_id in ordered:
+        if chunk_id not in rows:
+            continue  # a vector whose chunk row is gone or not committed yet
+        chunk, kind = rows[chunk_id]
+        passages.append(
+            Passage(
+                chunk_id=chunk_id,
+                source_id=chunk.source_id,
+                source_kind=kind,
+                text=chunk.text,
+                title=chunk.title,
+                heading=chunk.heading,
+                page=chunk.page,
+                url=chunk.url,
+                score=fused[chunk_id],
+                dense_score=dense.get(chunk_id, (0, 0.0))[1],
+                lexical_score=lexical.get(chunk_id, (0, 0.0))[1],
+            )
+        )
+        if len(passages) == limit:
+            break
+    best_dense = max((hit.score for hit in dense_hits if hit.chunk_id in rows), default=0.0)
+    both_agree = bool(passages) and passages[0].dense_score > 0 and passages[0].lexical_score > 0
+    confident = bool(passages) and (best_dense >= MIN_DENSE_SIMILARITY or both_agree)
+    return Retrieval(passages, confident)

@@ -1,0 +1,276 @@
+"""Sources of a bot's knowledge: add (validated at once), list, re-train, delete, storage use.
+
+Adding a source only validates and queues it; the ingest worker (ingest/worker.py) extracts,
+chunks, embeds and indexes it in the background. Deleting removes its chunks and vectors too.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from chatapp.services.config import get_settings
+from chatapp.services.errors import Conflict, ValidationFailed
+from chatapp.services.models import Bot, KnowledgeChunk, Source, utcnow
+from chatapp.services.tenancy import Actor, Permission, get_scoped, scoped_select
+
+MB = 1024 * 1024
+MAX_TITLE = 300
+MAX_QUESTION = 1_000
+MAX_ANSWER = 10_000
+MAX_PATTERNS = 20
+
+
+@dataclass(frozen=True)
+class StorageUse:
+    bytes_used: int
+    chars_used: int
+    bytes_limit: int
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.bytes_used / self.bytes_limit)) if self.bytes_limit else 0
+
+
+def uploads_dir() -> Path:
+    return get_settings().data_dir / "uploads"
+
+
+def _bot(session: Session, actor: Actor, bot_id: int, *, write: bool) -> Bot:
+    actor.require(Permission.MANAGE_BOTS if write else Permission.READ)
+    return get_scoped(session, actor, Bot, bot_id, "Bot")
+
+
+def storage_use(session: Session, actor: Actor, bot_id: int) -> StorageUse:
+    bot = _bot(session, actor, bot_id, write=False)
+    used_bytes, used_chars = session.exec(
+        select(
+            func.coalesce(func.sum(Source.size_bytes), 0),
+            func.coalesce(func.sum(Source.char_count), 0),
+        ).where(Source.workspace_id == actor.workspace_id, Source.bot_id == bot.id)
+    ).one()
+    limit = int(get_settings().bot_storage_limit_mb * MB)
+    return StorageUse(int(used_bytes), int(used_chars), limit)
+
+
+def _check_room(session: Session, actor: Actor, bot_id: int, adding: int) -> None:
+    use = storage_use(session, actor, bot_id)
+    if use.bytes_used + adding > use.bytes_limit:
+        limit_mb = get_settings().bot_storage_limit_mb
+        raise ValidationFailed(
+            f"This bot's knowledge would exceed its {limit_mb:g} MB storage limit. "
+            "Delete some sources first."
+        )
+
+
+def _queue(session: Session, actor: Actor, bot: Bot, **fields) -> Source:
+    source = Source(workspace_id=actor.workspace_id, bot_id=bot.id, status="queued", **fields)
+    session.add(source)
+    session.flush()
+    from chatapp.services.ingest import worker
+
+    worker.notify()
+    return source
+
+
+def _title(value: str, fallback: str) -> str:
+    value = re.sub(r"\s+", " ", value or "").strip()
+    return (value or fallback)[:MAX_TITLE]
+
+
+def add_text(session: Session, actor: Actor, bot_id: int, *, title: str, text: str) -> Source:
+    bot = _bot(session, actor, bot_id, write=True)
+    text = (text or "").strip()
+    limit = get_settings().max_text_chars
+    if not text:
+        raise ValidationFailed("Paste some text first.")
+    if len(text) > limit:
+        raise ValidationFailed(
+            f"The text is {len(text):,} characters long; the limit is {limit:,}. Split it in parts."
+        )
+    size = len(text.encode("utf-8"))
+    _check_room(session, actor, bot.id, size)
+    return _queue(
+        session,
+        actor,
+        bot,
+        kind="text",
+        title=_title(title, text[:60]),
+        size_bytes=size,
+        char_count=len(text),
+        meta={"text": text},
+    )
+
+
+def add_qa(session: Session, actor: Actor, bot_id: int, *, question: str, answer: str) -> Source:
+    bot = _bot(session, actor, bot_id, write=True)
+    question, answer = (question or "").strip(), (answer or "").strip()
+    if not question or not answer:
+        raise ValidationFailed("Write both the question and its answer.")
+    if len(question) > MAX_QUESTION or len(answer) > MAX_ANSWER:
+        raise ValidationFailed(
+            f"Keep the question under {MAX_QUESTION:,} and the answer under "
+            f"{MAX_ANSWER:,} characters."
+        )
+    size = len((question + answer).encode("utf-8"))
+    _check_room(session, actor, bot.id, size)
+    return _queue(
+        session,
+        actor,
+        bot,
+        kind="qa",
+        title=_title(question, "Q&A"),
+        size_bytes=size,
+        char_count=len(question) + len(answer),
+        meta={"question": question, "answer": answer},
+    )
+
+
+def add_file(session: Session, actor: Actor, bot_id: int, *, filename: str, data: bytes) -> Source:
+    """Check size and type now (by content), store the file, queue its extraction."""
+    from chatapp.services.ingest.extract import detect_kind
+
+    bot = _bot(session, actor, bot_id, write=True)
+    settings = get_settings()
+    max_bytes = int(settings.max_upload_mb * MB)
+    safe_name = re.sub(r"[^A-Za-z0-9._ -]+", "_", Path(filename or "upload").name)[:120] or "upload"
+    if not data:
+        raise ValidationFailed(f"{safe_name} is empty.")
+    if len(data) > max_bytes:
+        raise ValidationFailed(
+            f"{safe_name} is larger than the {settings.max_upload_mb:g} MB limit per file."
+        )
+    kind = detect_kind(data, safe_name)
+    _check_room(session, actor, bot.id, len(data))
+    folder = uploads_dir() / str(actor.workspace_id) / str(bot.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{secrets.token_hex(8)}-{safe_name}"
+    path.write_bytes(data)
+    return _queue(
+        session,
+        actor,
+        bot,
+        kind="file",
+        title=_title(Path(safe_name).stem, safe_name),
+        size_bytes=len(data),
+        meta={"path": str(path), "filename": safe_name, "file_kind": kind},
+    )
+
+
+def add_url(session: Session, actor: Actor, bot_id: int, *, url: str) -> Source:
+    from chatapp.services.ingest.urlguard import check_url
+
+    bot = _bot(session, actor, bot_id, write=True)
+    url = check_url((url or "").strip())
+    return _queue(session, actor, bot, kind="url", title=_title("", url), url=url)
+
+
+def _patterns(values: list[str] | None) -> list[str]:
+    cleaned = [v.strip()[:200] for v in (values or []) if v and v.strip()]
+    if len(cleaned) > MAX_PATTERNS:
+        raise ValidationFailed(f"Use at most {MAX_PATTERNS} include or exclude patterns.")
+    return cleaned
+
+
+def add_website(
+    session: Session,
+    actor: Actor,
+    bot_id: int,
+    *,
+    url: str,
+    use_sitemap: bool = False,
+    max_pages: int | None = None,
+    max_depth: int | None = None,
+    include: list[str] | None = None,
+    exclude: list[str] | None = None,
+) -> Source:
+    """A crawl from a start URL (same host) or the URLs of a sitemap; each page a child source."""
+    from chatapp.services.ingest.urlguard import check_url
+
+    bot = _bot(session, actor, bot_id, write=True)
+    settings = get_settings()
+    url = check_url((url or "").strip())
+    max_pages = settings.crawl_max_pages if max_pages is None else max_pages
+    max_depth = settings.crawl_max_depth if max_depth is None else max_depth
+    if not 1 <= max_pages <= 1000:
+        raise ValidationFailed("Pages to crawl must be between 1 and 1,000.")
+    if not 0 <= max_depth <= 10:
+        raise ValidationFailed("Crawl depth must be between 0 and 10.")
+    options = {
+        "use_sitemap": bool(use_sitemap),
+        "max_pages": max_pages,
+        "max_depth": max_depth,
+        "include": _patterns(include),
+        "exclude": _patterns(exclude),
+    }
+    return _queue(session, actor, bot, kind="website", title=_title("", url), url=url, meta=options)
+
+
+def list_sources(
+    session: Session, actor: Actor, bot_id: int, *, include_pages: bool = False
+) -> list[Source]:
+    bot = _bot(session, actor, bot_id, write=False)
+    statement = scoped_select(actor, Source).where(Source.bot_id == bot.id)
+    if not include_pages:
+        statement = statement.where(col(Source.parent_id).is_(None))
+    return list(
+        session.exec(statement.order_by(col(Source.created_at).desc(), col(Source.id).desc()))
+    )
+
+
+def get_source(session: Session, actor: Actor, source_id: int) -> Source:
+    actor.require(Permission.READ)
+    return get_scoped(session, actor, Source, source_id, "Source")
+
+
+def retrain(session: Session, actor: Actor, source_id: int) -> Source:
+    """Queue a source again (a website re-syncs: only changed pages are re-indexed)."""
+    actor.require(Permission.MANAGE_BOTS)
+    source = get_scoped(session, actor, Source, source_id, "Source")
+    if source.status in ("queued", "processing"):
+        raise Conflict("This source is already being processed.")
+    source.status, source.progress, source.error, source.attempts = "queued", 0.0, "", 0
+    source.updated_at = utcnow()
+    session.add(source)
+    session.flush()
+    from chatapp.services.ingest import worker
+
+    worker.notify()
+    return source
+
+
+def delete_source(session: Session, actor: Actor, source_id: int) -> None:
+    """Delete a source, its pages, chunks, vectors and stored file."""
+    actor.require(Permission.MANAGE_BOTS)
+    source = get_scoped(session, actor, Source, source_id, "Source")
+    forget_source_data(session, source)
+    session.delete(source)
+    session.flush()
+
+
+def forget_source_data(session: Session, source: Source) -> None:
+    """Remove what a source owns outside its row: vectors, chunk rows, children, stored file."""
+    from chatapp.services.index import get_index
+
+    children = session.exec(
+        select(Source).where(
+            Source.workspace_id == source.workspace_id, Source.parent_id == source.id
+        )
+    ).all()
+    index = get_index()
+    for item in [*children, source]:
+        index.delete_source(workspace_id=item.workspace_id, bot_id=item.bot_id, source_id=item.id)
+        for chunk in session.exec(
+            select(KnowledgeChunk).where(KnowledgeChunk.source_id == item.id)
+        ):
+            session.delete(chunk)
+        path = (item.meta or {}).get("path")
+        if path and Path(path).is_file() and uploads_dir() in Path(path).parents:
+            Path(path).unlink()
+        if item is not source:
+            session.delete(item)
