@@ -23,6 +23,8 @@ def isolated_settings(tmp_path, monkeypatch):
     # Same algorithm (argon2id), lower cost: hashing is not what these tests measure.
     monkeypatch.setenv("ARGON2_MEMORY_KIB", "1024")
     monkeypatch.setenv("ARGON2_ROUNDS", "1")
+    # Tests run the ingest worker synchronously (worker.run_until_idle), never in a thread.
+    monkeypatch.setenv("INGEST_WORKER", "false")
     reset_settings()
     yield data_dir
     close_indexes()

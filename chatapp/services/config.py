@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     crawl_max_depth: int = Field(default=2, ge=0)
     # Lets URL sources reach loopback/private addresses: for tests and local development only.
     allow_private_urls: bool = False
+    # Run the background ingest worker inside the web process (tests drive it synchronously).
+    ingest_worker: bool = True
     session_hours: int = Field(default=12, ge=1)
     remember_me_days: int = Field(default=7, ge=1)
     login_max_failures: int = Field(default=5, ge=1)

@@ -85,8 +85,11 @@ def app_server(tmp_path_factory):
         "REFLEX_USE_SYSTEM_BUN": "1",
         "REFLEX_CHECK_LATEST_VERSION": "0",
         "REFLEX_TELEMETRY_ENABLED": "false",
+        "INGEST_WORKER": "true",
     }
-    env.pop("DATABASE_URL", None)
+    # The server runs with the product's defaults, not the per-test tweaks of the test process.
+    for name in ("DATABASE_URL", "ARGON2_MEMORY_KIB", "ARGON2_ROUNDS", "ALLOW_PRIVATE_URLS"):
+        env.pop(name, None)
     subprocess.run([sys.executable, "-m", "chatapp", "migrate"], cwd=ROOT, env=env, check=True)
     log_path = data_dir / "server.log"
     with log_path.open("w") as log:
