@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     allow_private_urls: bool = False
     # Run the background ingest worker inside the web process (tests drive it synchronously).
     ingest_worker: bool = True
+
+    # Embeddings: "local" (MiniLM shipped in a package, offline) or "openai" (any compatible API).
+    embedding_provider: Literal["local", "openai"] = "local"
+    embedding_model: str = "text-embedding-3-small"
+    embedding_dimensions: int | None = Field(default=None, ge=1)
+    embedding_timeout_seconds: float | None = Field(default=None, gt=0)
     session_hours: int = Field(default=12, ge=1)
     remember_me_days: int = Field(default=7, ge=1)
     login_max_failures: int = Field(default=5, ge=1)

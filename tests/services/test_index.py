@@ -47,9 +47,8 @@ def test_bots_and_workspaces_never_see_each_others_points(index):
     index.upsert(workspace_id=1, bot_id=10, points=_points(1, 5, seed=0))
     index.upsert(workspace_id=2, bot_id=20, points=_points(2, 5, seed=100))
     probe = _points(2, 1, seed=100)[0].vector
-    assert {h.chunk_id for h in index.search(workspace_id=1, bot_id=10, vector=probe, limit=10)} == {
-        f"s1-{i}" for i in range(5)
-    }
+    found = index.search(workspace_id=1, bot_id=10, vector=probe, limit=10)
+    assert {h.chunk_id for h in found} == {f"s1-{i}" for i in range(5)}
     # The right bot id with the wrong workspace finds nothing.
     assert index.search(workspace_id=1, bot_id=20, vector=probe, limit=10) == []
     assert index.count(workspace_id=1, bot_id=20) == 0

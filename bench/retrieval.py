@@ -1,0 +1,294 @@
+"""Retrieval benchmark on Python's own HTML documentation (Debian's python3.11-doc).
+
+Questions are the FAQ pages' question headings; the gold answer is the section under each one.
+All documentation pages (~530) are indexed through the real ingestion pipeline (add_file -> worker)
+as one bot, with a second bot's documents (valgrind's HTML manual) in the same store as distractors.
+Variant A indexes the pages as they are; variant B removes the FAQ question headings from the
+indexed pages, so a question must match the answer itself. Also measured: Q&A pairs for the same
+questions, query latency, ingestion speed, and how long a 10,000-word page takes to be searchable.
+
+Usage: .venv/bin/python bench/retrieval.py [--variants A,B] [--max-pages N]
+Prints one JSON object. Needs: apt-get install -y python3.11-doc (and valgrind for distractors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bs4 import BeautifulSoup
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+DOCS = Path("/usr/share/doc/python3.11/html")
+DISTRACTORS = Path("/usr/share/doc/valgrind/html")
+TARGETS = {"A_recall@3": 0.97, "B_recall@3": 0.60, "query_p95_ms": 50.0, "10k_word_page_s": 3.0}
+
+
+@dataclass
+class Question:
+    text: str
+    page: str  # relative path of the FAQ page
+    gold: str  # the answer section's text
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+def shingles(text: str, size: int = 5) -> set[tuple[str, ...]]:
+    tokens = words(text)
+    return {tuple(tokens[i : i + size]) for i in range(max(1, len(tokens) - size + 1))}
+
+
+def leaf_sections(soup: BeautifulSoup):
+    body = soup.find("div", attrs={"role": "main"}) or soup.body
+    for section in body.find_all(["section", "div"]):
+        heading = section.find(["h2", "h3", "h4"], recursive=False)
+        if section.get("id") and heading and not section.find("section", recursive=False):
+            yield section, heading
+
+
+def load_questions() -> list[Question]:
+    questions = []
+    for path in sorted((DOCS / "faq").glob("*.html")):
+        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        for section, heading in leaf_sections(soup):
+            question = heading.get_text(" ", strip=True).replace("¶", "").strip()
+            if not question.endswith("?"):
+                continue
+            heading_text = heading.get_text(" ", strip=True)
+            gold = section.get_text(" ", strip=True).replace(heading_text, "", 1)
+            questions.append(Question(question, str(path.relative_to(DOCS)), gold))
+    return questions
+
+
+def without_faq_questions(html: str) -> str:
+    soup = BeautifulSoup(html, "html.parser")
+    for _section, heading in list(leaf_sections(soup)):
+        heading.decompose()
+    return str(soup)
+
+
+def corpus(root: Path, max_pages: int | None) -> list[Path]:
+    pages = [
+        p for p in sorted(root.rglob("*.html")) if not p.relative_to(root).parts[0].startswith("_")
+    ]
+    if not max_pages:
+        return pages
+    faq = [p for p in pages if p.relative_to(root).parts[0] == "faq"]  # keep the answers in
+    return faq + [p for p in pages if p not in faq][: max(0, max_pages - len(faq))]
+
+
+def run_variant(variant: str, questions: list[Question], max_pages: int | None) -> dict:
+    """Fresh data directory, ingest everything, evaluate; returns this variant's figures."""
+    from chatapp.services import migrations, sources
+    from chatapp.services.config import reset_settings
+    from chatapp.services.db import dispose_engines, session_scope
+    from chatapp.services.index import close_indexes
+    from chatapp.services.ingest import worker
+    from chatapp.services.models import Source
+    from chatapp.services.retrieval import retrieve
+    from tests.utils.factories import make_tenant
+
+    data_dir = Path(tempfile.mkdtemp(prefix=f"bench-{variant}-"))
+    os.environ.update(
+        DATA_DIR=str(data_dir),
+        MAX_UPLOAD_MB="50",
+        BOT_STORAGE_LIMIT_MB="500",
+        INGEST_WORKER="false",
+        ARGON2_MEMORY_KIB="1024",
+        ARGON2_ROUNDS="1",
+    )
+    os.environ.pop("DATABASE_URL", None)
+    reset_settings()
+    dispose_engines()
+    close_indexes()
+    migrations.upgrade()
+    with session_scope() as session:
+        docs_bot = make_tenant(session, f"docs{variant}")
+        other = make_tenant(session, f"other{variant}")
+
+    page_sources: dict[str, int] = {}
+    started = time.perf_counter()
+    with session_scope() as session:
+        for path in corpus(DOCS, max_pages):
+            html = path.read_text(encoding="utf-8", errors="replace")
+            relative = str(path.relative_to(DOCS))
+            if variant == "B" and relative.startswith("faq/"):
+                html = without_faq_questions(html)
+            source = sources.add_file(
+                session,
+                docs_bot.owner,
+                docs_bot.bot.id,
+                filename=path.name,
+                data=html.encode("utf-8"),
+            )
+            page_sources[relative] = source.id
+        if DISTRACTORS.exists():
+            for path in corpus(DISTRACTORS, max_pages):
+                sources.add_file(
+                    session, other.owner, other.bot.id, filename=path.name, data=path.read_bytes()
+                )
+    worker.run_until_idle()
+    ingest_seconds = time.perf_counter() - started
+    with session_scope() as session:
+        rows = session.exec(__import__("sqlmodel").select(Source)).all()
+        chunks = sum(r.chunk_count for r in rows)
+        errors = [(r.title, r.error) for r in rows if r.status != "ready"]
+
+    ranks, latencies = [], []
+    with session_scope() as session:
+        for question in questions:
+            t0 = time.perf_counter()
+            result = retrieve(
+                session,
+                workspace_id=docs_bot.workspace.id,
+                bot_id=docs_bot.bot.id,
+                query=question.text,
+                limit=10,
+            )
+            latencies.append((time.perf_counter() - t0) * 1000)
+            gold = shingles(question.gold)
+            rank = None
+            for position, passage in enumerate(result.passages, start=1):
+                if passage.source_id != page_sources.get(question.page):
+                    continue
+                mine = shingles(passage.text)
+                if mine and len(mine & gold) / len(mine) >= 0.5:
+                    rank = position
+                    break
+            ranks.append(rank)
+    return {
+        **recall_figures(ranks),
+        "query_ms_p50": round(statistics.median(latencies), 1),
+        "query_ms_p95": round(sorted(latencies)[int(0.95 * (len(latencies) - 1))], 1),
+        "pages": len(page_sources),
+        "chunks_all_bots": chunks,
+        "ingest_seconds": round(ingest_seconds, 1),
+        "chunks_per_second": round(chunks / ingest_seconds, 1),
+        "ingest_errors": len(errors),
+        "data_dir": str(data_dir),
+        "_tenant": docs_bot,
+    }
+
+
+def recall_figures(ranks: list[int | None]) -> dict:
+    n = len(ranks)
+
+    def recall(k: int) -> float:
+        return round(sum(1 for r in ranks if r is not None and r <= k) / n, 3)
+
+    mrr = sum(1 / r for r in ranks if r is not None and r <= 10) / n
+    return {
+        "recall@1": recall(1),
+        "recall@3": recall(3),
+        "recall@10": recall(10),
+        "mrr@10": round(mrr, 3),
+        "questions": n,
+    }
+
+
+def qa_pairs_recall(tenant, questions: list[Question]) -> dict:
+    from chatapp.services import sources
+    from chatapp.services.db import session_scope
+    from chatapp.services.ingest import worker
+    from chatapp.services.retrieval import retrieve
+
+    ids = []
+    with session_scope() as session:
+        for question in questions:
+            ids.append(
+                sources.add_qa(
+                    session,
+                    tenant.owner,
+                    tenant.bot.id,
+                    question=question.text,
+                    answer=question.gold[:10_000],
+                ).id
+            )
+    worker.run_until_idle()
+    ranks = []
+    with session_scope() as session:
+        for question, source_id in zip(questions, ids, strict=True):
+            result = retrieve(
+                session,
+                workspace_id=tenant.workspace.id,
+                bot_id=tenant.bot.id,
+                query=question.text,
+                limit=10,
+            )
+            hits = [i for i, p in enumerate(result.passages, 1) if p.source_id == source_id]
+            ranks.append(hits[0] if hits else None)
+    return recall_figures(ranks)
+
+
+def ten_thousand_word_page(tenant) -> dict:
+    """Seconds from submitting a 10,000-word page to it being searchable (worker in process)."""
+    from chatapp.services import sources
+    from chatapp.services.db import session_scope
+    from chatapp.services.ingest import worker
+    from chatapp.services.retrieval import retrieve
+
+    text = " ".join(words((DOCS / "library" / "stdtypes.html").read_text())[:9_990])
+    text = "Zebra-striped marker sentence about the benchmark page. " + text
+    started = time.perf_counter()
+    with session_scope() as session:
+        source = sources.add_file(
+            session, tenant.owner, tenant.bot.id, filename="big.txt", data=text.encode()
+        )
+    worker.run_until_idle()
+    with session_scope() as session:
+        found = retrieve(
+            session,
+            workspace_id=tenant.workspace.id,
+            bot_id=tenant.bot.id,
+            query="zebra-striped marker sentence benchmark page",
+            limit=3,
+        )
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": round(seconds, 2),
+        "words": len(text.split()),
+        "found": bool(found.passages) and found.passages[0].source_id == source.id,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--variants", default="A,B")
+    parser.add_argument("--max-pages", type=int, default=None)
+    args = parser.parse_args()
+    if not DOCS.exists():
+        sys.exit("apt-get install -y python3.11-doc first")
+    from chatapp.services.embeddings import get_embedder
+
+    questions = load_questions()
+    report: dict = {
+        "corpus": str(DOCS),
+        "distractors": str(DISTRACTORS) if DISTRACTORS.exists() else None,
+        "embedder": get_embedder().name,
+        "targets": TARGETS,
+    }
+    tenant = None
+    for variant in args.variants.split(","):
+        figures = run_variant(variant, questions, args.max_pages)
+        tenant = figures.pop("_tenant")
+        report[variant] = figures
+    if tenant is not None:
+        report["qa_pairs"] = qa_pairs_recall(tenant, questions)
+        report["10k_word_page"] = ten_thousand_word_page(tenant)
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
