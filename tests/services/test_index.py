@@ -74,3 +74,16 @@ def test_delete_bot_removes_every_point_it_owned(index):
 def test_searching_an_empty_bot_returns_nothing(index):
     assert index.search(workspace_id=1, bot_id=99, vector=_vec(1), limit=5) == []
     index.delete_bot(workspace_id=1, bot_id=99)  # no error
+
+
+def test_a_foreign_point_in_a_bot_collection_is_never_returned(tmp_path):
+    """Even if a point of another tenant landed in a bot's collection, search drops it."""
+    client = QdrantClient(path=str(tmp_path / "q"))
+    index = VectorIndex(client, dim=DIM, per_bot_collections=True)
+    index.upsert(workspace_id=1, bot_id=10, points=_points(1, 3))
+    stray = IndexPoint("stray", _vec(500), {"source_id": 9})
+    index.upsert(workspace_id=2, bot_id=10, points=[stray])  # same collection name, other tenant
+    found = index.search(workspace_id=1, bot_id=10, vector=stray.vector, limit=10)
+    assert "stray" not in {hit.chunk_id for hit in found}
+    assert len(found) == 3
+    client.close()
