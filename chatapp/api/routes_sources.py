@@ -83,6 +83,7 @@ class PassageOut(BaseModel):
     heading: str
     page: int | None
     url: str
+    file_name: str
     text: str
     score: float
     dense_score: float

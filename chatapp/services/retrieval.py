@@ -37,6 +37,7 @@ class Passage:
     heading: str
     page: int | None
     url: str
+    file_name: str  # the uploaded file's name, for citations of file sources
     score: float  # fused score (higher is better)
     dense_score: float  # cosine similarity, 0 when only lexical found it
     lexical_score: float  # BM25 score, 0 when only dense found it
@@ -152,9 +153,9 @@ def retrieve(
     ordered = sorted(fused, key=fused.__getitem__, reverse=True)[: max(limit * 3, limit)]
 
     rows = {
-        chunk.id: (chunk, kind)
-        for chunk, kind in session.exec(
-            select(KnowledgeChunk, Source.kind)
+        chunk.id: (chunk, kind, meta)
+        for chunk, kind, meta in session.exec(
+            select(KnowledgeChunk, Source.kind, Source.meta)
             .join(Source, Source.id == KnowledgeChunk.source_id)
             .where(
                 KnowledgeChunk.workspace_id == workspace_id,
@@ -167,7 +168,7 @@ def retrieve(
     for chunk_id in ordered:
         if chunk_id not in rows:
             continue  # a vector whose chunk row is gone or not committed yet
-        chunk, kind = rows[chunk_id]
+        chunk, kind, meta = rows[chunk_id]
         passages.append(
             Passage(
                 chunk_id=chunk_id,
@@ -178,6 +179,7 @@ def retrieve(
                 heading=chunk.heading,
                 page=chunk.page,
                 url=chunk.url,
+                file_name=(meta or {}).get("filename", ""),
                 score=fused[chunk_id],
                 dense_score=dense.get(chunk_id, (0, 0.0))[1],
                 lexical_score=lexical.get(chunk_id, (0, 0.0))[1],

@@ -257,3 +257,45 @@ def test_nothing_relevant_is_not_confident(tenant):
     worker.run_until_idle()
     result = _search(tenant, "quantum chromodynamics lattice gauge theory")
     assert not result.confident
+
+
+def _add_file(tenant, name, data):
+    with session_scope() as session:
+        return sources.add_file(session, tenant.owner, tenant.bot.id, filename=name, data=data).id
+
+
+def test_pdf_passages_cite_file_name_and_page(tenant):
+    from tests.services.ingest.files import pdf
+
+    data = pdf(
+        [
+            "Chapter one talks about the warranty: two years on every frame.",
+            "Chapter two explains delivery: parcels arrive within three working days.",
+        ],
+        title="Acme handbook",
+    )
+    source_id = _add_file(tenant, "handbook.pdf", data)
+    worker.run_until_idle()
+    assert _source(source_id).status == "ready", _source(source_id).error
+    top = _search(tenant, "how long does delivery take").passages[0]
+    assert (top.file_name, top.page, top.title) == ("handbook.pdf", 2, "Acme handbook")
+    assert "three working days" in top.text
+
+
+def test_docx_and_markdown_keep_their_headings(tenant):
+    from tests.services.ingest.files import docx_file
+
+    docx_id = _add_file(
+        tenant,
+        "policies.docx",
+        docx_file([("h1", "Refunds"), ("p", "Refunds are paid back to the card within a week.")]),
+    )
+    md_id = _add_file(
+        tenant, "faq.md", b"# FAQ\n\n## Pets\n\nDogs on a leash are welcome in the shop.\n"
+    )
+    worker.run_until_idle()
+    assert _source(docx_id).status == _source(md_id).status == "ready"
+    refund = _search(tenant, "when do I get my money back").passages[0]
+    assert refund.heading == "Refunds" and refund.file_name == "policies.docx"
+    pets = _search(tenant, "can I bring my dog").passages[0]
+    assert pets.heading == "Pets" and "leash" in pets.text
