@@ -37,6 +37,7 @@ from chatapp.services.config import get_settings
 from chatapp.services.errors import ValidationFailed
 from chatapp.services.ingest.fetch import (
     ROBOTS_USER_AGENT,
+    FetchedPage,
     NotAWebPage,
     build_client,
     fetch,
@@ -238,6 +239,17 @@ def _limits(options: CrawlOptions) -> tuple[int, int]:
     return max_pages, max_depth
 
 
+def _fetch_page(url: str, client: httpx.Client, issues: list[CrawlIssue]) -> FetchedPage | None:
+    """Fetch one HTML page; a failure becomes an issue, a non-HTML answer is skipped quietly."""
+    try:
+        return fetch(url, accept_types=HTML_TYPES, client=client)
+    except NotAWebPage:
+        return None
+    except ValidationFailed as exc:
+        issues.append(CrawlIssue(url, exc.message))
+        return None
+
+
 def crawl_site(
     start_url: str, options: CrawlOptions, *, on_page: OnPage | None = None
 ) -> tuple[list[CrawledPage], list[CrawlIssue]]:
@@ -268,12 +280,8 @@ def crawl_site(
                 issues.append(CrawlIssue(url, ROBOTS_REFUSED))
                 continue
             attempts += 1
-            try:
-                fetched = fetch(url, accept_types=HTML_TYPES, client=client)
-            except NotAWebPage:
-                continue
-            except ValidationFailed as exc:
-                issues.append(CrawlIssue(url, exc.message))
+            fetched = _fetch_page(url, client, issues)
+            if fetched is None:
                 continue
             final = canonicalise(fetched.final_url) or url
             if origin_of(final) != origin:
@@ -349,12 +357,8 @@ def crawl_sitemap(
                 issues.append(CrawlIssue(url, ROBOTS_REFUSED))
                 continue
             attempts += 1
-            try:
-                fetched = fetch(url, accept_types=HTML_TYPES, client=client)
-            except NotAWebPage:
-                continue
-            except ValidationFailed as exc:
-                issues.append(CrawlIssue(url, exc.message))
+            fetched = _fetch_page(url, client, issues)
+            if fetched is None:
                 continue
             final = canonicalise(fetched.final_url) or url
             if page_key(final) in done:
