@@ -299,3 +299,33 @@ def test_docx_and_markdown_keep_their_headings(tenant):
     assert refund.heading == "Refunds" and refund.file_name == "policies.docx"
     pets = _search(tenant, "can I bring my dog").passages[0]
     assert pets.heading == "Pets" and "leash" in pets.text
+
+
+def test_an_embedding_failure_after_the_early_commit_leaves_nothing(tenant, monkeypatch):
+    """With a remote embedder that fails, the new source's early chunk rows are taken back."""
+    from chatapp.services.config import get_settings, reset_settings
+    from chatapp.services.embeddings import reset_embedders
+    from chatapp.services.index import close_indexes
+    from tests.utils.fake_openai import fake_openai_server
+
+    with fake_openai_server() as server:
+        server.mode = "error"
+        monkeypatch.setenv("EMBEDDING_PROVIDER", "openai")
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+        # A separate vector store: the remote embedder's vectors have another size.
+        monkeypatch.setenv("DATA_DIR", str(get_settings().data_dir / "remote"))
+        reset_settings()
+        reset_embedders()
+        close_indexes()
+        try:
+            source_id = _add_text(tenant, "Hours", HOURS)
+            worker.run_until_idle()
+            failed = _source(source_id)
+            assert failed.status == "error"
+            assert "key" not in failed.error.lower() and "Traceback" not in failed.error
+            with session_scope() as session:
+                assert session.exec(select(KnowledgeChunk)).all() == []
+            assert server.requests  # it really tried the remote endpoint
+        finally:
+            reset_embedders()

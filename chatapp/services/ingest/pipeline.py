@@ -1,11 +1,13 @@
 """Write path for one source: load -> extract -> chunk -> embed -> index, with no half states.
 
 Order of writes (so the bot never knows nothing, and a failure leaves nothing behind):
-1. everything is computed in memory (text, chunks, embeddings of chunks not already indexed);
-2. the new vectors are upserted (retrieval ignores vectors without a committed chunk row);
-3. one transaction replaces the chunk rows and marks the source ready;
+1. text and chunks are computed in memory; a new source's chunk rows are committed at once
+   (searchable by keywords), a re-trained source's old rows stay;
+2. chunks not already indexed are embedded and their vectors upserted (retrieval ignores vectors
+   without a committed chunk row);
+3. one transaction replaces the chunk rows (re-train) and records the source's figures;
 4. vectors of chunks that no longer exist are deleted.
-A failure in 2 or 3 deletes the vectors it added and leaves the old chunks serving.
+A failure deletes the vectors (and a new source's rows) it added; old chunks keep serving.
 """
 
 from __future__ import annotations
@@ -102,9 +104,14 @@ def fetch_document(
 def index_document(
     engine: Engine, source_id: int, document: Document, *, progress: Progress | None = None
 ) -> int:
-    """Replace a source's chunks with those of `document`; returns the chunk count."""
+    """Replace a source's chunks with those of `document`; returns the chunk count.
+
+    A new source's chunk rows are committed before its vectors exist, so its text is searchable by
+    keywords within a moment and semantically once embedded; a re-trained source keeps serving its
+    old chunks until the new set is complete.
+    """
     from chatapp.services.embeddings import get_embedder
-    from chatapp.services.index import IndexPoint, get_index
+    from chatapp.services.index import get_index
     from chatapp.services.ingest.chunk import chunk_document
 
     with session_scope(engine) as session:
@@ -120,70 +127,89 @@ def index_document(
     if not chunks:
         raise ValidationFailed("No readable text was found in this source.")
     ids = [chunk_id(source_id, chunk) for chunk in chunks]
-    to_embed = [(cid, chunk) for cid, chunk in zip(ids, chunks, strict=True) if cid not in old_ids]
+    new = [(cid, chunk) for cid, chunk in zip(ids, chunks, strict=True) if cid not in old_ids]
+    rows = [_row(cid, chunk, workspace_id, bot_id, source_id, document.url) for cid, chunk in new]
+    early = not old_ids
+    if early:
+        with session_scope(engine) as session:
+            _replace_rows(session, source_id, ids, rows)
 
     embedder = get_embedder()
     index = get_index(embedder.dim)
+    try:
+        points = _embed(embedder, new, source_id, progress)
+        index.upsert(workspace_id=workspace_id, bot_id=bot_id, points=points)
+        with session_scope(engine) as session:
+            if not early:
+                _replace_rows(session, source_id, ids, rows)
+            _record_stats(session, source_id, document, len(chunks))
+    except BaseException:
+        # Take back what this attempt added; a re-trained source's old chunks keep serving.
+        index.delete_source(
+            workspace_id=workspace_id, bot_id=bot_id, source_id=source_id, keep=old_ids
+        )
+        if early:
+            with session_scope(engine) as session:
+                session.exec(delete(KnowledgeChunk).where(KnowledgeChunk.source_id == source_id))
+        raise
+    index.delete_source(
+        workspace_id=workspace_id, bot_id=bot_id, source_id=source_id, keep=set(ids)
+    )
+    return len(chunks)
+
+
+def _row(cid: str, chunk: Chunk, workspace_id: int, bot_id: int, source_id: int, url: str):
+    return KnowledgeChunk(
+        id=cid,
+        workspace_id=workspace_id,
+        bot_id=bot_id,
+        source_id=source_id,
+        position=chunk.position,
+        text=chunk.text,
+        title=chunk.title[:300],
+        heading=chunk.heading[:300],
+        page=chunk.page,
+        url=url[:2048],
+        token_count=chunk.token_count,
+    )
+
+
+def _replace_rows(session, source_id: int, keep_ids: list[str], rows: list[KnowledgeChunk]) -> None:
+    session.exec(
+        delete(KnowledgeChunk).where(
+            KnowledgeChunk.source_id == source_id, col(KnowledgeChunk.id).not_in(keep_ids)
+        )
+    )
+    session.add_all(rows)
+
+
+def _embed(embedder, new: list[tuple[str, Chunk]], source_id: int, progress: Progress | None):
+    from chatapp.services.index import IndexPoint
+
     points: list[IndexPoint] = []
-    for start in range(0, len(to_embed), EMBED_BATCH):
-        batch = to_embed[start : start + EMBED_BATCH]
+    for start in range(0, len(new), EMBED_BATCH):
+        batch = new[start : start + EMBED_BATCH]
         vectors = embedder.embed_documents([chunk.indexed_text for _cid, chunk in batch])
         points += [
             IndexPoint(cid, vector, {"source_id": source_id})
             for (cid, _chunk), vector in zip(batch, vectors, strict=True)
         ]
         if progress:
-            progress(0.1 + 0.8 * (start + len(batch)) / max(1, len(to_embed)))
+            progress(0.1 + 0.8 * (start + len(batch)) / max(1, len(new)))
+    return points
 
-    added = {p.chunk_id for p in points}
-    try:
-        index.upsert(workspace_id=workspace_id, bot_id=bot_id, points=points)
-        with session_scope(engine) as session:
-            session.exec(
-                delete(KnowledgeChunk).where(
-                    KnowledgeChunk.source_id == source_id, col(KnowledgeChunk.id).not_in(ids)
-                )
-            )
-            for cid, chunk in to_embed:
-                session.add(
-                    KnowledgeChunk(
-                        id=cid,
-                        workspace_id=workspace_id,
-                        bot_id=bot_id,
-                        source_id=source_id,
-                        position=chunk.position,
-                        text=chunk.text,
-                        title=chunk.title[:300],
-                        heading=chunk.heading[:300],
-                        page=chunk.page,
-                        url=document.url[:2048],
-                        token_count=chunk.token_count,
-                    )
-                )
-            source = session.get(Source, source_id)
-            if source is None:
-                raise ValidationFailed("The source was deleted.")
-            source.chunk_count = len(chunks)
-            source.char_count = document.char_count
-            source.content_hash = content_hash(document.text)
-            if (
-                document.title
-                and source.kind in ("file", "url", "page")
-                and source.title
-                in ("", source.url, Path((source.meta or {}).get("filename", "")).stem)
-            ):
-                source.title = document.title[:300]
-            session.add(source)
-    except BaseException:
-        if added:  # take back the vectors this attempt added; the old chunks keep serving
-            index.delete_source(
-                workspace_id=workspace_id, bot_id=bot_id, source_id=source_id, keep=old_ids
-            )
-        raise
-    index.delete_source(
-        workspace_id=workspace_id, bot_id=bot_id, source_id=source_id, keep=set(ids)
-    )
-    return len(chunks)
+
+def _record_stats(session, source_id: int, document: Document, chunk_count: int) -> None:
+    source = session.get(Source, source_id)
+    if source is None:
+        raise ValidationFailed("The source was deleted.")
+    source.chunk_count = chunk_count
+    source.char_count = document.char_count
+    source.content_hash = content_hash(document.text)
+    default_titles = ("", source.url, Path((source.meta or {}).get("filename", "")).stem)
+    if document.title and source.kind in ("file", "url", "page") and source.title in default_titles:
+        source.title = document.title[:300]
+    session.add(source)
 
 
 def mark_ready(engine: Engine, source_id: int) -> None:
