@@ -91,6 +91,8 @@ def corpus(root: Path, max_pages: int | None) -> list[Path]:
 
 def run_variant(variant: str, questions: list[Question], max_pages: int | None) -> dict:
     """Fresh data directory, ingest everything, evaluate; returns this variant's figures."""
+    from sqlmodel import select
+
     from chatapp.services import migrations, sources
     from chatapp.services.config import reset_settings
     from chatapp.services.db import dispose_engines, session_scope
@@ -142,7 +144,7 @@ def run_variant(variant: str, questions: list[Question], max_pages: int | None) 
     worker.run_until_idle()
     ingest_seconds = time.perf_counter() - started
     with session_scope() as session:
-        rows = session.exec(__import__("sqlmodel").select(Source)).all()
+        rows = session.exec(select(Source)).all()
         chunks = sum(r.chunk_count for r in rows)
         errors = [(r.title, r.error) for r in rows if r.status != "ready"]
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select
 
 from chatapp.services.config import get_settings
 from chatapp.services.errors import Conflict, ValidationFailed
@@ -48,18 +48,23 @@ def _bot(session: Session, actor: Actor, bot_id: int, *, write: bool) -> Bot:
 
 def storage_use(session: Session, actor: Actor, bot_id: int) -> StorageUse:
     bot = _bot(session, actor, bot_id, write=False)
+    return _storage(session, actor, bot.id)
+
+
+def _storage(session: Session, actor: Actor, bot_id: int) -> StorageUse:
+    """Bytes and characters of a bot's sources (the bot is already checked by the caller)."""
     used_bytes, used_chars = session.exec(
         select(
             func.coalesce(func.sum(Source.size_bytes), 0),
             func.coalesce(func.sum(Source.char_count), 0),
-        ).where(Source.workspace_id == actor.workspace_id, Source.bot_id == bot.id)
+        ).where(Source.workspace_id == actor.workspace_id, Source.bot_id == bot_id)
     ).one()
     limit = int(get_settings().bot_storage_limit_mb * MB)
     return StorageUse(int(used_bytes), int(used_chars), limit)
 
 
 def _check_room(session: Session, actor: Actor, bot_id: int, adding: int) -> None:
-    use = storage_use(session, actor, bot_id)
+    use = _storage(session, actor, bot_id)
     if use.bytes_used + adding > use.bytes_limit:
         limit_mb = get_settings().bot_storage_limit_mb
         raise ValidationFailed(
@@ -265,10 +270,7 @@ def forget_source_data(session: Session, source: Source) -> None:
     index = get_index()
     for item in [*children, source]:
         index.delete_source(workspace_id=item.workspace_id, bot_id=item.bot_id, source_id=item.id)
-        for chunk in session.exec(
-            select(KnowledgeChunk).where(KnowledgeChunk.source_id == item.id)
-        ):
-            session.delete(chunk)
+        session.exec(delete(KnowledgeChunk).where(KnowledgeChunk.source_id == item.id))
         path = (item.meta or {}).get("path")
         if path and Path(path).is_file() and uploads_dir() in Path(path).parents:
             Path(path).unlink()

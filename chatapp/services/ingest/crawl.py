@@ -21,14 +21,10 @@ to robots.txt and to every sitemap. Rules:
 
 from __future__ import annotations
 
-import fnmatch
-import zlib
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib import robotparser
-from urllib.parse import quote, urljoin, urlsplit, urlunsplit
-from xml.parsers import expat
 
 import httpx
 from bs4 import BeautifulSoup
@@ -42,42 +38,24 @@ from chatapp.services.ingest.fetch import (
     build_client,
     fetch,
 )
-from chatapp.services.ingest.urlguard import check_url, normalise_host
+from chatapp.services.ingest.links import (
+    CrawlIssue,
+    CrawlOptions,
+    canonicalise,
+    extract_links,
+    looks_like_file,
+    meta_robots,
+    origin_of,
+    page_key,
+    passes_filters,
+)
+from chatapp.services.ingest.sitemap import (
+    sitemap_urls,
+)
+from chatapp.services.ingest.urlguard import check_url
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 ROBOTS_TYPES = ("text/plain", "text/html", "application/octet-stream", "")
-SITEMAP_TYPES = (
-    "application/xml",
-    "text/xml",
-    "application/gzip",
-    "application/x-gzip",
-    "application/octet-stream",
-    "text/plain",
-    "",
-)
-SITEMAP_MAX_BYTES = 50 * 1024 * 1024  # the sitemap protocol's limit, once unpacked
-SITEMAP_MAX_FILES = 50  # sitemaps read per call (index + children)
-SITEMAP_MAX_NESTING = 3
-SITEMAP_MAX_LOCS = 50_000  # per sitemap file, as in the protocol
-
-_FILE_EXTENSIONS = (
-    ".png .jpg .jpeg .gif .webp .svg .ico .bmp .tif .tiff .avif .pdf .zip .gz .tgz .tar .rar "
-    ".7z .mp3 .mp4 .m4a .wav .ogg .avi .mov .mkv .webm .css .js .mjs .json .woff .woff2 .ttf "
-    ".otf .eot .exe .dmg .msi .apk .doc .docx .xls .xlsx .ppt .pptx .csv .rss .atom"
-)
-SKIPPED_EXTENSIONS = frozenset(_FILE_EXTENSIONS.split())
-NO_HREF_SCHEMES = ("mailto:", "javascript:", "tel:", "data:", "ftp:", "file:", "sms:")
-
-OnPage = Callable[["CrawledPage", int, int], object]
-
-
-@dataclass
-class CrawlOptions:
-    max_pages: int
-    max_depth: int
-    include: list[str] = field(default_factory=list)
-    exclude: list[str] = field(default_factory=list)
-    respect_robots: bool = True
 
 
 @dataclass
@@ -90,110 +68,7 @@ class CrawledPage:
     last_modified: str = ""
 
 
-@dataclass
-class CrawlIssue:
-    url: str
-    message: str
-
-
-# --- URLs -------------------------------------------------------------------------------------
-
-
-def canonicalise(url: str) -> str | None:
-    """The canonical form of an http(s) URL, or None if it is not one we would follow."""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-        hostname = parts.hostname
-        scheme = parts.scheme.lower()
-        if scheme not in ("http", "https") or not hostname:
-            return None
-        if parts.username is not None or parts.password is not None:
-            return None
-        host = normalise_host(hostname)
-    except (ValueError, ValidationFailed):
-        return None
-    netloc = f"[{host}]" if ":" in host else host
-    if port is not None and port != {"http": 80, "https": 443}[scheme]:
-        netloc = f"{netloc}:{port}"
-    path = quote(parts.path or "/", safe="/%:@!$&'()*+,;=-._~")
-    query = quote(parts.query, safe="/?%:@!$&'()*+,;=-._~")
-    return urlunsplit((scheme, netloc, path, query, ""))
-
-
-def page_key(canonical_url: str) -> str:
-    """Identity of a page for de-duplication: a trailing slash makes no difference."""
-    parts = urlsplit(canonical_url)
-    path = parts.path.rstrip("/") or "/"
-    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
-
-
-def origin_of(canonical_url: str) -> str:
-    parts = urlsplit(canonical_url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def _path_and_query(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.path}?{parts.query}" if parts.query else parts.path
-
-
-def _matches(pattern: str, target: str) -> bool:
-    pattern = pattern.strip()
-    if not pattern:
-        return False
-    if any(char in pattern for char in "*?["):
-        return fnmatch.fnmatchcase(target, pattern)
-    return pattern in target
-
-
-def passes_filters(url: str, options: CrawlOptions) -> bool:
-    target = _path_and_query(url)
-    if any(_matches(pattern, target) for pattern in options.exclude):
-        return False
-    includes = [pattern for pattern in options.include if pattern.strip()]
-    return not includes or any(_matches(pattern, target) for pattern in includes)
-
-
-def _looks_like_file(url: str) -> bool:
-    path = urlsplit(url).path.lower()
-    dot = path.rfind(".")
-    return dot > path.rfind("/") and path[dot:] in SKIPPED_EXTENSIONS
-
-
-# --- HTML ---------------------------------------------------------------------------------------
-
-
-def extract_links(soup: BeautifulSoup, page_url: str) -> list[str]:
-    """Absolute URLs of the page's <a>/<area> links, in document order (may hold duplicates)."""
-    base = page_url
-    base_tag = soup.find("base", href=True)
-    if base_tag is not None:
-        candidate = urljoin(page_url, str(base_tag["href"]).strip())
-        if candidate.lower().startswith(("http://", "https://")):
-            base = candidate
-    links = []
-    for tag in soup.find_all(["a", "area"], href=True):
-        href = str(tag["href"]).strip()
-        if not href or href.startswith("#") or href.lower().startswith(NO_HREF_SCHEMES):
-            continue
-        try:
-            links.append(urljoin(base, href))
-        except ValueError:
-            continue
-    return links
-
-
-def _meta_robots(soup: BeautifulSoup) -> set[str]:
-    directives: set[str] = set()
-    for tag in soup.find_all("meta"):
-        name = str(tag.get("name", "")).strip().lower()
-        if name in ("robots", ROBOTS_USER_AGENT.lower()):
-            content = str(tag.get("content", "")).lower()
-            directives.update(part.strip() for part in content.split(","))
-    if "none" in directives:
-        directives.update({"noindex", "nofollow"})
-    return directives
+OnPage = Callable[["CrawledPage", int, int], object]
 
 
 # --- robots.txt ----------------------------------------------------------------------------------
@@ -297,7 +172,7 @@ def crawl_site(
             seen.add(final_key)
 
             soup = BeautifulSoup(fetched.body, "html.parser")
-            directives = _meta_robots(soup) if options.respect_robots else set()
+            directives = meta_robots(soup) if options.respect_robots else set()
             keep = passes_filters(final, options) or (depth > 0 and passes_filters(url, options))
             if keep and "noindex" not in directives:
                 page = CrawledPage(
@@ -322,7 +197,7 @@ def crawl_site(
                 if key in seen:
                     continue
                 seen.add(key)
-                if _looks_like_file(candidate) or not passes_filters(candidate, options):
+                if looks_like_file(candidate) or not passes_filters(candidate, options):
                     continue
                 queue.append((candidate, depth + 1))
     return pages, issues
@@ -340,7 +215,7 @@ def crawl_sitemap(
     pages: list[CrawledPage] = []
     issues: list[CrawlIssue] = []
     with build_client() as client:
-        urls = _sitemap_urls(
+        urls = sitemap_urls(
             sitemap_url,
             max_urls=min(10_000, max(100, 10 * max_pages)),
             issues=issues,
@@ -364,7 +239,7 @@ def crawl_sitemap(
             if page_key(final) in done:
                 continue
             done.add(page_key(final))
-            if options.respect_robots and "noindex" in _meta_robots(
+            if options.respect_robots and "noindex" in meta_robots(
                 BeautifulSoup(fetched.body, "html.parser")
             ):
                 continue
@@ -381,160 +256,3 @@ def crawl_sitemap(
                 remaining = len(candidates) - index - 1
                 on_page(page, len(pages), min(max_pages, len(pages) + remaining))
     return pages, issues
-
-
-# --- sitemaps ----------------------------------------------------------------------------------
-
-
-def urls_from_sitemap(sitemap_url: str, *, max_urls: int) -> list[str]:
-    """Page URLs listed by a sitemap, a gzipped sitemap or a sitemap index (children followed).
-
-    Only URLs on the sitemap's own host are returned (canonicalised, without duplicates, in
-    order, at most `max_urls`). Raises `ValidationFailed` if the sitemap itself can't be read;
-    unreadable child sitemaps are skipped.
-    """
-    with build_client() as client:
-        return _sitemap_urls(sitemap_url, max_urls=max_urls, issues=[], client=client)
-
-
-def _sitemap_urls(
-    sitemap_url: str, *, max_urls: int, issues: list[CrawlIssue], client: httpx.Client
-) -> list[str]:
-    root = canonicalise(check_url(sitemap_url))
-    if root is None:  # pragma: no cover - check_url already refused such addresses
-        raise ValidationFailed("Only http and https addresses can be added.")
-    host = urlsplit(root).hostname
-    queue: deque[tuple[str, int]] = deque([(root, 0)])
-    seen_sitemaps = {root}
-    urls: list[str] = []
-    seen_pages: set[str] = set()
-    read = 0
-    while queue and len(urls) < max_urls and read < SITEMAP_MAX_FILES:
-        url, level = queue.popleft()
-        read += 1
-        try:
-            kind, locations = _read_sitemap(url, client)
-        except ValidationFailed as exc:
-            if url == root:
-                raise
-            issues.append(CrawlIssue(url, exc.message))
-            continue
-        if kind == "sitemapindex":
-            if level >= SITEMAP_MAX_NESTING:
-                issues.append(CrawlIssue(url, "Skipped: sitemaps are nested too deeply."))
-                continue
-            for location in locations:
-                child = canonicalise(urljoin(url, location))
-                if child and urlsplit(child).hostname == host and child not in seen_sitemaps:
-                    seen_sitemaps.add(child)
-                    queue.append((child, level + 1))
-            continue
-        for location in locations:
-            page = canonicalise(urljoin(url, location))
-            if page is None or urlsplit(page).hostname != host:
-                continue
-            key = page_key(page)
-            if key in seen_pages:
-                continue
-            seen_pages.add(key)
-            urls.append(page)
-            if len(urls) >= max_urls:
-                break
-    return urls
-
-
-def _read_sitemap(url: str, client: httpx.Client) -> tuple[str, list[str]]:
-    """("urlset" | "sitemapindex", the <loc> values) of one sitemap file."""
-    try:
-        fetched = fetch(url, accept_types=SITEMAP_TYPES, client=client)
-    except NotAWebPage as exc:
-        raise ValidationFailed(f"This address is not a sitemap ({exc.content_type}).") from exc
-    data = fetched.body
-    if data[:2] == b"\x1f\x8b":
-        data = _gunzip(data, SITEMAP_MAX_BYTES)
-    text_start = data.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not text_start.startswith(b"<"):
-        # A plain-text sitemap: one absolute URL per line.
-        lines = text_start.decode("utf-8", errors="replace").splitlines()
-        locations = [line.strip() for line in lines if line.strip().lower().startswith("http")]
-        if not locations:
-            raise ValidationFailed("This address is not a sitemap.")
-        return "urlset", locations[:SITEMAP_MAX_LOCS]
-    return parse_sitemap_xml(data)
-
-
-def _gunzip(data: bytes, max_bytes: int) -> bytes:
-    decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        out = decompressor.decompress(data, max_bytes + 1)
-    except zlib.error as exc:
-        raise ValidationFailed("This sitemap is compressed but could not be unpacked.") from exc
-    if len(out) > max_bytes or decompressor.unconsumed_tail:
-        raise ValidationFailed(
-            f"The sitemap is larger than {max_bytes // (1024 * 1024)} MB once unpacked."
-        )
-    return out
-
-
-class _UnsafeXml(Exception):
-    pass
-
-
-def parse_sitemap_xml(data: bytes) -> tuple[str, list[str]]:
-    """Parse sitemap XML with expat, refusing any DOCTYPE (so no entities, no billion laughs)."""
-    parser = expat.ParserCreate(namespace_separator=" ")
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-
-    def refuse(*_args):
-        raise _UnsafeXml
-
-    parser.StartDoctypeDeclHandler = refuse
-    parser.EntityDeclHandler = refuse
-    parser.UnparsedEntityDeclHandler = refuse
-    parser.ExternalEntityRefHandler = refuse
-
-    stack: list[str] = []
-    root: list[str] = []
-    locations: list[str] = []
-    text: list[str] = []
-
-    def start(name: str, _attrs) -> None:
-        local = name.rsplit(" ", 1)[-1]
-        if not root:
-            root.append(local)
-        stack.append(local)
-        if local == "loc":
-            text.clear()
-
-    def end(name: str) -> None:
-        local = name.rsplit(" ", 1)[-1]
-        if (
-            local == "loc"
-            and len(stack) >= 2
-            and stack[-2] in ("url", "sitemap")
-            and len(locations) < SITEMAP_MAX_LOCS
-        ):
-            value = "".join(text).strip()
-            if value:
-                locations.append(value)
-        stack.pop()
-
-    def characters(data: str) -> None:
-        if stack and stack[-1] == "loc":
-            text.append(data)
-
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = characters
-    try:
-        parser.Parse(data, True)
-    except _UnsafeXml as exc:
-        raise ValidationFailed(
-            "This sitemap uses XML features we don't accept for safety reasons "
-            "(a document type declaration)."
-        ) from exc
-    except expat.ExpatError as exc:
-        raise ValidationFailed("This sitemap could not be read (it is not valid XML).") from exc
-    if not root or root[0] not in ("urlset", "sitemapindex"):
-        raise ValidationFailed("This address is not a sitemap.")
-    return root[0], locations

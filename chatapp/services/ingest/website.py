@@ -18,7 +18,8 @@ from chatapp.services.models import Source, utcnow
 
 def sync_website(engine: Engine, source_id: int) -> dict:
     """Crawl and index a website source; returns counts of added/changed/unchanged/removed."""
-    from chatapp.services.ingest.crawl import CrawlOptions, crawl_site, crawl_sitemap
+    from chatapp.services.ingest.crawl import crawl_site, crawl_sitemap
+    from chatapp.services.ingest.links import CrawlOptions
     from chatapp.services.sources import forget_source_data
 
     with session_scope(engine) as session:

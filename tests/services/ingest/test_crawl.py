@@ -6,17 +6,12 @@ import pytest
 
 from chatapp.services.config import reset_settings
 from chatapp.services.errors import ValidationFailed
-from chatapp.services.ingest import crawl as crawl_module
+from chatapp.services.ingest import sitemap as sitemap_module
 from chatapp.services.ingest import urlguard
-from chatapp.services.ingest.crawl import (
-    ROBOTS_REFUSED,
-    CrawlOptions,
-    canonicalise,
-    crawl_site,
-    crawl_sitemap,
-    page_key,
+from chatapp.services.ingest.crawl import ROBOTS_REFUSED, crawl_site, crawl_sitemap
+from chatapp.services.ingest.links import CrawlOptions, canonicalise, page_key, passes_filters
+from chatapp.services.ingest.sitemap import (
     parse_sitemap_xml,
-    passes_filters,
     urls_from_sitemap,
 )
 from chatapp.services.ingest.urlguard import PRIVATE_NETWORK
@@ -264,7 +259,7 @@ def test_external_entity_refused():
 
 
 def test_gzip_bomb_sitemap_refused(site, monkeypatch):
-    monkeypatch.setattr(crawl_module, "SITEMAP_MAX_BYTES", 1024 * 1024)
+    monkeypatch.setattr(sitemap_module, "SITEMAP_MAX_BYTES", 1024 * 1024)
     with pytest.raises(ValidationFailed) as info:
         urls_from_sitemap(site.url("/gzbomb.xml.gz"), max_urls=10)
     assert info.value.message == "The sitemap is larger than 1 MB once unpacked."
