@@ -9,7 +9,15 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from chatapp import __version__
-from chatapp.api import routes_auth, routes_health, routes_sources, routes_workspaces
+from chatapp.api import (
+    routes_auth,
+    routes_chat_admin,
+    routes_health,
+    routes_public,
+    routes_sources,
+    routes_workspaces,
+)
+from chatapp.api.cors import PublicCORS
 from chatapp.api.docs import install_docs
 from chatapp.api.errors import install_error_handlers
 
@@ -28,4 +36,7 @@ def create_api() -> FastAPI:
     app.include_router(routes_auth.router)
     app.include_router(routes_workspaces.router)
     app.include_router(routes_sources.router)
+    app.include_router(routes_chat_admin.router)
+    app.include_router(routes_public.router)
+    app.add_middleware(PublicCORS)
     return app

@@ -8,6 +8,7 @@ from fastapi import Depends, Header, Request
 from sqlmodel import Session
 
 from chatapp.services import api_tokens, auth
+from chatapp.services.config import get_settings
 from chatapp.services.db import session_scope
 from chatapp.services.errors import NotAuthenticated
 from chatapp.services.models import User
@@ -44,4 +45,12 @@ def current_actor(
 
 
 def client_ip(request: Request) -> str:
+    """The visitor's address; behind TRUSTED_PROXY_HOPS reverse proxies, from X-Forwarded-For
+    (the entry our nearest trusted proxy added: earlier entries can be forged by the client)."""
+    hops = get_settings().trusted_proxy_hops
+    if hops:
+        entries = [e.strip() for e in request.headers.get("x-forwarded-for", "").split(",")]
+        entries = [e for e in entries if e]
+        if entries:
+            return entries[-min(hops, len(entries))][:64]
     return request.client.host if request.client else ""

@@ -45,7 +45,21 @@ class Settings(BaseSettings):
     openai_base_url: str = ""
     openai_api_key: str = ""
     openai_model: str = "gpt-4o-mini"
+    # Model for workspaces on the paid plan (empty: OPENAI_MODEL for every plan).
+    openai_model_paid: str = ""
     llm_timeout_seconds: float = Field(default=30.0, gt=0)
+    llm_attempts: int = Field(default=3, ge=1, le=10)  # tries before the first token
+    llm_retry_base_seconds: float = Field(default=0.5, ge=0)  # backoff: base, 2x base, ...
+    llm_max_tokens: int = Field(default=600, ge=16)
+
+    # Chat: message size, visitor limits (0 = no limit), context kept and passages retrieved.
+    max_message_chars: int = Field(default=2000, ge=1)
+    chat_session_per_minute: int = Field(default=10, ge=0)
+    chat_ip_per_minute: int = Field(default=60, ge=0)
+    chat_history_messages: int = Field(default=10, ge=0)
+    chat_passages: int = Field(default=4, ge=1, le=20)
+    # Reverse proxies in front of the app that append X-Forwarded-For (0: use the peer address).
+    trusted_proxy_hops: int = Field(default=0, ge=0, le=5)
 
     default_message_limit: int = Field(default=1000, ge=0)
     max_upload_mb: float = Field(default=20.0, gt=0)

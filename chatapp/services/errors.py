@@ -42,3 +42,11 @@ class TooManyRequests(ServiceError):
     def __init__(self, message: str, retry_after_seconds: int = 60):
         super().__init__(message)
         self.retry_after_seconds = retry_after_seconds
+
+
+class TooLarge(ServiceError):
+    status = 413
+
+
+class Unavailable(ServiceError):
+    status = 503

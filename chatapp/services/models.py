@@ -8,7 +8,7 @@ columns and tables through Alembic migrations.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -53,6 +53,13 @@ class Workspace(SQLModel, table=True):
     name: str = Field(max_length=120)
     slug: str = Field(max_length=80, unique=True, index=True)
     plan: str = Field(default=Plan.FREE, max_length=20)
+    # The workspace's own LLM provider (empty: the installation's OPENAI_* settings). The API key
+    # is stored encrypted (security.encrypt_secret) and never leaves the services in clear.
+    llm_base_url: str = Field(default="", max_length=500)
+    llm_api_key_encrypted: str = Field(
+        default="", sa_column=Column(Text, nullable=False, default="")
+    )
+    llm_model: str = Field(default="", max_length=100)
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -118,6 +125,15 @@ class BotBase(SQLModel):
     position: str = Field(default=WidgetPosition.BOTTOM_RIGHT, max_length=20)
     show_button_text: bool = Field(default=False)
     button_text: str = Field(default="Chat with us", max_length=40)
+    starter_questions: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, default=list)
+    )
+    # Websites allowed to use the widget (host names; a name also admits its subdomains).
+    # Empty: any website holding the key.
+    allowed_domains: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, default=list)
+    )
+    model: str = Field(default="", max_length=100)  # LLM model override; empty = plan default
 
 
 class Bot(BotBase, table=True):
@@ -140,6 +156,46 @@ def _check_color(value: str | None) -> str | None:
     return value.lower()
 
 
+MAX_ALLOWED_DOMAINS = 50
+MAX_STARTER_QUESTIONS = 6
+_DOMAIN = re.compile(r"(\*\.)?([a-z0-9-]+\.)*[a-z0-9-]+")
+
+
+def _check_domains(value: list[str] | None) -> list[str] | None:
+    """Host names as people paste them (`https://www.shop.com/page`, `*.shop.com`) -> hosts."""
+    if value is None:
+        return value
+    hosts: list[str] = []
+    for raw in value:
+        host = raw.strip().lower()
+        if "://" in host:
+            host = host.split("://", 1)[1]
+        host = host.split("/", 1)[0].split("?", 1)[0].rsplit("@", 1)[-1]
+        if host.count(":") == 1:
+            host = host.split(":", 1)[0]
+        host = host.rstrip(".")
+        if not host:
+            continue
+        if len(host) > 253 or not _DOMAIN.fullmatch(host):
+            raise ValueError(f"{raw.strip()!r} is not a domain name like shop.com")
+        if host not in hosts:
+            hosts.append(host)
+    if len(hosts) > MAX_ALLOWED_DOMAINS:
+        raise ValueError(f"at most {MAX_ALLOWED_DOMAINS} allowed domains")
+    return hosts
+
+
+def _check_starters(value: list[str] | None) -> list[str] | None:
+    if value is None:
+        return value
+    questions = [q.strip() for q in value if q and q.strip()]
+    if len(questions) > MAX_STARTER_QUESTIONS:
+        raise ValueError(f"at most {MAX_STARTER_QUESTIONS} starter questions")
+    if any(len(q) > 200 for q in questions):
+        raise ValueError("a starter question has at most 200 characters")
+    return questions
+
+
 def _check_name(value: str | None) -> str | None:
     if value is None:
         return value
@@ -156,9 +212,14 @@ class BotCreate(SQLModel):
     accent_color: str | None = None
     position: WidgetPosition | None = None
     message_limit: int | None = Field(default=None, ge=0, le=10_000_000)
+    allowed_domains: list[str] | None = None
+    starter_questions: list[str] | None = None
+    model: str | None = Field(default=None, max_length=100)
 
     _name = field_validator("name")(_check_name)
     _color = field_validator("accent_color")(_check_color)
+    _domains = field_validator("allowed_domains")(_check_domains)
+    _starters = field_validator("starter_questions")(_check_starters)
 
 
 class BotUpdate(SQLModel):
@@ -173,9 +234,14 @@ class BotUpdate(SQLModel):
     button_text: str | None = Field(default=None, max_length=40)
     status: BotStatus | None = None
     message_limit: int | None = Field(default=None, ge=0, le=10_000_000)
+    allowed_domains: list[str] | None = None
+    starter_questions: list[str] | None = None
+    model: str | None = Field(default=None, max_length=100)
 
     _name = field_validator("name")(_check_name)
     _color = field_validator("accent_color")(_check_color)
+    _domains = field_validator("allowed_domains")(_check_domains)
+    _starters = field_validator("starter_questions")(_check_starters)
 
 
 class BotPublic(BotBase):
@@ -298,6 +364,12 @@ class Conversation(SQLModel, table=True):
 
 
 class Message(SQLModel, table=True):
+    # A request's client id (idempotency key) is stored on its user and assistant rows: a retried
+    # request can never store either twice.
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "role", "client_id", name="uq_message_client_id"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
     conversation_id: int = Field(foreign_key="conversation.id", index=True, ondelete="CASCADE")
@@ -308,7 +380,38 @@ class Message(SQLModel, table=True):
     )
     feedback: int = Field(default=0)  # -1 thumbs down, 0 none, 1 thumbs up
     fell_back: bool = Field(default=False)
+    client_id: str | None = Field(default=None, max_length=64)
+    model: str = Field(default="", max_length=100)  # "" for user messages; "extractive" offline
+    latency_ms: int | None = None  # request received -> answer complete
+    first_token_ms: int | None = None  # request received -> first token
+    prompt_tokens: int = Field(default=0)
+    completion_tokens: int = Field(default=0)
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class UsageDaily(SQLModel, table=True):
+    """Per bot and UTC day: what analytics charts. Incremented atomically (upsert) per answer."""
+
+    __table_args__ = (UniqueConstraint("bot_id", "day", name="uq_usage_bot_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
+    bot_id: int = Field(foreign_key="bot.id", index=True, ondelete="CASCADE")
+    day: date
+    messages: int = Field(default=0)  # questions answered or fallen back (not errors)
+    answered: int = Field(default=0)
+    fell_back: int = Field(default=0)
+    errors: int = Field(default=0)
+    prompt_tokens: int = Field(default=0)
+    completion_tokens: int = Field(default=0)
+
+
+class RateCounter(SQLModel, table=True):
+    """Fixed-window request counters, shared by every worker, when Redis is not configured."""
+
+    key: str = Field(primary_key=True, max_length=200)
+    window_start: int = Field(primary_key=True)  # unix seconds
+    count: int = Field(default=0)
 
 
 class Action(SQLModel, table=True):
@@ -333,6 +436,7 @@ TENANT_MODELS: tuple[type[SQLModel], ...] = (
     Contact,
     Conversation,
     Message,
+    UsageDaily,
     Action,
     Membership,
 )

@@ -1,19 +1,26 @@
-"""Password hashing (argon2), random tokens and their hashes.
+"""Password hashing (argon2), random tokens and their hashes, encryption of stored secrets.
 
 Tokens (login sessions, widget keys, API tokens) are random and only their SHA-256 is stored, so a
 leaked database does not leak a usable credential; lookups compare hashes in constant time.
+Secrets we must use again (a workspace's LLM provider key) are encrypted with Fernet under a key
+derived from SECRET_KEY (HKDF-SHA256), so the database alone does not reveal them.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
 from functools import lru_cache
 
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from passlib.context import CryptContext
 
 from chatapp.services.config import get_settings
+from chatapp.services.errors import ServiceError
 
 
 @lru_cache(maxsize=4)
@@ -86,3 +93,31 @@ def same_hash(left: str, right: str) -> bool:
 def new_public_id(prefix: str) -> str:
     """A short, unguessable public identifier such as `bot_Xy3...`."""
     return prefix + secrets.token_urlsafe(12).replace("-", "x").replace("_", "y")
+
+
+@lru_cache(maxsize=4)
+def _fernet(secret_key: str) -> Fernet:
+    derived = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"chatapp stored secrets v1"
+    ).derive(secret_key.encode("utf-8"))
+    return Fernet(base64.urlsafe_b64encode(derived))
+
+
+def encrypt_secret(plain: str) -> str:
+    """Encrypt a secret for storage (authenticated; a new random IV every time)."""
+    return _fernet(get_settings().secret_key).encrypt(plain.encode("utf-8")).decode("ascii")
+
+
+def decrypt_secret(stored: str) -> str:
+    """The plain secret; a ServiceError when it was encrypted under another SECRET_KEY."""
+    try:
+        return _fernet(get_settings().secret_key).decrypt(stored.encode("ascii")).decode("utf-8")
+    except (InvalidToken, ValueError) as exc:
+        raise ServiceError(
+            "A stored secret can no longer be read (was SECRET_KEY changed?). Enter it again."
+        ) from exc
+
+
+def secret_hint(plain: str) -> str:
+    """What a person may see of a secret: its last 4 characters."""
+    return f"...{plain[-4:]}" if len(plain) >= 12 else "set"

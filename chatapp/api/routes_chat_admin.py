@@ -1,0 +1,129 @@
+"""Admin side of chat: widget keys, the workspace's LLM provider, and a playground chat.
+
+Allowed domains, starter questions and a bot's model override are bot fields: change them with
+`PATCH /api/v1/workspaces/{ws}/bots/{bot}`. New widget keys: `POST .../bots/{bot}/keys`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+
+from chatapp.api.deps import client_ip, current_actor, db_session
+from chatapp.api.routes_public import ChatOut, _json_reply, _sse
+from chatapp.services import bots, chat, providers
+from chatapp.services.tenancy import Actor
+
+router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}", tags=["chat settings"])
+
+
+class WidgetKeyInfo(BaseModel):
+    id: int
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+    active: bool
+
+
+class ProviderIn(BaseModel):
+    base_url: str = Field(
+        default="", max_length=500, description="OpenAI-compatible endpoint; empty = OpenAI."
+    )
+    api_key: str = Field(default="", max_length=500, description="Stored encrypted.")
+    model: str = Field(default="", max_length=100, description="Empty = the plan's model.")
+
+
+class ProviderOut(BaseModel):
+    source: str = Field(description="workspace, installation or offline")
+    base_url: str
+    model: str
+    key_hint: str = Field(description="The key's last 4 characters; never the key.")
+
+
+class PlaygroundIn(BaseModel):
+    message: str = Field(max_length=100_000)
+    session_id: str | None = Field(default=None, max_length=200)
+    stream: bool = False
+
+
+@router.get("/bots/{bot_id}/keys", response_model=list[WidgetKeyInfo])
+def list_widget_keys(
+    bot_id: int, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
+):
+    """The bot's widget keys (prefix only: a key is shown once, when it is created)."""
+    return [
+        WidgetKeyInfo(
+            id=key.id,
+            prefix=key.prefix,
+            created_at=key.created_at,
+            revoked_at=key.revoked_at,
+            active=key.revoked_at is None,
+        )
+        for key in bots.list_widget_keys(session, actor, bot_id)
+    ]
+
+
+def _provider(view: providers.ProviderView) -> ProviderOut:
+    return ProviderOut(
+        source=view.source, base_url=view.base_url, model=view.model, key_hint=view.key_hint
+    )
+
+
+@router.get("/llm", response_model=ProviderOut)
+def get_llm_provider(actor: Actor = Depends(current_actor), session: Session = Depends(db_session)):
+    """Where this workspace's answers come from (its own provider, the installation's, offline)."""
+    return _provider(providers.get_provider(session, actor))
+
+
+@router.put("/llm", response_model=ProviderOut)
+def set_llm_provider(
+    body: ProviderIn, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
+):
+    """Use the workspace's own OpenAI-compatible provider and key (owners and admins)."""
+    view = providers.set_provider(
+        session, actor, base_url=body.base_url, api_key=body.api_key, model=body.model
+    )
+    return _provider(view)
+
+
+@router.delete("/llm", response_model=ProviderOut)
+def clear_llm_provider(
+    actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
+):
+    """Forget the workspace's own provider (back to the installation's settings)."""
+    return _provider(providers.clear_provider(session, actor))
+
+
+def _public_id(
+    bot_id: int, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
+) -> str:
+    return bots.get_bot(session, actor, bot_id).public_id
+
+
+@router.post("/bots/{bot_id}/chat", response_model=ChatOut)
+async def playground_chat(
+    body: PlaygroundIn,
+    request: Request,
+    actor: Actor = Depends(current_actor),
+    public_id: str = Depends(_public_id),
+) -> Any:
+    """Talk to a bot as a member (the dashboard playground): no widget key, same pipeline."""
+    chat_request = chat.ChatRequest(
+        bot_id=public_id,
+        message=body.message,
+        session_id=body.session_id,
+        ip=client_ip(request),
+        channel="playground",
+        actor=actor,
+    )
+    if not body.stream:
+        return _json_reply(await chat.reply(chat_request))
+    turn = await chat.begin(chat_request)
+    return StreamingResponse(
+        _sse(turn), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+    )

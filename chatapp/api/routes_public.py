@@ -1,0 +1,236 @@
+"""The public API the widget talks to: bot config, chat (SSE and JSON), feedback on an answer.
+
+Authenticated by the bot's widget key (and its allowed domains), not by a login. CORS is open on
+these routes only (`cors.py`). Every refusal is JSON `{"detail": ...}` with 401/403/404/413/422/429
+(`Retry-After` on 429); failures after the stream started arrive as an `error` event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel, Field
+
+from chatapp.api.deps import client_ip
+from chatapp.services import access, chat, feedback
+from chatapp.services.db import session_scope
+
+router = APIRouter(tags=["public"])
+
+ERROR_STATUS = {"llm_timeout": 504, "llm_config": 502, "llm_interrupted": 502}
+SSE_EXAMPLE = (
+    'event: token\ndata: {"type":"token","content":"We "}\n\n'
+    'event: token\ndata: {"type":"token","content":"open at 9am [1]."}\n\n'
+    'event: sources\ndata: {"type":"sources","sources":[{"n":1,"title":"Hours","url":"",'
+    '"file":"","page":null,"snippet":"...","score":0.03,"source_id":4}]}\n\n'
+    'event: done\ndata: {"type":"done","message_id":42,"conversation_id":7,'
+    '"session_id":"visitor-123","answered":true,"usage":{"prompt_tokens":0,'
+    '"completion_tokens":0,"total_tokens":0},"latency_ms":35}\n\n'
+)
+
+
+class WidgetConfig(BaseModel):
+    bot_id: str
+    name: str
+    active: bool
+    welcome_message: str
+    starter_questions: list[str]
+    avatar_url: str
+    accent_color: str
+    position: str
+    show_button_text: bool
+    button_text: str
+
+
+class ChatIn(BaseModel):
+    bot_id: str = Field(max_length=64, description="The bot's public id (bot_...).")
+    message: str = Field(max_length=100_000, description="The visitor's message.")
+    session_id: str | None = Field(
+        default=None,
+        max_length=200,
+        description="The visitor's session (8-64 of A-Z a-z 0-9 - _); made for you if missing.",
+    )
+    api_key: str | None = Field(
+        default=None,
+        max_length=200,
+        description="The widget key (or send it as 'Authorization: Bearer ck_...').",
+    )
+    client_id: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Your id for this message: a retry with the same id is answered from the "
+        "stored answer and never counted or stored twice.",
+    )
+    stream: bool = Field(default=True, description="false: one JSON answer instead of SSE.")
+
+
+class Source(BaseModel):
+    n: int
+    title: str
+    url: str
+    file: str
+    page: int | None
+    snippet: str
+    score: float
+    source_id: int
+
+
+class ChatOut(BaseModel):
+    answer: str
+    sources: list[Source]
+    message_id: int | None
+    conversation_id: int | None
+    session_id: str
+    answered: bool = Field(description="false when the bot answered with its fallback message.")
+    usage: dict[str, int]
+    latency_ms: int | None
+
+
+class FeedbackIn(BaseModel):
+    bot_id: str = Field(max_length=64)
+    session_id: str = Field(max_length=64)
+    rating: Literal["up", "down", "none"]
+    api_key: str | None = Field(default=None, max_length=200)
+
+
+class FeedbackOut(BaseModel):
+    message_id: int
+    rating: Literal["up", "down", "none"]
+
+
+def _config_response(request: Request, bot_id: str) -> Response:
+    with session_scope() as session:
+        config = access.widget_config(access.public_bot(session, bot_id))
+    body = json.dumps(config, separators=(",", ":")).encode()
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {"Cache-Control": "public, max-age=60", "ETag": etag}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+CONFIG_DOC = {
+    "response_model": WidgetConfig,
+    "responses": {304: {"description": "Not modified (If-None-Match matched the ETag)."}},
+}
+
+
+@router.get("/api/public/bots/{bot_id}/config", **CONFIG_DOC)
+def bot_config(bot_id: str, request: Request):
+    """What the widget needs to render a bot. No key needed, nothing secret; cacheable 60 s."""
+    return _config_response(request, bot_id)
+
+
+@router.get("/api/public/config/{bot_id}", **CONFIG_DOC)
+def bot_config_seed_path(bot_id: str, request: Request):
+    """The same as `/api/public/bots/{bot_id}/config` (the path of the original spec)."""
+    return _config_response(request, bot_id)
+
+
+def _key(body_key: str | None, authorization: str | None, widget_key: str | None) -> str | None:
+    if body_key:
+        return body_key
+    if widget_key:
+        return widget_key
+    if authorization and authorization.lower().startswith("bearer "):
+        return authorization[7:].strip()
+    return None
+
+
+async def _sse(turn: chat.Turn) -> AsyncIterator[str]:
+    async for event in chat.events(turn):
+        yield event.sse()
+
+
+@router.post(
+    "/api/chat",
+    response_model=ChatOut,
+    responses={
+        200: {
+            "description": "With `stream` (default): Server-Sent Events `token`, `sources`, "
+            "`done` or `error`, each `data` a JSON object with its `type`. With "
+            '`"stream": false`: one JSON answer.',
+            "content": {"text/event-stream": {"example": SSE_EXAMPLE}},
+        },
+        401: {"description": "Invalid or missing widget key."},
+        403: {"description": "Website not allowed, or bot paused."},
+        413: {"description": "Message (or request) too long."},
+        422: {"description": "Invalid request (empty message, bad session id)."},
+        429: {"description": "Monthly limit reached, or too many messages (see Retry-After)."},
+        502: {"description": "JSON form: the LLM refused or broke off."},
+        503: {"description": "JSON form: the LLM is unavailable."},
+        504: {"description": "JSON form: the LLM timed out."},
+    },
+)
+async def post_chat(
+    body: ChatIn,
+    request: Request,
+    authorization: str | None = Header(default=None),
+    x_widget_key: str | None = Header(default=None),
+) -> Any:
+    """Send a visitor's message and get the bot's answer, streamed or as JSON."""
+    chat_request = chat.ChatRequest(
+        bot_id=body.bot_id,
+        message=body.message,
+        session_id=body.session_id,
+        api_key=_key(body.api_key, authorization, x_widget_key),
+        origin=request.headers.get("origin"),
+        referer=request.headers.get("referer"),
+        ip=client_ip(request),
+        client_id=body.client_id,
+        channel="widget",
+    )
+    if not body.stream:
+        return _json_reply(await chat.reply(chat_request))
+    turn = await chat.begin(chat_request)  # refusals become 4xx before the stream starts
+    return StreamingResponse(
+        _sse(turn),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+def _json_reply(reply: chat.ChatReply) -> Any:
+    if reply.error:
+        status = ERROR_STATUS.get(reply.error["code"], 503)
+        return JSONResponse(
+            {"detail": reply.error["message"], "code": reply.error["code"]}, status_code=status
+        )
+    return ChatOut(
+        answer=reply.answer,
+        sources=reply.sources,
+        message_id=reply.message_id,
+        conversation_id=reply.conversation_id,
+        session_id=reply.session_id,
+        answered=reply.answered,
+        usage=reply.usage,
+        latency_ms=reply.latency_ms,
+    )
+
+
+@router.post("/api/public/messages/{message_id}/feedback", response_model=FeedbackOut)
+def post_feedback(
+    message_id: int,
+    body: FeedbackIn,
+    request: Request,
+    authorization: str | None = Header(default=None),
+    x_widget_key: str | None = Header(default=None),
+):
+    """Thumbs up or down (or `none` to clear) on an answer in the visitor's own conversation."""
+    with session_scope() as session:
+        feedback.rate_answer(
+            session,
+            bot_id=body.bot_id,
+            api_key=_key(body.api_key, authorization, x_widget_key),
+            origin=request.headers.get("origin"),
+            referer=request.headers.get("referer"),
+            session_id=body.session_id,
+            message_id=message_id,
+            rating=body.rating,
+        )
+    return FeedbackOut(message_id=message_id, rating=body.rating)

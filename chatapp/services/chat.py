@@ -1,0 +1,466 @@
+"""The chat pipeline: one visitor message in, a stored, cited answer out, as a stream of events.
+
+    begin()   validate -> bot, widget key, website -> conversation, question stored -> history
+              -> rate limits -> monthly quota            (one worker thread, one transaction)
+    events()  follow-up query -> retrieve -> answer (LLM stream, or extractive offline, or the
+              bot's fallback) -> `token`... -> `sources` -> store answer -> `done`
+              (or `error`)
+
+Refusals (401/403/404/413/422/429) are raised by `begin()` as `ServiceError`s before any event, so
+HTTP routes can answer with a status; `stream()` turns them into an `error` event for callers
+that only want events, and `reply()` collects everything for the JSON form. Database and model
+work runs in worker threads (`anyio.to_thread`): the event loop only relays tokens.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import anyio.to_thread
+
+from chatapp.services import access, conversations, extractive, followup, llm, prompts, quota
+from chatapp.services import ratelimit as rl
+from chatapp.services.config import get_settings
+from chatapp.services.db import session_scope
+from chatapp.services.errors import NotFound, ServiceError, TooLarge, ValidationFailed
+from chatapp.services.models import Message, Workspace
+from chatapp.services.providers import LLMConfig, llm_config
+from chatapp.services.retrieval import Passage, Retrieval, retrieve
+from chatapp.services.tenancy import Actor, Permission
+
+log = logging.getLogger(__name__)
+
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+CLIENT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+CHANNELS = ("widget", "playground", "api")
+SNIPPET_CHARS = 240
+UNAVAILABLE = "The assistant is unavailable right now. Please try again in a moment."
+
+
+@dataclass
+class ChatRequest:
+    bot_id: str  # the bot's public id (bot_...)
+    message: str
+    session_id: str | None = None  # the visitor's; a new one is made when missing
+    api_key: str | None = None  # the widget key (not needed with an actor)
+    origin: str | None = None
+    referer: str | None = None
+    ip: str = ""
+    client_id: str | None = None  # idempotency key: a retry with it is never stored twice
+    channel: str = "widget"
+    actor: Actor | None = None  # a workspace member (playground): no widget key needed
+
+
+@dataclass(frozen=True)
+class Event:
+    type: str  # token, sources, done, error
+    data: dict[str, Any]
+
+    def payload(self) -> dict[str, Any]:
+        return {"type": self.type, **self.data}
+
+    def sse(self) -> str:
+        body = json.dumps(self.payload(), ensure_ascii=False, separators=(",", ":"))
+        return f"event: {self.type}\ndata: {body}\n\n"
+
+
+@dataclass
+class Turn:
+    """A validated, counted request whose question is stored; `events()` answers it."""
+
+    request: ChatRequest
+    message: str
+    session_id: str
+    workspace_id: int
+    bot_id: int
+    bot_name: str
+    instructions: str
+    fallback: str
+    welcome: str
+    conversation_id: int
+    user_message_id: int
+    history: list[tuple[str, str]]
+    llm: LLMConfig | None
+    started: float
+    replay: Message | None = None
+    prefetched: Retrieval | None = None
+
+
+@dataclass
+class ChatReply:
+    """The JSON form: everything the events carried."""
+
+    answer: str = ""
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    message_id: int | None = None
+    conversation_id: int | None = None
+    session_id: str = ""
+    answered: bool = False
+    usage: dict[str, int] = field(default_factory=dict)
+    latency_ms: int | None = None
+    error: dict[str, str] | None = None
+
+
+# ----------------------------------------------------------------------------------- begin
+
+
+def _validate(request: ChatRequest) -> tuple[str, str, str | None]:
+    settings = get_settings()
+    message = (request.message or "").strip()
+    if not message:
+        raise ValidationFailed("Type a message first.")
+    if len(message) > settings.max_message_chars:
+        raise TooLarge(
+            f"Your message is too long: at most {settings.max_message_chars} characters."
+        )
+    session_id = request.session_id
+    if session_id is None or session_id == "":
+        session_id = secrets.token_urlsafe(16)
+    elif not SESSION_ID.fullmatch(session_id):
+        raise ValidationFailed("session_id must be 8 to 64 letters, digits, '-' or '_'.")
+    client_id = request.client_id or None
+    if client_id is not None and not CLIENT_ID.fullmatch(client_id):
+        raise ValidationFailed("client_id must be 1 to 64 letters, digits or '-_.:'.")
+    if request.channel not in CHANNELS:
+        raise ValidationFailed(f"channel must be one of {', '.join(CHANNELS)}.")
+    return message, session_id, client_id
+
+
+def _limits(request: ChatRequest, bot_id: int, session_id: str) -> list[rl.Limit]:
+    settings = get_settings()
+    limits = [rl.Limit(f"chat:s:{bot_id}:{session_id}", settings.chat_session_per_minute)]
+    if request.ip:
+        limits.append(rl.Limit(f"chat:ip:{request.ip}", settings.chat_ip_per_minute))
+    return limits
+
+
+def _retrieve(turn: Turn, query: str) -> Retrieval:
+    with session_scope() as session:
+        return retrieve(
+            session,
+            workspace_id=turn.workspace_id,
+            bot_id=turn.bot_id,
+            query=query,
+            limit=get_settings().chat_passages,
+        )
+
+
+def _begin_sync(request: ChatRequest, started: float) -> Turn:
+    message, session_id, client_id = _validate(request)
+    settings = get_settings()
+    with session_scope() as session:
+        bot = access.public_bot(session, request.bot_id)
+        if request.actor is None:
+            access.check_key(session, bot, request.api_key)
+            access.check_origin(bot, request.origin, request.referer)
+        else:
+            request.actor.require(Permission.READ)
+            if request.actor.workspace_id != bot.workspace_id:
+                raise NotFound("Bot not found.")
+        access.check_active(bot)
+        workspace = session.get(Workspace, bot.workspace_id)
+        conversation = conversations.find_or_create(session, bot, session_id, request.channel)
+        turn = Turn(
+            request=request,
+            message=message,
+            session_id=session_id,
+            workspace_id=bot.workspace_id,
+            bot_id=bot.id,
+            bot_name=bot.name,
+            instructions=bot.instructions,
+            fallback=bot.fallback_message,
+            welcome=bot.welcome_message,
+            conversation_id=conversation.id,
+            user_message_id=0,
+            history=[],
+            llm=llm_config(workspace, bot, settings),
+            started=started,
+        )
+        if client_id is not None:
+            stored = conversations.by_client_id(session, conversation.id, "assistant", client_id)
+            if stored is not None:  # a retry of an answered request: replay, count nothing
+                turn.replay = stored
+                return turn
+        turn.user_message_id, _ = conversations.add_user_message(
+            session, conversation, message, client_id
+        )
+        turn.history = conversations.history(
+            session, conversation.id, turn.user_message_id, settings.chat_history_messages
+        )
+        rl.hit(session, _limits(request, bot.id, session_id))
+        quota.consume(session, bot.id)  # last: the bot row stays locked only until commit
+    if extractive.small_talk(message, welcome=turn.welcome) is None and (
+        not followup.recent_user_turns(turn.history) or not followup.looks_like_followup(message)
+    ):
+        turn.prefetched = _retrieve(turn, message)  # same thread: no extra hop
+    return turn
+
+
+async def begin(request: ChatRequest) -> Turn:
+    """Check and count the request and store the question; raises ServiceError on refusal."""
+    started = time.perf_counter()
+    return await anyio.to_thread.run_sync(_begin_sync, request, started)
+
+
+# ---------------------------------------------------------------------------------- events
+
+
+def _source(number: int, passage: Passage) -> dict[str, Any]:
+    snippet = re.sub(r"\s+", " ", passage.text).strip()
+    if len(snippet) > SNIPPET_CHARS:
+        snippet = snippet[:SNIPPET_CHARS].rsplit(" ", 1)[0] + "..."
+    return {
+        "n": number,
+        "title": prompts.passage_label(passage),
+        "url": passage.url,
+        "file": passage.file_name,
+        "page": passage.page,
+        "snippet": snippet,
+        "score": round(passage.score, 4),
+        "source_id": passage.source_id,
+    }
+
+
+def _cited(text: str, passages: list[Passage]) -> list[dict[str, Any]]:
+    """The passages the LLM cited ([n]); all of them if it cited none."""
+    numbers = {int(n) for n in re.findall(r"\[(\d{1,2})\]", text)}
+    numbers = {n for n in numbers if 1 <= n <= len(passages)}
+    chosen = sorted(numbers) or range(1, len(passages) + 1)
+    return [_source(n, passages[n - 1]) for n in chosen]
+
+
+def _is_fallback(text: str, fallback: str) -> bool:
+    def norm(value: str) -> str:
+        return re.sub(r"[^a-z0-9]+", " ", value.lower()).strip()
+
+    head = norm(fallback)[:60]
+    return bool(head) and head in norm(text)
+
+
+def _ms(turn: Turn) -> int:
+    return round((time.perf_counter() - turn.started) * 1000)
+
+
+def _store(turn: Turn, answer: conversations.Answer) -> int:
+    with session_scope() as session:
+        from chatapp.services.models import Conversation
+
+        conversation = session.get(Conversation, turn.conversation_id)
+        message_id = conversations.add_answer(
+            session, conversation, answer, turn.request.client_id or None
+        )
+        conversations.count_usage(
+            session,
+            workspace_id=turn.workspace_id,
+            bot_id=turn.bot_id,
+            answered=not answer.fell_back,
+            fell_back=answer.fell_back,
+            prompt_tokens=answer.prompt_tokens,
+            completion_tokens=answer.completion_tokens,
+        )
+        return message_id
+
+
+def _record_failure(turn: Turn) -> None:
+    """The answer failed before it was delivered: give the message back, count the error."""
+    with session_scope() as session:
+        quota.refund(session, turn.bot_id)
+        conversations.count_usage(
+            session, workspace_id=turn.workspace_id, bot_id=turn.bot_id, error=True
+        )
+
+
+async def _replay(turn: Turn) -> AsyncIterator[Event]:
+    stored = turn.replay
+    for piece in extractive.word_chunks(stored.content):
+        yield Event("token", {"content": piece})
+    yield Event("sources", {"sources": list(stored.citations or [])})
+    yield _done(
+        turn, stored.id, not stored.fell_back, stored.prompt_tokens, stored.completion_tokens
+    )
+
+
+def _done(turn: Turn, message_id: int, answered: bool, prompt: int, completion: int) -> Event:
+    return Event(
+        "done",
+        {
+            "message_id": message_id,
+            "conversation_id": turn.conversation_id,
+            "session_id": turn.session_id,
+            "answered": answered,
+            "usage": {
+                "prompt_tokens": prompt,
+                "completion_tokens": completion,
+                "total_tokens": prompt + completion,
+            },
+            "latency_ms": _ms(turn),
+        },
+    )
+
+
+async def events(turn: Turn) -> AsyncIterator[Event]:
+    """Answer a begun turn: tokens, then sources, then done (or an error event)."""
+    if turn.replay is not None:
+        async for event in _replay(turn):
+            yield event
+        return
+    pieces: list[str] = []
+    first_token_ms: int | None = None
+    stored = False
+    failed = False
+    try:
+        passages: list[Passage] = []
+        citations: list[dict[str, Any]] = []
+        fell_back = False
+        usage = llm.Usage()
+        canned = extractive.small_talk(turn.message, welcome=turn.welcome)
+        if canned is not None and turn.llm is None:
+            text: str | None = canned
+        else:
+            if canned is not None:
+                found = Retrieval([], True)
+            elif turn.prefetched is not None:
+                found = turn.prefetched
+            else:
+                query = await followup.retrieval_query(turn.message, turn.history, turn.llm)
+                found = await anyio.to_thread.run_sync(_retrieve, turn, query)
+            if canned is None and not found.confident:
+                text, fell_back = turn.fallback, True
+            elif turn.llm is None:
+                query = followup.heuristic_query(turn.message, turn.history)
+                extract = await anyio.to_thread.run_sync(_extract, turn.message, query, found)
+                if extract is None:
+                    text, fell_back = turn.fallback, True
+                else:
+                    text = extract.text
+                    citations = [_source(n, p) for n, p in enumerate(extract.passages, 1)]
+            else:
+                text, passages = None, found.passages
+
+        if text is not None:
+            for piece in extractive.word_chunks(text):
+                if first_token_ms is None:
+                    first_token_ms = _ms(turn)
+                pieces.append(piece)
+                yield Event("token", {"content": piece})
+        else:
+            settings = get_settings()
+            messages = prompts.chat_messages(
+                bot_name=turn.bot_name,
+                instructions=turn.instructions,
+                fallback=turn.fallback,
+                passages=passages,
+                history=turn.history,
+                question=turn.message,
+            )
+            async for piece in llm.stream_chat(
+                turn.llm,
+                messages,
+                usage=usage,
+                max_tokens=settings.llm_max_tokens,
+                attempts=settings.llm_attempts,
+                retry_base=settings.llm_retry_base_seconds,
+            ):
+                if first_token_ms is None:
+                    first_token_ms = _ms(turn)
+                pieces.append(piece)
+                yield Event("token", {"content": piece})
+            answer_text = "".join(pieces)
+            if not usage.reported:
+                usage.prompt_tokens = sum(llm.estimate_tokens(m["content"]) for m in messages)
+                usage.completion_tokens = llm.estimate_tokens(answer_text)
+            fell_back = canned is None and _is_fallback(answer_text, turn.fallback)
+            citations = [] if fell_back or canned is not None else _cited(answer_text, passages)
+
+        yield Event("sources", {"sources": citations})
+        answer = conversations.Answer(
+            content="".join(pieces),
+            citations=citations,
+            fell_back=fell_back,
+            model=turn.llm.model if turn.llm and text is None else "extractive",
+            latency_ms=_ms(turn),
+            first_token_ms=first_token_ms,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+        )
+        message_id = await anyio.to_thread.run_sync(_store, turn, answer)
+        stored = True
+        yield _done(turn, message_id, not fell_back, usage.prompt_tokens, usage.completion_tokens)
+    except (llm.LLMError, ServiceError) as exc:
+        failed = True
+        code = getattr(exc, "code", "unavailable")
+        message = exc.message if isinstance(exc, llm.LLMError | ServiceError) else UNAVAILABLE
+        if not pieces:
+            await anyio.to_thread.run_sync(_record_failure, turn)
+        yield Event("error", {"code": code, "message": message})
+    finally:
+        if not stored and not failed and pieces:
+            # The visitor left mid-answer: keep what was said (shielded from the cancellation).
+            with anyio.CancelScope(shield=True):
+                partial = conversations.Answer(
+                    "".join(pieces),
+                    [],
+                    False,
+                    turn.llm.model if turn.llm else "extractive",
+                    _ms(turn),
+                    first_token_ms,
+                    0,
+                    llm.estimate_tokens("".join(pieces)),
+                )
+                try:
+                    await anyio.to_thread.run_sync(_store, turn, partial)
+                except Exception:
+                    log.warning("could not store an interrupted answer", exc_info=True)
+
+
+def _extract(question: str, query: str, found: Retrieval) -> extractive.Extract | None:
+    from chatapp.services.embeddings import get_embedder
+
+    try:
+        embedder = get_embedder()
+    except ServiceError:
+        embedder = None
+    return extractive.compose(question, found.passages, query=query, embedder=embedder)
+
+
+# ------------------------------------------------------------------------------ conveniences
+
+
+async def stream(request: ChatRequest) -> AsyncIterator[Event]:
+    """begin() + events(), with refusals as an `error` event (code = the HTTP status)."""
+    try:
+        turn = await begin(request)
+    except ServiceError as exc:
+        yield Event("error", {"code": str(exc.status), "message": exc.message})
+        return
+    async for event in events(turn):
+        yield event
+
+
+async def reply(request: ChatRequest) -> ChatReply:
+    """The non-streaming form: the whole answer at once (refusals raise ServiceError)."""
+    turn = await begin(request)
+    result = ChatReply(session_id=turn.session_id, conversation_id=turn.conversation_id)
+    parts: list[str] = []
+    async for event in events(turn):
+        if event.type == "token":
+            parts.append(event.data["content"])
+        elif event.type == "sources":
+            result.sources = event.data["sources"]
+        elif event.type == "done":
+            result.message_id = event.data["message_id"]
+            result.answered = event.data["answered"]
+            result.usage = event.data["usage"]
+            result.latency_ms = event.data["latency_ms"]
+        elif event.type == "error":
+            result.error = {"code": event.data["code"], "message": event.data["message"]}
+    result.answer = "".join(parts)
+    return result

@@ -1,0 +1,173 @@
+"""The LLM behind the chat: any OpenAI-compatible chat-completions server, streamed.
+
+Built on the `openai` client (AsyncOpenAI, its own retries off) with:
+* an explicit timeout (`LLM_TIMEOUT_SECONDS`, applied to connecting and to every read, so a
+  server that stops sending mid-answer is noticed too);
+* `LLM_ATTEMPTS` tries (default 3) with exponential backoff (`LLM_RETRY_BASE_SECONDS`, doubling,
+  or the server's Retry-After up to 10 s) on connection errors, 429 and 5xx, but only before the
+  first token: once text has reached the visitor, a failure ends the answer with an error;
+* provider errors turned into `LLMError(code, message)`: the message is for visitors (no stack
+  trace, no key, no provider text); the details go to the log.
+
+Clients are cached per event loop and provider, so connections are reused across requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import openai
+
+from chatapp.services.providers import LLMConfig
+
+log = logging.getLogger(__name__)
+
+UNAVAILABLE = "The assistant is unavailable right now. Please try again in a moment."
+TIMED_OUT = "The assistant took too long to answer. Please try again."
+MISCONFIGURED = "The assistant is not set up correctly. Please contact the website owner."
+INTERRUPTED = "The answer was interrupted. Please try again."
+MAX_RETRY_AFTER = 10.0
+
+
+class LLMError(Exception):
+    """The LLM could not answer. `code` is for programs, `message` for visitors."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    reported: bool = False  # False: the server sent no usage, counts are estimates
+
+
+_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def client_for(config: LLMConfig) -> openai.AsyncOpenAI:
+    """One AsyncOpenAI per event loop and provider (its connection pool belongs to the loop)."""
+    loop = asyncio.get_running_loop()
+    per_loop = _clients.setdefault(loop, {})
+    key = (config.base_url, config.api_key, config.timeout)
+    client = per_loop.get(key)
+    if client is None:
+        client = openai.AsyncOpenAI(
+            base_url=config.base_url or None,
+            # Local servers (Ollama, vLLM, LM Studio) need no key; the client insists on one.
+            api_key=config.api_key or "not-needed",
+            timeout=config.timeout,
+            max_retries=0,  # we retry ourselves, and only before the first token
+        )
+        per_loop[key] = client
+    return client
+
+
+def _retryable(exc: Exception) -> bool:
+    if isinstance(exc, openai.APITimeoutError):
+        return False  # waiting a whole timeout again would keep the visitor waiting too long
+    if isinstance(exc, openai.APIConnectionError):
+        return True
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code == 429 or exc.status_code >= 500
+    return False
+
+
+def _delay(exc: Exception, attempt: int, base: float) -> float:
+    delay = base * (2**attempt)
+    response = getattr(exc, "response", None)
+    if response is not None:
+        try:
+            ms = response.headers.get("retry-after-ms")
+            seconds = float(ms) / 1000 if ms else float(response.headers.get("retry-after", ""))
+            delay = max(delay, min(seconds, MAX_RETRY_AFTER))
+        except (TypeError, ValueError):
+            pass
+    return delay
+
+
+def _as_llm_error(exc: Exception, config: LLMConfig) -> LLMError:
+    where = config.base_url or "api.openai.com"
+    if isinstance(exc, openai.APITimeoutError):
+        log.warning("LLM %s timed out after %ss", where, config.timeout)
+        return LLMError("llm_timeout", TIMED_OUT)
+    if isinstance(exc, openai.APIStatusError) and not _retryable(exc):
+        log.error("LLM %s refused the request (%s): %s", where, exc.status_code, exc.message)
+        return LLMError("llm_config", MISCONFIGURED)
+    log.warning("LLM %s failed: %s", where, exc)
+    return LLMError("llm_unavailable", UNAVAILABLE)
+
+
+def estimate_tokens(text: str) -> int:
+    """About 4 characters per token: for servers that report no usage (and offline)."""
+    return max(1, round(len(text) / 4)) if text else 0
+
+
+async def stream_chat(
+    config: LLMConfig,
+    messages: list[dict],
+    *,
+    usage: Usage,
+    max_tokens: int,
+    attempts: int = 3,
+    retry_base: float = 0.5,
+) -> AsyncIterator[str]:
+    """Yield the answer's text pieces as they arrive; fill `usage` at the end."""
+    client = client_for(config)
+    started = False
+    for attempt in range(attempts):
+        try:
+            stream = await client.chat.completions.create(
+                model=config.model,
+                messages=messages,
+                stream=True,
+                stream_options={"include_usage": True},
+                max_tokens=max_tokens,
+            )
+            async with stream:
+                async for chunk in stream:
+                    if chunk.usage is not None:
+                        usage.prompt_tokens = chunk.usage.prompt_tokens or 0
+                        usage.completion_tokens = chunk.usage.completion_tokens or 0
+                        usage.reported = True
+                    for choice in chunk.choices or ():
+                        text = choice.delta.content if choice.delta else None
+                        if text:
+                            started = True
+                            yield text
+            return
+        except openai.OpenAIError as exc:
+            if started:
+                log.warning("LLM stream broke after the first token: %s", exc)
+                raise LLMError("llm_interrupted", INTERRUPTED) from exc
+            if not _retryable(exc) or attempt + 1 == attempts:
+                raise _as_llm_error(exc, config) from exc
+            delay = _delay(exc, attempt, retry_base)
+            log.info("LLM attempt %d failed (%s); retrying in %.2fs", attempt + 1, exc, delay)
+            await asyncio.sleep(delay)
+
+
+async def complete(
+    config: LLMConfig, messages: list[dict], *, max_tokens: int, attempts: int = 1
+) -> str:
+    """A short non-streamed completion (used to condense follow-up questions)."""
+    client = client_for(config)
+    for attempt in range(attempts):
+        try:
+            response = await client.chat.completions.create(
+                model=config.model, messages=messages, max_tokens=max_tokens
+            )
+            choice = response.choices[0] if response.choices else None
+            return (choice.message.content or "").strip() if choice else ""
+        except openai.OpenAIError as exc:
+            if not _retryable(exc) or attempt + 1 == attempts:
+                raise _as_llm_error(exc, config) from exc
+            await asyncio.sleep(_delay(exc, attempt, 0.5))
+    return ""

@@ -1,0 +1,235 @@
+"""A real OpenAI-compatible chat-completions server on loopback, for tests and benchmarks.
+
+It speaks HTTP/1.1 with keep-alive on asyncio (thousands of concurrent streams in one thread):
+`POST /v1/chat/completions` with and without `stream` (SSE chunks, `[DONE]`, a usage chunk when
+`stream_options.include_usage`). What it answers is configurable while it runs:
+
+* `server.reply`: the answer text, or a function of the request body returning it;
+* `server.token_delay`: seconds between streamed tokens (words); `server.first_delay`: before
+  the response headers (a "hang" longer than the client's timeout makes it time out);
+* `server.script`: behaviours for the next requests, consumed one per request: "ok", "500",
+  "503", "429" (with `Retry-After: 0`), "401", "400", "drop" (close the connection without an
+  answer), "break" (stream two tokens, then close mid-answer), "hang" (wait `hang_seconds`);
+* `server.requests`: every request body received, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+DEFAULT_REPLY = "Hello! This is the fake LLM answering."
+
+
+class FakeLLMServer:
+    def __init__(self) -> None:
+        self.reply: str | Callable[[dict], str] = DEFAULT_REPLY
+        self.token_delay = 0.0
+        self.first_delay = 0.0
+        self.hang_seconds = 30.0
+        self.script: list[str] = []
+        self.requests: list[dict] = []
+        self.port = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.AbstractServer | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        ready = threading.Event()
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            asyncio.set_event_loop(loop)
+            self._server = loop.run_until_complete(
+                asyncio.start_server(self._handle, "127.0.0.1", 0, backlog=4096)
+            )
+            self.port = self._server.sockets[0].getsockname()[1]
+            ready.set()
+            loop.run_forever()
+            tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
+            for task in tasks:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name="fake-llm", daemon=True)
+        self._thread.start()
+        ready.wait(10)
+
+    def stop(self) -> None:
+        if self._loop is None:
+            return
+
+        def shutdown() -> None:
+            self._server.close()
+            self._loop.stop()
+
+        self._loop.call_soon_threadsafe(shutdown)
+        self._thread.join(timeout=10)
+
+    # -- behaviour ---------------------------------------------------------------------------
+
+    def _next_mode(self) -> str:
+        with self._lock:
+            return self.script.pop(0) if self.script else "ok"
+
+    def chat_requests(self, *, stream: bool | None = None) -> list[dict]:
+        return [r for r in self.requests if stream is None or bool(r.get("stream")) == stream]
+
+    def _answer(self, body: dict) -> str:
+        return self.reply(body) if callable(self.reply) else self.reply
+
+    # -- HTTP --------------------------------------------------------------------------------
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                method, path, _ = lines[0].split(" ", 2)
+                headers = {}
+                for line in lines[1:]:
+                    if ":" in line:
+                        name, value = line.split(":", 1)
+                        headers[name.strip().lower()] = value.strip()
+                length = int(headers.get("content-length") or 0)
+                raw = await reader.readexactly(length) if length else b""
+                keep = await self._respond(method, path, raw, writer)
+                if not keep:
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+            pass
+        except asyncio.CancelledError:  # the server is stopping
+            pass
+        finally:
+            writer.close()
+
+    async def _send_json(self, writer, status: int, body: dict, extra: str = "") -> None:
+        payload = json.dumps(body).encode()
+        reason = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found"}.get(
+            status, "Error"
+        )
+        writer.write(
+            (
+                f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(payload)}\r\n{extra}\r\n"
+            ).encode()
+            + payload
+        )
+        await writer.drain()
+
+    async def _respond(self, method: str, path: str, raw: bytes, writer) -> bool:
+        if method != "POST" or path.rstrip("/") != "/v1/chat/completions":
+            await self._send_json(writer, 404, {"error": {"message": "not found"}})
+            return True
+        body = json.loads(raw or b"{}")
+        self.requests.append(body)
+        mode = self._next_mode()
+        if self.first_delay:
+            await asyncio.sleep(self.first_delay)
+        if mode == "drop":
+            return False
+        if mode == "hang":
+            await asyncio.sleep(self.hang_seconds)
+            return False
+        if mode in ("500", "503", "429", "401", "400"):
+            status = int(mode)
+            extra = "Retry-After: 0\r\n" if status == 429 else ""
+            error = {"message": f"fake error {status}", "type": "server_error", "code": None}
+            await self._send_json(writer, status, {"error": error}, extra)
+            return True
+        text = self._answer(body)
+        model = body.get("model", "fake")
+        prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in body["messages"])
+        pieces = re.findall(r"\S+\s*", text)
+        usage = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": len(pieces),
+            "total_tokens": prompt_tokens + len(pieces),
+        }
+        if not body.get("stream"):
+            choice = {
+                "index": 0,
+                "message": {"role": "assistant", "content": text},
+                "finish_reason": "stop",
+            }
+            await self._send_json(
+                writer,
+                200,
+                {
+                    "id": "chatcmpl-fake",
+                    "object": "chat.completion",
+                    "created": int(time.time()),
+                    "model": model,
+                    "choices": [choice],
+                    "usage": usage,
+                },
+            )
+            return True
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+            b"Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n"
+        )
+
+        async def event(data: Any) -> None:
+            text = data if isinstance(data, str) else json.dumps(data)
+            chunk = f"data: {text}\n\n".encode()
+            writer.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+            await writer.drain()
+
+        def chunk(delta: dict, finish: str | None = None) -> dict:
+            return {
+                "id": "chatcmpl-fake",
+                "object": "chat.completion.chunk",
+                "created": int(time.time()),
+                "model": model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            }
+
+        await event(chunk({"role": "assistant", "content": ""}))
+        for number, piece in enumerate(pieces):
+            if mode == "break" and number == 2:
+                return False  # the connection drops mid-answer
+            if self.token_delay and number:
+                await asyncio.sleep(self.token_delay)
+            await event(chunk({"content": piece}))
+        await event(chunk({}, "stop"))
+        if (body.get("stream_options") or {}).get("include_usage"):
+            await event(
+                {
+                    "id": "chatcmpl-fake",
+                    "object": "chat.completion.chunk",
+                    "created": int(time.time()),
+                    "model": model,
+                    "choices": [],
+                    "usage": usage,
+                }
+            )
+        await event("[DONE]")
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()
+        return True
+
+
+@contextmanager
+def fake_llm_server() -> Iterator[FakeLLMServer]:
+    server = FakeLLMServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
