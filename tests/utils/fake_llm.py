@@ -10,7 +10,8 @@ It speaks HTTP/1.1 with keep-alive on asyncio (thousands of concurrent streams i
 * `server.script`: behaviours for the next requests, consumed one per request: "ok", "500",
   "503", "429" (with `Retry-After: 0`), "401", "400", "drop" (close the connection without an
   answer), "break" (stream two tokens, then close mid-answer), "hang" (wait `hang_seconds`);
-* `server.requests`: every request body received, in order.
+* `server.requests`: every request body received, in order (`server.auth_headers` their
+  Authorization headers).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class FakeLLMServer:
         self.hang_seconds = 30.0
         self.script: list[str] = []
         self.requests: list[dict] = []
+        self.auth_headers: list[str] = []
         self.port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.AbstractServer | None = None
@@ -108,6 +110,7 @@ class FakeLLMServer:
                         headers[name.strip().lower()] = value.strip()
                 length = int(headers.get("content-length") or 0)
                 raw = await reader.readexactly(length) if length else b""
+                self.auth_headers.append(headers.get("authorization", ""))
                 keep = await self._respond(method, path, raw, writer)
                 if not keep:
                     break

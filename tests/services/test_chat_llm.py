@@ -1,0 +1,282 @@
+"""The chat pipeline with an LLM: the real `openai` client against our loopback OpenAI-compatible
+server (tests/utils/fake_llm.py), so every request, retry and error takes the production path.
+"""
+
+import asyncio
+import time
+
+import pytest
+from sqlmodel import select
+
+from chatapp.services import bots, chat, llm, providers
+from chatapp.services.config import reset_settings
+from chatapp.services.db import session_scope
+from chatapp.services.models import Bot, BotUpdate, Message, Plan, UsageDaily, Workspace
+from tests.utils.fake_llm import fake_llm_server
+from tests.utils.knowledge import make_shop, new_session_id
+
+API_KEY = "sk-test-installation-key-0001"
+FALLBACK = (
+    "I don't have that information in my knowledge base. Please contact us directly for help."
+)
+
+
+@pytest.fixture
+def fake(database_url, monkeypatch):
+    with fake_llm_server() as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
+        monkeypatch.setenv("LLM_RETRY_BASE_SECONDS", "0.01")
+        monkeypatch.setenv("LLM_TIMEOUT_SECONDS", "5")
+        reset_settings()
+        yield server
+
+
+@pytest.fixture
+def shop(fake):
+    return make_shop()
+
+
+def request(shop, message, session_id=None, **extra):
+    values = {"bot_id": shop.public_id, "api_key": shop.key, **extra}
+    return chat.ChatRequest(message=message, session_id=session_id or new_session_id(), **values)
+
+
+def ask(shop, message, session_id=None, **extra):
+    return asyncio.run(chat.reply(request(shop, message, session_id, **extra)))
+
+
+def events(shop, message, session_id=None, **extra):
+    async def run():
+        return [
+            (time.perf_counter(), e) async for e in chat.stream(request(shop, message, **extra))
+        ]
+
+    return asyncio.run(run())
+
+
+def stored(role="assistant"):
+    with session_scope() as session:
+        return list(session.exec(select(Message).where(Message.role == role).order_by(Message.id)))
+
+
+def bot_row(shop):
+    with session_scope() as session:
+        return session.get(Bot, shop.bot_id)
+
+
+def test_grounding_prompt_from_the_knowledge_rules_and_owner_instructions(shop, fake):
+    with session_scope() as session:
+        bots.update_bot(
+            session,
+            shop.tenant.owner,
+            shop.bot_id,
+            BotUpdate(instructions="Speak like a friendly pirate."),
+        )
+    fake.reply = "We open Monday to Friday from 9am to 6pm [1]."
+    reply = ask(shop, "What are your opening hours?")
+
+    sent = fake.chat_requests(stream=True)[-1]
+    assert sent["model"] == "gpt-4o-mini" and sent["stream_options"] == {"include_usage": True}
+    system = sent["messages"][0]
+    assert system["role"] == "system"
+    prompt = system["content"]
+    for rule in (
+        "You are a helpful customer support assistant for Bot a.",
+        "Answer using ONLY the context provided above.",
+        "Be helpful, concise and friendly.",
+        f'If the answer isn\'t in the context, say "{FALLBACK}"',
+        "Do not make up information.",
+        "Speak like a friendly pirate.",
+    ):
+        assert rule in prompt
+    assert prompt.index("Speak like a friendly pirate.") < prompt.index("Answer using ONLY")
+    assert "[1] Hours" in prompt and "Monday to Friday from 9am to 6pm" in prompt
+    assert sent["messages"][-1] == {"role": "user", "content": "What are your opening hours?"}
+    assert fake.auth_headers[-1] == f"Bearer {API_KEY}"
+
+    assert reply.answer == fake.reply and reply.answered and reply.error is None
+    assert [(s["n"], s["title"]) for s in reply.sources] == [(1, "Hours")]
+    answer = stored()[-1]
+    assert answer.model == "gpt-4o-mini" and answer.content == fake.reply
+    assert answer.completion_tokens == len(fake.reply.split()) and answer.prompt_tokens > 0
+    assert reply.usage["completion_tokens"] == answer.completion_tokens
+
+
+def test_history_goes_to_the_llm_as_turns(shop, fake):
+    session_id = new_session_id()
+    fake.reply = "We open at 9am [1]."
+    ask(shop, "What are your opening hours?", session_id=session_id)
+    ask(shop, "Can I return a used item?", session_id=session_id)
+    turns = fake.chat_requests(stream=True)[-1]["messages"][1:]
+    assert turns == [
+        {"role": "user", "content": "What are your opening hours?"},
+        {"role": "assistant", "content": "We open at 9am [1]."},
+        {"role": "user", "content": "Can I return a used item?"},
+    ]
+
+
+def test_tokens_stream_as_they_come_then_sources_then_done(shop, fake):
+    fake.reply = "one two three four five six seven eight [1]"
+    fake.token_delay = 0.05
+    timed = events(shop, "What are your opening hours?")
+    kinds = [e.type for _, e in timed]
+    assert kinds == ["token"] * 9 + ["sources", "done"]
+    assert "".join(e.data["content"] for _, e in timed if e.type == "token") == fake.reply
+    first, last = timed[0][0], timed[8][0]
+    assert last - first >= 0.25  # relayed one by one, not buffered until the end
+    done = timed[-1][1].data
+    assert done["message_id"] == stored()[-1].id and done["answered"] is True
+    assert stored()[-1].first_token_ms < stored()[-1].latency_ms
+
+
+def test_retries_then_success(shop, fake):
+    fake.script = ["503", "429"]
+    fake.reply = "Saturdays 10am to 4pm [1]."
+    reply = ask(shop, "When are you open on Saturday?")
+    assert reply.error is None and reply.answer == "Saturdays 10am to 4pm [1]."
+    assert len(fake.chat_requests(stream=True)) == 3
+    assert len(stored()) == 1 and bot_row(shop).message_count == 1
+
+
+def test_connection_failures_are_retried_too(shop, fake):
+    fake.script = ["drop", "drop"]
+    reply = ask(shop, "When are you open on Saturday?")
+    assert reply.error is None and len(fake.chat_requests(stream=True)) == 3
+
+
+def test_retries_then_a_clean_error_and_nothing_charged(shop, fake):
+    fake.script = ["500", "500", "500"]
+    timed = events(shop, "When are you open on Saturday?")
+    assert [e.type for _, e in timed] == ["error"]
+    error = timed[0][1].data
+    assert error == {"code": "llm_unavailable", "message": llm.UNAVAILABLE}
+    assert len(fake.chat_requests(stream=True)) == 3
+    assert stored() == [] and len(stored("user")) == 1
+    assert bot_row(shop).message_count == 0  # the failed answer is not counted
+    with session_scope() as session:
+        usage = session.exec(select(UsageDaily)).one()
+    assert (usage.messages, usage.errors) == (0, 1)
+
+
+def test_a_refusal_by_the_provider_is_not_retried(shop, fake):
+    fake.script = ["401"]
+    reply = ask(shop, "When are you open on Saturday?")
+    assert reply.error == {"code": "llm_config", "message": llm.MISCONFIGURED}
+    assert API_KEY not in reply.error["message"]
+    assert len(fake.chat_requests(stream=True)) == 1
+
+
+def test_timeout_gives_a_clean_error_in_time(shop, fake, monkeypatch):
+    monkeypatch.setenv("LLM_TIMEOUT_SECONDS", "0.5")
+    reset_settings()
+    fake.script = ["hang"]
+    started = time.perf_counter()
+    reply = ask(shop, "When are you open on Saturday?")
+    assert time.perf_counter() - started < 4
+    assert reply.error == {"code": "llm_timeout", "message": llm.TIMED_OUT}
+    assert len(fake.chat_requests(stream=True)) == 1
+
+
+def test_a_stream_broken_after_the_first_token_is_not_retried(shop, fake):
+    fake.reply = "We open at nine on weekdays [1]."
+    fake.script = ["break"]
+    timed = events(shop, "When are you open on Saturday?")
+    kinds = [e.type for _, e in timed]
+    assert kinds == ["token", "token", "error"]
+    assert timed[-1][1].data["code"] == "llm_interrupted"
+    assert len(fake.chat_requests(stream=True)) == 1
+
+
+def test_no_llm_call_when_the_knowledge_has_nothing(shop, fake):
+    reply = ask(shop, "What is the capital of Peru?")
+    assert reply.answer == FALLBACK and not reply.answered
+    assert fake.chat_requests() == []
+
+
+def test_an_llm_answering_with_the_fallback_counts_as_fallen_back(shop, fake):
+    fake.reply = FALLBACK
+    reply = ask(shop, "Can I return a used item?")
+    assert reply.answered is False and reply.sources == []
+    assert stored()[-1].fell_back is True
+
+
+def test_follow_up_is_condensed_by_the_llm_before_retrieval(shop, fake):
+    def answer(body):
+        if not body.get("stream"):
+            return "What are your opening hours on weekends?"
+        return "On Saturdays from 10am to 4pm [1]."
+
+    fake.reply = answer
+    session_id = new_session_id()
+    ask(shop, "Can I return a used item?", session_id=session_id)
+    ask(shop, "What are your opening hours?", session_id=session_id)
+    reply = ask(shop, "and on weekends?", session_id=session_id)
+    condense = fake.chat_requests(stream=False)
+    assert len(condense) == 1  # only the follow-up needed rewriting
+    assert "Last message: and on weekends?" in condense[0]["messages"][-1]["content"]
+    assert "user: What are your opening hours?" in condense[0]["messages"][-1]["content"]
+    prompt = fake.chat_requests(stream=True)[-1]["messages"][0]["content"]
+    assert prompt.index("[1] Hours") < prompt.index("CONTEXT>>>")
+    assert reply.sources[0]["title"] == "Hours"
+
+
+def test_a_retry_with_the_same_client_id_does_not_call_the_llm_again(shop, fake):
+    session_id = new_session_id()
+    first = ask(shop, "What are your opening hours?", session_id=session_id, client_id="abc")
+    again = ask(shop, "What are your opening hours?", session_id=session_id, client_id="abc")
+    assert again.answer == first.answer and again.message_id == first.message_id
+    assert len(fake.chat_requests()) == 1 and len(stored()) == 1
+
+
+def test_the_plan_and_the_bot_choose_the_model(shop, fake, monkeypatch):
+    monkeypatch.setenv("OPENAI_MODEL_PAID", "big-model")
+    reset_settings()
+    ask(shop, "What are your opening hours?")
+    assert fake.chat_requests()[-1]["model"] == "gpt-4o-mini"
+    with session_scope() as session:
+        workspace = session.get(Workspace, shop.tenant.workspace.id)
+        workspace.plan = Plan.PAID
+        session.add(workspace)
+    ask(shop, "What are your opening hours?")
+    assert fake.chat_requests()[-1]["model"] == "big-model"
+    with session_scope() as session:
+        bots.update_bot(session, shop.tenant.owner, shop.bot_id, BotUpdate(model="bot-model"))
+    ask(shop, "What are your opening hours?")
+    assert fake.chat_requests()[-1]["model"] == "bot-model"
+    assert stored()[-1].model == "bot-model"
+
+
+def test_a_workspace_provider_key_is_stored_encrypted_and_used(shop, fake, monkeypatch):
+    own_key = "sk-workspace-own-key-9876"
+    monkeypatch.setenv("ALLOW_PRIVATE_URLS", "true")
+    reset_settings()
+    with session_scope() as session:
+        view = providers.set_provider(
+            session, shop.tenant.admin, base_url=fake.base_url, api_key=own_key, model="own-model"
+        )
+    assert (view.source, view.model, view.key_hint) == ("workspace", "own-model", "...9876")
+    with session_scope() as session:
+        stored_key = session.get(Workspace, shop.tenant.workspace.id).llm_api_key_encrypted
+    assert stored_key and own_key not in stored_key
+    ask(shop, "What are your opening hours?")
+    assert fake.auth_headers[-1] == f"Bearer {own_key}"
+    assert fake.chat_requests()[-1]["model"] == "own-model"
+
+    # Another SECRET_KEY cannot read it: the bot answers offline rather than failing.
+    monkeypatch.setenv("SECRET_KEY", "another-secret-key-that-is-long-enough-1234")
+    reset_settings()
+    before = len(fake.chat_requests())
+    reply = ask(shop, "What are your opening hours?")
+    assert "9am to 6pm" in reply.answer and len(fake.chat_requests()) == before
+    with session_scope() as session:
+        assert providers.get_provider(session, shop.tenant.viewer).key_hint.startswith("unreadable")
+
+
+def test_only_owners_and_admins_set_the_provider(shop):
+    from chatapp.services.errors import PermissionDenied, ValidationFailed
+
+    with pytest.raises(PermissionDenied), session_scope() as session:
+        providers.set_provider(session, shop.tenant.agent, api_key="sk-x")
+    with pytest.raises(ValidationFailed), session_scope() as session:
+        providers.set_provider(session, shop.tenant.owner, base_url="http://127.0.0.1:1/v1")
