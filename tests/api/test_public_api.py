@@ -309,3 +309,20 @@ def test_openapi_documents_the_public_routes(client):
     chat_doc = paths["/api/chat"]["post"]
     assert "text/event-stream" in chat_doc["responses"]["200"]["content"]
     assert {"401", "403", "413", "422", "429"} <= set(chat_doc["responses"])
+
+
+def test_behind_a_proxy_the_ip_limit_uses_the_forwarded_address(client, shop, monkeypatch):
+    monkeypatch.setenv("TRUSTED_PROXY_HOPS", "1")
+    monkeypatch.setenv("CHAT_IP_PER_MINUTE", "1")
+    reset_settings()
+
+    def send(forwarded):
+        return client.post(
+            "/api/chat", json=body(shop, stream=False), headers={"X-Forwarded-For": forwarded}
+        ).status_code
+
+    # The client may forge the first entry; the proxy's own (last) entry is the address.
+    assert send("6.6.6.6, 198.51.100.1") == 200
+    assert send("7.7.7.7, 198.51.100.2") == 200
+    statuses = [send(f"{n}.1.1.1, 198.51.100.1") for n in range(3)]
+    assert 429 in statuses
