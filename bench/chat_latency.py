@@ -1,0 +1,350 @@
+"""Chat path overhead: time to first token through our API vs straight from the LLM, under load.
+
+Three processes on this machine's 2 cores: a stub OpenAI-compatible LLM
+(tests/utils/fake_llm.py) that streams a fixed answer with a fixed delay per token; our API (the
+FastAPI app the Reflex backend mounts, under granian as `reflex run --env prod` serves it, on
+PostgreSQL + Redis like production, or SQLite with --db sqlite); and this client. For 1, 50 and
+200 concurrent visitors (each sends 3 questions in a row, as a visitor does), it measures time
+to first `token` event and to `done` through `POST /api/chat`, then the same number of
+concurrent streams straight from the stub, side by side in one run. Our overhead is the
+difference of the p95s (and of the p50s). Then 2,000 visitors hold streams open at once against
+a slow stub: every one must finish without an error.
+
+Usage: .venv/bin/python bench/chat_latency.py [--db postgres|sqlite] [--levels 1,50,200]
+       [--open-streams 2000] [--token-ms 20] [--tokens 40]
+Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+TARGETS = {"ttft_overhead_p95_ms_at_200": 25.0, "errors": 0, "open_streams": 2000}
+QUESTIONS = [
+    "When are you open on Saturdays?",
+    "What are your opening hours during the week?",
+    "Can I return an item I bought?",
+    "How many days do I have to return something?",
+    "Do you ship to Canada?",
+    "Are you open on Sundays?",
+]
+MESSAGES_PER_VISITOR = 3  # under the 10-per-minute session limit
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * (len(ordered) - 1) + 0.5))]
+
+
+def summary(values: list[float]) -> dict:
+    if not values:
+        return {"p50": None, "p95": None}
+    return {"p50": round(statistics.median(values), 1), "p95": round(percentile(values, 0.95), 1)}
+
+
+# --- the stub LLM, in its own process ------------------------------------------------------------
+
+
+def serve_stub(token_ms: float, tokens: int) -> None:
+    from tests.utils.fake_llm import FakeLLMServer
+
+    server = FakeLLMServer()
+    server.reply = " ".join(f"word{i}" for i in range(tokens))
+    server.token_delay = token_ms / 1000
+    server.start()
+    print(server.port, flush=True)
+    signal.sigwait({signal.SIGTERM, signal.SIGINT})
+    server.stop()
+
+
+@contextmanager
+def process(args: list[str], env: dict | None = None, *, read_port: bool = False):
+    proc = subprocess.Popen(
+        args, env=env, stdout=subprocess.PIPE if read_port else None, text=True, cwd=ROOT
+    )
+    try:
+        yield int(proc.stdout.readline()) if read_port else proc
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def stub(token_ms: float, tokens: int):
+    return process(
+        [
+            sys.executable,
+            __file__,
+            "--serve-stub",
+            "--token-ms",
+            str(token_ms),
+            "--tokens",
+            str(tokens),
+        ],
+        read_port=True,
+    )
+
+
+# --- our API, prepared like production ------------------------------------------------------------
+
+
+def prepare(db: str) -> tuple[dict, str, str]:
+    """A data directory with a migrated database and a shop bot: (env, bot public id, key)."""
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-chat-"))
+    env = {
+        **os.environ,
+        "DATA_DIR": str(data_dir),
+        "INGEST_WORKER": "false",
+        "CHAT_IP_PER_MINUTE": "0",  # every visitor here comes from 127.0.0.1
+        "DEFAULT_MESSAGE_LIMIT": "10000000",
+        "ARGON2_MEMORY_KIB": "1024",
+        "ARGON2_ROUNDS": "1",
+        "OPENAI_API_KEY": "bench",
+    }
+    if db == "postgres":
+        import psycopg
+
+        name = f"chatapp_bench_{secrets.token_hex(4)}"
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
+            c.execute(f'CREATE DATABASE "{name}"')
+        env["DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{name}"
+        env["REDIS_URL"] = "redis://127.0.0.1:6379/14"
+        import redis
+
+        redis.Redis.from_url(env["REDIS_URL"]).flushdb()
+    else:
+        for name in ("DATABASE_URL", "REDIS_URL"):
+            env.pop(name, None)
+            os.environ.pop(name, None)
+    os.environ.update(env)
+    from chatapp.services import migrations
+    from chatapp.services.config import reset_settings
+    from chatapp.services.db import dispose_engines
+    from chatapp.services.index import close_indexes
+    from tests.utils.knowledge import make_shop
+
+    reset_settings()
+    migrations.upgrade()
+    shop = make_shop("bench")
+    close_indexes()  # the API process opens the local index next
+    dispose_engines()
+    return env, shop.public_id, shop.key
+
+
+def api_server(env: dict, llm_port: int):
+    port = free_port()
+    env = {**env, "OPENAI_BASE_URL": f"http://127.0.0.1:{llm_port}/v1", "PORT": str(port)}
+    # Granian, one worker: what `reflex run --env prod` starts without Redis (the embedded index
+    # belongs to one process).
+    proc = process(
+        [
+            str(Path(sys.executable).parent / "granian"),
+            "--interface",
+            "asgi",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--backlog",
+            "8192",
+            "--log-level",
+            "warning",
+            "chatapp.api.app:create_api",
+        ],
+        env,
+    )
+    return proc, f"http://127.0.0.1:{port}"
+
+
+async def wait_healthy(base: str) -> None:
+    async with httpx.AsyncClient() as client:
+        for _ in range(600):
+            try:
+                if (await client.get(f"{base}/api/health")).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError("the API did not start")
+
+
+# --- clients ---------------------------------------------------------------------------------
+
+
+async def ours_once(
+    client: httpx.AsyncClient, base: str, bot: str, key: str, session: str, question: str
+) -> tuple[float, float]:
+    started = time.perf_counter()
+    first = None
+    body = {"bot_id": bot, "message": question, "session_id": session}
+    async with client.stream(
+        "POST", f"{base}/api/chat", json=body, headers={"Authorization": f"Bearer {key}"}
+    ) as response:
+        if response.status_code != 200:
+            raise RuntimeError(f"HTTP {response.status_code}: {(await response.aread())[:200]}")
+        event = ""
+        async for line in response.aiter_lines():
+            if line.startswith("event: "):
+                event = line[7:]
+                if event == "token" and first is None:
+                    first = time.perf_counter()
+                elif event == "error":
+                    raise RuntimeError("error event")
+                elif event == "done":
+                    break
+    if first is None:
+        raise RuntimeError("no token")
+    return (first - started) * 1000, (time.perf_counter() - started) * 1000
+
+
+async def direct_once(
+    client: httpx.AsyncClient, llm_port: int, question: str
+) -> tuple[float, float]:
+    started = time.perf_counter()
+    first = None
+    body = {"model": "bench", "stream": True, "messages": [{"role": "user", "content": question}]}
+    async with client.stream(
+        "POST", f"http://127.0.0.1:{llm_port}/v1/chat/completions", json=body
+    ) as response:
+        if response.status_code != 200:
+            raise RuntimeError(f"HTTP {response.status_code}")
+        async for line in response.aiter_lines():
+            if line.startswith("data: ") and '"content"' in line and first is None:
+                first = time.perf_counter()
+            if line == "data: [DONE]":
+                break
+    if first is None:
+        raise RuntimeError("no token")
+    return (first - started) * 1000, (time.perf_counter() - started) * 1000
+
+
+async def load(concurrency: int, messages: int, once) -> dict:
+    """`concurrency` visitors, each sending `messages` questions one after another."""
+    ttft, total, errors = [], [], []
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+    timeout = httpx.Timeout(120.0)
+    async with httpx.AsyncClient(limits=limits, timeout=timeout) as client:
+
+        async def visitor(number: int) -> None:
+            session = f"bench-{number}-{secrets.token_hex(6)}"
+            for turn in range(messages):
+                question = QUESTIONS[(number + turn) % len(QUESTIONS)]
+                try:
+                    first, whole = await once(client, session, question)
+                    ttft.append(first)
+                    total.append(whole)
+                except Exception as exc:  # counted and reported
+                    errors.append(str(exc)[:200])
+
+        started = time.perf_counter()
+        await asyncio.gather(*(visitor(n) for n in range(concurrency)))
+        seconds = time.perf_counter() - started
+    return {
+        "ttft_ms": summary(ttft),
+        "total_ms": summary(total),
+        "requests": len(ttft) + len(errors),
+        "requests_per_second": round((len(ttft) + len(errors)) / seconds, 1),
+        "errors": len(errors),
+        "first_errors": errors[:3],
+    }
+
+
+def side_by_side(
+    levels: list[int], env: dict, bot: str, key: str, token_ms: float, tokens: int
+) -> dict:
+    report = {}
+    with stub(token_ms, tokens) as llm_port:
+        server, base = api_server(env, llm_port)
+        with server:
+            asyncio.run(wait_healthy(base))
+            asyncio.run(load(4, 1, lambda c, s, q: ours_once(c, base, bot, key, s, q)))  # warm
+            for level in levels:
+                ours = asyncio.run(
+                    load(
+                        level,
+                        MESSAGES_PER_VISITOR,
+                        lambda c, s, q: ours_once(c, base, bot, key, s, q),
+                    )
+                )
+                direct = asyncio.run(
+                    load(level, MESSAGES_PER_VISITOR, lambda c, s, q: direct_once(c, llm_port, q))
+                )
+                report[str(level)] = {
+                    "ours": ours,
+                    "direct": direct,
+                    "ttft_overhead_ms": {
+                        stat: round(ours["ttft_ms"][stat] - direct["ttft_ms"][stat], 1)
+                        for stat in ("p50", "p95")
+                        if ours["ttft_ms"][stat] is not None and direct["ttft_ms"][stat] is not None
+                    },
+                }
+    return report
+
+
+def open_streams(count: int, env: dict, bot: str, key: str) -> dict:
+    """`count` visitors at once, each answer streaming for ~10 s: all held, none failing."""
+    with stub(250, 40) as llm_port:
+        server, base = api_server(env, llm_port)
+        with server:
+            asyncio.run(wait_healthy(base))
+            result = asyncio.run(load(count, 1, lambda c, s, q: ours_once(c, base, bot, key, s, q)))
+    return {"visitors": count, **result}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--serve-stub", action="store_true")
+    parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
+    parser.add_argument("--levels", default="1,50,200")
+    parser.add_argument("--open-streams", type=int, default=2000)
+    parser.add_argument("--token-ms", type=float, default=20.0)
+    parser.add_argument("--tokens", type=int, default=40)
+    args = parser.parse_args()
+    if args.serve_stub:
+        serve_stub(args.token_ms, args.tokens)
+        return
+    env, bot, key = prepare(args.db)
+    levels = [int(x) for x in args.levels.split(",") if x]
+    report = {
+        "database": args.db,
+        "llm_stub": {"token_ms": args.token_ms, "tokens": args.tokens},
+        "messages_per_visitor": MESSAGES_PER_VISITOR,
+        "targets": TARGETS,
+        "levels": side_by_side(levels, env, bot, key, args.token_ms, args.tokens),
+    }
+    if args.open_streams:
+        report["open_streams"] = open_streams(args.open_streams, env, bot, key)
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
