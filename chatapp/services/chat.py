@@ -200,7 +200,10 @@ def _begin_sync(request: ChatRequest, started: float) -> Turn:
     if extractive.small_talk(message, welcome=turn.welcome) is None and (
         not followup.recent_user_turns(turn.history) or not followup.looks_like_followup(message)
     ):
-        turn.prefetched = _retrieve(turn, message)  # same thread: no extra hop
+        try:
+            turn.prefetched = _retrieve(turn, message)  # same thread: no extra hop
+        except Exception:  # counted already: events() retries and reports a failure cleanly
+            log.warning("retrieval failed in begin(); retried in events()", exc_info=True)
     return turn
 
 
@@ -394,12 +397,16 @@ async def events(turn: Turn) -> AsyncIterator[Event]:
         message_id = await anyio.to_thread.run_sync(_store, turn, answer)
         stored = True
         yield _done(turn, message_id, not fell_back, usage.prompt_tokens, usage.completion_tokens)
-    except (llm.LLMError, ServiceError) as exc:
+    except Exception as exc:  # the visitor gets a sentence; the details go to the log
         failed = True
-        code = getattr(exc, "code", "unavailable")
-        message = exc.message if isinstance(exc, llm.LLMError | ServiceError) else UNAVAILABLE
+        if isinstance(exc, llm.LLMError):
+            code, message = exc.code, exc.message
+        else:
+            log.exception("chat answer failed (bot %s)", turn.bot_id)
+            code, message = "unavailable", UNAVAILABLE
         if not pieces:
-            await anyio.to_thread.run_sync(_record_failure, turn)
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(_record_failure, turn)
         yield Event("error", {"code": code, "message": message})
     finally:
         if not stored and not failed and pieces:

@@ -294,3 +294,20 @@ def test_the_playground_uses_the_same_pipeline_as_a_member(shop):
     other = make_shop("b")
     with pytest.raises(NotFound):
         ask(shop, "Hello", api_key=None, actor=other.tenant.owner, channel="playground")
+
+
+def test_a_failing_retrieval_ends_in_a_clean_error_event(shop, monkeypatch):
+    from chatapp.services.config import reset_settings
+    from tests.utils.fake_openai import fake_openai_server
+
+    with fake_openai_server() as embeddings:
+        embeddings.mode = "error"
+        monkeypatch.setenv("EMBEDDING_PROVIDER", "openai")
+        monkeypatch.setenv("OPENAI_BASE_URL", embeddings.base_url)
+        monkeypatch.setenv("EMBEDDING_TIMEOUT_SECONDS", "2")
+        reset_settings()
+        events = collect(shop, "What are your opening hours?")
+    assert [e.type for e in events] == ["error"]
+    assert events[0].data == {"code": "unavailable", "message": chat.UNAVAILABLE}
+    with session_scope() as session:
+        assert session.get(Bot, shop.bot_id).message_count == 0
