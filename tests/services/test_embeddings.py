@@ -88,6 +88,18 @@ def test_local_retrieval_picks_the_right_answer(local):
     assert [int(np.argmax(matrix @ local.embed_query(q))) for q in questions] == [0, 1]
 
 
+def test_local_repeated_queries_are_embedded_once_and_shared_read_only():
+    embedder = MiniLMOnnxEmbedder()
+    first = embedder.embed_query("When are you open on Saturdays?")
+    again = embedder.embed_query("When are you open on Saturdays?")
+    other = embedder.embed_query("Do you ship to Canada?")
+    assert again is first and other is not first
+    assert np.allclose(first, embedder.embed_documents(["When are you open on Saturdays?"])[0])
+    assert embedder._cached_query.cache_info().hits == 1
+    with pytest.raises(ValueError):
+        first[0] = 1.0  # callers cannot corrupt what the next visitor gets
+
+
 def test_local_loads_once_across_threads():
     embedder = MiniLMOnnxEmbedder()
     results = []
