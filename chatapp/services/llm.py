@@ -20,6 +20,7 @@ import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import httpx
 import openai
 
 from chatapp.services.providers import LLMConfig
@@ -31,6 +32,7 @@ TIMED_OUT = "The assistant took too long to answer. Please try again."
 MISCONFIGURED = "The assistant is not set up correctly. Please contact the website owner."
 INTERRUPTED = "The answer was interrupted. Please try again."
 MAX_RETRY_AFTER = 10.0
+MAX_LLM_CONNECTIONS = 10_000  # concurrent answers streaming from one provider, per process
 
 
 class LLMError(Exception):
@@ -65,6 +67,13 @@ def client_for(config: LLMConfig) -> openai.AsyncOpenAI:
             api_key=config.api_key or "not-needed",
             timeout=config.timeout,
             max_retries=0,  # we retry ourselves, and only before the first token
+            # The default pool (1,000 connections) would queue visitors past 1,000 open answers.
+            http_client=openai.DefaultAsyncHttpxClient(
+                limits=httpx.Limits(
+                    max_connections=MAX_LLM_CONNECTIONS, max_keepalive_connections=200
+                ),
+                timeout=config.timeout,
+            ),
         )
         per_loop[key] = client
     return client
