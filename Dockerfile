@@ -22,6 +22,7 @@ RUN python -m venv .venv \
 ENV PATH="/app/.venv/bin:/app/node_modules/.bin:${PATH}"
 
 COPY . .
+RUN node widget/build.mjs
 VOLUME ["/app/data"]
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \

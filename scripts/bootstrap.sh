@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what the app needs from the package registries: a virtualenv with the Python packages
-# (with --dev: the test tools too) and bun from npm. Safe to run again: it only fills gaps.
+# (with --dev: the test tools too), the npm packages (bun, esbuild...) and the widget. Safe to run
+# again: it only fills gaps (and rebuilds the widget, well under a second).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -22,8 +23,13 @@ if [[ ! -f "$STAMP" ]]; then
   .venv/bin/python -m pip install --quiet -r "$REQUIREMENTS" 2>&1 | { grep -v "^WARNING: Location" || true; }
   touch "$STAMP"
 fi
-if [[ ! -x node_modules/.bin/bun ]] || [[ ! -d node_modules/swagger-ui-dist ]] || ! node_modules/.bin/bun --version >/dev/null 2>&1; then
+if [[ ! -x node_modules/.bin/bun ]] || [[ ! -d node_modules/swagger-ui-dist ]] \
+  || [[ ! -x node_modules/.bin/esbuild ]] || [[ ! -f node_modules/axe-core/axe.min.js ]] \
+  || ! node_modules/.bin/bun --version >/dev/null 2>&1; then
   command -v npm >/dev/null || { echo "npm is required (Node.js 20+): apt-get install -y nodejs npm" >&2; exit 1; }
-  echo "==> installing bun and swagger-ui-dist from npm"
+  echo "==> installing bun, swagger-ui-dist, esbuild and axe-core from npm"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+# The widget: widget/src -> assets/widget.js + assets/widget-panel.js (built, not committed).
+echo "==> building the widget"
+node widget/build.mjs

@@ -67,6 +67,14 @@ class ChatIn(BaseModel):
         "stored answer and never counted or stored twice.",
     )
     stream: bool = Field(default=True, description="false: one JSON answer instead of SSE.")
+    # What the widget's JS API was given (`Chatapp('setContext', {...})`, `Chatapp('identify',
+    # {name, email})`). Validated and accepted; the chat engine does not use them yet.
+    context: dict[str, Any] | None = Field(
+        default=None, description="The page's context (the widget's setContext); not stored yet."
+    )
+    visitor: dict[str, Any] | None = Field(
+        default=None, description="Who the visitor is (the widget's identify); not stored yet."
+    )
 
 
 class Source(BaseModel):
