@@ -102,6 +102,7 @@ def open_page(browser):
     def make(**options):
         context, page, errors = _new_page(browser, **options)
         made.append((context, errors))
+        page.problems = errors  # a test that expects a warning checks and removes it
         return page
 
     yield make

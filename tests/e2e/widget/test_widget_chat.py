@@ -245,6 +245,8 @@ def test_js_api_queue_identify_context_and_loading_once(open_page, stack):
     page.evaluate("Chatapp('toggle')")
     expect(dialog).to_be_visible()
     page.evaluate("Chatapp('no-such-command')")  # logged, never thrown
+    assert page.problems == ["[chatapp] unknown command no-such-command"]
+    page.problems.clear()
     assert page.evaluate("typeof Chatapp") == "function"
 
 
