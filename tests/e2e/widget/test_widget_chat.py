@@ -56,6 +56,8 @@ def test_plain_page_streams_a_cited_answer_and_takes_feedback(open_page, stack):
     expect(bubble).to_have_attribute("aria-expanded", "true")
     expect(page.locator("#chatapp-input")).to_be_focused()
     expect(dialog.get_by_text("Hi! Ask me about our shop.")).to_be_visible()
+    log = dialog.get_by_role("log", name="Messages")
+    expect(log).to_have_attribute("aria-live", "polite")
 
     # A starter question sends itself; the answer streams in before `done`.
     dialog.get_by_role("button", name="When are you open on Saturdays?").click()
@@ -279,3 +281,47 @@ def test_locale_position_button_text_and_contrast(open_page, stack):
     page = open_page(locale="es-ES")
     page.goto(stack.page("/es", PLAIN + stack.tag()))
     expect(launcher(page)).to_have_attribute("aria-label", "Abrir chat")
+
+
+def test_typing_indicator_and_scrolling(open_page, stack):
+    stack.llm.reply = "\n\n".join(f"Line {i} of a long answer." for i in range(50)) + " THE-END"
+    stack.llm.first_delay = 1.0
+    stack.llm.token_delay = 0.01
+    page = open_page()
+    page.goto(stack.page("/scroll", PLAIN + stack.tag()))
+    launcher(page).click()
+    dialog = page.get_by_role("dialog")
+    ask(page, "When are you open?")
+    typing = dialog.locator(".typing")
+    expect(typing).to_be_visible()
+    expect(typing).to_have_text("Typing…")
+    expect(answers(page).last).to_contain_text("THE-END", timeout=20_000)
+    expect(typing).to_have_count(0)
+    log = dialog.locator(".log")
+    at_bottom = "el => el.scrollHeight - el.scrollTop - el.clientHeight < 2"
+    assert log.evaluate(at_bottom), "the log did not follow the answer"
+
+    # Scrolled up while an answer streams: the log stays where the visitor put it.
+    stack.llm.first_delay = 0.0
+    stack.llm.token_delay = 0.02
+    ask(page, "Tell me more")
+    streaming = dialog.locator('.m[data-state="streaming"]')
+    expect(streaming).to_contain_text("Line 3")
+    log.evaluate("el => { el.scrollTop = 0; el.dispatchEvent(new Event('scroll')); }")
+    expect(answers(page)).to_have_count(3, timeout=20_000)
+    assert log.evaluate("el => el.scrollTop") == 0
+
+
+def test_blocked_storage_and_open_on_load(open_page, stack):
+    page = open_page()
+    page.add_init_script(
+        "Object.defineProperty(window, 'localStorage', {get() {"
+        " throw new DOMException('blocked', 'SecurityError'); }});"
+    )
+    page.goto(stack.page("/nostorage", PLAIN + stack.tag(open="true")))
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()  # data-open, without a click
+    expect(launcher(page)).to_have_attribute("aria-expanded", "true")
+    assert page.evaluate("document.activeElement === document.body")  # focus left alone
+    ask(page, "When are you open?")
+    expect(answers(page).last).to_contain_text("Monday to Friday")
