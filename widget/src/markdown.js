@@ -3,8 +3,21 @@
 // only, so HTML in the model's answer stays text. Links: http(s) and mailto only.
 import { h, safeUrl } from './dom.js';
 
-const INLINE =
-  /(`+)([^`]+?)\1|\*\*(.+?)\*\*|(?<![\w])__(.+?)__(?!\w)|\*(?![\s*])(.+?)\*|(?<![\w])_(?![\s_])(.+?)_(?!\w)|\[([^\]]+)\]\(\s*<?([^()\s<>]+)>?\s*\)|(https?:\/\/[^\s<>()]+[^\s<>().,;:!?'"\]])|\[(\d{1,2})\]/g;
+const INLINE = new RegExp(
+  [
+    /(`+)([^`]+?)\1/, // `code`
+    /\*\*(.+?)\*\*/, // **bold**
+    /(?<![\w])__(.+?)__(?!\w)/, // __bold__ (not inside words: snake__case stays)
+    /\*(?![\s*])(.+?)\*/, // *italics*
+    /(?<![\w])_(?![\s_])(.+?)_(?!\w)/, // _italics_
+    /\[([^\]]+)\]\(\s*<?([^()\s<>]+)>?\s*\)/, // [label](url)
+    /(https?:\/\/[^\s<>()]+[^\s<>().,;:!?'"\]])/, // a bare URL, without its final punctuation
+    /\[(\d{1,2})\]/, // a citation mark [1]
+  ]
+    .map((part) => part.source)
+    .join('|'),
+  'g',
+);
 
 export function inline(text) {
   const out = [];

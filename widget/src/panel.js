@@ -35,6 +35,10 @@ function save(key, value) {
   }
 }
 
+function iconButton(label, path, onclick) {
+  return h('button', { type: 'button', 'aria-label': label, title: label, onclick }, icon(path));
+}
+
 function mountPanel(ctx) {
   const { t, cfg } = ctx;
   adopt(ctx.root, css);
@@ -50,8 +54,8 @@ function mountPanel(ctx) {
     { class: 'hd' },
     ctx.avatar ? h('img', { class: 'av', src: ctx.avatar, alt: '' }) : null,
     title,
-    h('button', { type: 'button', 'aria-label': t('newc'), title: t('newc'), onclick: reset }, icon(ICONS.plus)),
-    ctx.inline ? null : h('button', { type: 'button', 'aria-label': t('close'), title: t('close'), onclick: ctx.close }, icon(ICONS.close)),
+    iconButton(t('newc'), ICONS.plus, reset),
+    ctx.inline ? null : iconButton(t('close'), ICONS.close, ctx.close),
   );
   const log = h('div', {
     class: 'log',
@@ -77,11 +81,12 @@ function mountPanel(ctx) {
   });
   const send = h('button', { type: 'submit', 'aria-label': t('send'), title: t('send') }, icon(ICONS.send));
   const form = h('form', { class: 'cp', onsubmit: (e) => (e.preventDefault(), submit()) }, input, send);
+  const role = ctx.inline
+    ? { class: 'p inl', role: 'region' }
+    : { class: 'p ' + ctx.pos, role: 'dialog', 'aria-modal': 'true' };
   const panel = h(
     'div',
-    ctx.inline
-      ? { class: 'p inl', role: 'region', 'aria-labelledby': 'chatapp-title', id: 'chatapp-panel' }
-      : { class: 'p ' + ctx.pos, role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'chatapp-title', id: 'chatapp-panel' },
+    { ...role, 'aria-labelledby': 'chatapp-title', id: 'chatapp-panel' },
     header,
     log,
     form,
@@ -101,16 +106,15 @@ function mountPanel(ctx) {
   }
 
   function keys(e) {
-    if (e.key === 'Escape' && !ctx.inline) {
+    if (e.key === 'Escape' && !ctx.inline && ctx.state.open) {
       e.stopPropagation();
       ctx.close();
     } else if (e.key === 'Tab' && !ctx.inline && panel.contains(ctx.root.activeElement)) {
       // aria-modal: keep Tab inside the dialog
-      const items = [...panel.querySelectorAll('button,textarea,a[href],summary,[tabindex="0"]')].filter(
-        (el) => el.offsetParent !== null || el === log,
-      );
-      const first = items[0];
-      const last = items[items.length - 1];
+      const items = [...panel.querySelectorAll('button,textarea,a[href],summary,[tabindex="0"]')];
+      const shown = items.filter((el) => el.offsetParent !== null || el === log);
+      const first = shown[0];
+      const last = shown[shown.length - 1];
       const active = ctx.root.activeElement;
       if (e.shiftKey && active === first) (e.preventDefault(), last.focus());
       else if (!e.shiftKey && active === last) (e.preventDefault(), first.focus());
@@ -132,7 +136,11 @@ function mountPanel(ctx) {
     const starters = (cfg.starter_questions || []).filter(Boolean).slice(0, 6);
     if (starters.length && !convo.msgs.length) {
       log.append(
-        h('div', { class: 'st' }, starters.map((q) => h('button', { type: 'button', onclick: () => ask(String(q)) }, String(q)))),
+        h(
+          'div',
+          { class: 'st' },
+          starters.map((q) => h('button', { type: 'button', onclick: () => ask(String(q)) }, String(q))),
+        ),
       );
     }
   }

@@ -3,7 +3,8 @@ import { ICONS, h, icon, safeUrl } from './dom.js';
 import { markdown } from './markdown.js';
 
 export function userMessage(t, text) {
-  return h('div', { class: 'm u' }, h('div', { class: 'b' }, h('span', { class: 'sr' }, t('you') + ': '), text));
+  const who = h('span', { class: 'sr' }, t('you') + ': ');
+  return h('div', { class: 'm u' }, h('div', { class: 'b' }, who, text));
 }
 
 /** A bot message whose text can grow while it streams: returns {el, set(text), finish(...)} */
@@ -37,7 +38,8 @@ function citations(t, sources) {
     const label = url
       ? h('a', { href: url, target: '_blank', rel: 'noopener noreferrer nofollow' }, title)
       : h('span', null, title);
-    const item = h('li', null, '[' + s.n + '] ', label, where.length ? ' (' + where.join(', ') + ')' : '');
+    const place = where.length ? ' (' + where.join(', ') + ')' : '';
+    const item = h('li', null, '[' + s.n + '] ', label, place);
     if (s.snippet) {
       item.append(
         h('details', null, h('summary', null, t('excerpt')), h('blockquote', null, String(s.snippet))),
@@ -81,11 +83,8 @@ function thumbs(t, rating, onRate) {
 }
 
 export function typing(t) {
-  return h(
-    'div',
-    { class: 'm typing' },
-    h('div', { class: 'b' }, h('span', { class: 'dots', 'aria-hidden': 'true' }, h('i'), h('i'), h('i')), h('span', { class: 'sr' }, t('typing'))),
-  );
+  const dots = h('span', { class: 'dots', 'aria-hidden': 'true' }, h('i'), h('i'), h('i'));
+  return h('div', { class: 'm typing' }, h('div', { class: 'b' }, dots, h('span', { class: 'sr' }, t('typing'))));
 }
 
 export function errorRow(text, retryLabel, onRetry) {
