@@ -125,8 +125,10 @@ def app_server(tmp_path_factory):
             os.killpg(process.pid, signal.SIGKILL)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    # Package scope: Playwright's sync API keeps an asyncio loop running while the browser is open,
+    # which would break asyncio.run() in the tests collected after tests/e2e.
     if not Path(CHROMIUM).exists():
         require_or_skip(f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
     from playwright.sync_api import sync_playwright

@@ -54,7 +54,7 @@ class Stack:
         return self.site.add(path, document, headers)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def widget_stack(browser, tmp_path_factory):
     if shutil.which("node") is None:
         require_or_skip("Node.js is not installed (apt-get install -y nodejs npm)")
