@@ -5,7 +5,19 @@ import contextlib
 import reflex as rx
 
 from chatapp.api.app import create_api
-from chatapp.pages import account, bots, login, team  # noqa: F401  (registers the pages)
+from chatapp.pages import (  # noqa: F401  (registers the pages)
+    account,
+    activity,
+    analytics,
+    bots,
+    connect,
+    contacts,
+    login,
+    playground,
+    settings,
+    sources,
+    team,
+)
 from chatapp.services.config import get_settings
 from chatapp.services.ingest import worker
 

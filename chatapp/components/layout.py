@@ -5,14 +5,25 @@ from __future__ import annotations
 import reflex as rx
 
 from chatapp.state.auth import AuthState
+from chatapp.state.bot_scope import BotScopeState
 
-# (label, route, icon). Later issues add Playground, Activity, Analytics, Sources, Actions,
-# Contacts, Connect, Settings and Inbox here as each section starts to work.
-SECTIONS = [
+# (label, route, icon). Bot sections work on the bot chosen in the sidebar's bot switcher.
+# A later issue adds Actions and Inbox.
+BOT_SECTIONS = [
+    ("Playground", "/playground", "message-square"),
+    ("Activity", "/activity", "list"),
+    ("Analytics", "/analytics", "chart-column"),
+    ("Sources", "/sources", "database"),
+    ("Contacts", "/contacts", "contact"),
+    ("Connect", "/connect", "code"),
+    ("Settings", "/settings", "settings"),
+]
+WORKSPACE_SECTIONS = [
     ("Bots", "/", "bot"),
     ("Team", "/team", "users"),
     ("Account", "/account", "user-cog"),
 ]
+SECTIONS = WORKSPACE_SECTIONS[:1] + BOT_SECTIONS + WORKSPACE_SECTIONS[1:]
 
 
 def nav_link(label: str, route: str, icon: str) -> rx.Component:
@@ -48,6 +59,29 @@ def workspace_switcher() -> rx.Component:
         new_workspace_dialog(),
         width="100%",
         spacing="1",
+    )
+
+
+def bot_switcher() -> rx.Component:
+    """The bot the sections below work on (hidden until the workspace has a bot)."""
+    return rx.cond(
+        BotScopeState.bot_options.length() > 0,
+        rx.box(
+            rx.select.root(
+                rx.select.trigger(width="100%", id="bot-switcher", aria_label="Bot"),
+                rx.select.content(
+                    rx.foreach(
+                        BotScopeState.bot_options,
+                        lambda option: rx.select.item(option.name, value=option.id),
+                    )
+                ),
+                value=BotScopeState.bot_id.to_string(),
+                on_change=BotScopeState.switch_bot,
+                size="2",
+            ),
+            width="100%",
+            padding_y="0.25em",
+        ),
     )
 
 
@@ -88,7 +122,15 @@ def sidebar() -> rx.Component:
         ),
         workspace_switcher(),
         rx.divider(),
-        rx.vstack(*[nav_link(*section) for section in SECTIONS], width="100%", spacing="1"),
+        rx.vstack(
+            nav_link(*WORKSPACE_SECTIONS[0]),
+            bot_switcher(),
+            *[nav_link(*section) for section in BOT_SECTIONS],
+            rx.divider(),
+            *[nav_link(*section) for section in WORKSPACE_SECTIONS[1:]],
+            width="100%",
+            spacing="1",
+        ),
         rx.spacer(),
         rx.divider(),
         rx.hstack(
@@ -117,6 +159,25 @@ def sidebar() -> rx.Component:
         spacing="4",
         border_right=f"1px solid {rx.color('gray', 5)}",
         background=rx.color("gray", 2),
+    )
+
+
+def bot_section(*children: rx.Component, title: str) -> rx.Component:
+    """A bot section's page: its content once the workspace has a bot, a pointer to Bots before."""
+    return dashboard(
+        rx.cond(
+            BotScopeState.has_bot,
+            rx.fragment(*children),
+            rx.vstack(
+                rx.callout(
+                    "Create a bot first: this section works on one bot at a time.",
+                    icon="info",
+                    id="no-bot",
+                ),
+                rx.link("Go to Bots", href="/"),
+            ),
+        ),
+        title=title,
     )
 
 

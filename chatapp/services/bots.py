@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select, update
 from chatapp.services import security
 from chatapp.services.config import get_settings
 from chatapp.services.errors import ValidationFailed
-from chatapp.services.models import Bot, BotCreate, BotKey, BotUpdate, utcnow
+from chatapp.services.models import Bot, BotCreate, BotKey, BotUpdate, Workspace, utcnow
 from chatapp.services.tenancy import Actor, Permission, get_scoped, scoped_select
 
 MAX_BOTS_PER_PAGE = 200
@@ -41,7 +41,12 @@ def usage(bot: Bot) -> Usage:
 def create_bot(session: Session, actor: Actor, data: BotCreate) -> Bot:
     actor.require(Permission.MANAGE_BOTS)
     values = data.model_dump(exclude_none=True)
-    values.setdefault("message_limit", get_settings().default_message_limit)
+    if "message_limit" not in values:
+        workspace = session.get(Workspace, actor.workspace_id)
+        chosen = workspace.default_message_limit if workspace else None
+        values["message_limit"] = (
+            chosen if chosen is not None else get_settings().default_message_limit
+        )
     bot = Bot(
         **values,
         workspace_id=actor.workspace_id,

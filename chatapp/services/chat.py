@@ -14,6 +14,7 @@ work runs in worker threads (`anyio.to_thread`): the event loop only relays toke
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -57,6 +58,10 @@ class ChatRequest:
     client_id: str | None = None  # idempotency key: a retry with it is never stored twice
     channel: str = "widget"
     actor: Actor | None = None  # a workspace member (playground): no widget key needed
+    # The playground's unsaved tweaks; honoured only for a member (actor), ignored for visitors.
+    instructions: str | None = None
+    model: str | None = None
+    temperature: float | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,7 @@ class Turn:
     history: list[tuple[str, str]]
     llm: LLMConfig | None
     started: float
+    temperature: float | None = None
     replay: Message | None = None
     prefetched: Retrieval | None = None
 
@@ -183,7 +189,10 @@ def _begin_sync(request: ChatRequest, started: float) -> Turn:
             history=[],
             llm=llm_config(workspace, bot, settings),
             started=started,
+            temperature=bot.temperature,
         )
+        if request.actor is not None:
+            _apply_playground_tweaks(turn, request)
         if client_id is not None:
             stored = conversations.by_client_id(session, conversation.id, "assistant", client_id)
             if stored is not None:  # a retry of an answered request: replay, count nothing
@@ -205,6 +214,22 @@ def _begin_sync(request: ChatRequest, started: float) -> Turn:
         except Exception:  # counted already: events() retries and reports a failure cleanly
             log.warning("retrieval failed in begin(); retried in events()", exc_info=True)
     return turn
+
+
+def _apply_playground_tweaks(turn: Turn, request: ChatRequest) -> None:
+    """Let a member try instructions, model and temperature before saving them to the bot."""
+    if request.instructions is not None:
+        if len(request.instructions) > 20000:
+            raise ValidationFailed("Instructions are limited to 20,000 characters.")
+        turn.instructions = request.instructions
+    if request.temperature is not None:
+        if not 0.0 <= request.temperature <= 2.0:
+            raise ValidationFailed("Temperature must be between 0 and 2.")
+        turn.temperature = request.temperature
+    if request.model and turn.llm is not None:
+        if len(request.model) > 100:
+            raise ValidationFailed("The model name is too long.")
+        turn.llm = dataclasses.replace(turn.llm, model=request.model.strip())
 
 
 async def begin(request: ChatRequest) -> Turn:
@@ -369,6 +394,7 @@ async def events(turn: Turn) -> AsyncIterator[Event]:
                 messages,
                 usage=usage,
                 max_tokens=settings.llm_max_tokens,
+                temperature=turn.temperature,
                 attempts=settings.llm_attempts,
                 retry_base=settings.llm_retry_base_seconds,
             ):

@@ -125,6 +125,7 @@ async def stream_chat(
     *,
     usage: Usage,
     max_tokens: int,
+    temperature: float | None = None,
     attempts: int = 3,
     retry_base: float = 0.5,
 ) -> AsyncIterator[str]:
@@ -139,6 +140,7 @@ async def stream_chat(
                 stream=True,
                 stream_options={"include_usage": True},
                 max_tokens=max_tokens,
+                **({"temperature": temperature} if temperature is not None else {}),
             )
             async with stream:
                 async for chunk in stream:

@@ -60,6 +60,9 @@ class Workspace(SQLModel, table=True):
         default="", sa_column=Column(Text, nullable=False, default="")
     )
     llm_model: str = Field(default="", max_length=100)
+    # Monthly message limit a new bot of this workspace starts with; None = the installation's
+    # DEFAULT_MESSAGE_LIMIT. Each bot's own limit can be changed afterwards.
+    default_message_limit: int | None = Field(default=None, ge=0)
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -134,6 +137,7 @@ class BotBase(SQLModel):
         default_factory=list, sa_column=Column(JSON, nullable=False, default=list)
     )
     model: str = Field(default="", max_length=100)  # LLM model override; empty = plan default
+    temperature: float = Field(default=0.3, ge=0.0, le=2.0)  # LLM sampling; unused offline
 
 
 class Bot(BotBase, table=True):
@@ -215,6 +219,7 @@ class BotCreate(SQLModel):
     allowed_domains: list[str] | None = None
     starter_questions: list[str] | None = None
     model: str | None = Field(default=None, max_length=100)
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
 
     _name = field_validator("name")(_check_name)
     _color = field_validator("accent_color")(_check_color)
@@ -237,6 +242,7 @@ class BotUpdate(SQLModel):
     allowed_domains: list[str] | None = None
     starter_questions: list[str] | None = None
     model: str | None = Field(default=None, max_length=100)
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
 
     _name = field_validator("name")(_check_name)
     _color = field_validator("accent_color")(_check_color)

@@ -118,7 +118,8 @@ def app_server(tmp_path_factory):
         _wait_until_serving(base_url, process, log_path)
         yield AppServer(base_url, f"sqlite:///{data_dir / 'chatapp.db'}")
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # it may have exited on its own
+            os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
