@@ -1,0 +1,46 @@
+"""What the dashboard's browser tests share: a fresh tenant in the running app, logging in as one
+of its members, and screenshots for docs/screenshots/."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from chatapp.services.db import get_engine, session_scope
+from tests.utils.factories import PASSWORD, Tenant, make_tenant
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def new_tenant(app_server, label: str | None = None) -> tuple[str, Tenant]:
+    """A workspace with one member per role and a bot, made in the running app's database.
+
+    Members log in as `{role}-{label}@example.com` with `PASSWORD`.
+    """
+    label = label or f"t{secrets.token_hex(4)}"
+    with session_scope(get_engine(app_server.database_url)) as session:
+        tenant = make_tenant(session, label)
+        session.expunge_all()
+    return label, tenant
+
+
+def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
+    page.goto("/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("#login-submit")
+    expect(page.get_by_role("heading", name="Bots")).to_be_visible()
+
+
+def open_section(page: Page, name: str) -> None:
+    """Go to a dashboard section through the sidebar, as a user does, and wait for its heading."""
+    page.click(f"#nav-{name.lower()}")
+    expect(page.get_by_role("heading", name=name, exact=True)).to_be_visible()
+
+
+def screenshot(page: Page, name: str) -> None:
+    """Save docs/screenshots/<name>.png: the user guide shows what the tests saw."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
