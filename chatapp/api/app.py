@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from chatapp import __version__
 from chatapp.api import (
     routes_auth,
+    routes_avatars,
     routes_chat_admin,
     routes_health,
     routes_public,
@@ -38,5 +39,6 @@ def create_api() -> FastAPI:
     app.include_router(routes_sources.router)
     app.include_router(routes_chat_admin.router)
     app.include_router(routes_public.router)
+    app.include_router(routes_avatars.router)
     app.add_middleware(PublicCORS)
     return app

@@ -156,3 +156,31 @@ def list_widget_keys(session: Session, actor: Actor, bot_id: int) -> list[BotKey
             .order_by(col(BotKey.created_at).desc())
         )
     )
+
+
+def current_widget_key(session: Session, actor: Actor, bot_id: int) -> BotKey | None:
+    """The key the widget uses now (the newest one not revoked), to show its prefix; or None."""
+    actor.require(Permission.READ)
+    bot = get_scoped(session, actor, Bot, bot_id, "Bot")
+    return session.exec(
+        scoped_select(actor, BotKey)
+        .where(BotKey.bot_id == bot.id, col(BotKey.revoked_at).is_(None))
+        .order_by(col(BotKey.created_at).desc(), col(BotKey.id).desc())
+    ).first()
+
+
+def revoke_widget_keys(session: Session, actor: Actor, bot_id: int) -> int:
+    """Switch the widget off everywhere: every key of the bot is revoked. Returns how many."""
+    actor.require(Permission.MANAGE_BOTS)
+    bot = get_scoped(session, actor, Bot, bot_id, "Bot")
+    keys = session.exec(
+        scoped_select(actor, BotKey).where(
+            BotKey.bot_id == bot.id, col(BotKey.revoked_at).is_(None)
+        )
+    ).all()
+    now = utcnow()
+    for key in keys:
+        key.revoked_at = now
+        session.add(key)
+    session.flush()
+    return len(keys)
