@@ -1,0 +1,183 @@
+"""The missing-content report on SQLite and PostgreSQL: questions the real chat pipeline could not
+answer, grouped by meaning with the local embedder, and a Q&A added from a group answering it."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from chatapp.services import chat, sources
+from chatapp.services.analytics import DateRange
+from chatapp.services.db import session_scope
+from chatapp.services.embeddings import get_embedder
+from chatapp.services.errors import NotFound, PermissionDenied
+from chatapp.services.ingest import worker
+from chatapp.services.missing_content import (
+    AskedQuestion,
+    forget_cached_vectors,
+    group_questions,
+    missing_content,
+    unanswered_questions,
+)
+from chatapp.services.models import Conversation, Message, Role
+from tests.utils.factories import make_tenant
+from tests.utils.knowledge import make_shop, new_session_id
+
+TODAY = DateRange.last(1)
+
+
+@pytest.fixture(autouse=True)
+def cold_cache():
+    forget_cached_vectors()
+    yield
+    forget_cached_vectors()
+
+
+@pytest.fixture
+def shop(database_url):
+    return make_shop("a")
+
+
+def ask(shop, message, session_id=None):
+    request = chat.ChatRequest(
+        bot_id=shop.public_id,
+        api_key=shop.key,
+        message=message,
+        session_id=session_id or new_session_id(),
+    )
+    return asyncio.run(chat.reply(request))
+
+
+def report(shop, role=Role.OWNER, period=TODAY, **extra):
+    with session_scope() as session:
+        return missing_content(
+            session, shop.tenant.actor(role), bot_id=shop.bot_id, period=period, **extra
+        )
+
+
+def test_the_questions_whose_answer_fell_back_are_the_unanswered_ones(shop):
+    visitor = new_session_id()
+    assert ask(shop, "What are your opening hours?", visitor).answered
+    assert not ask(shop, "What is the capital of Peru?", visitor).answered
+    assert ask(shop, "Do you ship to Canada?").answered
+    assert not ask(shop, "Do you sell gift cards?").answered
+    with session_scope() as session:
+        asked = unanswered_questions(session, shop.tenant.viewer, shop.bot_id, TODAY)
+    assert [item.text for item in asked] == [
+        "Do you sell gift cards?",
+        "What is the capital of Peru?",
+    ]
+
+
+def test_similar_questions_are_grouped_with_their_counts(shop):
+    questions = [
+        ("Do you ship to Canada?", 3),
+        ("do you  SHIP to canada?", 1),  # the same text, differently typed
+        ("Can you deliver to Canada?", 1),
+        ("Can I pay with PayPal?", 2),
+        ("Do you accept PayPal?", 1),
+        ("Can I pay with bitcoin?", 1),
+    ]
+    now = datetime.now(UTC)
+    asked = [
+        AskedQuestion(text, now - timedelta(minutes=number))
+        for number, (text, times) in enumerate(questions)
+        for _ in range(times)
+    ]
+    groups, leaders = group_questions(asked, get_embedder())
+    summary = [(g.question, g.count, sorted(g.examples)) for g in groups]
+    assert summary == [
+        ("Do you ship to Canada?", 5, ["Can you deliver to Canada?"]),
+        ("Can I pay with PayPal?", 3, ["Do you accept PayPal?"]),
+        ("Can I pay with bitcoin?", 1, []),
+    ]
+    assert groups[0].last_asked == now  # the most recent of its wordings
+    assert leaders.shape == (3, get_embedder().dim)
+
+
+def test_the_report_reads_the_database_groups_and_keeps_to_the_range(shop):
+    questions = ["Do you sell gift cards?", "Can I buy a gift card?", "Is there parking nearby?"]
+    for text in questions + questions[:1]:
+        assert not ask(shop, text).answered
+    yesterday = DateRange.last(1, date.today() - timedelta(days=1))
+    assert report(shop, period=yesterday) == []
+    groups = report(shop, role=Role.VIEWER)
+    assert [(g.question, g.count) for g in groups] == [
+        ("Do you sell gift cards?", 3),
+        ("Is there parking nearby?", 1),
+    ]
+    assert groups[0].examples == ["Can I buy a gift card?"]
+    assert not groups[0].covered
+
+
+def test_only_the_most_recent_questions_are_read(shop):
+    for text in [
+        "Do you sell gift cards?",
+        "Is there parking nearby?",
+        "What is your phone number?",
+    ]:
+        assert not ask(shop, text).answered
+    groups = report(shop, limit=2)
+    assert sorted(g.question for g in groups) == [
+        "Is there parking nearby?",
+        "What is your phone number?",
+    ]
+
+
+def test_a_qa_added_from_a_group_answers_the_question_and_covers_the_group(shop):
+    assert not ask(shop, "Do you sell gift cards?").answered
+    group = report(shop)[0]
+    with session_scope() as session:
+        sources.add_qa(
+            session,
+            shop.tenant.admin,
+            shop.bot_id,
+            question=group.question,
+            answer="Yes, gift cards from 10 to 200 euros are sold in the Lyon shop.",
+        )
+    worker.run_until_idle()
+    again = ask(shop, "Do you sell gift cards?")
+    assert again.answered and "gift cards from 10 to 200 euros" in again.answer
+    # The old question stays in the report, marked as answered since.
+    groups = report(shop)
+    assert [(g.question, g.count, g.covered) for g in groups] == [
+        ("Do you sell gift cards?", 1, True)
+    ]
+
+
+@pytest.mark.parametrize("role", [Role.AGENT, Role.VIEWER])
+def test_agents_and_viewers_read_the_report_but_cannot_add_answers(shop, role):
+    assert not ask(shop, "Do you sell gift cards?").answered
+    assert [g.question for g in report(shop, role=role)] == ["Do you sell gift cards?"]
+    with session_scope() as session, pytest.raises(PermissionDenied):
+        sources.add_qa(
+            session, shop.tenant.actor(role), shop.bot_id, question="Gift cards?", answer="Yes."
+        )
+
+
+def test_another_workspace_cannot_read_a_bots_questions(shop):
+    assert not ask(shop, "Do you sell gift cards?").answered
+    with session_scope() as session:
+        stranger = make_tenant(session, "b")
+        with pytest.raises(NotFound):
+            missing_content(session, stranger.owner, bot_id=shop.bot_id, period=TODAY)
+        assert missing_content(session, stranger.owner, bot_id=stranger.bot.id, period=TODAY) == []
+        # A fallback with no question in its own conversation never borrows one from elsewhere.
+        own = Conversation(
+            workspace_id=stranger.workspace.id, bot_id=stranger.bot.id, session_id="x" * 8
+        )
+        session.add(own)
+        session.flush()
+        session.add(
+            Message(
+                workspace_id=stranger.workspace.id,
+                conversation_id=own.id,
+                role="assistant",
+                content="fallback",
+                fell_back=True,
+            )
+        )
+        session.flush()
+        assert missing_content(session, stranger.owner, bot_id=stranger.bot.id, period=TODAY) == []
