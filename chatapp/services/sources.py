@@ -24,6 +24,15 @@ MAX_TITLE = 300
 MAX_QUESTION = 1_000
 MAX_ANSWER = 10_000
 MAX_PATTERNS = 20
+ACTIVE_STATUSES = ("queued", "processing")
+
+
+class SourceInputInvalid(ValidationFailed):
+    """A refusal about one input field, so a form can show the message next to that field."""
+
+    def __init__(self, message: str, field: str):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -52,12 +61,19 @@ def storage_use(session: Session, actor: Actor, bot_id: int) -> StorageUse:
 
 
 def _storage(session: Session, actor: Actor, bot_id: int) -> StorageUse:
-    """Bytes and characters of a bot's sources (the bot is already checked by the caller)."""
+    """Bytes and characters of a bot's sources (the bot is already checked by the caller).
+
+    A website's own figures are the sums of its pages, so only its pages are counted.
+    """
     used_bytes, used_chars = session.exec(
         select(
             func.coalesce(func.sum(Source.size_bytes), 0),
             func.coalesce(func.sum(Source.char_count), 0),
-        ).where(Source.workspace_id == actor.workspace_id, Source.bot_id == bot_id)
+        ).where(
+            Source.workspace_id == actor.workspace_id,
+            Source.bot_id == bot_id,
+            Source.kind != "website",
+        )
     ).one()
     limit = int(get_settings().bot_storage_limit_mb * MB)
     return StorageUse(int(used_bytes), int(used_chars), limit)
@@ -93,10 +109,12 @@ def add_text(session: Session, actor: Actor, bot_id: int, *, title: str, text: s
     text = (text or "").strip()
     limit = get_settings().max_text_chars
     if not text:
-        raise ValidationFailed("Paste some text first.")
+        raise SourceInputInvalid("Paste some text first.", "text")
     if len(text) > limit:
-        raise ValidationFailed(
-            f"The text is {len(text):,} characters long; the limit is {limit:,}. Split it in parts."
+        raise SourceInputInvalid(
+            f"The text is {len(text):,} characters long; the limit is {limit:,}. "
+            "Split it in parts.",
+            "text",
         )
     size = len(text.encode("utf-8"))
     _check_room(session, actor, bot.id, size)
@@ -112,16 +130,24 @@ def add_text(session: Session, actor: Actor, bot_id: int, *, title: str, text: s
     )
 
 
-def add_qa(session: Session, actor: Actor, bot_id: int, *, question: str, answer: str) -> Source:
-    bot = _bot(session, actor, bot_id, write=True)
+def _clean_qa(question: str, answer: str) -> tuple[str, str]:
     question, answer = (question or "").strip(), (answer or "").strip()
     if not question or not answer:
-        raise ValidationFailed("Write both the question and its answer.")
-    if len(question) > MAX_QUESTION or len(answer) > MAX_ANSWER:
-        raise ValidationFailed(
-            f"Keep the question under {MAX_QUESTION:,} and the answer under "
-            f"{MAX_ANSWER:,} characters."
+        raise SourceInputInvalid(
+            "Write both the question and its answer.", "answer" if question else "question"
         )
+    if len(question) > MAX_QUESTION:
+        raise SourceInputInvalid(
+            f"Keep the question under {MAX_QUESTION:,} characters.", "question"
+        )
+    if len(answer) > MAX_ANSWER:
+        raise SourceInputInvalid(f"Keep the answer under {MAX_ANSWER:,} characters.", "answer")
+    return question, answer
+
+
+def add_qa(session: Session, actor: Actor, bot_id: int, *, question: str, answer: str) -> Source:
+    bot = _bot(session, actor, bot_id, write=True)
+    question, answer = _clean_qa(question, answer)
     size = len((question + answer).encode("utf-8"))
     _check_room(session, actor, bot.id, size)
     return _queue(
@@ -136,6 +162,37 @@ def add_qa(session: Session, actor: Actor, bot_id: int, *, question: str, answer
     )
 
 
+def update_qa(
+    session: Session, actor: Actor, source_id: int, *, question: str, answer: str
+) -> Source:
+    """Change a Q&A pair and queue it again, so the bot answers with the new wording."""
+    actor.require(Permission.MANAGE_BOTS)
+    source = get_scoped(session, actor, Source, source_id, "Source")
+    if source.kind != "qa":
+        raise ValidationFailed("Only Q&A pairs can be edited; re-train other sources instead.")
+    if source.status == "processing":
+        raise Conflict("This pair is being trained right now; edit it again in a moment.")
+    question, answer = _clean_qa(question, answer)
+    size = len((question + answer).encode("utf-8"))
+    _check_room(session, actor, source.bot_id, size - source.size_bytes)
+    source.title = _title(question, "Q&A")
+    source.meta = {"question": question, "answer": answer}
+    source.size_bytes, source.char_count = size, len(question) + len(answer)
+    source.status, source.progress, source.error, source.attempts = "queued", 0.0, "", 0
+    source.updated_at = utcnow()
+    session.add(source)
+    session.flush()
+    from chatapp.services.ingest import worker
+
+    worker.notify()
+    return source
+
+
+def file_too_large_message(filename: str) -> str:
+    """The refusal for a file over the per-file limit (the dashboard checks before sending)."""
+    return f"{filename} is larger than the {get_settings().max_upload_mb:g} MB limit per file."
+
+
 def add_file(session: Session, actor: Actor, bot_id: int, *, filename: str, data: bytes) -> Source:
     """Check size and type now (by content), store the file, queue its extraction."""
     from chatapp.services.ingest.extract import detect_kind
@@ -147,9 +204,7 @@ def add_file(session: Session, actor: Actor, bot_id: int, *, filename: str, data
     if not data:
         raise ValidationFailed(f"{safe_name} is empty.")
     if len(data) > max_bytes:
-        raise ValidationFailed(
-            f"{safe_name} is larger than the {settings.max_upload_mb:g} MB limit per file."
-        )
+        raise ValidationFailed(file_too_large_message(safe_name))
     kind = detect_kind(data, safe_name)
     _check_room(session, actor, bot.id, len(data))
     folder = uploads_dir() / str(actor.workspace_id) / str(bot.id)
@@ -168,17 +223,24 @@ def add_file(session: Session, actor: Actor, bot_id: int, *, filename: str, data
 
 
 def add_url(session: Session, actor: Actor, bot_id: int, *, url: str) -> Source:
-    from chatapp.services.ingest.urlguard import check_url
-
     bot = _bot(session, actor, bot_id, write=True)
-    url = check_url((url or "").strip())
+    url = _checked_url(url)
     return _queue(session, actor, bot, kind="url", title=_title("", url), url=url)
 
 
-def _patterns(values: list[str] | None) -> list[str]:
+def _checked_url(url: str) -> str:
+    from chatapp.services.ingest.urlguard import check_url
+
+    try:
+        return check_url((url or "").strip())
+    except ValidationFailed as error:
+        raise SourceInputInvalid(error.message, "url") from error
+
+
+def _patterns(values: list[str] | None, field: str) -> list[str]:
     cleaned = [v.strip()[:200] for v in (values or []) if v and v.strip()]
     if len(cleaned) > MAX_PATTERNS:
-        raise ValidationFailed(f"Use at most {MAX_PATTERNS} include or exclude patterns.")
+        raise SourceInputInvalid(f"Use at most {MAX_PATTERNS} {field} patterns.", field)
     return cleaned
 
 
@@ -195,23 +257,21 @@ def add_website(
     exclude: list[str] | None = None,
 ) -> Source:
     """A crawl from a start URL (same host) or the URLs of a sitemap; each page a child source."""
-    from chatapp.services.ingest.urlguard import check_url
-
     bot = _bot(session, actor, bot_id, write=True)
     settings = get_settings()
-    url = check_url((url or "").strip())
+    url = _checked_url(url)
     max_pages = settings.crawl_max_pages if max_pages is None else max_pages
     max_depth = settings.crawl_max_depth if max_depth is None else max_depth
     if not 1 <= max_pages <= 1000:
-        raise ValidationFailed("Pages to crawl must be between 1 and 1,000.")
+        raise SourceInputInvalid("Pages to crawl must be between 1 and 1,000.", "max_pages")
     if not 0 <= max_depth <= 10:
-        raise ValidationFailed("Crawl depth must be between 0 and 10.")
+        raise SourceInputInvalid("Crawl depth must be between 0 and 10.", "max_depth")
     options = {
         "use_sitemap": bool(use_sitemap),
         "max_pages": max_pages,
         "max_depth": max_depth,
-        "include": _patterns(include),
-        "exclude": _patterns(exclude),
+        "include": _patterns(include, "include"),
+        "exclude": _patterns(exclude, "exclude"),
     }
     return _queue(session, actor, bot, kind="website", title=_title("", url), url=url, meta=options)
 
