@@ -1,18 +1,487 @@
-"""The Settings section (being built: issue 6)."""
+"""The Settings section: bot, appearance (with the live widget preview), workspace, account.
+
+Owners and admins edit; agents and viewers read the same values with no way to save.
+"""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from chatapp.components.layout import bot_section
+from chatapp.components.widget_preview import widget_preview
+from chatapp.services.avatars import MAX_AVATAR_BYTES
+from chatapp.state.account import AccountState
 from chatapp.state.auth import AuthState
 from chatapp.state.bot_scope import BotScopeState
+from chatapp.state.settings import SettingsState as S
+
+POSITIONS = [("bottom-right", "Bottom right"), ("bottom-left", "Bottom left"), ("center", "Centre")]
+AVATAR_TYPES = {"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"], "image/gif": [".gif"]}
+READ_ONLY = ~S.is_manager
+
+
+def error_text(field: str) -> rx.Component:
+    return rx.cond(
+        S.errors.contains(field),
+        rx.text(S.errors[field], color_scheme="red", size="2", id=f"error-{field}", role="alert"),
+    )
+
+
+def labelled(label: str, control: rx.Component, field: str, hint: str = "") -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="2", weight="medium", as_="label", html_for=f"field-{field}"),
+        control,
+        *([rx.text(hint, size="1", color_scheme="gray")] if hint else []),
+        error_text(field),
+        spacing="1",
+        width="100%",
+    )
+
+
+def text_input(field: str, **props) -> rx.Component:
+    return rx.input(
+        value=getattr(S, field),
+        on_change=lambda value: S.set_field(field, value),
+        read_only=READ_ONLY,
+        id=f"field-{field}",
+        name=field,
+        width="100%",
+        color_scheme=rx.cond(S.errors.contains(field), "red", "gray"),
+        **props,
+    )
+
+
+def text_box(field: str, rows: str = "3", **props) -> rx.Component:
+    return rx.text_area(
+        value=getattr(S, field),
+        on_change=lambda value: S.set_field(field, value),
+        read_only=READ_ONLY,
+        id=f"field-{field}",
+        name=field,
+        rows=rows,
+        width="100%",
+        **props,
+    )
+
+
+def save_button(label: str, handler, button_id: str) -> rx.Component:
+    return rx.cond(S.is_manager, rx.button(label, on_click=handler, id=button_id))
+
+
+def bot_tab() -> rx.Component:
+    return rx.vstack(
+        labelled("Name", text_input("name", max_length=80), "name"),
+        labelled(
+            "Instructions",
+            text_box("instructions", rows="6", placeholder="How the bot behaves and talks."),
+            "instructions",
+            "Tone, what to talk about, what to avoid. The bot still answers only from its sources.",
+        ),
+        labelled("Welcome message", text_box("welcome_message", rows="2"), "welcome_message"),
+        labelled(
+            "Starter questions",
+            text_box("starters_text", rows="4"),
+            "starters_text",
+            "One per line, up to 6: buttons under the welcome message.",
+        ),
+        labelled(
+            "Fallback message",
+            text_box("fallback_message", rows="2"),
+            "fallback_message",
+            "What the bot says when its sources do not hold the answer.",
+        ),
+        rx.flex(
+            labelled(
+                "Model",
+                text_input("model", placeholder="Workspace default"),
+                "model",
+                "Empty: the workspace's model. Ignored when answering offline.",
+            ),
+            labelled(
+                "Temperature",
+                text_input("temperature", type="number", step="0.1", min="0", max="2"),
+                "temperature",
+                "0 = precise, 2 = creative.",
+            ),
+            direction=rx.breakpoints(initial="column", sm="row"),
+            gap="3",
+            width="100%",
+        ),
+        labelled(
+            "Monthly message limit",
+            text_input("message_limit", type="number", min="0"),
+            "message_limit",
+        ),
+        rx.vstack(
+            rx.text("Used this month: ", S.usage_label, size="2", id="usage-label"),
+            rx.progress(value=S.usage_percent, width="100%", max_width="360px"),
+            spacing="1",
+            width="100%",
+        ),
+        save_button("Save bot settings", S.save_bot, "save-bot"),
+        spacing="4",
+        width="100%",
+        max_width="640px",
+    )
+
+
+def avatar_field() -> rx.Component:
+    return rx.vstack(
+        rx.text("Avatar", size="2", weight="medium"),
+        rx.hstack(
+            rx.cond(
+                S.avatar_url != "",
+                rx.image(
+                    src=S.avatar_url,
+                    width="48px",
+                    height="48px",
+                    id="avatar-image",
+                    border_radius="50%",
+                    alt="Bot avatar",
+                ),
+                rx.avatar(fallback="?", size="4", radius="full"),
+            ),
+            rx.cond(
+                S.is_manager,
+                rx.hstack(
+                    rx.upload.root(
+                        rx.button(
+                            rx.icon("upload", size=14), "Upload", variant="soft", type="button"
+                        ),
+                        id="avatar-upload",
+                        multiple=False,
+                        max_files=1,
+                        accept=AVATAR_TYPES,
+                        on_drop=S.upload_avatar,
+                        on_drop_rejected=S.avatar_rejected,
+                    ),
+                    rx.cond(
+                        S.avatar_url != "",
+                        rx.button(
+                            "Remove",
+                            variant="ghost",
+                            color_scheme="red",
+                            on_click=S.remove_avatar,
+                            id="remove-avatar",
+                        ),
+                    ),
+                    spacing="2",
+                ),
+            ),
+            align="center",
+            spacing="3",
+        ),
+        rx.text(
+            f"PNG, JPEG or GIF, up to {MAX_AVATAR_BYTES // 1024} KB; shown at 64x64. "
+            "Saved at once.",
+            size="1",
+            color_scheme="gray",
+        ),
+        error_text("avatar"),
+        spacing="1",
+        width="100%",
+    )
+
+
+def appearance_form() -> rx.Component:
+    return rx.vstack(
+        avatar_field(),
+        labelled(
+            "Accent colour",
+            rx.hstack(
+                rx.el.input(
+                    type="color",
+                    value=S.accent_color,
+                    on_change=lambda value: S.set_field("accent_color", value),
+                    disabled=READ_ONLY,
+                    id="field-accent_color",
+                    aria_label="Accent colour",
+                    style={
+                        "width": "48px",
+                        "height": "32px",
+                        "border": "none",
+                        "padding": "0",
+                        "background": "none",
+                        "cursor": "pointer",
+                    },
+                ),
+                rx.input(
+                    value=S.accent_color,
+                    on_change=lambda value: S.set_field("accent_color", value),
+                    read_only=READ_ONLY,
+                    id="accent-hex",
+                    aria_label="Accent colour (hex)",
+                    max_length=7,
+                    width="110px",
+                ),
+                align="center",
+            ),
+            "accent_color",
+        ),
+        labelled(
+            "Position",
+            rx.select.root(
+                rx.select.trigger(id="field-position", width="200px"),
+                rx.select.content(
+                    *[rx.select.item(label, value=value) for value, label in POSITIONS]
+                ),
+                value=S.position,
+                on_change=lambda value: S.set_field("position", value),
+                disabled=READ_ONLY,
+            ),
+            "position",
+        ),
+        rx.hstack(
+            rx.switch(
+                checked=S.show_button_text,
+                on_change=S.set_show_button_text,
+                disabled=READ_ONLY,
+                id="field-show_button_text",
+            ),
+            rx.text(
+                "Show a text in the chat button",
+                size="2",
+                as_="label",
+                html_for="field-show_button_text",
+            ),
+            align="center",
+        ),
+        labelled(
+            "Button text",
+            text_input("button_text", max_length=40, disabled=~S.show_button_text),
+            "button_text",
+        ),
+        save_button("Save appearance", S.save_appearance, "save-appearance"),
+        spacing="4",
+        width="100%",
+        max_width="420px",
+    )
+
+
+def appearance_tab() -> rx.Component:
+    return rx.flex(
+        appearance_form(),
+        widget_preview(
+            name=S.name,
+            welcome=S.welcome_message,
+            starters=S.starters,
+            avatar_url=S.avatar_url,
+            accent=S.accent_color,
+            text_color=S.accent_text,
+            position=S.position,
+            show_text=S.show_button_text,
+            button_text=S.button_text,
+        ),
+        direction=rx.breakpoints(initial="column", md="row"),
+        gap="6",
+        width="100%",
+    )
+
+
+def section(title: str, *children: rx.Component, **props) -> rx.Component:
+    return rx.card(
+        rx.vstack(rx.heading(title, size="4"), *children, spacing="3", width="100%"),
+        width="100%",
+        **props,
+    )
+
+
+def provider_card() -> rx.Component:
+    status = rx.match(
+        S.provider_source,
+        ("workspace", "This workspace's own provider"),
+        ("installation", "The installation's provider (set by whoever runs Chatapp)"),
+        "None: answers are extracted from the sources, offline",
+    )
+    return section(
+        "LLM provider",
+        rx.text("Answers come from: ", rx.text.strong(status), size="2", id="provider-status"),
+        rx.cond(
+            S.provider_source != "offline",
+            rx.text(
+                "Model: ",
+                S.provider_model,
+                rx.cond(S.provider_base_url != "", " at " + S.provider_base_url, ""),
+                rx.cond(S.provider_key_hint != "", ", key " + S.provider_key_hint, ""),
+                size="2",
+                color_scheme="gray",
+            ),
+        ),
+        rx.form(
+            rx.vstack(
+                rx.input(
+                    name="base_url",
+                    placeholder="Base URL (empty: OpenAI)",
+                    width="100%",
+                    id="provider-base-url",
+                ),
+                rx.input(
+                    name="api_key",
+                    type="password",
+                    width="100%",
+                    id="provider-key",
+                    placeholder="API key (stored encrypted, never shown again)",
+                    auto_complete="off",
+                ),
+                rx.input(
+                    name="model",
+                    placeholder="Model, e.g. gpt-4o-mini",
+                    width="100%",
+                    id="provider-model",
+                ),
+                error_text("provider"),
+                rx.hstack(
+                    rx.button("Save provider", type="submit", id="save-provider"),
+                    rx.cond(
+                        S.provider_source == "workspace",
+                        rx.button(
+                            "Use the installation's",
+                            type="button",
+                            variant="soft",
+                            color_scheme="gray",
+                            on_click=S.clear_provider,
+                            id="clear-provider",
+                        ),
+                    ),
+                    wrap="wrap",
+                ),
+                width="100%",
+            ),
+            on_submit=S.save_provider,
+            reset_on_submit=True,
+            width="100%",
+        ),
+        id="provider-card",
+    )
+
+
+def workspace_tab() -> rx.Component:
+    return rx.vstack(
+        section(
+            "Workspace",
+            labelled(
+                "Name",
+                rx.input(
+                    value=S.new_workspace_name,
+                    on_change=lambda value: S.set_field("new_workspace_name", value),
+                    read_only=READ_ONLY,
+                    id="field-new_workspace_name",
+                    width="100%",
+                    max_length=120,
+                ),
+                "new_workspace_name",
+            ),
+            save_button("Rename workspace", S.save_workspace_name, "save-workspace-name"),
+        ),
+        section(
+            "Members and roles",
+            rx.text("Add people, change their roles or remove them on the Team page.", size="2"),
+            rx.link("Open Team", href="/team", id="team-link"),
+        ),
+        section(
+            "Defaults for new bots",
+            labelled(
+                "Monthly message limit of a new bot",
+                text_input(
+                    "default_limit",
+                    type="number",
+                    min="0",
+                    placeholder="Installation default: " + S.installation_limit.to_string(),
+                ),
+                "default_limit",
+                "Empty: the installation's default. Existing bots keep their own limit.",
+            ),
+            save_button("Save default", S.save_default_limit, "save-default-limit"),
+        ),
+        rx.cond(S.is_manager, provider_card()),
+        rx.cond(
+            S.is_manager,
+            section(
+                "Backup",
+                rx.text(
+                    "A zip of this workspace's bots, sources and their texts, Q&A pairs, "
+                    "conversations and contacts. Keys and passwords are never included.",
+                    size="2",
+                ),
+                rx.button(
+                    rx.icon("download", size=14),
+                    "Download backup",
+                    on_click=S.download_backup,
+                    id="download-backup",
+                    variant="soft",
+                ),
+            ),
+        ),
+        spacing="4",
+        width="100%",
+        max_width="640px",
+    )
+
+
+def account_tab() -> rx.Component:
+    def password(name: str, placeholder: str) -> rx.Component:
+        return rx.input(
+            name=name,
+            type="password",
+            placeholder=placeholder,
+            required=True,
+            width="100%",
+            id=name.replace("_", "-"),
+        )
+
+    return section(
+        "Change password",
+        rx.text("Signed in as ", AuthState.user_email, size="2", color_scheme="gray"),
+        rx.form(
+            rx.vstack(
+                password("current_password", "Current password"),
+                password("new_password", "New password (8 characters or more)"),
+                password("confirm", "Repeat new password"),
+                rx.button("Change password", type="submit", id="change-password"),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=AccountState.change_password,
+            reset_on_submit=True,
+            width="100%",
+        ),
+        max_width="420px",
+    )
+
+
+def tab(label: str, value: str) -> rx.Component:
+    return rx.tabs.trigger(label, value=value, id=f"tab-{value}")
 
 
 @rx.page(
     route="/settings",
     title="Settings - Chatapp",
-    on_load=[AuthState.require_login, BotScopeState.load_bots],
+    on_load=[AuthState.require_login, BotScopeState.load_bots, S.load],
 )
 def settings_page() -> rx.Component:
-    return bot_section(rx.text(BotScopeState.bot_name), title="Settings")
+    return bot_section(
+        rx.cond(
+            READ_ONLY,
+            rx.callout(
+                "You can read these settings; only owners and admins can change them.",
+                icon="lock",
+                id="read-only-note",
+                margin_bottom="1em",
+            ),
+        ),
+        rx.tabs.root(
+            rx.tabs.list(
+                tab("Bot", "bot"),
+                tab("Appearance", "appearance"),
+                tab("Workspace", "workspace"),
+                tab("Account", "account"),
+            ),
+            rx.tabs.content(bot_tab(), value="bot", padding_top="1em"),
+            rx.tabs.content(appearance_tab(), value="appearance", padding_top="1em"),
+            rx.tabs.content(workspace_tab(), value="workspace", padding_top="1em"),
+            rx.tabs.content(account_tab(), value="account", padding_top="1em"),
+            default_value="bot",
+            width="100%",
+        ),
+        title="Settings",
+    )

@@ -1,0 +1,329 @@
+"""The Settings section: the bot's behaviour and appearance, the workspace, a backup download.
+
+Form values live here (not in the browser's form) so the widget preview follows every keystroke.
+Saving validates with the services' own schema (`BotUpdate`): each error is shown next to its
+field; refusals by the services (roles, limits) become toasts. Only managers (owner, admin) can
+save; the page hides what other roles cannot do and the services refuse it anyway.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+from pydantic import ValidationError
+
+from chatapp.components.widget_preview import text_on
+from chatapp.services import (
+    avatars,
+    bots,
+    providers,
+    workspace_backup,
+    workspace_defaults,
+    workspaces,
+)
+from chatapp.services.db import session_scope
+from chatapp.services.errors import ServiceError, ValidationFailed
+from chatapp.services.models import Bot, BotUpdate
+from chatapp.state.bot_scope import BotScopeState
+
+# Text fields the form edits, as the inputs send them.
+TEXT_FIELDS = {
+    "name",
+    "instructions",
+    "welcome_message",
+    "starters_text",
+    "fallback_message",
+    "model",
+    "temperature",
+    "message_limit",
+    "accent_color",
+    "position",
+    "button_text",
+    "new_workspace_name",
+    "default_limit",
+}
+FIELD_OF = {"starter_questions": "starters_text"}  # schema field -> form field
+BEHAVIOUR_FIELDS = ("name", "instructions", "welcome_message", "fallback_message", "model")
+
+
+def _message(error: dict) -> str:
+    """One pydantic error in the words of the form."""
+    kind, ctx = error.get("type", ""), error.get("ctx") or {}
+    if kind == "string_too_long":
+        return f"Use at most {ctx.get('max_length')} characters."
+    if kind == "string_too_short":
+        return "This cannot be empty."
+    if kind == "greater_than_equal":
+        return f"Use {ctx.get('ge')} or more."
+    if kind == "less_than_equal":
+        return f"Use at most {ctx.get('le')}."
+    if kind == "enum":
+        return "Choose one of the options."
+    message = str(error.get("msg", "This value is not valid.")).removeprefix("Value error, ")
+    return message[:1].upper() + message[1:].rstrip(".") + "."
+
+
+def field_errors(error: ValidationError) -> dict[str, str]:
+    """Pydantic's errors of a schema, keyed by the form field to show them next to."""
+    found: dict[str, str] = {}
+    for item in error.errors():
+        field = str(item["loc"][0]) if item.get("loc") else "form"
+        found.setdefault(FIELD_OF.get(field, field), _message(item))
+    return found
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+class SettingsState(BotScopeState):
+    """View data and actions of /settings for the chosen bot."""
+
+    name: str = ""
+    instructions: str = ""
+    welcome_message: str = ""
+    starters_text: str = ""
+    fallback_message: str = ""
+    model: str = ""
+    temperature: str = "0.3"
+    message_limit: str = "0"
+    usage_label: str = ""
+    usage_percent: int = 0
+
+    avatar_url: str = ""
+    accent_color: str = "#4f46e5"
+    position: str = "bottom-right"
+    show_button_text: bool = False
+    button_text: str = ""
+
+    new_workspace_name: str = ""
+    default_limit: str = ""
+    installation_limit: int = 0
+    provider_source: str = ""
+    provider_base_url: str = ""
+    provider_model: str = ""
+    provider_key_hint: str = ""
+
+    errors: dict[str, str] = {}
+    saving: bool = False
+
+    # --- what the page shows ------------------------------------------------------------------
+
+    @rx.var
+    def starters(self) -> list[str]:
+        return _lines(self.starters_text)[:6]
+
+    @rx.var
+    def accent_text(self) -> str:
+        return text_on(self.accent_color)
+
+    # --- loading ------------------------------------------------------------------------------
+
+    @rx.event
+    def load(self):
+        """on_load after `load_bots`: the bot's settings and the workspace's."""
+        self.errors = {}
+        if not self.bot_id:
+            return None
+        try:
+            with session_scope() as session:
+                actor = self.actor(session)
+                self._show_bot(bots.get_bot(session, actor, self.bot_id))
+                defaults = workspace_defaults.get_bot_defaults(session, actor)
+                provider = providers.get_provider(session, actor)
+        except ServiceError as error:
+            return rx.toast.error(error.message)
+        self.new_workspace_name = self.workspace_name
+        self.default_limit = "" if defaults.message_limit is None else str(defaults.message_limit)
+        self.installation_limit = defaults.installation_limit
+        self.provider_source = provider.source
+        self.provider_base_url = provider.base_url
+        self.provider_model = provider.model
+        self.provider_key_hint = provider.key_hint if self.is_manager else ""
+        return None
+
+    def _show_bot(self, bot: Bot) -> None:
+        for field in BEHAVIOUR_FIELDS:
+            setattr(self, field, getattr(bot, field) or "")
+        self.starters_text = "\n".join(bot.starter_questions or [])
+        self.temperature = f"{bot.temperature:g}"
+        self.message_limit = str(bot.message_limit)
+        usage = bots.usage(bot)
+        self.usage_label, self.usage_percent = usage.label, usage.percent
+        self.avatar_url = bot.avatar_url
+        self.accent_color = bot.accent_color
+        self.position = bot.position
+        self.show_button_text = bot.show_button_text
+        self.button_text = bot.button_text
+
+    # --- editing ------------------------------------------------------------------------------
+
+    @rx.event
+    def set_field(self, field: str, value: str):
+        if field not in TEXT_FIELDS:
+            return
+        setattr(self, field, value)
+        if field in self.errors:
+            self.errors = {k: v for k, v in self.errors.items() if k != field}
+
+    @rx.event
+    def set_show_button_text(self, value: bool):
+        self.show_button_text = bool(value)
+
+    def _number(self, field: str, text: str, kind: type) -> int | float | None:
+        try:
+            return kind(text.strip().replace(",", "."))
+        except ValueError:
+            self.errors = {**self.errors, field: "Enter a number."}
+            return None
+
+    def _save(self, values: dict, success: str):
+        """Validate with BotUpdate (errors next to fields), then save through the service."""
+        if self.errors:
+            return rx.toast.error("Fix the fields marked in red.")
+        try:
+            data = BotUpdate(**values)
+        except ValidationError as error:
+            self.errors = field_errors(error)
+            return rx.toast.error("Fix the fields marked in red.")
+        try:
+            with session_scope() as session:
+                bot = bots.update_bot(session, self.actor(session), self.bot_id, data)
+                self._show_bot(bot)
+        except ServiceError as error:
+            return rx.toast.error(error.message)
+        return [SettingsState.load_bots, rx.toast.success(success)]
+
+    @rx.event
+    def save_bot(self):
+        self.errors = {}
+        temperature = self._number("temperature", self.temperature, float)
+        limit = self._number("message_limit", self.message_limit, int)
+        values = {field: getattr(self, field) for field in BEHAVIOUR_FIELDS}
+        values.update(
+            starter_questions=_lines(self.starters_text),
+            temperature=temperature,
+            message_limit=limit,
+        )
+        return self._save(values, "Bot settings saved.")
+
+    @rx.event
+    def save_appearance(self):
+        self.errors = {}
+        values = {
+            "accent_color": self.accent_color,
+            "position": self.position,
+            "show_button_text": self.show_button_text,
+            "button_text": self.button_text,
+        }
+        return self._save(values, "Appearance saved.")
+
+    @rx.event
+    async def upload_avatar(self, files: list[rx.UploadFile]):
+        """Check and store the avatar at once; a refused file is explained next to the field."""
+        self.errors = {k: v for k, v in self.errors.items() if k != "avatar"}
+        if not files:
+            return None
+        data = await files[0].read(avatars.MAX_AVATAR_BYTES + 1)
+        try:
+            with session_scope() as session:
+                bot = avatars.set_avatar(session, self.actor(session), self.bot_id, data)
+                self.avatar_url = bot.avatar_url
+        except ValidationFailed as error:
+            self.errors = {**self.errors, "avatar": error.message}
+            return None
+        except ServiceError as error:
+            return rx.toast.error(error.message)
+        return rx.toast.success("Avatar saved.")
+
+    @rx.event
+    def avatar_rejected(self, rejected: list[dict]):
+        """The browser refused the file before sending it (its type)."""
+        self.errors = {**self.errors, "avatar": f"{avatars.REFUSED[:-1]} of at most 500 KB."}
+
+    @rx.event
+    def remove_avatar(self):
+        try:
+            with session_scope() as session:
+                avatars.remove_avatar(session, self.actor(session), self.bot_id)
+        except ServiceError as error:
+            return rx.toast.error(error.message)
+        self.avatar_url = ""
+        return rx.toast.success("Avatar removed.")
+
+    # --- workspace ----------------------------------------------------------------------------
+
+    @rx.event
+    def save_workspace_name(self):
+        try:
+            with session_scope() as session:
+                workspace = workspaces.rename_workspace(
+                    session, self.actor(session), name=self.new_workspace_name
+                )
+        except ValidationFailed as error:
+            self.errors = {**self.errors, "new_workspace_name": error.message}
+            return None
+        except ServiceError as error:
+            return rx.toast.error(error.message)
+        return [SettingsState.require_login, rx.toast.success(f"Renamed to {workspace.name}.")]
+
+    @rx.event
+    def save_default_limit(self):
+        text = self.default_limit.strip()
+        limit = None if not text else self._number("default_limit", text, int)
+        if text and limit is None:
+            return None
+        try:
+            with session_scope() as session:
+                workspace_defaults.set_default_message_limit(session, self.actor(session), limit)
+        except ValidationFailed as error:
+            self.errors = {**self.errors, "default_limit": error.message}
+            return None
+        except ServiceError as error:
+            return rx.toast.error(error.message)
+        return rx.toast.success("Default limit for new bots saved.")
+
+    @rx.event
+    def save_provider(self, form: dict):
+        try:
+            with session_scope() as session:
+                view = providers.set_provider(
+                    session,
+                    self.actor(session),
+                    base_url=str(form.get("base_url", "")),
+                    api_key=str(form.get("api_key", "")),
+                    model=str(form.get("model", "")),
+                )
+        except ServiceError as error:
+            self.errors = {**self.errors, "provider": error.message}
+            return rx.toast.error(error.message)
+        self.errors = {k: v for k, v in self.errors.items() if k != "provider"}
+        self._show_provider(view)
+        return rx.toast.success("LLM provider saved. The key is stored encrypted.")
+
+    @rx.event
+    def clear_provider(self):
+        try:
+            with session_scope() as session:
+                view = providers.clear_provider(session, self.actor(session))
+        except ServiceError as error:
+            return rx.toast.error(error.message)
+        self._show_provider(view)
+        return rx.toast.success("The workspace's own provider was removed.")
+
+    def _show_provider(self, view: providers.ProviderView) -> None:
+        self.provider_source, self.provider_base_url = view.source, view.base_url
+        self.provider_model, self.provider_key_hint = view.model, view.key_hint
+
+    @rx.event
+    def download_backup(self):
+        """Build the zip in a temporary file, send it to the browser, delete the file."""
+        try:
+            with session_scope() as session:
+                backup = workspace_backup.build_backup(session, self.actor(session))
+        except ServiceError as error:
+            return rx.toast.error(error.message)
+        try:
+            data = backup.path.read_bytes()
+        finally:
+            backup.path.unlink(missing_ok=True)
+        return rx.download(data=data, filename=backup.filename, mime_type="application/zip")
