@@ -26,7 +26,7 @@ def key_status() -> rx.Component:
         rx.callout(
             rx.vstack(
                 rx.text("Your new widget key (shown only now; it is already in the code below):"),
-                rx.code(C.new_key, id="new-key", word_break="break_all"),
+                rx.code(C.new_key, id="new-key", overflow_wrap="anywhere"),
                 spacing="1",
             ),
             icon="key-round",
@@ -129,7 +129,7 @@ def embed_card() -> rx.Component:
             id="embed-code",
             style={
                 "white_space": "pre-wrap",
-                "word_break": "break_all",
+                "overflow_wrap": "anywhere",
                 "background": rx.color("gray", 3),
                 "padding": "12px",
                 "border_radius": "8px",

@@ -67,7 +67,7 @@ def shrink(data: bytes) -> tuple[bytes, AvatarFormat]:
         raise ValidationFailed(f"The file is empty. {REFUSED}")
     if len(data) > MAX_AVATAR_BYTES:
         raise ValidationFailed(
-            f"The picture is {len(data) // 1024} KB; the limit is {MAX_AVATAR_BYTES // 1024} KB."
+            f"The picture is larger than {MAX_AVATAR_BYTES // 1024} KB: use a smaller one."
         )
     fmt = _format_of(data)
     try:

@@ -129,16 +129,14 @@ class SettingsState(BotScopeState):
                 actor = self.actor(session)
                 self._show_bot(bots.get_bot(session, actor, self.bot_id))
                 defaults = workspace_defaults.get_bot_defaults(session, actor)
-                provider = providers.get_provider(session, actor)
+                # Only managers see (and change) where answers come from.
+                provider = providers.get_provider(session, actor) if self.is_manager else None
         except ServiceError as error:
             return rx.toast.error(error.message)
         self.new_workspace_name = self.workspace_name
         self.default_limit = "" if defaults.message_limit is None else str(defaults.message_limit)
         self.installation_limit = defaults.installation_limit
-        self.provider_source = provider.source
-        self.provider_base_url = provider.base_url
-        self.provider_model = provider.model
-        self.provider_key_hint = provider.key_hint if self.is_manager else ""
+        self._show_provider(provider or providers.ProviderView("", "", "", ""))
         return None
 
     def _show_bot(self, bot: Bot) -> None:
