@@ -1,18 +1,288 @@
-"""The Playground section (being built: issue 6)."""
+"""The Playground section: the chat on the left, the bot's settings to try on the right."""
 
 from __future__ import annotations
 
 import reflex as rx
 
+from chatapp.components.chat_view import citation_item, message_list
 from chatapp.components.layout import bot_section
 from chatapp.state.auth import AuthState
 from chatapp.state.bot_scope import BotScopeState
+from chatapp.state.playground import PlaygroundState
+
+
+def field_error(message, field_id: str) -> rx.Component:
+    """A form field's problem, right under it (and announced to screen readers)."""
+    return rx.cond(
+        message != "",
+        rx.text(message, size="1", color_scheme="red", id=f"{field_id}-error", role="alert"),
+    )
+
+
+def field_label(text: str, field_id: str) -> rx.Component:
+    return rx.el.label(rx.text(text, size="2", as_="span"), html_for=field_id)
+
+
+def streaming_bubble() -> rx.Component:
+    return rx.cond(
+        PlaygroundState.streaming,
+        rx.box(
+            rx.text("Bot", size="1", weight="bold"),
+            rx.cond(
+                PlaygroundState.stream_text != "",
+                rx.text(
+                    PlaygroundState.stream_text,
+                    size="2",
+                    white_space="pre-wrap",
+                    class_name="message-text",
+                ),
+                rx.hstack(rx.spinner(size="1"), rx.text("Thinking...", size="2")),
+            ),
+            class_name="bubble bubble-streaming",
+            background=rx.color("gray", 3),
+            border_radius="0.75em",
+            padding="0.6em 0.8em",
+            align_self="flex-start",
+            max_width=["100%", "100%", "85%"],
+        ),
+    )
+
+
+def question_form() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.hstack(
+                rx.input(
+                    name="question",
+                    value=PlaygroundState.question,
+                    on_change=PlaygroundState.set_question,
+                    placeholder="Ask " + BotScopeState.bot_name + " something",
+                    id="playground-question",
+                    aria_label="Question",
+                    width="100%",
+                    size="3",
+                ),
+                rx.button(
+                    rx.icon("send", size=16),
+                    "Send",
+                    type="submit",
+                    id="playground-send",
+                    size="3",
+                    loading=PlaygroundState.streaming,
+                ),
+                width="100%",
+            ),
+            field_error(PlaygroundState.question_error, "playground-question"),
+            width="100%",
+            spacing="1",
+        ),
+        on_submit=PlaygroundState.ask,
+        width="100%",
+    )
+
+
+def chat_panel() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.text("Chat as a visitor", weight="bold"),
+                rx.spacer(),
+                rx.button(
+                    rx.icon("rotate-ccw", size=14),
+                    "Retry",
+                    variant="soft",
+                    size="1",
+                    on_click=PlaygroundState.retry,
+                    disabled=~PlaygroundState.can_retry,
+                    id="playground-retry",
+                    title="Ask the last question again with the settings as they are now",
+                ),
+                rx.button(
+                    rx.icon("eraser", size=14),
+                    "Reset",
+                    variant="soft",
+                    color_scheme="gray",
+                    size="1",
+                    on_click=PlaygroundState.reset_chat,
+                    disabled=PlaygroundState.streaming,
+                    id="playground-reset",
+                    title="Start a new conversation",
+                ),
+                width="100%",
+                align="center",
+            ),
+            rx.cond(
+                (PlaygroundState.messages.length() == 0) & ~PlaygroundState.streaming,
+                rx.text(
+                    "Ask a question about your sources. Answers, citations and fallbacks are "
+                    "exactly what visitors get; these conversations appear in Activity as "
+                    "the playground channel.",
+                    size="2",
+                    color_scheme="gray",
+                    id="playground-empty",
+                ),
+            ),
+            message_list(
+                PlaygroundState.messages,
+                streaming_bubble(),
+                id="playground-messages",
+                max_height=["none", "none", "60vh"],
+                overflow_y="auto",
+            ),
+            question_form(),
+            width="100%",
+            spacing="3",
+        ),
+        width="100%",
+    )
+
+
+def passages_panel() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.text("Passages behind the last answer", weight="bold"),
+            rx.cond(
+                PlaygroundState.passages.length() > 0,
+                rx.vstack(
+                    rx.foreach(PlaygroundState.passages, citation_item),
+                    width="100%",
+                    spacing="1",
+                    id="playground-passages",
+                ),
+                rx.text(
+                    "None yet: the passages an answer cites appear here with their "
+                    "retrieval scores.",
+                    size="2",
+                    color_scheme="gray",
+                ),
+            ),
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def provider_note() -> rx.Component:
+    return rx.cond(
+        PlaygroundState.offline,
+        rx.callout(
+            "Offline mode: answers are sentences taken from your sources, with [n] citations. "
+            "Instructions, model and temperature apply once an LLM provider is set.",
+            icon="info",
+            size="1",
+            id="playground-offline",
+        ),
+        rx.text(
+            "Answers by " + PlaygroundState.provider_model + " (model below overrides it).",
+            size="1",
+            color_scheme="gray",
+        ),
+    )
+
+
+def settings_panel() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.text("Settings to try", weight="bold"),
+                rx.spacer(),
+                rx.cond(
+                    PlaygroundState.has_unsaved_tweaks,
+                    rx.badge("not saved", color_scheme="orange", id="playground-unsaved"),
+                ),
+                width="100%",
+            ),
+            provider_note(),
+            field_label("Instructions", "playground-instructions"),
+            rx.text_area(
+                value=PlaygroundState.instructions,
+                on_change=PlaygroundState.set_instructions,
+                placeholder="e.g. Answer in two sentences, in a friendly tone.",
+                id="playground-instructions",
+                rows="6",
+                width="100%",
+            ),
+            field_error(PlaygroundState.instructions_error, "playground-instructions"),
+            field_label("Model", "playground-model"),
+            rx.input(
+                value=PlaygroundState.model,
+                on_change=PlaygroundState.set_model,
+                placeholder="Default (" + PlaygroundState.provider_model + ")",
+                id="playground-model",
+                width="100%",
+            ),
+            field_error(PlaygroundState.model_error, "playground-model"),
+            field_label("Temperature (0 to 2)", "playground-temp"),
+            rx.input(
+                value=PlaygroundState.temperature,
+                on_change=PlaygroundState.set_temperature,
+                type="number",
+                min="0",
+                max="2",
+                step="0.1",
+                id="playground-temp",
+                width="8em",
+            ),
+            field_error(PlaygroundState.temperature_error, "playground-temp"),
+            rx.flex(
+                rx.button(
+                    "Retry with these",
+                    on_click=PlaygroundState.retry,
+                    disabled=~PlaygroundState.can_retry,
+                    variant="soft",
+                    id="playground-retry-settings",
+                ),
+                rx.cond(
+                    AuthState.is_manager,
+                    rx.button(
+                        "Save to bot",
+                        on_click=PlaygroundState.save_tweaks,
+                        disabled=~PlaygroundState.has_unsaved_tweaks
+                        | ~PlaygroundState.tweaks_valid,
+                        id="playground-save",
+                    ),
+                ),
+                rx.button(
+                    "Revert",
+                    on_click=PlaygroundState.revert_tweaks,
+                    disabled=~PlaygroundState.has_unsaved_tweaks,
+                    variant="ghost",
+                    color_scheme="gray",
+                    id="playground-revert",
+                ),
+                spacing="2",
+                wrap="wrap",
+            ),
+            rx.cond(
+                ~AuthState.is_manager,
+                rx.text(
+                    "Only owners and admins can save settings to the bot.",
+                    size="1",
+                    color_scheme="gray",
+                    id="playground-save-note",
+                ),
+            ),
+            width="100%",
+            spacing="2",
+        ),
+        width="100%",
+    )
 
 
 @rx.page(
     route="/playground",
     title="Playground - Chatapp",
-    on_load=[AuthState.require_login, BotScopeState.load_bots],
+    on_load=[AuthState.require_login, BotScopeState.load_bots, PlaygroundState.load],
 )
 def playground_page() -> rx.Component:
-    return bot_section(rx.text(BotScopeState.bot_name), title="Playground")
+    return bot_section(
+        rx.box(
+            rx.vstack(chat_panel(), passages_panel(), width="100%", spacing="4", min_width="0"),
+            rx.box(settings_panel(), min_width="0"),
+            display="grid",
+            grid_template_columns=["1fr", "1fr", "3fr 2fr"],
+            gap="1em",
+            width="100%",
+        ),
+        title="Playground",
+    )

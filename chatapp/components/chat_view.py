@@ -1,0 +1,149 @@
+"""Chat bubbles with their citations, shared by the Playground and the Activity conversation view.
+
+The view data (`BubbleView`, `CitationView`) lives here beside its rendering, so both pages show a
+message, its time, its feedback, whether it fell back and the passages it cites the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Any
+
+import reflex as rx
+
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S UTC"
+ROLE_LABELS = {"user": "Visitor", "assistant": "Bot", "agent": "Agent", "system": "System"}
+
+
+@dataclasses.dataclass
+class CitationView:
+    n: int = 0
+    title: str = ""
+    snippet: str = ""
+    score: str = ""  # formatted, e.g. "0.8213"
+    url: str = ""
+
+
+@dataclasses.dataclass
+class BubbleView:
+    role: str = "assistant"  # user, assistant, agent, system
+    content: str = ""
+    time: str = ""
+    citations: list[CitationView] = dataclasses.field(default_factory=list)
+    feedback: int = 0  # -1, 0, 1
+    fell_back: bool = False
+    error: str = ""
+    model: str = ""
+
+
+def format_time(moment: datetime) -> str:
+    return moment.strftime(TIME_FORMAT)
+
+
+def citation_view(raw: dict[str, Any]) -> CitationView:
+    """A citation as the chat stores it (`sources` event, Message.citations) -> view data."""
+    score = raw.get("score")
+    return CitationView(
+        n=int(raw.get("n") or 0),
+        title=str(raw.get("title") or "Untitled"),
+        snippet=str(raw.get("snippet") or ""),
+        score=f"{score:.4f}" if isinstance(score, int | float) else "",
+        url=str(raw.get("url") or ""),
+    )
+
+
+def citation_item(citation: CitationView) -> rx.Component:
+    return rx.box(
+        rx.hstack(
+            rx.badge("[" + citation.n.to_string() + "]", variant="soft", size="1"),
+            rx.cond(
+                citation.url != "",
+                rx.link(citation.title, href=citation.url, is_external=True, size="2"),
+                rx.text(citation.title, size="2", weight="medium"),
+            ),
+            rx.spacer(),
+            rx.cond(
+                citation.score != "",
+                rx.text("score " + citation.score, size="1", color_scheme="gray"),
+            ),
+            align="center",
+            width="100%",
+            wrap="wrap",
+        ),
+        rx.text(citation.snippet, size="1", color_scheme="gray"),
+        class_name="citation",
+        width="100%",
+        padding_y="0.25em",
+    )
+
+
+def citation_list(citations) -> rx.Component:
+    return rx.vstack(
+        rx.text("Sources", size="1", weight="bold", color_scheme="gray"),
+        rx.foreach(citations, citation_item),
+        spacing="1",
+        width="100%",
+        border_top=f"1px solid {rx.color('gray', 6)}",
+        padding_top="0.4em",
+        margin_top="0.4em",
+    )
+
+
+def _badges(message: BubbleView) -> rx.Component:
+    return rx.fragment(
+        rx.cond(message.fell_back, rx.badge("fell back", color_scheme="orange", size="1")),
+        rx.cond(message.feedback == 1, rx.badge("👍", color_scheme="green", size="1")),
+        rx.cond(message.feedback == -1, rx.badge("👎", color_scheme="red", size="1")),
+    )
+
+
+def bubble(message: BubbleView) -> rx.Component:
+    """One message: who, when, the text, its badges and the passages it cites."""
+    is_user = message.role == "user"
+    return rx.box(
+        rx.hstack(
+            rx.text(
+                rx.match(
+                    message.role,
+                    *[(role, label) for role, label in ROLE_LABELS.items()],
+                    message.role,
+                ),
+                size="1",
+                weight="bold",
+            ),
+            rx.cond(
+                message.time != "",
+                rx.text(message.time, size="1", color_scheme="gray", class_name="message-time"),
+            ),
+            _badges(message),
+            spacing="2",
+            align="center",
+            wrap="wrap",
+        ),
+        rx.text(message.content, size="2", white_space="pre-wrap", class_name="message-text"),
+        rx.cond(
+            message.error != "",
+            rx.text(message.error, size="2", color_scheme="red", class_name="message-error"),
+        ),
+        rx.cond(message.citations.length() > 0, citation_list(message.citations)),
+        class_name=rx.cond(is_user, "bubble bubble-user", "bubble bubble-assistant"),
+        align_self=rx.cond(is_user, "flex-end", "flex-start"),
+        background=rx.cond(is_user, rx.color("accent", 3), rx.color("gray", 3)),
+        border_radius="0.75em",
+        padding="0.6em 0.8em",
+        max_width=["100%", "100%", "85%"],
+        overflow_wrap="anywhere",
+    )
+
+
+def message_list(messages, *extra: rx.Component, **props) -> rx.Component:
+    """The bubbles of a conversation, oldest first, then `extra` (e.g. an answer streaming in)."""
+    return rx.flex(
+        rx.foreach(messages, bubble),
+        *extra,
+        direction="column",
+        gap="0.6em",
+        width="100%",
+        **props,
+    )

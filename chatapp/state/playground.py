@@ -1,0 +1,295 @@
+"""The Playground: chat with the current bot as a visitor would, and try settings before saving.
+
+Answers come from the same pipeline as the widget (`chat.stream`, channel "playground"), streamed
+into `stream_text` while they arrive and kept in `messages` once done. The instructions, model and
+temperature typed beside the chat are sent with every question (unsaved tweaks, honoured only for
+members); "Save to bot" writes them to the bot (owners and admins; the service checks it too).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+import reflex as rx
+
+from chatapp.components.chat_view import BubbleView, CitationView, citation_view, format_time
+from chatapp.services import bots, chat, providers
+from chatapp.services.config import get_settings
+from chatapp.services.db import session_scope
+from chatapp.services.errors import ServiceError
+from chatapp.services.models import BotUpdate, utcnow
+from chatapp.state.bot_scope import BotScopeState
+
+FLUSH_SECONDS = 0.05  # streamed tokens reach the page at most this often (fewer websocket frames)
+MAX_INSTRUCTIONS = 20000
+MAX_MODEL = 100
+
+
+def new_session_id() -> str:
+    return "playground-" + secrets.token_hex(8)
+
+
+def temperature_error(raw: str) -> str:
+    try:
+        value = float(raw)
+    except ValueError:
+        return "Enter a number between 0 and 2, like 0.3."
+    if not 0.0 <= value <= 2.0:
+        return "Temperature must be between 0 and 2."
+    return ""
+
+
+def instructions_error(text: str) -> str:
+    if len(text) > MAX_INSTRUCTIONS:
+        return f"At most {MAX_INSTRUCTIONS:,} characters ({len(text):,} now)."
+    return ""
+
+
+def model_error(name: str) -> str:
+    if len(name.strip()) > MAX_MODEL:
+        return f"At most {MAX_MODEL} characters."
+    if any(c.isspace() for c in name.strip()):
+        return "A model name has no spaces, like gpt-4o-mini."
+    return ""
+
+
+def question_error(text: str) -> str:
+    if not text.strip():
+        return "Type a question first."
+    limit = get_settings().max_message_chars
+    if len(text.strip()) > limit:
+        return f"At most {limit:,} characters."
+    return ""
+
+
+class PlaygroundState(BotScopeState):
+    messages: list[BubbleView] = []
+    stream_text: str = ""
+    streaming: bool = False
+    question: str = ""
+    question_error: str = ""
+    passages: list[CitationView] = []  # the sources of the latest answer
+
+    instructions: str = ""
+    model: str = ""
+    temperature: str = "0.3"
+    instructions_error: str = ""
+    model_error: str = ""
+    temperature_error: str = ""
+    saved_instructions: str = ""
+    saved_model: str = ""
+    saved_temperature: str = "0.3"
+    provider_source: str = "offline"  # workspace, installation or offline
+    provider_model: str = ""
+
+    _session_id: str = ""
+    _session_bot: int = 0
+
+    @rx.var
+    def has_unsaved_tweaks(self) -> bool:
+        return (self.instructions, self.model.strip(), self.temperature) != (
+            self.saved_instructions,
+            self.saved_model,
+            self.saved_temperature,
+        )
+
+    @rx.var
+    def tweaks_valid(self) -> bool:
+        return not (self.instructions_error or self.model_error or self.temperature_error)
+
+    @rx.var
+    def can_retry(self) -> bool:
+        return not self.streaming and any(m.role == "user" for m in self.messages)
+
+    @rx.var
+    def offline(self) -> bool:
+        return self.provider_source == "offline"
+
+    # --- loading ------------------------------------------------------------------------------
+
+    @rx.event
+    def load(self):
+        """on_load: the bot's saved settings; a new chat when the bot changed."""
+        if not self.bot_id:
+            return None
+        try:
+            with session_scope() as session:
+                actor = self.actor(session)
+                bot = bots.get_bot(session, actor, self.bot_id)
+                provider = providers.get_provider(session, actor)
+                saved = (bot.instructions, bot.model, _format_temperature(bot.temperature))
+        except ServiceError as error:
+            return rx.toast.error(error.message)
+        self.provider_source, self.provider_model = provider.source, provider.model
+        changed_bot = self._session_bot != self.bot_id
+        self.saved_instructions, self.saved_model, self.saved_temperature = saved
+        if changed_bot:
+            self._start_new_chat()
+            self.instructions, self.model, self.temperature = saved
+            self.instructions_error = self.model_error = self.temperature_error = ""
+        return None
+
+    def _start_new_chat(self) -> None:
+        self._session_id = new_session_id()
+        self._session_bot = self.bot_id
+        self.messages, self.passages, self.stream_text = [], [], ""
+        self.question_error = ""
+
+    # --- inputs -------------------------------------------------------------------------------
+
+    @rx.event
+    def set_question(self, value: str):
+        self.question = value
+        if self.question_error:
+            self.question_error = question_error(value)
+
+    @rx.event
+    def set_instructions(self, value: str):
+        self.instructions = value
+        self.instructions_error = instructions_error(value)
+
+    @rx.event
+    def set_model(self, value: str):
+        self.model = value
+        self.model_error = model_error(value)
+
+    @rx.event
+    def set_temperature(self, value: str):
+        self.temperature = value.strip()
+        self.temperature_error = temperature_error(self.temperature)
+
+    # --- chatting -----------------------------------------------------------------------------
+
+    @rx.event(background=True)
+    async def ask(self, form: dict):
+        """Send the typed question; the answer streams into the page."""
+        async with self:
+            text = str(form.get("question", self.question) or "")
+            self.question_error = question_error(text)
+            if self.question_error or self.streaming:
+                return
+            if not self.tweaks_valid:
+                yield rx.toast.error("Fix the settings beside the chat first.")
+                return
+            self.messages.append(BubbleView(role="user", content=text.strip(), time=_now()))
+            self.question = ""
+            request = self._request(text.strip())
+        async for update in _answer(self, request):
+            yield update
+
+    @rx.event(background=True)
+    async def retry(self):
+        """Ask the last question again with the settings as they are now."""
+        async with self:
+            if self.streaming:
+                return
+            if not self.tweaks_valid:
+                yield rx.toast.error("Fix the settings beside the chat first.")
+                return
+            last = next((m for m in reversed(self.messages) if m.role == "user"), None)
+            if last is None:
+                yield rx.toast.error("Ask a question first.")
+                return
+            while self.messages and self.messages[-1].role != "user":
+                self.messages.pop()  # the answer being replaced
+            request = self._request(last.content)
+        async for update in _answer(self, request):
+            yield update
+
+    @rx.event
+    def reset_chat(self):
+        """Forget this conversation: the next question starts a new one."""
+        if self.streaming:
+            return rx.toast.error("Wait for the answer to finish.")
+        self._start_new_chat()
+        return None
+
+    def _request(self, text: str) -> chat.ChatRequest:
+        if not self._session_id or self._session_bot != self.bot_id:
+            self._start_new_chat()
+        with session_scope() as session:
+            actor = self.actor(session)
+        return chat.ChatRequest(
+            bot_id=self.bot_public_id,
+            message=text,
+            session_id=self._session_id,
+            actor=actor,
+            channel="playground",
+            instructions=self.instructions,
+            model=self.model.strip() or None,
+            temperature=float(self.temperature),
+        )
+
+    # --- settings -----------------------------------------------------------------------------
+
+    @rx.event
+    def save_tweaks(self):
+        """Write the instructions, model and temperature to the bot (owners and admins)."""
+        if not self.tweaks_valid:
+            return rx.toast.error("Fix the settings first.")
+        try:
+            data = BotUpdate(
+                instructions=self.instructions,
+                model=self.model.strip(),
+                temperature=float(self.temperature),
+            )
+            with session_scope() as session:
+                bot = bots.update_bot(session, self.actor(session), self.bot_id, data)
+                saved = (bot.instructions, bot.model, _format_temperature(bot.temperature))
+        except ServiceError as error:
+            return rx.toast.error(error.message)
+        except ValueError:
+            return rx.toast.error("These settings cannot be saved: check each field.")
+        self.saved_instructions, self.saved_model, self.saved_temperature = saved
+        self.instructions, self.model, self.temperature = saved
+        return rx.toast.success(f"Saved to {self.bot_name}.")
+
+    @rx.event
+    def revert_tweaks(self):
+        """Back to the bot's saved settings."""
+        self.instructions = self.saved_instructions
+        self.model = self.saved_model
+        self.temperature = self.saved_temperature
+        self.instructions_error = self.model_error = self.temperature_error = ""
+
+
+async def _answer(state: PlaygroundState, request: chat.ChatRequest):
+    """Relay the pipeline's events into the page (`state` is the background task's proxy)."""
+    async with state:
+        state.streaming, state.stream_text, state.passages = True, "", []
+    answer = BubbleView(role="assistant")
+    pending: list[str] = []
+    last_flush = time.monotonic()
+    try:
+        async for event in chat.stream(request):
+            if event.type == "token":
+                pending.append(event.data["content"])
+                if time.monotonic() - last_flush >= FLUSH_SECONDS:
+                    async with state:
+                        state.stream_text += "".join(pending)
+                    pending.clear()
+                    last_flush = time.monotonic()
+            elif event.type == "sources":
+                answer.citations = [citation_view(s) for s in event.data["sources"]]
+            elif event.type == "done":
+                answer.fell_back = not event.data["answered"]
+            elif event.type == "error":
+                answer.error = event.data["message"]
+    finally:
+        async with state:
+            answer.content = state.stream_text + "".join(pending)
+            answer.time = _now()
+            state.messages.append(answer)
+            state.passages = answer.citations
+            state.stream_text, state.streaming = "", False
+    if answer.error:
+        yield rx.toast.error(answer.error)
+
+
+def _now() -> str:
+    return format_time(utcnow())
+
+
+def _format_temperature(value: float) -> str:
+    return f"{value:g}"
