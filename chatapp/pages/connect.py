@@ -208,7 +208,7 @@ def connect_page() -> rx.Component:
                 max_width="420px",
             ),
             direction=rx.breakpoints(initial="column", lg="row"),
-            gap="6",
+            spacing="6",
             width="100%",
         ),
         title="Connect",

@@ -104,7 +104,7 @@ def bot_tab() -> rx.Component:
                 "0 = precise, 2 = creative.",
             ),
             direction=rx.breakpoints(initial="column", sm="row"),
-            gap="3",
+            spacing="3",
             width="100%",
         ),
         labelled(
@@ -273,7 +273,7 @@ def appearance_tab() -> rx.Component:
             button_text=S.button_text,
         ),
         direction=rx.breakpoints(initial="column", md="row"),
-        gap="6",
+        spacing="6",
         width="100%",
     )
 

@@ -95,6 +95,13 @@ def test_avatar_upload_refuses_a_non_image_and_uses_a_real_png_at_64x64(page, ap
     assert saved_bot(app_server, tenant.bot.id).avatar_url == ""
     assert (set(avatars_dir.glob("*")) if avatars_dir.exists() else set()) == before
 
+    too_big = b"\x89PNG\r\n\x1a\n" + secrets.token_bytes(600 * 1024)
+    upload.set_input_files({"name": "big.png", "mimeType": "image/png", "buffer": too_big})
+    expect(page.locator("#error-avatar")).to_contain_text("larger than 500 KB")
+    upload.set_input_files({"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello"})
+    expect(page.locator("#error-avatar")).to_contain_text("Upload a PNG, JPEG or GIF picture")
+    assert (set(avatars_dir.glob("*")) if avatars_dir.exists() else set()) == before
+
     upload.set_input_files({"name": "logo.png", "mimeType": "image/png", "buffer": png()})
     expect(page.get_by_text("Avatar saved.")).to_be_visible()
     expect(page.locator("#error-avatar")).to_have_count(0)
