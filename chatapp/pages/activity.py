@@ -1,18 +1,348 @@
-"""The Activity section (being built: issue 6)."""
+"""The Activity section: conversations newest first, search and filters, paging, export, one
+conversation with every message."""
 
 from __future__ import annotations
 
 import reflex as rx
 
+from chatapp.components.chat_view import message_list
 from chatapp.components.layout import bot_section
+from chatapp.state.activity import ActivityState, ConversationItem
 from chatapp.state.auth import AuthState
 from chatapp.state.bot_scope import BotScopeState
+
+WIDE = ["none", "none", "table-cell"]  # columns shown from the md breakpoint up
+NARROW = ["block", "block", "none"]  # what those columns say, folded in below md
+
+
+def field_error(message, field_id: str) -> rx.Component:
+    return rx.cond(
+        message != "",
+        rx.text(message, size="1", color_scheme="red", id=f"{field_id}-error", role="alert"),
+    )
+
+
+def labelled(label: str, control: rx.Component, error=None, field_id: str = "") -> rx.Component:
+    return rx.vstack(
+        rx.el.label(rx.text(label, size="1", color_scheme="gray", as_="span"), html_for=field_id),
+        control,
+        field_error(error, field_id) if error is not None else rx.fragment(),
+        spacing="1",
+    )
+
+
+def search_form() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.hstack(
+                rx.input(
+                    rx.input.slot(rx.icon("search", size=16)),
+                    name="search",
+                    value=ActivityState.search,
+                    on_change=ActivityState.set_search,
+                    placeholder="Search messages",
+                    id="activity-search",
+                    aria_label="Search messages",
+                    width="100%",
+                ),
+                rx.button("Search", type="submit", id="activity-search-submit"),
+                width="100%",
+            ),
+            field_error(ActivityState.search_error, "activity-search"),
+            width="100%",
+            spacing="1",
+        ),
+        on_submit=ActivityState.apply_search,
+        width="100%",
+    )
+
+
+def select(value, on_change, items: list[tuple[str, object]], select_id: str) -> rx.Component:
+    return rx.select.root(
+        rx.select.trigger(id=select_id, min_width="9em"),
+        rx.select.content(*[rx.select.item(label, value=key) for key, label in items]),
+        value=value,
+        on_change=on_change,
+    )
+
+
+def filters() -> rx.Component:
+    return rx.flex(
+        labelled(
+            "Bot",
+            select(
+                ActivityState.bot_filter,
+                ActivityState.set_bot_filter,
+                [("current", BotScopeState.bot_name), ("all", "All bots")],
+                "activity-bot",
+            ),
+            field_id="activity-bot",
+        ),
+        labelled(
+            "Channel",
+            select(
+                ActivityState.channel,
+                ActivityState.set_channel,
+                [
+                    ("all", "All"),
+                    ("widget", "Widget"),
+                    ("playground", "Playground"),
+                    ("api", "API"),
+                ],
+                "activity-channel",
+            ),
+            field_id="activity-channel",
+        ),
+        labelled(
+            "Feedback",
+            select(
+                ActivityState.feedback,
+                ActivityState.set_feedback,
+                [("any", "Any"), ("up", "Thumbs up"), ("down", "Thumbs down"), ("rated", "Rated")],
+                "activity-feedback",
+            ),
+            field_id="activity-feedback",
+        ),
+        labelled(
+            "From",
+            rx.input(
+                type="date",
+                value=ActivityState.date_from,
+                on_change=ActivityState.set_date_from,
+                id="activity-from",
+            ),
+            ActivityState.date_from_error,
+            "activity-from",
+        ),
+        labelled(
+            "To",
+            rx.input(
+                type="date",
+                value=ActivityState.date_to,
+                on_change=ActivityState.set_date_to,
+                id="activity-to",
+            ),
+            ActivityState.date_to_error,
+            "activity-to",
+        ),
+        rx.vstack(
+            rx.text("", size="1"),
+            rx.el.label(
+                rx.hstack(
+                    rx.checkbox(
+                        checked=ActivityState.unanswered,
+                        on_change=ActivityState.set_unanswered,
+                        id="activity-unanswered",
+                    ),
+                    rx.text("Unanswered only", size="2", as_="span"),
+                    align="center",
+                    spacing="2",
+                ),
+            ),
+            spacing="3",
+        ),
+        rx.cond(
+            ActivityState.filtered,
+            rx.vstack(
+                rx.text("", size="1"),
+                rx.button(
+                    "Clear filters",
+                    variant="ghost",
+                    on_click=ActivityState.clear_filters,
+                    id="activity-clear",
+                ),
+            ),
+        ),
+        spacing="3",
+        wrap="wrap",
+        align="start",
+    )
+
+
+def feedback_cell(row: ConversationItem) -> rx.Component:
+    return rx.hstack(
+        rx.cond(
+            row.thumbs_up > 0, rx.badge("👍 " + row.thumbs_up.to_string(), color_scheme="green")
+        ),
+        rx.cond(
+            row.thumbs_down > 0, rx.badge("👎 " + row.thumbs_down.to_string(), color_scheme="red")
+        ),
+        rx.cond(row.fallbacks > 0, rx.badge("fell back", color_scheme="orange")),
+        spacing="1",
+        wrap="wrap",
+    )
+
+
+def conversation_row(row: ConversationItem) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.text(row.time, size="1", white_space="nowrap")),
+        rx.table.cell(
+            rx.vstack(
+                rx.link(
+                    row.question,
+                    on_click=ActivityState.open_conversation(row.id),
+                    cursor="pointer",
+                    class_name="conversation-open",
+                    size="2",
+                ),
+                rx.text(
+                    row.channel + " - " + row.bot_name,
+                    size="1",
+                    color_scheme="gray",
+                    display=NARROW,
+                ),
+                spacing="1",
+            ),
+        ),
+        rx.table.cell(rx.badge(row.channel, variant="soft"), display=WIDE),
+        rx.table.cell(rx.text(row.bot_name, size="1"), display=WIDE),
+        rx.table.cell(row.messages, display=WIDE),
+        rx.table.cell(feedback_cell(row)),
+        class_name="conversation-row",
+    )
+
+
+def conversation_table() -> rx.Component:
+    return rx.table.root(
+        rx.table.header(
+            rx.table.row(
+                rx.table.column_header_cell("Last message (UTC)"),
+                rx.table.column_header_cell("First question"),
+                rx.table.column_header_cell("Channel", display=WIDE),
+                rx.table.column_header_cell("Bot", display=WIDE),
+                rx.table.column_header_cell("Messages", display=WIDE),
+                rx.table.column_header_cell("Feedback"),
+            )
+        ),
+        rx.table.body(rx.foreach(ActivityState.rows, conversation_row)),
+        width="100%",
+        size="1",
+        id="activity-table",
+    )
+
+
+def pager() -> rx.Component:
+    return rx.hstack(
+        rx.button(
+            rx.icon("chevron-left", size=16),
+            "Newer",
+            variant="soft",
+            on_click=ActivityState.previous_page,
+            disabled=ActivityState.page <= 1,
+            id="activity-prev",
+        ),
+        rx.text(
+            "Page " + ActivityState.page.to_string() + " of " + ActivityState.pages.to_string(),
+            size="2",
+            id="activity-page",
+        ),
+        rx.button(
+            "Older",
+            rx.icon("chevron-right", size=16),
+            variant="soft",
+            on_click=ActivityState.next_page,
+            disabled=ActivityState.page >= ActivityState.pages,
+            id="activity-next",
+        ),
+        align="center",
+        justify="center",
+        width="100%",
+    )
+
+
+def export_buttons() -> rx.Component:
+    return rx.hstack(
+        rx.button(
+            rx.icon("download", size=14),
+            "CSV",
+            variant="outline",
+            size="1",
+            on_click=ActivityState.export("csv"),
+            id="activity-export-csv",
+        ),
+        rx.button(
+            rx.icon("download", size=14),
+            "JSON",
+            variant="outline",
+            size="1",
+            on_click=ActivityState.export("json"),
+            id="activity-export-json",
+        ),
+        spacing="2",
+    )
+
+
+def conversation_dialog() -> rx.Component:
+    detail = ActivityState.detail
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Conversation"),
+            rx.dialog.description(
+                detail.channel
+                + " - "
+                + detail.bot_name
+                + " - started "
+                + detail.started
+                + " - visitor session "
+                + detail.session_id,
+                size="1",
+                color_scheme="gray",
+            ),
+            message_list(
+                ActivityState.detail_messages,
+                id="conversation-messages",
+                margin_y="1em",
+            ),
+            rx.hstack(
+                rx.dialog.close(rx.button("Close", variant="soft", id="conversation-close")),
+                justify="end",
+            ),
+            max_width="760px",
+            max_height="85vh",
+            overflow_y="auto",
+        ),
+        open=ActivityState.detail_open,
+        on_open_change=ActivityState.set_detail_open,
+    )
 
 
 @rx.page(
     route="/activity",
     title="Activity - Chatapp",
-    on_load=[AuthState.require_login, BotScopeState.load_bots],
+    on_load=[AuthState.require_login, BotScopeState.load_bots, ActivityState.load],
 )
 def activity_page() -> rx.Component:
-    return bot_section(rx.text(BotScopeState.bot_name), title="Activity")
+    return bot_section(
+        rx.vstack(
+            search_form(),
+            filters(),
+            rx.hstack(
+                rx.text(ActivityState.summary, weight="bold", id="activity-summary"),
+                rx.spacer(),
+                export_buttons(),
+                width="100%",
+                align="center",
+            ),
+            rx.cond(
+                ActivityState.rows.length() > 0,
+                rx.box(conversation_table(), width="100%", overflow_x="auto"),
+                rx.cond(
+                    ActivityState.loaded,
+                    rx.text(
+                        rx.cond(
+                            ActivityState.filtered,
+                            "No conversation matches these filters.",
+                            "No conversations yet: they appear here as visitors chat.",
+                        ),
+                        color_scheme="gray",
+                        id="activity-empty",
+                    ),
+                ),
+            ),
+            rx.cond(ActivityState.pages > 1, pager()),
+            conversation_dialog(),
+            width="100%",
+            spacing="4",
+        ),
+        title="Activity",
+    )

@@ -4,9 +4,15 @@ Why its own module: the chat writes conversations (`conversations.py`); people r
 and reading thousands of them must stay fast. Every listing is one page query (the page's rows
 chosen with LIMIT/OFFSET in a subquery, their feedback, fallback and first question computed in
 the same statement for just those rows, never N+1) plus one count. Search is a case-insensitive
-substring match over message text (LIKE on SQLite, ILIKE on PostgreSQL); see MEASURED below.
+substring match over message text (LIKE on SQLite, ILIKE on PostgreSQL): see MEASURED below.
 Exports are capped (`EXPORT_MAX_MESSAGES`): a download travels through the dashboard's
 websocket, so it is bounded rather than unbounded.
+
+MEASURED on this 2-core machine, one bot with 25,000 conversations and 100,000 messages: a page
+8-30 ms (SQLite and PostgreSQL alike, any page number), a search 100-230 ms (a full scan of the
+message text: no index needed at this size), the unanswered/feedback filters 25-60 ms, a
+10,000-message export 0.4-1.4 s. PostgreSQL needs its statistics (autovacuum's ANALYZE) after a
+bulk load, or it may plan the message subqueries as nested loops.
 """
 
 from __future__ import annotations

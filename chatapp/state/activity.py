@@ -1,0 +1,274 @@
+"""Activity: the page's filters, one page of conversations, the open conversation, exports.
+
+Everything is computed by `services/activity.py`; this state keeps the filters as typed, turns them
+into an `ActivityFilter` (saying next to a field what is wrong with it) and holds view rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+import reflex as rx
+
+from chatapp.components.chat_view import BubbleView, citation_view, format_time
+from chatapp.services import activity
+from chatapp.services.activity import ActivityFilter, ConversationRow
+from chatapp.services.db import session_scope
+from chatapp.services.errors import ServiceError
+from chatapp.state.bot_scope import BotScopeState
+
+CHANNEL_LABELS = {"widget": "Widget", "playground": "Playground", "api": "API"}
+
+
+@dataclasses.dataclass
+class ConversationItem:
+    id: int = 0
+    time: str = ""  # of the last message
+    started: str = ""
+    bot_name: str = ""
+    channel: str = ""
+    question: str = ""
+    messages: int = 0
+    thumbs_up: int = 0
+    thumbs_down: int = 0
+    fallbacks: int = 0
+    session_id: str = ""
+
+
+def _item(row: ConversationRow) -> ConversationItem:
+    return ConversationItem(
+        id=row.id,
+        time=format_time(row.last_message_at),
+        started=format_time(row.started_at),
+        bot_name=row.bot_name,
+        channel=CHANNEL_LABELS.get(row.channel, row.channel),
+        question=row.first_question or "(no question)",
+        messages=row.message_count,
+        thumbs_up=row.thumbs_up,
+        thumbs_down=row.thumbs_down,
+        fallbacks=row.fallbacks,
+        session_id=row.session_id,
+    )
+
+
+def parse_day(raw: str) -> tuple[date | None, str]:
+    """A date input's value ('' or YYYY-MM-DD) -> (day, error for the field)."""
+    if not raw:
+        return None, ""
+    try:
+        return date.fromisoformat(raw), ""
+    except ValueError:
+        return None, "Enter a date like 2026-03-31."
+
+
+class ActivityState(BotScopeState):
+    rows: list[ConversationItem] = []
+    total: int = 0
+    page: int = 1
+    pages: int = 1
+    loaded: bool = False
+
+    search: str = ""
+    bot_filter: str = "current"  # current or all
+    channel: str = "all"
+    feedback: str = "any"
+    unanswered: bool = False
+    date_from: str = ""
+    date_to: str = ""
+    search_error: str = ""
+    date_from_error: str = ""
+    date_to_error: str = ""
+
+    detail_open: bool = False
+    detail: ConversationItem = ConversationItem()
+    detail_messages: list[BubbleView] = []
+
+    @rx.var
+    def filtered(self) -> bool:
+        return bool(
+            self.search.strip()
+            or self.bot_filter != "current"
+            or self.channel != "all"
+            or self.feedback != "any"
+            or self.unanswered
+            or self.date_from
+            or self.date_to
+        )
+
+    @rx.var
+    def summary(self) -> str:
+        noun = "conversation" if self.total == 1 else "conversations"
+        return f"{self.total:,} {noun}"
+
+    # --- loading ------------------------------------------------------------------------------
+
+    def _filters(self) -> ActivityFilter | None:
+        """The filters as the service takes them; None (and field errors) when one is wrong."""
+        start, self.date_from_error = parse_day(self.date_from)
+        end, self.date_to_error = parse_day(self.date_to)
+        if start and end and start > end:
+            self.date_to_error = "The end date is before the start date."
+        self.search_error = (
+            f"Search for at most {activity.MAX_SEARCH_CHARS} characters."
+            if len(self.search.strip()) > activity.MAX_SEARCH_CHARS
+            else ""
+        )
+        if self.date_from_error or self.date_to_error or self.search_error:
+            return None
+        return ActivityFilter(
+            bot_id=None if self.bot_filter == "all" else self.bot_id,
+            search=self.search.strip(),
+            date_from=start,
+            date_to=end,
+            feedback=self.feedback,
+            unanswered=self.unanswered,
+            channel="" if self.channel == "all" else self.channel,
+        )
+
+    @rx.event
+    def load(self):
+        """on_load and after every filter change: the current page of conversations."""
+        if not self.bot_id:
+            self.rows, self.total, self.loaded = [], 0, True
+            return None
+        filters = self._filters()
+        if filters is None:
+            return None
+        try:
+            with session_scope() as session:
+                result = activity.list_conversations(
+                    session, self.actor(session), filters, page=self.page
+                )
+        except ServiceError as error:
+            return rx.toast.error(error.message)
+        self.rows = [_item(row) for row in result.rows]
+        self.total, self.page, self.pages = result.total, result.page, result.pages
+        self.loaded = True
+        return None
+
+    def _reload_first_page(self):
+        self.page = 1
+        return ActivityState.load
+
+    # --- filters ------------------------------------------------------------------------------
+
+    @rx.event
+    def set_search(self, value: str):
+        self.search = value
+        if self.search_error and len(value.strip()) <= activity.MAX_SEARCH_CHARS:
+            self.search_error = ""
+
+    @rx.event
+    def apply_search(self, form: dict):
+        self.search = str(form.get("search", self.search) or "")
+        return self._reload_first_page()
+
+    @rx.event
+    def set_bot_filter(self, value: str):
+        self.bot_filter = value if value in ("current", "all") else "current"
+        return self._reload_first_page()
+
+    @rx.event
+    def set_channel(self, value: str):
+        self.channel = value
+        return self._reload_first_page()
+
+    @rx.event
+    def set_feedback(self, value: str):
+        self.feedback = value
+        return self._reload_first_page()
+
+    @rx.event
+    def set_unanswered(self, value: bool):
+        self.unanswered = bool(value)
+        return self._reload_first_page()
+
+    @rx.event
+    def set_date_from(self, value: str):
+        self.date_from = value
+        return self._reload_first_page()
+
+    @rx.event
+    def set_date_to(self, value: str):
+        self.date_to = value
+        return self._reload_first_page()
+
+    @rx.event
+    def clear_filters(self):
+        self.search, self.bot_filter, self.channel, self.feedback = "", "current", "all", "any"
+        self.unanswered, self.date_from, self.date_to = False, "", ""
+        return self._reload_first_page()
+
+    # --- paging -------------------------------------------------------------------------------
+
+    @rx.event
+    def next_page(self):
+        if self.page < self.pages:
+            self.page += 1
+        return ActivityState.load
+
+    @rx.event
+    def previous_page(self):
+        if self.page > 1:
+            self.page -= 1
+        return ActivityState.load
+
+    # --- one conversation ---------------------------------------------------------------------
+
+    @rx.event
+    def open_conversation(self, conversation_id: int):
+        try:
+            with session_scope() as session:
+                found = activity.get_conversation(session, self.actor(session), conversation_id)
+        except ServiceError as error:
+            return rx.toast.error(error.message)
+        self.detail = _item(found.row)
+        self.detail_messages = [
+            BubbleView(
+                role=m.role,
+                content=m.content,
+                time=format_time(m.created_at),
+                citations=[citation_view(c) for c in m.citations],
+                feedback=m.feedback,
+                fell_back=m.fell_back,
+                model=m.model,
+            )
+            for m in found.messages
+        ]
+        self.detail_open = True
+        return None
+
+    @rx.event
+    def set_detail_open(self, value: bool):
+        self.detail_open = value
+        if not value:
+            self.detail_messages = []
+
+    # --- export -------------------------------------------------------------------------------
+
+    @rx.event
+    def export(self, fmt: str):
+        """Download the filtered conversations (newest first, capped) as CSV or JSON."""
+        filters = self._filters()
+        if filters is None:
+            return rx.toast.error("Fix the filters first.")
+        try:
+            with session_scope() as session:
+                result = activity.export_conversations(session, self.actor(session), filters, fmt)
+        except ServiceError as error:
+            return rx.toast.error(error.message)
+        download = rx.download(
+            data=result.content.encode("utf-8"),
+            filename=result.filename,
+            mime_type=result.mime_type,
+        )
+        if result.truncated:
+            return [
+                download,
+                rx.toast.warning(
+                    f"Exported the newest {result.conversations:,} conversations "
+                    f"({result.messages:,} messages, the limit). Narrow the filters for older ones."
+                ),
+            ]
+        return download
