@@ -1,8 +1,8 @@
 """Usage figures for the Analytics section, aggregated by the database (GROUP BY), never in Python.
 
 Everything is counted from the conversation and message tables themselves, so the figures agree
-with what Activity lists. One call makes four small aggregate queries over a date range of whole
-UTC days, for one bot or every bot of the workspace:
+with what Activity lists. One call makes three aggregate queries (messages are scanned once) over
+a date range of whole UTC days, for one bot or every bot of the workspace:
 
 * totals: conversations started, messages sent (visitor, bot and agent), thumbs up/down, answers
   that fell back to the bot's fallback message ("unanswered"), and the average messages per
@@ -118,11 +118,12 @@ def report(session: Session, actor: Actor, *, bot_id: int | None, period: DateRa
     if bot_id is not None:
         get_scoped(session, actor, Bot, bot_id, "Bot")
     scope = _Scope(session, actor, bot_id, period)
+    totals, per_hour = scope.totals_and_hours()
     return Report(
         period=period,
-        totals=scope.totals(),
+        totals=totals,
         conversations_per_day=scope.per_day(),
-        questions_per_hour=scope.per_hour(),
+        questions_per_hour=per_hour,
     )
 
 
@@ -157,16 +158,20 @@ class _Scope:
     def _utc(self, column):
         return func.timezone("UTC", column) if self.postgres else column
 
-    def totals(self) -> Totals:
+    def totals_and_hours(self) -> tuple[Totals, list[int]]:
+        """Two queries: conversations, then messages grouped by UTC hour (one scan gives both the
+        totals, summed from the 24 rows, and the visitor questions per hour)."""
         conversations, average = self.session.exec(
             self._conversations(
                 select(func.count(), func.coalesce(func.avg(Conversation.message_count), 0.0))
             ).where(Conversation.started_at >= self.begin, Conversation.started_at < self.stop)
         ).one()
+        hour = extract("hour", self._utc(Message.created_at))
         is_answer = Message.role == "assistant"
-        row = self.session.exec(
+        rows = self.session.exec(
             self._messages(
                 select(
+                    hour.label("hour"),
                     func.count(),
                     _count_if(Message.role == "user"),
                     _count_if(is_answer),
@@ -174,10 +179,16 @@ class _Scope:
                     _count_if(is_answer & (Message.feedback > 0)),
                     _count_if(is_answer & (Message.feedback < 0)),
                 )
-            )
-        ).one()
-        messages, questions, answers, unanswered, up, down = (int(value or 0) for value in row)
-        return Totals(
+            ).group_by(hour)
+        ).all()
+        sums = [0] * 6
+        questions_per_hour = [0] * 24
+        for value, *counts in rows:
+            counts = [int(count or 0) for count in counts]
+            sums = [total + count for total, count in zip(sums, counts, strict=True)]
+            questions_per_hour[int(value)] = counts[1]
+        messages, questions, answers, unanswered, up, down = sums
+        totals = Totals(
             conversations=int(conversations),
             messages=messages,
             questions=questions,
@@ -187,6 +198,7 @@ class _Scope:
             thumbs_down=down,
             messages_per_conversation=round(float(average or 0.0), 2),
         )
+        return totals, questions_per_hour
 
     def per_day(self) -> list[tuple[date, int]]:
         started = self._utc(Conversation.started_at)
@@ -198,18 +210,6 @@ class _Scope:
         ).all()
         counts = {_as_date(value): int(count) for value, count in rows}
         return [(day, counts.get(day, 0)) for day in self.period.each_day()]
-
-    def per_hour(self) -> list[int]:
-        hour = extract("hour", self._utc(Message.created_at))
-        rows = self.session.exec(
-            self._messages(select(hour.label("hour"), func.count()))
-            .where(Message.role == "user")
-            .group_by(hour)
-        ).all()
-        counts = [0] * 24
-        for value, count in rows:
-            counts[int(value)] = int(count)
-        return counts
 
 
 def _count_if(condition):

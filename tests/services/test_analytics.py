@@ -248,3 +248,95 @@ def test_busiest_hours_rank_by_count_then_hour():
     per_hour[14], per_hour[9], per_hour[20], per_hour[3] = 5, 7, 5, 1
     assert busiest_hours(per_hour) == [9, 14, 20]
     assert busiest_hours([0] * 24) == []
+
+
+# --- the page state over the same seed ---------------------------------------------------------
+
+
+def page_state(tenants, role: Role):
+    """The Analytics page state of a member logged in as in a browser (a real session token)."""
+    import reflex as rx
+
+    from chatapp.services import auth
+    from chatapp.state.analytics import AnalyticsState
+    from tests.utils.factories import PASSWORD
+
+    tenant, bot_id = tenants["main"]
+    root = rx.State(_reflex_internal_init=True)
+    state = root.get_substate(AnalyticsState.get_full_name().split(".")[1:])
+    with session_scope() as session:
+        email = tenant.actor(role).email
+        state.session_token = auth.login(session, email=email, password=PASSWORD).token
+    state.workspace_id, state.chosen_bot = str(tenant.workspace.id), str(bot_id)
+    state.role = role.value
+    state.load_bots()
+    assert state.bot_id == bot_id
+    return state
+
+
+def run(handler_result) -> list:
+    """Run an event handler's generator to its end; what it yielded or returned, as a list."""
+    if handler_result is None:
+        return []
+    if isinstance(handler_result, list):
+        return handler_result
+    if hasattr(handler_result, "__next__"):
+        return [event for event in handler_result if event is not None]
+    return [handler_result]
+
+
+def test_the_page_state_shows_the_report_of_the_chosen_range(world):
+    state = page_state(world, Role.VIEWER)
+    run(state.apply_range({"start": "2026-03-01", "end": "2026-03-10"}))
+    run(state.load())
+    want = expected({"main"}, PERIOD)
+    assert state.loaded and state.preset == "custom"
+    assert (state.conversations, state.messages) == (want["conversations"], want["messages"])
+    assert state.per_conversation == f"{want['messages_per_conversation']:g}"
+    assert state.unanswered_share == "40%" and state.satisfaction == "60%"
+    assert state.daily_figure["data"][0]["y"] == [count for _, count in want["per_day"]]
+    assert state.daily_figure["data"][0]["x"][0] == "2026-03-01"
+    assert state.hours_figure["data"][0]["y"] == want["per_hour"]
+    assert state.busiest == "09:00, 14:00, 00:00"  # 3, 3 and 2 questions
+
+    state.choose_scope("workspace")
+    run(state.load())
+    assert state.conversations == expected({"main", "other"}, PERIOD)["conversations"]
+
+
+def test_the_page_state_says_which_date_is_wrong(world):
+    state = page_state(world, Role.VIEWER)
+    run(state.apply_range({"start": "2026-03-10", "end": "2026-03-01"}))
+    assert state.end_error == "The end date is before the start date." and state.start_error == ""
+    run(state.apply_range({"start": "", "end": "2026-03-01"}))
+    assert state.start_error.startswith("Pick a date") and state.end_error == ""
+    assert state.preset == "30"  # the range shown did not change
+
+
+def test_the_qa_dialog_checks_its_fields_and_respects_roles(world):
+    from sqlmodel import select
+
+    from chatapp.services.models import Source
+
+    def qa_sources():
+        with session_scope() as session:
+            return session.exec(select(Source).where(Source.kind == "qa")).all()
+
+    viewer = page_state(world, Role.VIEWER)
+    viewer.open_qa("Do you sell gift cards?")
+    assert viewer.qa_open and viewer.qa_question == "Do you sell gift cards?"
+    run(viewer.save_qa())
+    assert viewer.qa_answer_error == "Write the answer." and viewer.qa_question_error == ""
+    viewer.set_qa_answer("Yes, from 10 euros.")
+    events = run(viewer.save_qa())
+    assert "not allowed" in str(events) and viewer.qa_open  # a toast; the dialog stays open
+    assert qa_sources() == []
+
+    admin = page_state(world, Role.ADMIN)
+    admin.open_qa("Do you sell gift cards?")
+    admin.set_qa_answer("Yes, from 10 euros.")
+    run(admin.save_qa())
+    assert not admin.qa_open
+    [source] = qa_sources()
+    assert source.meta == {"question": "Do you sell gift cards?", "answer": "Yes, from 10 euros."}
+    assert source.bot_id == world["main"][1]
