@@ -8,6 +8,7 @@ members); "Save to bot" writes them to the bot (owners and admins; the service c
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 
@@ -20,6 +21,8 @@ from chatapp.services.db import session_scope
 from chatapp.services.errors import ServiceError
 from chatapp.services.models import BotUpdate, utcnow
 from chatapp.state.bot_scope import BotScopeState
+
+log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 0.05  # streamed tokens reach the page at most this often (fewer websocket frames)
 MAX_INSTRUCTIONS = 20000
@@ -276,6 +279,9 @@ async def _answer(state: PlaygroundState, request: chat.ChatRequest):
                 answer.fell_back = not event.data["answered"]
             elif event.type == "error":
                 answer.error = event.data["message"]
+    except Exception:  # the pipeline reports its own failures as events; this is a last resort
+        log.exception("playground answer failed")
+        answer.error = chat.UNAVAILABLE
     finally:
         async with state:
             answer.content = state.stream_text + "".join(pending)

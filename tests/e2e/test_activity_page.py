@@ -23,7 +23,7 @@ from chatapp.services import bots, conversations
 from chatapp.services.db import get_engine, session_scope
 from chatapp.services.models import Bot, BotCreate, Conversation, Message
 from tests.e2e.dashboard_helpers import log_in, new_tenant, open_section, screenshot
-from tests.e2e.test_playground_page import ask, shop_tenant
+from tests.e2e.test_playground_page import ANSWER_MS, ask, shop_tenant
 
 pytestmark = pytest.mark.e2e
 
@@ -89,10 +89,12 @@ def test_a_playground_conversation_is_found_read_and_exported(page, app_server):
     log_in(page, f"owner-{label}@example.com")
     open_section(page, "Playground")
     ask(page, "What is the refund window for returns?")
-    expect(page.locator("#playground-messages .bubble-assistant")).to_contain_text("30 days")
+    expect(page.locator("#playground-messages .bubble-assistant")).to_contain_text(
+        "30 days", timeout=ANSWER_MS
+    )
 
     open_section(page, "Activity")
-    expect(page.locator("#activity-summary")).to_have_text("4 conversations")
+    expect(page.locator("#activity-summary")).to_have_text("4 conversations", timeout=ANSWER_MS)
     newest = page.locator(".conversation-row").first
     expect(newest).to_contain_text("What is the refund window for returns?")
     expect(newest).to_contain_text(TIME)
@@ -100,7 +102,7 @@ def test_a_playground_conversation_is_found_read_and_exported(page, app_server):
 
     page.fill("#activity-search", "refund window")
     page.click("#activity-search-submit")
-    expect(page.locator("#activity-summary")).to_have_text("1 conversation")
+    expect(page.locator("#activity-summary")).to_have_text("1 conversation", timeout=ANSWER_MS)
     expect(page.locator(".conversation-row")).to_have_count(1)
     expect(page.locator(".conversation-row")).to_contain_text("Playground")
 
@@ -212,7 +214,9 @@ def test_activity_fits_a_phone(browser, app_server, busy_bot):
         log_in(phone, f"viewer-{busy_bot}@example.com")
         phone.goto("/activity")
         choose(phone, "#bot-switcher", f"Bot {busy_bot}")
-        expect(phone.locator("#activity-summary")).to_have_text("33 conversations")
+        expect(phone.locator("#activity-summary")).to_have_text(
+            "33 conversations", timeout=ANSWER_MS
+        )
         phone.locator(".conversation-open").first.click()
         expect(phone.get_by_role("dialog").locator(".bubble")).to_have_count(2)
         width = phone.evaluate("document.documentElement.scrollWidth")
@@ -227,4 +231,4 @@ def test_another_workspace_sees_none_of_these_conversations(page, app_server, bu
     open_section(page, "Activity")
     choose(page, "#activity-bot", "All bots")
     expect(page.locator("#activity-empty")).to_be_visible()
-    expect(page.locator("#activity-summary")).to_have_text("0 conversations")
+    expect(page.locator("#activity-summary")).to_have_text("0 conversations", timeout=ANSWER_MS)

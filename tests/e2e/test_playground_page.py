@@ -14,7 +14,7 @@ from sqlmodel import select
 from chatapp.services import providers, sources
 from chatapp.services.config import reset_settings
 from chatapp.services.db import get_engine, session_scope
-from chatapp.services.models import Bot, Source
+from chatapp.services.models import Bot, Conversation, Source
 from tests.e2e.dashboard_helpers import log_in, new_tenant, open_section, screenshot
 from tests.utils.factories import Tenant
 from tests.utils.fake_llm import fake_llm_server
@@ -30,6 +30,7 @@ RETURNS = (
     "Items must be unused and in their original packaging."
 )
 READY_DEADLINE_SECONDS = 180
+ANSWER_MS = 60_000  # an answer on a busy 2-core machine (the model embeds the question)
 
 
 def shop_tenant(app_server) -> tuple[str, Tenant]:
@@ -52,6 +53,17 @@ def shop_tenant(app_server) -> tuple[str, Tenant]:
         time.sleep(0.2)  # poll interval
 
 
+def playground_messages(app_server, tenant: Tenant) -> int:
+    """Messages stored in the bot's playground conversations."""
+    with session_scope(get_engine(app_server.database_url)) as session:
+        counts = session.exec(
+            select(Conversation.message_count).where(
+                Conversation.bot_id == tenant.bot.id, Conversation.channel == "playground"
+            )
+        ).all()
+    return sum(counts)
+
+
 def ask(page: Page, question: str) -> None:
     page.fill("#playground-question", question)
     page.click("#playground-send")
@@ -72,8 +84,8 @@ def test_owner_chats_tries_settings_saves_them_and_starts_over(page, app_server)
         re.compile("When are you open on Saturdays")
     )
     answer = answers(page).first
-    expect(answer.locator(".message-text")).to_contain_text("10am")
-    expect(answer.locator(".message-text")).to_contain_text("[1]")
+    expect(answer.locator(".message-text")).to_contain_text("10am", timeout=ANSWER_MS)
+    expect(answer.locator(".message-text")).to_contain_text("[1]", timeout=ANSWER_MS)
     expect(answer.locator(".citation").first).to_contain_text("Hours")
     passages = page.locator("#playground-passages .citation")
     expect(passages.first).to_contain_text(re.compile(r"score 0\.\d{4}"))
@@ -92,8 +104,9 @@ def test_owner_chats_tries_settings_saves_them_and_starts_over(page, app_server)
     page.fill("#playground-instructions", "Answer in one short sentence.")
     expect(page.locator("#playground-unsaved")).to_be_visible()
     page.click("#playground-retry")
+    wait_until(lambda: playground_messages(app_server, tenant) == 4)  # asked again
     expect(answers(page)).to_have_count(1)  # the answer was replaced, not added
-    expect(answers(page).first.locator(".message-text")).to_contain_text("10am")
+    expect(answers(page).first.locator(".message-text")).to_contain_text("10am", timeout=ANSWER_MS)
     expect(page.locator("#playground-messages .bubble-user")).to_have_count(1)
 
     page.click("#playground-save")
@@ -105,7 +118,9 @@ def test_owner_chats_tries_settings_saves_them_and_starts_over(page, app_server)
 
     ask(page, "And how long do I have to return an item?")
     expect(answers(page)).to_have_count(2)
-    expect(answers(page).nth(1).locator(".message-text")).to_contain_text("30 days")
+    expect(answers(page).nth(1).locator(".message-text")).to_contain_text(
+        "30 days", timeout=ANSWER_MS
+    )
 
     page.click("#playground-reset")
     expect(page.locator("#playground-empty")).to_be_visible()
@@ -115,13 +130,26 @@ def test_owner_chats_tries_settings_saves_them_and_starts_over(page, app_server)
     page.click("#playground-send")
     expect(page.locator("#playground-question-error")).to_have_text("Type a question first.")
 
+    ask(page, "Are you open on Sundays?")  # after the reset: a conversation of its own
+    expect(answers(page)).to_have_count(1, timeout=ANSWER_MS)
+    expect(page.locator("#playground-question-error")).to_have_count(0)
+    with session_scope(get_engine(app_server.database_url)) as session:
+        sessions = session.exec(
+            select(Conversation.message_count).where(
+                Conversation.bot_id == tenant.bot.id, Conversation.channel == "playground"
+            )
+        ).all()
+    assert sorted(sessions) == [2, 6]
+
 
 def test_a_viewer_chats_but_cannot_save_settings(page, app_server):
     label, _ = shop_tenant(app_server)
     log_in(page, f"viewer-{label}@example.com")
     open_section(page, "Playground")
     ask(page, "Can I return an item?")
-    expect(answers(page).first.locator(".message-text")).to_contain_text("30 days")
+    expect(answers(page).first.locator(".message-text")).to_contain_text(
+        "30 days", timeout=ANSWER_MS
+    )
     page.fill("#playground-instructions", "Be brief.")
     expect(page.locator("#playground-save-note")).to_be_visible()
     expect(page.locator("#playground-save")).to_have_count(0)
@@ -137,7 +165,9 @@ def test_on_a_phone_the_chat_and_settings_stack(browser, app_server):
         log_in(phone, f"agent-{label}@example.com")
         phone.goto("/playground")
         ask(phone, "Are you open on Sundays?")
-        expect(answers(phone).first.locator(".message-text")).to_contain_text("Sundays")
+        expect(answers(phone).first.locator(".message-text")).to_contain_text(
+            "Sundays", timeout=ANSWER_MS
+        )
         question = phone.locator("#playground-question").bounding_box()
         settings = phone.locator("#playground-instructions").bounding_box()
         assert question["x"] + question["width"] <= 390
@@ -173,10 +203,10 @@ def test_with_an_llm_answers_stream_token_by_token_with_the_tried_settings(page,
     ask(page, "When are you open on Saturdays?")
 
     streaming = page.locator("#playground-messages .bubble-streaming")
-    expect(streaming).to_contain_text("Saturdays the shop")
+    expect(streaming).to_contain_text("Saturdays the shop", timeout=ANSWER_MS)
     assert "soon then!" not in streaming.inner_text()  # seen while still arriving
     answer = answers(page).first
-    expect(answer.locator(".message-text")).to_have_text(llm.reply)
+    expect(answer.locator(".message-text")).to_have_text(llm.reply, timeout=ANSWER_MS)
     expect(answer.locator(".citation").first).to_contain_text("Hours")
     expect(streaming).to_have_count(0)
 
@@ -192,7 +222,7 @@ def test_with_an_llm_answers_stream_token_by_token_with_the_tried_settings(page,
     wait_until(lambda: len(llm.chat_requests(stream=True)) == 2)
     assert llm.chat_requests(stream=True)[-1]["temperature"] == 0.2
     expect(answers(page)).to_have_count(1)
-    expect(answers(page).first.locator(".message-text")).to_have_text(llm.reply)
+    expect(answers(page).first.locator(".message-text")).to_have_text(llm.reply, timeout=ANSWER_MS)
 
 
 def wait_until(condition, timeout: float = 30.0) -> None:
