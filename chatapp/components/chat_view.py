@@ -93,8 +93,14 @@ def citation_list(citations) -> rx.Component:
 def _badges(message: BubbleView) -> rx.Component:
     return rx.fragment(
         rx.cond(message.fell_back, rx.badge("fell back", color_scheme="orange", size="1")),
-        rx.cond(message.feedback == 1, rx.badge("👍", color_scheme="green", size="1")),
-        rx.cond(message.feedback == -1, rx.badge("👎", color_scheme="red", size="1")),
+        rx.cond(
+            message.feedback == 1,
+            rx.badge(rx.icon("thumbs-up", size=12), "helpful", color_scheme="green", size="1"),
+        ),
+        rx.cond(
+            message.feedback == -1,
+            rx.badge(rx.icon("thumbs-down", size=12), "not helpful", color_scheme="red", size="1"),
+        ),
     )
 
 

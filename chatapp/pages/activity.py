@@ -162,10 +162,22 @@ def filters() -> rx.Component:
 def feedback_cell(row: ConversationItem) -> rx.Component:
     return rx.hstack(
         rx.cond(
-            row.thumbs_up > 0, rx.badge("👍 " + row.thumbs_up.to_string(), color_scheme="green")
+            row.thumbs_up > 0,
+            rx.badge(
+                rx.icon("thumbs-up", size=12),
+                row.thumbs_up.to_string(),
+                color_scheme="green",
+                aria_label="thumbs up",
+            ),
         ),
         rx.cond(
-            row.thumbs_down > 0, rx.badge("👎 " + row.thumbs_down.to_string(), color_scheme="red")
+            row.thumbs_down > 0,
+            rx.badge(
+                rx.icon("thumbs-down", size=12),
+                row.thumbs_down.to_string(),
+                color_scheme="red",
+                aria_label="thumbs down",
+            ),
         ),
         rx.cond(row.fallbacks > 0, rx.badge("fell back", color_scheme="orange")),
         spacing="1",

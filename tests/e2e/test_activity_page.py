@@ -182,6 +182,9 @@ def test_filters_and_paging(page, busy_bot):
     choose(page, "#activity-feedback", "Thumbs down")
     expect(summary).to_have_text("1 conversation")
     expect(page.locator(".conversation-row")).to_contain_text("Why so slow?")
+    page.locator(".conversation-open").first.click()
+    expect(page.get_by_role("dialog").locator(".bubble-assistant")).to_contain_text("not helpful")
+    page.click("#conversation-close")
     choose(page, "#activity-feedback", "Any")
 
     page.fill("#activity-from", "2026-03-05")
