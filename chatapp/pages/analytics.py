@@ -204,7 +204,9 @@ def group_row(group: GroupRow) -> rx.Component:
         ),
         rx.hstack(
             rx.badge(
-                group.count.to_string() + " times",
+                rx.cond(
+                    group.count == 1, "asked once", "asked " + group.count.to_string() + " times"
+                ),
                 size="2",
                 class_name="missing-count",
                 title="times asked",

@@ -46,19 +46,31 @@ def hour_label(hour: int) -> str:
     return f"{hour:02d}:00"
 
 
-def bar_figure(x: list, y: list[int], *, x_title: str, dates: bool) -> dict:
+def bar_figure(x: list, y: list[int], *, x_axis: dict) -> dict:
     """A small plotly bar chart as plain JSON (no template: the component adds the theme)."""
     return {
-        "data": [{"type": "bar", "x": x, "y": y, "marker": {"color": ACCENT}, "hovertemplate": ""}],
+        "data": [{"type": "bar", "x": x, "y": y, "marker": {"color": ACCENT}}],
         "layout": {
             "height": 240,
             "autosize": True,
             "margin": {"l": 40, "r": 10, "t": 10, "b": 40},
-            "xaxis": {"title": {"text": x_title}, "type": "date" if dates else "category"},
+            "xaxis": x_axis,
             "yaxis": {"rangemode": "tozero", "fixedrange": True},
             "bargap": 0.15,
         },
     }
+
+
+DAYS_AXIS = {"type": "date", "fixedrange": True}
+HOURS_AXIS = {
+    "title": {"text": "hour of day (UTC)"},
+    "tickmode": "linear",
+    "tick0": 0,
+    "dtick": 3,
+    "ticksuffix": ":00",
+    "range": [-0.5, 23.5],
+    "fixedrange": True,
+}
 
 
 def _groups(actor: Actor, bot_id: int, period: DateRange) -> list[GroupRow]:
@@ -162,13 +174,10 @@ class AnalyticsState(BotScopeState):
         self.busiest = ", ".join(hour_label(hour) for hour in hours)
         days = report.conversations_per_day
         self.daily_figure = bar_figure(
-            [str(day) for day, _ in days], [count for _, count in days], x_title="", dates=True
+            [str(day) for day, _ in days], [count for _, count in days], x_axis=DAYS_AXIS
         )
         self.hours_figure = bar_figure(
-            [hour_label(hour) for hour in range(24)],
-            report.questions_per_hour,
-            x_title="hour of day (UTC)",
-            dates=False,
+            list(range(24)), report.questions_per_hour, x_axis=HOURS_AXIS
         )
         self.loaded = True
 
