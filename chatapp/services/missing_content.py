@@ -5,13 +5,13 @@ assistant row; its question is the visitor's message just before it in the same 
 Only the most recent `MAX_QUESTIONS` such questions of the range are read, so the report costs the
 same however long the bot has been running.
 
-Grouping: identical texts (case and spacing ignored) are counted once, then the distinct texts are
-embedded with the configured embedder and grouped greedily, most asked first: each text not yet in
-a group starts one, and takes every other ungrouped text whose cosine similarity with it is at
-least `SIMILARITY_THRESHOLD`. 0.75 was chosen on MiniLM pairs: paraphrases scored 0.79-0.90 ("Do
-you ship to Canada?" / "Can you deliver to Canada?" 0.80, "Can I pay with PayPal?" / "Do you accept
-PayPal?" 0.82), different questions on the same theme 0.64-0.71 (Canada / Japan 0.64, PayPal /
-bitcoin 0.71), unrelated ones below 0.3.
+Grouping: identical texts (case, spacing and numbers ignored) are counted once, then the distinct
+texts are embedded with the configured embedder and grouped greedily, most asked first: each text
+not yet in a group starts one, and takes every other ungrouped text whose cosine similarity with
+it is at least `SIMILARITY_THRESHOLD`. 0.75 was chosen on MiniLM pairs: paraphrases scored
+0.79-0.90 ("Do you ship to Canada?" / "Can you deliver to Canada?" 0.80, "Can I pay with PayPal?"
+/ "Do you accept PayPal?" 0.82), different questions on the same theme 0.64-0.71 (Canada / Japan
+0.64, PayPal / bitcoin 0.71), unrelated ones below 0.3.
 
 Embeddings of texts already seen are kept in memory (`_VectorCache`): the first report of a large
 bot embeds up to a few thousand short texts (seconds on 2 cores), later ones only the new texts.
@@ -121,7 +121,11 @@ def missing_content(
 
 
 def normalise_text(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip().casefold()
+    """The key two askings share when they are the same question: case, spacing and numbers
+    ignored ("Where is order 48213?" and "where is order 99120 ?" are one wording)."""
+    text = re.sub(r"\d+", "0", text.casefold())
+    text = re.sub(r"\s+([?!.,])", r"\1", text)
+    return re.sub(r"\s+", " ", text).strip()
 
 
 @dataclass

@@ -79,6 +79,8 @@ def test_similar_questions_are_grouped_with_their_counts(shop):
         ("Can I pay with PayPal?", 2),
         ("Do you accept PayPal?", 1),
         ("Can I pay with bitcoin?", 1),
+        ("Where is my order 48213?", 1),
+        ("where is my order 99120 ?", 1),  # the same question: numbers do not count
     ]
     now = datetime.now(UTC)
     asked = [
@@ -91,10 +93,11 @@ def test_similar_questions_are_grouped_with_their_counts(shop):
     assert summary == [
         ("Do you ship to Canada?", 5, ["Can you deliver to Canada?"]),
         ("Can I pay with PayPal?", 3, ["Do you accept PayPal?"]),
+        ("Where is my order 48213?", 2, []),
         ("Can I pay with bitcoin?", 1, []),
     ]
     assert groups[0].last_asked == now  # the most recent of its wordings
-    assert leaders.shape == (3, get_embedder().dim)
+    assert leaders.shape == (4, get_embedder().dim)
 
 
 def test_the_report_reads_the_database_groups_and_keeps_to_the_range(shop):
