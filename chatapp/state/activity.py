@@ -69,7 +69,8 @@ class ActivityState(BotScopeState):
     pages: int = 1
     loaded: bool = False
 
-    search: str = ""
+    search: str = ""  # as typed
+    applied_search: str = ""  # as last submitted: what the list shows
     bot_filter: str = "current"  # current or all
     channel: str = "all"
     feedback: str = "any"
@@ -87,7 +88,7 @@ class ActivityState(BotScopeState):
     @rx.var
     def filtered(self) -> bool:
         return bool(
-            self.search.strip()
+            self.applied_search
             or self.bot_filter != "current"
             or self.channel != "all"
             or self.feedback != "any"
@@ -109,16 +110,11 @@ class ActivityState(BotScopeState):
         end, self.date_to_error = parse_day(self.date_to)
         if start and end and start > end:
             self.date_to_error = "The end date is before the start date."
-        self.search_error = (
-            f"Search for at most {activity.MAX_SEARCH_CHARS} characters."
-            if len(self.search.strip()) > activity.MAX_SEARCH_CHARS
-            else ""
-        )
-        if self.date_from_error or self.date_to_error or self.search_error:
+        if self.date_from_error or self.date_to_error:
             return None
         return ActivityFilter(
             bot_id=None if self.bot_filter == "all" else self.bot_id,
-            search=self.search.strip(),
+            search=self.applied_search,
             date_from=start,
             date_to=end,
             feedback=self.feedback,
@@ -156,12 +152,15 @@ class ActivityState(BotScopeState):
     @rx.event
     def set_search(self, value: str):
         self.search = value
-        if self.search_error and len(value.strip()) <= activity.MAX_SEARCH_CHARS:
-            self.search_error = ""
 
     @rx.event
     def apply_search(self, form: dict):
         self.search = str(form.get("search", self.search) or "")
+        if len(self.search.strip()) > activity.MAX_SEARCH_CHARS:
+            self.search_error = f"Search for at most {activity.MAX_SEARCH_CHARS} characters."
+            return None
+        self.search_error = ""
+        self.applied_search = self.search.strip()
         return self._reload_first_page()
 
     @rx.event
@@ -196,7 +195,8 @@ class ActivityState(BotScopeState):
 
     @rx.event
     def clear_filters(self):
-        self.search, self.bot_filter, self.channel, self.feedback = "", "current", "all", "any"
+        self.search = self.applied_search = self.search_error = ""
+        self.bot_filter, self.channel, self.feedback = "current", "all", "any"
         self.unanswered, self.date_from, self.date_to = False, "", ""
         return self._reload_first_page()
 

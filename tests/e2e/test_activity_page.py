@@ -198,8 +198,15 @@ def test_filters_and_paging(page, busy_bot):
     expect(summary).to_have_text("1 conversation")
     expect(page.locator(".conversation-row")).to_contain_text("Are you open at Easter?")
 
+    page.fill("#activity-search", "x" * 201)
+    page.click("#activity-search-submit")
+    expect(page.locator("#activity-search-error")).to_have_text(
+        "Search for at most 200 characters."
+    )
+
     page.click("#activity-clear")
     expect(summary).to_have_text("33 conversations")
+    expect(page.locator("#activity-search-error")).to_have_count(0)
     choose(page, "#activity-bot", "All bots")
     expect(summary).to_have_text("34 conversations")
     page.fill("#activity-search", "other bot")
