@@ -136,12 +136,22 @@ def sidebar() -> rx.Component:
         rx.hstack(
             rx.avatar(fallback=AuthState.user_initial, size="2", radius="full"),
             rx.vstack(
-                rx.text(AuthState.user_email, size="2", trim="both", id="current-user"),
+                rx.text(
+                    AuthState.user_email,
+                    size="2",
+                    trim="both",
+                    id="current-user",
+                    title=AuthState.user_email,
+                    max_width="100%",
+                    overflow="hidden",
+                    text_overflow="ellipsis",
+                    white_space="nowrap",
+                ),
                 rx.text(AuthState.role, size="1", color_scheme="gray"),
                 spacing="0",
                 min_width="0",
+                flex="1",
             ),
-            rx.spacer(),
             rx.icon_button(
                 rx.icon("log-out", size=16),
                 on_click=AuthState.logout,
