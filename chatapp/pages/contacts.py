@@ -1,4 +1,9 @@
-"""The Contacts section (being built: issue 6)."""
+"""The Contacts section: the people the bots met (or were added by hand), searchable and paged,
+each with the conversations linked to them; add, edit, delete and a CSV export.
+
+Viewers only read; agents add and edit; owners and admins also delete (the services check the
+same rules, the page only hides what a role cannot do).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,388 @@ import reflex as rx
 from chatapp.components.layout import bot_section
 from chatapp.state.auth import AuthState
 from chatapp.state.bot_scope import BotScopeState
+from chatapp.state.contacts import ContactsState, ContactView, ConversationView
+
+WIDE_ONLY = ["none", "none", "table-cell"]  # columns hidden on phones (below 768 px)
+
+
+def toolbar() -> rx.Component:
+    return rx.flex(
+        rx.input(
+            value=ContactsState.search,
+            on_change=ContactsState.set_search,
+            debounce_timeout=300,
+            placeholder="Search name, email, phone or ID",
+            aria_label="Search contacts",
+            id="contact-search",
+            width=["100%", "100%", "320px"],
+        ),
+        rx.hstack(
+            rx.switch(
+                checked=ContactsState.all_bots,
+                on_change=ContactsState.set_all_bots,
+                id="all-bots",
+                aria_label="Show contacts of all bots",
+            ),
+            rx.text(
+                rx.cond(ContactsState.all_bots, "All bots", "This bot: " + BotScopeState.bot_name),
+                as_="label",
+                html_for="all-bots",
+                size="2",
+            ),
+            align="center",
+            spacing="2",
+        ),
+        rx.spacer(display=["none", "none", "block"]),
+        rx.hstack(
+            rx.button(
+                rx.icon("download", size=16),
+                "Export CSV",
+                variant="soft",
+                on_click=ContactsState.export,
+                id="export-contacts",
+            ),
+            rx.cond(
+                ContactsState.can_edit_contacts,
+                rx.button(
+                    rx.icon("plus", size=16),
+                    "Add contact",
+                    on_click=ContactsState.open_add,
+                    id="add-contact",
+                ),
+            ),
+            spacing="2",
+        ),
+        spacing="3",
+        wrap="wrap",
+        align="center",
+        width="100%",
+        margin_bottom="1em",
+    )
+
+
+def form_field(label: str, name: str, error: rx.Var, default: rx.Var, **props) -> rx.Component:
+    """A labelled input with its own error line underneath (ids: contact-<name>[-error])."""
+    field_id = "contact-" + name.replace("_", "-")
+    return rx.vstack(
+        rx.text(label, as_="label", html_for=field_id, size="2", weight="medium"),
+        rx.input(name=name, id=field_id, default_value=default, width="100%", **props),
+        rx.cond(
+            error != "",
+            rx.text(error, color_scheme="red", size="1", id=field_id + "-error", role="alert"),
+        ),
+        spacing="1",
+        width="100%",
+    )
+
+
+def editor_dialog() -> rx.Component:
+    draft = ContactsState.draft
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(rx.cond(ContactsState.editing_id != 0, "Edit contact", "Add contact")),
+            rx.form(
+                rx.vstack(
+                    form_field("Name", "name", ContactsState.name_error, draft.name),
+                    form_field(
+                        "Email",
+                        "email",
+                        ContactsState.email_error,
+                        draft.email,
+                        type="email",
+                        placeholder="name@example.com",
+                    ),
+                    form_field(
+                        "Phone",
+                        "phone",
+                        ContactsState.phone_error,
+                        draft.phone,
+                        type="tel",
+                        placeholder="+1 555 123 4567",
+                    ),
+                    form_field(
+                        "ID in your systems (optional)",
+                        "external_id",
+                        ContactsState.external_id_error,
+                        draft.external_id,
+                        placeholder="e.g. your CRM's customer id",
+                    ),
+                    rx.hstack(
+                        rx.dialog.close(
+                            rx.button("Cancel", variant="soft", color_scheme="gray", type="button")
+                        ),
+                        rx.button("Save", type="submit", id="contact-save"),
+                        justify="end",
+                        width="100%",
+                    ),
+                    spacing="3",
+                ),
+                on_submit=ContactsState.save,
+                no_validate=True,  # our own messages, next to each field, in every browser
+            ),
+            max_width="460px",
+        ),
+        open=ContactsState.editor_open,
+        on_open_change=ContactsState.set_editor_open,
+    )
+
+
+def delete_button(row: ContactView) -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(
+            rx.icon_button(
+                rx.icon("trash-2", size=16),
+                variant="ghost",
+                color_scheme="red",
+                aria_label="Delete contact",
+                title="Delete",
+                class_name="delete-contact",
+            )
+        ),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Delete " + rx.cond(row.name != "", row.name, row.email) + "?"),
+            rx.alert_dialog.description(
+                "The contact is removed; their conversations stay in Activity, unlinked."
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(
+                    rx.button(
+                        "Delete",
+                        color_scheme="red",
+                        on_click=ContactsState.delete(row.id),
+                        class_name="confirm-delete-contact",
+                    )
+                ),
+                justify="end",
+                spacing="3",
+                margin_top="1em",
+            ),
+        ),
+    )
+
+
+def row_actions(row: ContactView) -> rx.Component:
+    return rx.hstack(
+        rx.icon_button(
+            rx.icon("eye", size=16),
+            variant="ghost",
+            aria_label="Show contact",
+            title="Show",
+            on_click=ContactsState.open_detail(row.id),
+            class_name="show-contact",
+        ),
+        rx.cond(
+            ContactsState.can_edit_contacts,
+            rx.icon_button(
+                rx.icon("pencil", size=16),
+                variant="ghost",
+                aria_label="Edit contact",
+                title="Edit",
+                on_click=ContactsState.open_edit(row.id),
+                class_name="edit-contact",
+            ),
+        ),
+        rx.cond(AuthState.is_manager, delete_button(row)),
+        spacing="3",
+        justify="end",
+    )
+
+
+def contact_row(row: ContactView) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(
+            rx.link(
+                rx.cond(row.name != "", row.name, "(no name)"),
+                on_click=ContactsState.open_detail(row.id),
+                cursor="pointer",
+                class_name="contact-name",
+            ),
+            rx.text(row.email, size="1", color_scheme="gray", class_name="contact-email"),
+            white_space="nowrap",
+        ),
+        rx.table.cell(row.phone, display=WIDE_ONLY, white_space="nowrap"),
+        rx.table.cell(row.external_id, display=WIDE_ONLY),
+        rx.table.cell(row.bot_name, display=WIDE_ONLY, white_space="nowrap"),
+        rx.table.cell(row.first_day, display=WIDE_ONLY, white_space="nowrap", title=row.first_seen),
+        rx.table.cell(row.last_seen, display=WIDE_ONLY, white_space="nowrap"),
+        rx.table.cell(
+            row.conversations, display=WIDE_ONLY, text_align="right", class_name="contact-chats"
+        ),
+        rx.table.cell(row_actions(row)),
+        class_name="contact-row",
+    )
+
+
+def header_cell(label: str, **props) -> rx.Component:
+    return rx.table.column_header_cell(label, white_space="nowrap", **props)
+
+
+def contacts_table() -> rx.Component:
+    return rx.box(
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    header_cell("Name and email"),
+                    header_cell("Phone", display=WIDE_ONLY),
+                    header_cell("ID", display=WIDE_ONLY),
+                    header_cell("Bot", display=WIDE_ONLY),
+                    header_cell("First seen", display=WIDE_ONLY),
+                    header_cell("Last seen", display=WIDE_ONLY),
+                    header_cell("Chats", display=WIDE_ONLY, title="Conversations"),
+                    header_cell(""),
+                )
+            ),
+            rx.table.body(rx.foreach(ContactsState.rows, contact_row)),
+            width="100%",
+            size="2",
+            id="contacts-table",
+        ),
+        overflow_x="auto",
+        width="100%",
+        # Its width never comes from the table: a wide table scrolls here instead of widening
+        # the page (the dashboard's flex column would otherwise grow to fit it).
+        contain="inline-size",
+    )
+
+
+def pager() -> rx.Component:
+    return rx.hstack(
+        rx.text(ContactsState.range_label, size="2", color_scheme="gray", id="contact-range"),
+        rx.spacer(),
+        rx.button(
+            rx.icon("chevron-left", size=16),
+            "Previous",
+            variant="soft",
+            size="1",
+            disabled=ContactsState.page <= 1,
+            on_click=ContactsState.previous_page,
+            id="contacts-previous",
+        ),
+        rx.text(
+            "Page " + ContactsState.page.to_string() + " of " + ContactsState.pages.to_string(),
+            size="2",
+        ),
+        rx.button(
+            "Next",
+            rx.icon("chevron-right", size=16),
+            variant="soft",
+            size="1",
+            disabled=ContactsState.page >= ContactsState.pages,
+            on_click=ContactsState.next_page,
+            id="contacts-next",
+        ),
+        align="center",
+        width="100%",
+        margin_top="1em",
+    )
+
+
+def empty_state() -> rx.Component:
+    return rx.callout(
+        rx.cond(
+            ContactsState.search != "",
+            "No contact matches your search.",
+            "No contacts yet. Visitors the widget identifies appear here, and you can add people "
+            "by hand.",
+        ),
+        icon="info",
+        id="no-contacts",
+        margin_top="1em",
+    )
+
+
+def detail_item(label: str, value: rx.Var) -> rx.Component:
+    return rx.data_list.item(
+        rx.data_list.label(label), rx.data_list.value(rx.cond(value != "", value, "-"))
+    )
+
+
+def linked_conversation(item: ConversationView) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.flex(
+                rx.badge(item.channel),
+                rx.text(item.started, size="2", weight="medium"),
+                rx.text(
+                    rx.cond(
+                        item.messages == 1, "1 message", item.messages.to_string() + " messages"
+                    ),
+                    size="2",
+                    color_scheme="gray",
+                ),
+                rx.text(item.bot_name, size="2", color_scheme="gray"),
+                spacing="2",
+                wrap="wrap",
+                align="center",
+            ),
+            rx.text(
+                rx.cond(item.preview != "", item.preview, "(no visitor message)"),
+                size="2",
+                class_name="conversation-preview",
+            ),
+            spacing="1",
+        ),
+        width="100%",
+        class_name="linked-conversation",
+    )
+
+
+def detail_dialog() -> rx.Component:
+    detail = ContactsState.detail
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(rx.cond(detail.name != "", detail.name, detail.email)),
+            rx.data_list.root(
+                detail_item("Email", detail.email),
+                detail_item("Phone", detail.phone),
+                detail_item("ID", detail.external_id),
+                detail_item("Source bot", detail.bot_name),
+                detail_item("First seen", detail.first_seen),
+                detail_item("Last seen", detail.last_seen),
+                orientation=rx.breakpoints(initial="vertical", sm="horizontal"),
+                size="2",
+            ),
+            rx.heading("Conversations", size="3", margin_top="1em", margin_bottom="0.5em"),
+            rx.cond(
+                ContactsState.detail_conversations.length() > 0,
+                rx.vstack(
+                    rx.foreach(ContactsState.detail_conversations, linked_conversation),
+                    spacing="2",
+                    id="contact-conversations",
+                ),
+                rx.text("No conversations linked yet.", size="2", color_scheme="gray"),
+            ),
+            rx.hstack(
+                rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray")),
+                justify="end",
+                margin_top="1em",
+            ),
+            max_width="640px",
+            id="contact-detail",
+        ),
+        open=ContactsState.detail_open,
+        on_open_change=ContactsState.set_detail_open,
+    )
 
 
 @rx.page(
     route="/contacts",
     title="Contacts - Chatapp",
-    on_load=[AuthState.require_login, BotScopeState.load_bots],
+    on_load=[AuthState.require_login, BotScopeState.load_bots, ContactsState.open_page],
 )
 def contacts_page() -> rx.Component:
-    return bot_section(rx.text(BotScopeState.bot_name), title="Contacts")
+    return bot_section(
+        rx.text(
+            "The people your bots talked to or you added. Contacts belong to the workspace; the "
+            "Bot column says which bot met them first.",
+            color_scheme="gray",
+            size="2",
+            margin_bottom="1em",
+        ),
+        toolbar(),
+        rx.cond(ContactsState.total > 0, rx.fragment(contacts_table(), pager()), empty_state()),
+        editor_dialog(),
+        detail_dialog(),
+        title="Contacts",
+    )

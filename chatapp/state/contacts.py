@@ -1,0 +1,262 @@
+"""The Contacts page: one page of the table, the add/edit form with its field errors, the detail
+of one contact with its conversations, and the CSV export. Every handler calls one service."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+
+import reflex as rx
+
+from chatapp.services import contact_export, contact_search, contacts
+from chatapp.services.contacts import ContactInput, ContactInvalid
+from chatapp.services.db import session_scope
+from chatapp.services.errors import ServiceError
+from chatapp.state.bot_scope import BotScopeState
+
+PER_PAGE = 25
+FIELDS = ("name", "email", "phone", "external_id")
+EDITOR_ROLES = ("owner", "admin", "agent")  # the roles the services let add and edit contacts
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+@dataclasses.dataclass
+class ContactView:
+    id: int = 0
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    external_id: str = ""
+    bot_name: str = ""
+    first_seen: str = ""
+    first_day: str = ""  # the table's short form of first_seen
+    last_seen: str = ""
+    conversations: int = 0
+
+
+@dataclasses.dataclass
+class ConversationView:
+    id: int
+    started: str
+    last_message: str
+    channel: str
+    status: str
+    messages: int
+    preview: str
+    bot_name: str
+
+
+def _view(row: contact_search.ContactRow) -> ContactView:
+    return ContactView(
+        id=row.id,
+        name=row.name,
+        email=row.email,
+        phone=row.phone,
+        external_id=row.external_id,
+        bot_name=row.bot_name,
+        first_seen=_when(row.first_seen),
+        first_day=row.first_seen.strftime("%Y-%m-%d"),
+        last_seen=_when(row.last_seen),
+        conversations=row.conversations,
+    )
+
+
+class ContactsState(BotScopeState):
+    rows: list[ContactView] = []
+    total: int = 0
+    page: int = 1
+    pages: int = 1
+    search: str = ""
+    all_bots: bool = False
+
+    editor_open: bool = False
+    editing_id: int = 0  # 0: a new contact
+    draft: ContactView = ContactView()
+    name_error: str = ""
+    email_error: str = ""
+    phone_error: str = ""
+    external_id_error: str = ""
+
+    detail_open: bool = False
+    detail: ContactView = ContactView()
+    detail_conversations: list[ConversationView] = []
+
+    @rx.var
+    def can_edit_contacts(self) -> bool:
+        return self.role in EDITOR_ROLES
+
+    @rx.var
+    def range_label(self) -> str:
+        if self.total == 0:
+            return "No contacts"
+        first = (self.page - 1) * PER_PAGE + 1
+        last = min(self.total, self.page * PER_PAGE)
+        return f"{first}-{last} of {self.total:,}"
+
+    # --- the table ---------------------------------------------------------------------------
+
+    def _bot_filter(self) -> int | None:
+        return None if self.all_bots else self.bot_id
+
+    @rx.event
+    def open_page(self):
+        """on_load, after the login and bot loads: every visit starts on the current bot's
+        contacts, unsearched (nothing a previous user of this tab typed is kept)."""
+        self.search, self.all_bots, self.page = "", False, 1
+        return ContactsState.load
+
+    @rx.event
+    def load(self):
+        """The current page of the table again, after every change of filter or data."""
+        if not self.bot_id:
+            self.rows, self.total, self.page, self.pages = [], 0, 1, 1
+            return None
+        try:
+            with session_scope() as session:
+                found = contact_search.list_contacts(
+                    session,
+                    self.actor(session),
+                    bot_id=self._bot_filter(),
+                    search=self.search,
+                    page=self.page,
+                    per_page=PER_PAGE,
+                )
+        except ServiceError as error:
+            self.rows, self.total = [], 0
+            return rx.toast.error(error.message)
+        self.rows = [_view(row) for row in found.rows]
+        self.total, self.page, self.pages = found.total, found.page, found.pages
+        return None
+
+    @rx.event
+    def set_search(self, value: str):
+        self.search = value[: contact_search.MAX_SEARCH]
+        self.page = 1
+        return ContactsState.load
+
+    @rx.event
+    def set_all_bots(self, value: bool):
+        self.all_bots = value
+        self.page = 1
+        return ContactsState.load
+
+    @rx.event
+    def next_page(self):
+        self.page = min(self.page + 1, self.pages)
+        return ContactsState.load
+
+    @rx.event
+    def previous_page(self):
+        self.page = max(1, self.page - 1)
+        return ContactsState.load
+
+    # --- add and edit -----------------------------------------------------------------------
+
+    def _clear_errors(self) -> None:
+        self.name_error = self.email_error = self.phone_error = self.external_id_error = ""
+
+    @rx.event
+    def open_add(self):
+        self._clear_errors()
+        self.editing_id, self.draft, self.editor_open = 0, ContactView(), True
+
+    @rx.event
+    def open_edit(self, contact_id: int):
+        self._clear_errors()
+        try:
+            with session_scope() as session:
+                contact = contacts.get_contact(session, self.actor(session), contact_id)
+        except ServiceError as error:
+            return [ContactsState.load, rx.toast.error(error.message)]
+        self.draft = ContactView(id=contact.id, **{f: getattr(contact, f) for f in FIELDS})
+        self.editing_id, self.editor_open = contact.id, True
+        return None
+
+    @rx.event
+    def set_editor_open(self, value: bool):
+        self.editor_open = value
+
+    @rx.event
+    def save(self, form: dict):
+        self._clear_errors()
+        data = ContactInput(**{f: str(form.get(f, "")) for f in FIELDS})
+        try:
+            with session_scope() as session:
+                actor = self.actor(session)
+                if self.editing_id:
+                    contacts.update_contact(session, actor, self.editing_id, data)
+                else:
+                    contacts.create_contact(session, actor, data, bot_id=self.bot_id)
+        except ContactInvalid as invalid:
+            for field, problem in invalid.errors.items():
+                setattr(self, f"{field}_error", problem)
+            return None
+        except ServiceError as error:
+            return rx.toast.error(error.message)
+        done = "Contact saved." if self.editing_id else "Contact added."
+        self.editor_open = False
+        refresh = [ContactsState.load]
+        if self.detail_open and self.detail.id == self.editing_id:
+            refresh.append(ContactsState.open_detail(self.editing_id))
+        return [*refresh, rx.toast.success(done)]
+
+    # --- delete ------------------------------------------------------------------------------
+
+    @rx.event
+    def delete(self, contact_id: int):
+        try:
+            with session_scope() as session:
+                contacts.delete_contact(session, self.actor(session), contact_id)
+        except ServiceError as error:
+            return rx.toast.error(error.message)
+        if self.detail.id == contact_id:
+            self.detail_open = False
+        return [ContactsState.load, rx.toast.success("Contact deleted; its conversations stay.")]
+
+    # --- detail ------------------------------------------------------------------------------
+
+    @rx.event
+    def open_detail(self, contact_id: int):
+        try:
+            with session_scope() as session:
+                actor = self.actor(session)
+                row = contact_search.contact_row(session, actor, contact_id)
+                linked = contact_search.linked_conversations(session, actor, contact_id)
+        except ServiceError as error:
+            return rx.toast.error(error.message)
+        self.detail = _view(row)
+        self.detail_conversations = [
+            ConversationView(
+                id=c.id,
+                started=_when(c.started_at),
+                last_message=_when(c.last_message_at),
+                channel=c.channel,
+                status=c.status,
+                messages=c.message_count,
+                preview=c.preview,
+                bot_name=c.bot_name,
+            )
+            for c in linked
+        ]
+        self.detail_open = True
+        return None
+
+    @rx.event
+    def set_detail_open(self, value: bool):
+        self.detail_open = value
+
+    # --- export ------------------------------------------------------------------------------
+
+    @rx.event
+    def export(self):
+        try:
+            with session_scope() as session:
+                text = contact_export.export_csv(
+                    session, self.actor(session), bot_id=self._bot_filter(), search=self.search
+                )
+        except ServiceError as error:
+            return rx.toast.error(error.message)
+        return rx.download(data=text, filename="contacts.csv", mime_type="text/csv")
