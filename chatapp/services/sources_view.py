@@ -31,6 +31,7 @@ class SourceEntry:
     char_count: int
     chunk_count: int
     trained_at: datetime | None
+    file_kind: str = ""  # pdf, docx, txt, md or html, decided from the content
     question: str = ""
     answer: str = ""
     last_sync: dict = field(default_factory=dict)
@@ -75,6 +76,7 @@ def _entry(source: Source, pages: tuple[SourceEntry, ...] = ()) -> SourceEntry:
         char_count=source.char_count,
         chunk_count=source.chunk_count,
         trained_at=source.trained_at,
+        file_kind=str(meta.get("file_kind", "")) if source.kind == "file" else "",
         question=str(meta.get("question", "")) if qa else "",
         answer=str(meta.get("answer", "")) if qa else "",
         last_sync=dict(meta.get("last_sync", {})) if source.kind == "website" else {},

@@ -1,0 +1,260 @@
+"""The Sources table (status with live progress, errors in words, row actions) and its gauges.
+
+Row actions are rendered only for members who may change the bot; the services refuse anyway.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from chatapp.components.sources_forms import field_error
+from chatapp.state.sources import SourceRow, SourcesState
+
+STATUS_WORDS = (("ready", "Ready"), ("queued", "Queued"), ("processing", "Training"))
+STATUS_COLORS = (("ready", "green"), ("error", "red"), ("processing", "blue"))
+WIDE_ONLY = rx.breakpoints(initial="none", md="table-cell")
+
+
+def storage_gauge() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.icon("hard-drive", size=16),
+                rx.text("Storage", weight="medium", size="2"),
+                rx.text(SourcesState.storage_label, size="2", color_scheme="gray", id="storage"),
+                align="center",
+                wrap="wrap",
+            ),
+            rx.progress(value=SourcesState.storage_percent, max=100, width="100%"),
+            width="100%",
+            spacing="2",
+        ),
+        width="100%",
+        margin_bottom="1em",
+    )
+
+
+def status_cell(row: SourceRow) -> rx.Component:
+    return rx.vstack(
+        rx.badge(
+            rx.match(row.status, *STATUS_WORDS, "Error"),
+            color_scheme=rx.match(row.status, *STATUS_COLORS, "gray"),
+            class_name="source-status",
+        ),
+        rx.cond(
+            row.busy,
+            rx.progress(
+                value=row.progress,
+                max=100,
+                width="90px",
+                class_name="source-progress",
+                aria_label="Training progress",
+            ),
+        ),
+        rx.cond(
+            row.error != "",
+            rx.text(row.error, color_scheme="red", size="1", class_name="source-error"),
+        ),
+        spacing="1",
+        max_width="260px",
+    )
+
+
+def title_cell(row: SourceRow) -> rx.Component:
+    return rx.hstack(
+        rx.cond(row.is_page, rx.icon("corner-down-right", size=14, color=rx.color("gray", 9))),
+        rx.vstack(
+            rx.text(row.title, weight="medium", size="2", class_name="source-title"),
+            rx.cond(
+                row.detail != "",
+                rx.text(row.detail, size="1", color_scheme="gray", word_break="break-all"),
+            ),
+            rx.cond(
+                row.kind == "website",
+                rx.button(
+                    rx.icon(rx.cond(row.expanded, "chevron-down", "chevron-right"), size=14),
+                    row.pages_label,
+                    variant="ghost",
+                    size="1",
+                    on_click=SourcesState.toggle_pages(row.id),
+                    class_name="toggle-pages",
+                    aria_expanded=rx.cond(row.expanded, "true", "false"),
+                ),
+            ),
+            spacing="1",
+            min_width="0",
+        ),
+        padding_left=rx.cond(row.is_page, "1em", "0"),
+        align="start",
+        max_width="320px",
+    )
+
+
+def delete_button(row: SourceRow) -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(
+            rx.icon_button(
+                rx.icon("trash-2", size=16),
+                variant="ghost",
+                color_scheme="red",
+                aria_label="Delete source",
+                title="Delete",
+                class_name="delete-source",
+            )
+        ),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Delete " + row.title + "?"),
+            rx.alert_dialog.description(
+                rx.cond(
+                    row.kind == "website",
+                    "The website and all its pages are removed; the bot forgets them at once.",
+                    "The bot forgets this source at once. This cannot be undone.",
+                )
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(
+                    rx.button(
+                        "Delete",
+                        color_scheme="red",
+                        on_click=SourcesState.delete(row.id),
+                        id="confirm-delete",
+                    )
+                ),
+                justify="end",
+                spacing="3",
+                margin_top="1em",
+            ),
+        ),
+    )
+
+
+def actions_cell(row: SourceRow) -> rx.Component:
+    return rx.cond(
+        SourcesState.is_manager & ~row.is_page,
+        rx.hstack(
+            rx.cond(
+                row.kind == "qa",
+                rx.icon_button(
+                    rx.icon("pencil", size=16),
+                    variant="ghost",
+                    on_click=SourcesState.start_edit(row.id),
+                    disabled=row.status == "processing",
+                    aria_label="Edit pair",
+                    title="Edit",
+                    class_name="edit-source",
+                ),
+            ),
+            rx.icon_button(
+                rx.icon("refresh-cw", size=16),
+                variant="ghost",
+                on_click=SourcesState.retrain(row.id),
+                disabled=row.busy,
+                aria_label=rx.cond(row.kind == "website", "Re-sync website", "Re-train source"),
+                title=rx.cond(row.kind == "website", "Re-sync", "Re-train"),
+                class_name="retrain-source",
+            ),
+            delete_button(row),
+            spacing="3",
+        ),
+    )
+
+
+def source_row(row: SourceRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(title_cell(row)),
+        rx.table.cell(rx.badge(row.kind_label, variant="soft"), display=WIDE_ONLY),
+        rx.table.cell(row.size, display=WIDE_ONLY),
+        rx.table.cell(row.chars, display=WIDE_ONLY),
+        rx.table.cell(row.chunks, class_name="source-chunks"),
+        rx.table.cell(status_cell(row)),
+        rx.table.cell(row.trained, display=WIDE_ONLY, white_space="nowrap"),
+        rx.table.cell(actions_cell(row)),
+        class_name=rx.cond(row.is_page, "source-row source-page", "source-row"),
+        id="source-" + row.id.to_string(),
+        background=rx.cond(row.is_page, rx.color("gray", 2), "transparent"),
+    )
+
+
+def sources_table() -> rx.Component:
+    headers = [
+        ("Source", "table-cell"),
+        ("Type", WIDE_ONLY),
+        ("Size", WIDE_ONLY),
+        ("Characters", WIDE_ONLY),
+        ("Chunks", "table-cell"),
+        ("Status", "table-cell"),
+        ("Last trained", WIDE_ONLY),
+        ("", "table-cell"),
+    ]
+    return rx.cond(
+        SourcesState.rows.length() > 0,
+        rx.box(
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        *[
+                            rx.table.column_header_cell(label, display=display)
+                            for label, display in headers
+                        ]
+                    )
+                ),
+                rx.table.body(rx.foreach(SourcesState.rows, source_row)),
+                width="100%",
+                id="sources-table",
+            ),
+            overflow_x="auto",
+            width="100%",
+        ),
+        rx.callout(
+            "No sources yet. Add files, text, Q&A pairs or a website to teach this bot.",
+            icon="info",
+            id="no-sources",
+        ),
+    )
+
+
+def edit_qa_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Edit Q&A pair"),
+            rx.form(
+                rx.vstack(
+                    rx.text("Question", as_="label", size="2", weight="medium"),
+                    rx.input(
+                        name="question",
+                        id="edit-question",
+                        default_value=SourcesState.edit_question,
+                        width="100%",
+                    ),
+                    field_error("edit.question"),
+                    rx.text("Answer", as_="label", size="2", weight="medium"),
+                    rx.text_area(
+                        name="answer",
+                        id="edit-answer",
+                        rows="5",
+                        default_value=SourcesState.edit_answer,
+                        width="100%",
+                    ),
+                    field_error("edit.answer"),
+                    rx.hstack(
+                        rx.button(
+                            "Cancel",
+                            type="button",
+                            variant="soft",
+                            color_scheme="gray",
+                            on_click=SourcesState.close_edit(False),
+                        ),
+                        rx.button("Save and re-train", type="submit", id="save-qa"),
+                        justify="end",
+                        width="100%",
+                    ),
+                    width="100%",
+                ),
+                on_submit=SourcesState.save_edit,
+                key=SourcesState.edit_id.to_string(),
+            ),
+        ),
+        open=SourcesState.edit_id != 0,
+        on_open_change=SourcesState.close_edit,
+    )

@@ -1,0 +1,387 @@
+"""The Sources section: add knowledge to the chosen bot, watch it train, re-train, edit, delete.
+
+Handlers call `services.sources` (writes) and `services.sources_view` (the table) and keep only
+what the page shows. While anything is queued or processing, one background event polls the
+services and refreshes the table; it stops when nothing is left to watch or the page is left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from pathlib import PurePosixPath
+
+import reflex as rx
+
+from chatapp.services import sources
+from chatapp.services.config import get_settings
+from chatapp.services.db import session_scope
+from chatapp.services.errors import ServiceError, ValidationFailed
+from chatapp.services.sources_view import SourceEntry, sources_overview
+from chatapp.state.bot_scope import BotScopeState
+
+ROUTE = "/sources"
+FILE_LABELS = {"pdf": "PDF", "docx": "DOCX", "txt": "TXT", "md": "Markdown", "html": "HTML"}
+KIND_LABELS = {
+    "file": "File",
+    "text": "Text",
+    "qa": "Q&A",
+    "url": "URL",
+    "website": "Website",
+    "page": "Page",
+}
+POLL_SECONDS = 1.0
+MAX_WATCH_SECONDS = 3 * 3600  # a forgotten tab stops polling eventually
+
+
+@dataclasses.dataclass
+class SourceRow:
+    """One line of the table, already in words; a website's pages follow it when expanded."""
+
+    id: int
+    kind: str
+    kind_label: str
+    title: str
+    detail: str
+    status: str
+    progress: int
+    error: str
+    size: str
+    chars: str
+    chunks: str
+    trained: str
+    is_page: bool = False
+    pages_label: str = ""
+    expanded: bool = False
+    busy: bool = False
+
+
+def human_bytes(count: int) -> str:
+    if count < 1024:
+        return f"{count} B"
+    if count < 1024 * 1024:
+        return f"{count / 1024:.1f} KB"
+    return f"{count / (1024 * 1024):.1f} MB"
+
+
+def _row(entry: SourceEntry, *, is_page: bool = False, expanded: bool = False) -> SourceRow:
+    ready = entry.status == "ready"
+    detail = entry.url if entry.kind in ("url", "website", "page") else ""
+    pages_label = ""
+    if entry.kind == "website":
+        pages_label = _count(len(entry.pages), "page")
+        if entry.pages_failed:
+            pages_label += f", {entry.pages_failed} failed"
+    return SourceRow(
+        id=entry.id,
+        kind=entry.kind,
+        kind_label=FILE_LABELS.get(entry.file_kind) or KIND_LABELS.get(entry.kind, entry.kind),
+        title=entry.title or entry.url or "Untitled",
+        detail=detail,
+        status=entry.status,
+        progress=round(entry.progress * 100),
+        error=entry.error,
+        size=human_bytes(entry.size_bytes) if entry.size_bytes else "-",
+        chars=f"{entry.char_count:,}" if entry.char_count or ready else "-",
+        chunks=f"{entry.chunk_count:,}" if entry.chunk_count or ready else "-",
+        trained=entry.trained_at.strftime("%Y-%m-%d %H:%M UTC") if entry.trained_at else "never",
+        is_page=is_page,
+        pages_label=pages_label,
+        expanded=expanded,
+        busy=entry.status in sources.ACTIVE_STATUSES,
+    )
+
+
+def rows_for(entries: list[SourceEntry], expanded: set[int]) -> list[SourceRow]:
+    """Top-level sources in order, each expanded website followed by its pages."""
+    rows = []
+    for entry in entries:
+        is_open = entry.id in expanded
+        rows.append(_row(entry, expanded=is_open))
+        if is_open:
+            rows.extend(_row(page, is_page=True) for page in entry.pages)
+    return rows
+
+
+class SourcesState(BotScopeState):
+    """Rows of the table, the storage gauge, form errors (keyed "form.field") and the Q&A editor."""
+
+    rows: list[SourceRow] = []
+    storage_label: str = ""
+    storage_percent: int = 0
+    errors: dict[str, str] = {}
+    upload_refusals: list[str] = []
+    max_upload_bytes: int = int(get_settings().max_upload_mb * sources.MB)
+    upload_limit_label: str = f"{get_settings().max_upload_mb:g} MB"
+    form_versions: dict[str, int] = {"text": 0, "qa": 0, "url": 0, "website": 0}
+    upload_percent: int = 0
+    edit_id: int = 0
+    edit_question: str = ""
+    edit_answer: str = ""
+
+    _entries: list[SourceEntry] = []
+    _expanded: list[int] = []
+    _watching: bool = False
+
+    # --- loading and live progress ----------------------------------------------------------
+
+    @rx.event
+    def load(self):
+        """on_load after `load_bots`: the table, the limits, and live progress if needed."""
+        settings = get_settings()
+        self.max_upload_bytes = int(settings.max_upload_mb * sources.MB)
+        self.upload_limit_label = f"{settings.max_upload_mb:g} MB"
+        self.errors, self.upload_refusals, self.edit_id = {}, [], 0
+        self._expanded = []
+        return self._refresh_and_watch()
+
+    def _refresh(self) -> bool:
+        """Re-read the table from the services; returns whether anything is still training."""
+        if not self.bot_id:
+            self.rows, self._entries = [], []
+            return False
+        try:
+            with session_scope() as session:
+                overview = sources_overview(session, self.actor(session), self.bot_id)
+        except ServiceError:
+            self.rows, self._entries = [], []
+            return False
+        self._entries = overview.entries
+        self.rows = rows_for(overview.entries, set(self._expanded))
+        use = overview.storage
+        self.storage_percent = use.percent
+        self.storage_label = (
+            f"{human_bytes(use.bytes_used)} of {human_bytes(use.bytes_limit)} used "
+            f"({use.percent}%), {use.chars_used:,} characters"
+        )
+        return overview.active
+
+    def _refresh_and_watch(self):
+        if self._refresh():
+            return SourcesState.watch_progress
+        return None
+
+    def _changed(self, message: str) -> list:
+        """After a change: the new table, a watcher if training started, a success toast."""
+        watch = self._refresh_and_watch()
+        return [rx.toast.success(message), *([watch] if watch else [])]
+
+    @rx.event(background=True)
+    async def watch_progress(self):
+        """Poll while sources train; one watcher per browser tab, gone once idle or elsewhere."""
+        async with self:
+            if self._watching:
+                return
+            self._watching = True
+        deadline = time.monotonic() + MAX_WATCH_SECONDS
+        try:
+            while time.monotonic() < deadline:
+                await asyncio.sleep(POLL_SECONDS)
+                async with self:
+                    if self.router.page.path.rstrip("/") != ROUTE or not self._refresh():
+                        break
+        finally:
+            async with self:
+                self._watching = False
+
+    @rx.event
+    def toggle_pages(self, source_id: int):
+        """Show or hide a website's pages under it."""
+        expanded = set(self._expanded)
+        expanded.symmetric_difference_update({source_id})
+        self._expanded = sorted(expanded)
+        self.rows = rows_for(self._entries, expanded)
+
+    # --- adding -------------------------------------------------------------------------------
+
+    @rx.event
+    async def upload(self, files: list[rx.UploadFile]):
+        """Files dropped or chosen together: each one is checked and queued on its own."""
+        if not files:  # every file was refused in the browser already
+            return None
+        self.upload_refusals, self.upload_percent = [], 0
+        added = 0
+        for file in files:
+            name = file.name or "upload"
+            data = file.file.read(self.max_upload_bytes + 1)
+            try:
+                with session_scope() as session:
+                    sources.add_file(
+                        session, self.actor(session), self.bot_id, filename=name, data=data
+                    )
+                added += 1
+            except ServiceError as error:
+                self.upload_refusals.append(_about(name, error.message))
+        events = [self._refresh_and_watch()]
+        if added:
+            events.append(rx.toast.success(f"{_count(added, 'file')} added: training started."))
+        if self.upload_refusals:
+            events.append(rx.toast.error(f"{_count(len(self.upload_refusals), 'file')} refused."))
+        return [event for event in events if event is not None]
+
+    @rx.event
+    def show_upload_progress(self, progress: dict):
+        self.upload_percent = round(float(progress.get("progress", 0) or 0) * 100)
+
+    @rx.event
+    def refuse_dropped(self, rejected: list[str]):
+        """Files the browser refused before sending ("codes:name"): say why as the service would."""
+        self.upload_refusals = []
+        for item in rejected:
+            codes, _, name = str(item).partition(":")
+            name = PurePosixPath(name or "file").name
+            if "file-too-large" in codes.split(","):
+                self.upload_refusals.append(sources.file_too_large_message(name))
+            else:
+                self.upload_refusals.append(_about(name, "This file cannot be uploaded."))
+        return rx.toast.error(f"{_count(len(rejected), 'file')} refused.")
+
+    @rx.event
+    def add_text(self, form: dict):
+        return self._add(
+            "text",
+            lambda session, actor: sources.add_text(
+                session,
+                actor,
+                self.bot_id,
+                title=str(form.get("title", "")),
+                text=str(form.get("text", "")),
+            ),
+            "Text added: training started.",
+        )
+
+    @rx.event
+    def add_qa(self, form: dict):
+        return self._add(
+            "qa",
+            lambda session, actor: sources.add_qa(
+                session,
+                actor,
+                self.bot_id,
+                question=str(form.get("question", "")),
+                answer=str(form.get("answer", "")),
+            ),
+            "Q&A pair added: training started.",
+        )
+
+    @rx.event
+    def add_url(self, form: dict):
+        return self._add(
+            "url",
+            lambda session, actor: sources.add_url(
+                session, actor, self.bot_id, url=str(form.get("url", ""))
+            ),
+            "Page added: reading it now.",
+        )
+
+    @rx.event
+    def add_website(self, form: dict):
+        numbers = {}
+        for field in ("max_pages", "max_depth"):
+            raw = str(form.get(field, "")).strip()
+            if raw and not raw.isdigit():
+                self.errors = {f"website.{field}": "Enter a whole number."}
+                return None
+            numbers[field] = int(raw) if raw else None
+        return self._add(
+            "website",
+            lambda session, actor: sources.add_website(
+                session,
+                actor,
+                self.bot_id,
+                url=str(form.get("url", "")),
+                use_sitemap=form.get("use_sitemap") in (True, "on", "true"),
+                include=_lines(form.get("include")),
+                exclude=_lines(form.get("exclude")),
+                **numbers,
+            ),
+            "Website added: crawling it now.",
+        )
+
+    def _add(self, form_name: str, call, success: str):
+        """Run one add service; a refusal goes next to its field, other errors to a toast."""
+        self.errors = {}
+        try:
+            with session_scope() as session:
+                call(session, self.actor(session))
+        except ValidationFailed as error:
+            field = getattr(error, "field", _MAIN_FIELD[form_name])
+            self.errors = {f"{form_name}.{field}": error.message}
+            return None
+        except ServiceError as error:
+            return rx.toast.error(error.message)
+        self.form_versions = {**self.form_versions, form_name: self.form_versions[form_name] + 1}
+        return self._changed(success)
+
+    # --- changing ---------------------------------------------------------------------------
+
+    @rx.event
+    def start_edit(self, source_id: int):
+        entry = next((e for e in self._entries if e.id == source_id and e.kind == "qa"), None)
+        if entry is None:
+            return rx.toast.error("This Q&A pair no longer exists.")
+        self.errors = {}
+        self.edit_id, self.edit_question, self.edit_answer = entry.id, entry.question, entry.answer
+        return None
+
+    @rx.event
+    def close_edit(self, open_: bool = False):
+        if not open_:
+            self.edit_id = 0
+
+    @rx.event
+    def save_edit(self, form: dict):
+        self.errors = {}
+        try:
+            with session_scope() as session:
+                sources.update_qa(
+                    session,
+                    self.actor(session),
+                    self.edit_id,
+                    question=str(form.get("question", "")),
+                    answer=str(form.get("answer", "")),
+                )
+        except ValidationFailed as error:
+            self.errors = {f"edit.{getattr(error, 'field', 'answer')}": error.message}
+            return None
+        except ServiceError as error:
+            return rx.toast.error(error.message)
+        self.edit_id = 0
+        return self._changed("Pair saved: re-training.")
+
+    @rx.event
+    def retrain(self, source_id: int):
+        try:
+            with session_scope() as session:
+                source = sources.retrain(session, self.actor(session), source_id)
+                verb = "Re-syncing the website." if source.kind == "website" else "Re-training."
+        except ServiceError as error:
+            return rx.toast.error(error.message)
+        return self._changed(verb)
+
+    @rx.event
+    def delete(self, source_id: int):
+        try:
+            with session_scope() as session:
+                sources.delete_source(session, self.actor(session), source_id)
+        except ServiceError as error:
+            return rx.toast.error(error.message)
+        self._refresh()
+        return rx.toast.success("Source deleted.")
+
+
+_MAIN_FIELD = {"text": "text", "qa": "answer", "url": "url", "website": "url"}
+
+
+def _lines(value) -> list[str]:
+    return [line for line in str(value or "").splitlines() if line.strip()]
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _about(name: str, message: str) -> str:
+    """A refusal that names its file once."""
+    return message if name in message else f"{name}: {message}"
