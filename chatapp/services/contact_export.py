@@ -45,7 +45,7 @@ def export_csv(session: Session, actor: Actor, *, bot_id: int | None, search: st
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(HEADER)
-    for row in rows(session, filtered_contacts(actor, bot_id=bot_id, search=search)):
+    for row in rows(session, actor, filtered_contacts(actor, bot_id=bot_id, search=search)):
         writer.writerow(
             [
                 safe_cell(row.name),

@@ -25,6 +25,7 @@ MAX_SEARCH = 100
 MAX_LINKED = 100
 PREVIEW_CHARS = 140
 PHONE_PUNCTUATION = (" ", "-", "(", ")", ".", "/", "+")
+COUNT_BATCH = 500  # contact ids per IN (...) when counting conversations
 
 
 @dataclass(frozen=True)
@@ -92,28 +93,55 @@ def _search_condition(search: str):
     return or_(*conditions)
 
 
+def within(column, workspace_id: int):
+    """`column = workspace_id`, written so that SQLite (which keeps no statistics) does not pick
+    the broad workspace index over a selective one such as `contact_id`: the filter stays, only
+    the index choice changes (a contact's conversations: 1 ms instead of a workspace scan)."""
+    return (column + 0) == workspace_id
+
+
+def _conditions(actor: Actor, bot_id: int | None, search: str) -> list:
+    conditions = [Contact.workspace_id == actor.workspace_id]
+    if bot_id is not None:
+        conditions.append(Contact.bot_id == bot_id)
+    matches = _search_condition(search)
+    if matches is not None:
+        conditions.append(matches)
+    return conditions
+
+
 def filtered_contacts(actor: Actor, *, bot_id: int | None, search: str) -> Select:
-    """Rows (Contact, bot name, conversation count) of the actor's workspace, newest seen first.
+    """(Contact, bot name) rows of the actor's workspace, last seen first.
 
     `bot_id` None means every bot's contacts; otherwise the contacts that bot first met.
     """
-    conversations = (
-        select(func.count(Conversation.id))
-        .where(Conversation.contact_id == Contact.id)
-        .where(Conversation.workspace_id == actor.workspace_id)
-        .scalar_subquery()
-    )
-    statement = (
-        select(Contact, Bot.name, conversations)
+    return (
+        select(Contact, Bot.name)
         .outerjoin(Bot, Bot.id == Contact.bot_id)
-        .where(Contact.workspace_id == actor.workspace_id)
+        .where(*_conditions(actor, bot_id, search))
+        .order_by(col(Contact.last_seen_at).desc(), col(Contact.id).desc())
     )
-    if bot_id is not None:
-        statement = statement.where(Contact.bot_id == bot_id)
-    condition = _search_condition(search)
-    if condition is not None:
-        statement = statement.where(condition)
-    return statement.order_by(col(Contact.last_seen_at).desc(), col(Contact.id).desc())
+
+
+def count_matching(session: Session, actor: Actor, *, bot_id: int | None, search: str) -> int:
+    return session.exec(
+        select(func.count()).select_from(Contact).where(*_conditions(actor, bot_id, search))
+    ).one()
+
+
+def _conversation_counts(session: Session, actor: Actor, contact_ids: list[int]) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    for start in range(0, len(contact_ids), COUNT_BATCH):
+        batch = contact_ids[start : start + COUNT_BATCH]
+        counts.update(
+            session.exec(
+                select(Conversation.contact_id, func.count())
+                .where(col(Conversation.contact_id).in_(batch))
+                .where(within(Conversation.workspace_id, actor.workspace_id))
+                .group_by(Conversation.contact_id)
+            ).all()
+        )
+    return counts
 
 
 def _row(contact: Contact, bot_name: str | None, conversations: int) -> ContactRow:
@@ -127,12 +155,15 @@ def _row(contact: Contact, bot_name: str | None, conversations: int) -> ContactR
         bot_name=bot_name or "",
         first_seen=contact.created_at,
         last_seen=contact.last_seen_at,
-        conversations=conversations or 0,
+        conversations=conversations,
     )
 
 
-def rows(session: Session, statement: Select) -> list[ContactRow]:
-    return [_row(*found) for found in session.exec(statement)]
+def rows(session: Session, actor: Actor, statement: Select) -> list[ContactRow]:
+    """The rows of a `filtered_contacts` statement, each with its number of conversations."""
+    found = session.exec(statement).all()
+    counts = _conversation_counts(session, actor, [contact.id for contact, _ in found])
+    return [_row(contact, bot_name, counts.get(contact.id, 0)) for contact, bot_name in found]
 
 
 def list_contacts(
@@ -147,13 +178,11 @@ def list_contacts(
     """One page (1-based; past the end means the last page) of the matching contacts."""
     actor.require(Permission.READ)
     per_page = max(1, min(per_page, MAX_PER_PAGE))
-    statement = filtered_contacts(actor, bot_id=bot_id, search=search)
-    total = session.exec(
-        select(func.count()).select_from(statement.order_by(None).subquery())
-    ).one()
+    total = count_matching(session, actor, bot_id=bot_id, search=search)
     pages = max(1, -(-total // per_page))
     page = max(1, min(page, pages))
-    found = rows(session, statement.offset((page - 1) * per_page).limit(per_page))
+    statement = filtered_contacts(actor, bot_id=bot_id, search=search)
+    found = rows(session, actor, statement.offset((page - 1) * per_page).limit(per_page))
     return ContactPage(rows=found, total=total, page=page, per_page=per_page)
 
 
@@ -165,8 +194,8 @@ def linked_conversations(
     get_scoped(session, actor, Contact, contact_id, "Contact")
     own = (
         select(Conversation.id)
-        .where(Conversation.workspace_id == actor.workspace_id)
         .where(Conversation.contact_id == contact_id)
+        .where(within(Conversation.workspace_id, actor.workspace_id))
     )
     first_question = (
         select(Message.conversation_id, func.min(Message.id).label("message_id"))
@@ -207,7 +236,7 @@ def contact_row(session: Session, actor: Actor, contact_id: int) -> ContactRow:
     """One contact as a table row (for its detail view)."""
     actor.require(Permission.READ)
     statement = filtered_contacts(actor, bot_id=None, search="").where(Contact.id == contact_id)
-    found = rows(session, statement)
+    found = rows(session, actor, statement)
     if not found:
         raise NotFound("Contact not found.")
     return found[0]

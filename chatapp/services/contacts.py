@@ -16,6 +16,7 @@ from typing import Any
 from sqlmodel import Session, select, update
 
 from chatapp.services.auth import EMAIL_PATTERN
+from chatapp.services.contact_search import within
 from chatapp.services.errors import PermissionDenied, ValidationFailed
 from chatapp.services.models import Bot, Contact, Conversation, utcnow
 from chatapp.services.tenancy import Actor, Permission, get_scoped
@@ -181,8 +182,8 @@ def delete_contact(session: Session, actor: Actor, contact_id: int) -> None:
     contact = get_scoped(session, actor, Contact, contact_id, "Contact")
     session.execute(
         update(Conversation)
-        .where(Conversation.workspace_id == actor.workspace_id)
         .where(Conversation.contact_id == contact.id)
+        .where(within(Conversation.workspace_id, actor.workspace_id))
         .values(contact_id=None)
     )
     session.delete(contact)
