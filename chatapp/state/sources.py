@@ -122,7 +122,7 @@ class SourcesState(BotScopeState):
 
     _entries: list[SourceEntry] = []
     _expanded: list[int] = []
-    _watching: bool = False
+    _watcher_beat: float = 0.0  # wall time of the running watcher's last poll (0: none)
 
     # --- loading and live progress ----------------------------------------------------------
 
@@ -171,19 +171,19 @@ class SourcesState(BotScopeState):
     async def watch_progress(self):
         """Poll while sources train; one watcher per browser tab, gone once idle or elsewhere."""
         async with self:
-            if self._watching:
+            # A beat older than a few polls is a watcher that died with its worker process.
+            if time.time() - self._watcher_beat < 3 * POLL_SECONDS:
                 return
-            self._watching = True
+            self._watcher_beat = time.time()
         deadline = time.monotonic() + MAX_WATCH_SECONDS
-        try:
-            while time.monotonic() < deadline:
-                await asyncio.sleep(POLL_SECONDS)
-                async with self:
-                    if self.router.page.path.rstrip("/") != ROUTE or not self._refresh():
-                        break
-        finally:
-            async with self:
-                self._watching = False
+        while True:
+            await asyncio.sleep(POLL_SECONDS)
+            async with self:  # deciding to stop and saying so happen under one lock
+                left = self.router.page.path.rstrip("/") != ROUTE
+                if left or time.monotonic() > deadline or not self._refresh():
+                    self._watcher_beat = 0.0
+                    return
+                self._watcher_beat = time.time()
 
     @rx.event
     def toggle_pages(self, source_id: int):

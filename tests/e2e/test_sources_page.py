@@ -216,3 +216,31 @@ def test_the_table_is_usable_on_a_phone(page, app_server):
     row.locator(".retrain-source").click()  # the controls work there too
     expect(page.get_by_text("Re-training.")).to_be_visible()
     expect(row.locator(".source-status")).to_have_text("Ready", timeout=TRAINED_WITHIN_MS)
+
+
+def test_a_website_is_added_with_its_options_and_offers_a_re_sync(page, app_server):
+    label, tenant = new_tenant(app_server)
+    _open_sources_as(page, "owner", label)
+    page.click("#tab-website")
+    page.fill("#site-address", "https://93.184.215.14/sitemap.xml")
+    page.click("#site-sitemap")
+    page.fill("#site-max-pages", "5")
+    page.fill("#site-max-depth", "1")
+    page.fill("#site-include", "/help/\n/faq/")
+    page.fill("#site-exclude", "/blog/")
+    page.click("#add-website")
+    row = _row(page, "93.184.215.14")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Website")
+    expect(row.locator(".toggle-pages")).to_contain_text("page")
+    expect(page.locator("#site-address")).to_have_value("")  # a fresh form for the next one
+    with session_scope(get_engine(app_server.database_url)) as session:
+        (site,) = sources.list_sources(session, tenant.owner, tenant.bot.id)
+        assert site.meta["use_sitemap"] is True
+        assert (site.meta["max_pages"], site.meta["max_depth"]) == (5, 1)
+        assert (site.meta["include"], site.meta["exclude"]) == (["/help/", "/faq/"], ["/blog/"])
+    # Whatever the network says (this machine may have none), it ends in a settled state.
+    expect(row.locator(".source-status")).to_have_text(
+        re.compile("^(Ready|Error)$"), timeout=TRAINED_WITHIN_MS
+    )
+    expect(row.get_by_role("button", name="Re-sync website")).to_be_enabled()

@@ -189,3 +189,27 @@ def test_the_per_file_refusal_is_the_same_before_and_after_sending(tenant, monke
     with pytest.raises(ValidationFailed) as refused, session_scope() as session:
         sources.add_file(session, tenant.owner, tenant.bot.id, filename="big.txt", data=b"a" * 2000)
     assert refused.value.message == message
+
+
+def test_table_rows_put_a_websites_pages_under_it_only_when_expanded(sqlite_url, monkeypatch):
+    from chatapp.state.sources import rows_for
+
+    monkeypatch.setenv("ALLOW_PRIVATE_URLS", "true")
+    reset_settings()
+    with session_scope() as session:
+        tenant = make_tenant(session, "a")
+    with running_mutable_site(PAGES) as site:
+        with session_scope() as session:
+            website = sources.add_website(
+                session, tenant.owner, tenant.bot.id, url=site.base_url + "/"
+            )
+        _add_qa(tenant, "Parking?", "Behind the shop.")
+        worker.run_until_idle()
+    entries = _overview(tenant.owner, tenant.bot.id).entries
+    collapsed = rows_for(entries, set())
+    assert [row.kind for row in collapsed] == ["qa", "website"]
+    assert collapsed[1].pages_label == "3 pages" and not collapsed[1].expanded
+    expanded = rows_for(entries, {website.id})
+    assert [row.kind for row in expanded] == ["qa", "website", "page", "page", "page"]
+    assert all(row.is_page and row.status == "ready" for row in expanded[2:])
+    assert expanded[1].expanded and expanded[1].chunks == str(entries[1].chunk_count)
