@@ -214,7 +214,11 @@ def contact_row(row: ContactView) -> rx.Component:
         ),
         rx.table.cell(row.phone, display=WIDE_ONLY, white_space="nowrap"),
         rx.table.cell(row.external_id, display=WIDE_ONLY),
-        rx.table.cell(row.bot_name, display=WIDE_ONLY, white_space="nowrap"),
+        rx.table.cell(
+            rx.cond(row.bot_name != "", row.bot_name, "(deleted)"),
+            display=WIDE_ONLY,
+            white_space="nowrap",
+        ),
         rx.table.cell(row.first_day, display=WIDE_ONLY, white_space="nowrap", title=row.first_seen),
         rx.table.cell(row.last_seen, display=WIDE_ONLY, white_space="nowrap"),
         rx.table.cell(

@@ -84,6 +84,8 @@ class ContactsState(BotScopeState):
     detail: ContactView = ContactView()
     detail_conversations: list[ConversationView] = []
 
+    _filters_for: str = ""  # whose view the search and filter belong to (see open_page)
+
     @rx.var
     def can_edit_contacts(self) -> bool:
         return self.role in EDITOR_ROLES
@@ -103,9 +105,13 @@ class ContactsState(BotScopeState):
 
     @rx.event
     def open_page(self):
-        """on_load, after the login and bot loads: every visit starts on the current bot's
-        contacts, unsearched (nothing a previous user of this tab typed is kept)."""
-        self.search, self.all_bots, self.page = "", False, 1
+        """on_load, after the login and bot loads. The search, filter and page are kept while
+        the same member looks at the same bot; another member (after a logout in this tab),
+        workspace or bot starts on that bot's contacts, unsearched."""
+        viewer = f"{self._user_id}:{self.workspace_id}:{self.bot_id}"
+        if viewer != self._filters_for:
+            self._filters_for = viewer
+            self.search, self.all_bots, self.page = "", False, 1
         return ContactsState.load
 
     @rx.event

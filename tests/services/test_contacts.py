@@ -191,6 +191,17 @@ def test_the_default_filter_is_the_bot_and_none_means_every_bot(session, tenant)
     }
 
 
+def test_contacts_outlive_their_source_bot(session, tenant):
+    second = bots.create_bot(session, tenant.owner, BotCreate(name="Second"))
+    add(session, tenant, bot=second, name="Met by the second bot")
+    bots.delete_bot(session, tenant.owner, second.id)
+    session.flush()
+    session.expire_all()
+    [row] = list_contacts(session, tenant.owner, bot_id=None).rows
+    assert (row.name, row.bot_id, row.bot_name) == ("Met by the second bot", None, "")
+    assert list_contacts(session, tenant.owner, bot_id=tenant.bot.id).total == 0
+
+
 @pytest.mark.parametrize(
     ("term", "expected"),
     [
