@@ -218,9 +218,9 @@ class SettingsState(BotScopeState):
     @rx.event
     async def upload_avatar(self, files: list[rx.UploadFile]):
         """Check and store the avatar at once; a refused file is explained next to the field."""
-        self.errors = {k: v for k, v in self.errors.items() if k != "avatar"}
-        if not files:
+        if not files:  # the browser refused the file: `avatar_rejected` explains why
             return None
+        self.errors = {k: v for k, v in self.errors.items() if k != "avatar"}
         data = await files[0].read(avatars.MAX_AVATAR_BYTES + 1)
         try:
             with session_scope() as session:

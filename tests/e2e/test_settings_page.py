@@ -24,6 +24,9 @@ from tests.utils.factories import PASSWORD
 
 pytestmark = pytest.mark.e2e
 
+# An upload is a round trip with a body: under a loaded machine it takes longer than expect's 5 s.
+UPLOAD_TIMEOUT = 20_000
+
 
 def db(app_server):
     return session_scope(get_engine(app_server.database_url))
@@ -91,20 +94,26 @@ def test_avatar_upload_refuses_a_non_image_and_uses_a_real_png_at_64x64(page, ap
     upload.set_input_files(
         {"name": "logo.png", "mimeType": "image/png", "buffer": b"<script>alert(1)</script>"}
     )
-    expect(page.locator("#error-avatar")).to_contain_text("This file is not a picture")
+    expect(page.locator("#error-avatar")).to_contain_text(
+        "This file is not a picture", timeout=UPLOAD_TIMEOUT
+    )
     assert saved_bot(app_server, tenant.bot.id).avatar_url == ""
     assert (set(avatars_dir.glob("*")) if avatars_dir.exists() else set()) == before
 
     too_big = b"\x89PNG\r\n\x1a\n" + secrets.token_bytes(600 * 1024)
     upload.set_input_files({"name": "big.png", "mimeType": "image/png", "buffer": too_big})
-    expect(page.locator("#error-avatar")).to_contain_text("larger than 500 KB")
+    expect(page.locator("#error-avatar")).to_contain_text(
+        "larger than 500 KB", timeout=UPLOAD_TIMEOUT
+    )
     upload.set_input_files({"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello"})
-    expect(page.locator("#error-avatar")).to_contain_text("Upload a PNG, JPEG or GIF picture")
+    expect(page.locator("#error-avatar")).to_contain_text(
+        "Upload a PNG, JPEG or GIF picture", timeout=UPLOAD_TIMEOUT
+    )
     assert (set(avatars_dir.glob("*")) if avatars_dir.exists() else set()) == before
 
     upload.set_input_files({"name": "logo.png", "mimeType": "image/png", "buffer": png()})
-    expect(page.get_by_text("Avatar saved.")).to_be_visible()
-    expect(page.locator("#error-avatar")).to_have_count(0)
+    expect(page.get_by_text("Avatar saved.")).to_be_visible(timeout=UPLOAD_TIMEOUT)
+    expect(page.locator("#error-avatar")).to_have_count(0, timeout=UPLOAD_TIMEOUT)
     expect(page.locator("#avatar-image")).to_have_attribute(
         "src", re.compile(r"^/api/public/avatars/[\w-]+\.png$")
     )
