@@ -100,7 +100,7 @@ def _encode(image: Image.Image, fmt: AvatarFormat) -> bytes:
     return out.getvalue()
 
 
-def _own_file(url: str) -> Path | None:
+def stored_avatar_path(url: str) -> Path | None:
     """The stored file behind an avatar URL this service made, else None (external URLs)."""
     if not url.startswith(URL_PREFIX):
         return None
@@ -119,7 +119,7 @@ def set_avatar(session: Session, actor: Actor, bot_id: int, data: bytes) -> Bot:
     partial = path.with_suffix(".part")
     partial.write_bytes(small)
     partial.replace(path)
-    old = _own_file(bot.avatar_url)
+    old = stored_avatar_path(bot.avatar_url)
     bot.avatar_url = URL_PREFIX + path.name
     bot.updated_at = utcnow()
     session.add(bot)
@@ -137,7 +137,7 @@ def remove_avatar(session: Session, actor: Actor, bot_id: int) -> Bot:
     """Back to the widget's default icon; the stored file goes."""
     actor.require(Permission.MANAGE_BOTS)
     bot = get_scoped(session, actor, Bot, bot_id, "Bot")
-    old = _own_file(bot.avatar_url)
+    old = stored_avatar_path(bot.avatar_url)
     bot.avatar_url = ""
     bot.updated_at = utcnow()
     session.add(bot)
@@ -149,7 +149,7 @@ def remove_avatar(session: Session, actor: Actor, bot_id: int) -> Bot:
 
 def avatar_file(name: str) -> tuple[Path, str]:
     """The file and content type for a public avatar name; NotFound for anything else."""
-    path = _own_file(URL_PREFIX + (name or ""))
+    path = stored_avatar_path(URL_PREFIX + (name or ""))
     if path is None or not path.is_file():
         raise NotFound("Avatar not found.")
     return path, BY_EXTENSION[path.suffix[1:]].content_type

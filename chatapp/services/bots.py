@@ -112,15 +112,19 @@ def rename_bot(session: Session, actor: Actor, bot_id: int, name: str) -> Bot:
 
 def delete_bot(session: Session, actor: Actor, bot_id: int) -> None:
     """Delete a bot: its rows go by foreign-key cascades, its vectors and files here."""
+    from chatapp.services.avatars import stored_avatar_path
     from chatapp.services.index import get_index
     from chatapp.services.sources import uploads_dir
 
     actor.require(Permission.MANAGE_BOTS)
     bot = get_scoped(session, actor, Bot, bot_id, "Bot")
+    avatar = stored_avatar_path(bot.avatar_url)
     session.delete(bot)
     session.flush()
     get_index().delete_bot(workspace_id=actor.workspace_id, bot_id=bot.id)
     shutil.rmtree(uploads_dir() / str(actor.workspace_id) / str(bot.id), ignore_errors=True)
+    if avatar is not None:
+        avatar.unlink(missing_ok=True)
 
 
 def create_widget_key(session: Session, actor: Actor, bot_id: int) -> tuple[BotKey, str]:

@@ -58,4 +58,4 @@ class BotScopeState(AuthState):
         if not any(option.id == bot_id for option in self.bot_options):
             return rx.toast.error("Bot not found.")
         self.chosen_bot = bot_id
-        return rx.redirect(self.router.page.path)
+        return rx.redirect(self.router.url.path or "/")

@@ -70,6 +70,17 @@ def _wait_until_serving(base_url: str, process: subprocess.Popen, log_path: Path
     pytest.fail(f"the app did not start in time:\n{log_path.read_text()[-4000:]}")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Run `first_run` tests before the other browser tests: they need the shared app's database
+    still empty (no account yet), and every other test adds accounts to it."""
+    slots = [i for i, item in enumerate(items) if item.get_closest_marker("e2e")]
+    ordered = sorted(
+        (items[i] for i in slots), key=lambda item: item.get_closest_marker("first_run") is None
+    )
+    for slot, item in zip(slots, ordered, strict=True):
+        items[slot] = item
+
+
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory):
     """Start the production build on a free port with an empty data directory."""

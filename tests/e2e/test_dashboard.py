@@ -19,6 +19,7 @@ def _log_in(page, email, password, remember=False):
     page.click("#login-submit")
 
 
+@pytest.mark.first_run
 def test_first_run_setup_login_bots_and_logout(page, app_server):
     # First run: the login page sends a newcomer to setup.
     page.goto("/login")

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from chatapp.api.app import create_api
-from chatapp.services import avatars
+from chatapp.services import avatars, bots
 from chatapp.services.db import session_scope
 from chatapp.services.errors import NotFound, PermissionDenied, ValidationFailed
 from chatapp.services.models import Bot
@@ -127,3 +127,12 @@ def test_the_route_serves_only_stored_avatar_names(tenant, name):
     (avatars.avatars_dir()).mkdir(parents=True, exist_ok=True)
     with TestClient(create_api()) as client:
         assert client.get(f"/api/public/avatars/{name}").status_code == 404
+
+
+def test_deleting_the_bot_deletes_its_avatar_file(tenant):
+    with session_scope() as session:
+        avatars.set_avatar(session, tenant.owner, tenant.bot.id, picture())
+    assert len(stored_files()) == 1
+    with session_scope() as session:
+        bots.delete_bot(session, tenant.owner, tenant.bot.id)
+    assert stored_files() == []

@@ -100,6 +100,8 @@ def _prepare_here() -> dict[str, Any]:
         limited.button_text = "Ask us"
 
         tenant = make_tenant(session, "xss")
+        tenant.bot.position = "center"  # the dashboard's third choice
+        session.add(tenant.bot)
         _, xss_key = bots.create_widget_key(session, tenant.owner, tenant.bot.id)
         sources.add_text(
             session,

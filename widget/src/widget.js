@@ -73,7 +73,7 @@ function start() {
     const colours = palette(cfg.accent_color);
     for (const name in colours) wrap.style.setProperty(name, colours[name]);
     root.append(wrap);
-    const pos = { 'bottom-left': 'left', 'bottom-center': 'center' }[cfg.position] || 'right';
+    const pos = { 'bottom-left': 'left', 'bottom-center': 'center', center: 'center' }[cfg.position] || 'right';
     const avatar = cfg.avatar_url ? safeUrl(new URL(cfg.avatar_url, base + '/').href) : null;
     ctx = {
       cfg,

@@ -277,6 +277,12 @@ def test_locale_position_button_text_and_contrast(open_page, stack):
     header = page.locator("chatapp-widget .hd")
     assert header.evaluate("el => getComputedStyle(el).color") == "rgb(0, 0, 0)"
 
+    # The dashboard's "center" position centres the bubble.
+    page = open_page()
+    page.goto(stack.page("/center", PLAIN + stack.tag("xss")))
+    box = launcher(page).bounding_box()
+    assert box["x"] + box["width"] / 2 == pytest.approx(1280 / 2, abs=1)
+
     # Spanish from the browser's language when there is no data-locale.
     page = open_page(locale="es-ES")
     page.goto(stack.page("/es", PLAIN + stack.tag()))
