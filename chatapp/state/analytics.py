@@ -138,16 +138,17 @@ class AnalyticsState(BotScopeState):
     def load(self):
         """on_load (after the bot is known): the figures now, the missing-content report next.
 
-        The figures of what was shown before (another bot, another range) are hidden first, so
-        what is on screen always matches the controls.
+        Figures shown before (another bot, another range) are hidden first, so what is on screen
+        always matches the controls.
         """
         if self.preset != CUSTOM:
             period = DateRange.last(int(self.preset))
             self.start, self.end = str(period.start), str(period.end)
         if not self.has_bot:
             return
-        self.loaded = False
-        yield
+        if self.loaded:  # hide the figures of before until the new ones are in
+            self.loaded = False
+            yield
         try:
             with session_scope() as session:
                 report = analytics.report(
