@@ -1,25 +1,21 @@
-"""Activity: the conversations of a workspace's bots, listed, searched, filtered, read, exported.
+"""Activity: the conversations of a workspace's bots, listed, searched, filtered and read.
 
 Why its own module: the chat writes conversations (`conversations.py`); people read them back here,
 and reading thousands of them must stay fast. Every listing is one page query (the page's rows
 chosen with LIMIT/OFFSET in a subquery, their feedback, fallback and first question computed in
 the same statement for just those rows, never N+1) plus one count. Search is a case-insensitive
 substring match over message text (LIKE on SQLite, ILIKE on PostgreSQL): see MEASURED below.
-Exports are capped (`EXPORT_MAX_MESSAGES`): a download travels through the dashboard's
-websocket, so it is bounded rather than unbounded.
+Exports of the same selection are built by `activity_export.py`.
 
 MEASURED on this 2-core machine, one bot with 25,000 conversations and 100,000 messages: a page
 8-30 ms (SQLite and PostgreSQL alike, any page number), a search 100-230 ms (a full scan of the
 message text: no index needed at this size), the unanswered/feedback filters 25-60 ms, a
-10,000-message export 0.4-1.4 s. PostgreSQL needs its statistics (autovacuum's ANALYZE) after a
-bulk load, or it may plan the message subqueries as nested loops.
+10,000-message export (activity_export.py) 0.4-1.4 s. PostgreSQL needs its statistics
+(autovacuum's ANALYZE) after a bulk load, or it may plan the message subqueries as nested loops.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -29,13 +25,12 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from chatapp.services.errors import ValidationFailed
-from chatapp.services.models import Bot, Conversation, Message, utcnow
+from chatapp.services.models import Bot, Conversation, Message
 from chatapp.services.tenancy import Actor, Permission, get_scoped, scoped_select
 
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
 MAX_SEARCH_CHARS = 200
-EXPORT_MAX_MESSAGES = 10_000
 FEEDBACK_CHOICES = ("any", "up", "down", "rated")
 CHANNEL_CHOICES = ("", "widget", "playground", "api")
 QUESTION_PREVIEW_CHARS = 160
@@ -101,16 +96,6 @@ class ConversationDetail:
     messages: list[MessageView] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Export:
-    filename: str
-    mime_type: str
-    content: str
-    conversations: int
-    messages: int
-    truncated: bool  # the cap stopped it: older matching conversations were left out
-
-
 # ------------------------------------------------------------------------------------ filters
 
 
@@ -137,7 +122,7 @@ def check_filter(session: Session, actor: Actor, filters: ActivityFilter) -> Non
         get_scoped(session, actor, Bot, filters.bot_id, "Bot")
 
 
-def _conditions(actor: Actor, filters: ActivityFilter) -> list:
+def conditions(actor: Actor, filters: ActivityFilter) -> list:
     """WHERE clauses on Conversation; message conditions become `id IN (subquery)`."""
     where = [Conversation.workspace_id == actor.workspace_id]
     if filters.bot_id is not None:
@@ -149,9 +134,9 @@ def _conditions(actor: Actor, filters: ActivityFilter) -> list:
     if filters.date_to:  # ...and started before the day after the last one
         where.append(Conversation.started_at < _day_start(filters.date_to + timedelta(days=1)))
 
-    def having_message(*conditions) -> Any:
+    def having_message(*about_message) -> Any:
         matching = select(Message.conversation_id).where(
-            Message.workspace_id == actor.workspace_id, *conditions
+            Message.workspace_id == actor.workspace_id, *about_message
         )
         return col(Conversation.id).in_(matching)
 
@@ -175,10 +160,10 @@ def _conditions(actor: Actor, filters: ActivityFilter) -> list:
 def _rows_for(session: Session, chosen) -> list[ConversationRow]:
     """The listing columns for the conversations of `chosen` (a subquery of ids, in order)."""
 
-    def per_conversation(expression, *conditions):
+    def per_conversation(expression, *about_message):
         return (
             select(expression)
-            .where(Message.conversation_id == chosen.c.id, *conditions)
+            .where(Message.conversation_id == chosen.c.id, *about_message)
             .scalar_subquery()
         )
 
@@ -215,8 +200,8 @@ def _rows_for(session: Session, chosen) -> list[ConversationRow]:
                 session_id=conversation.session_id,
                 channel=conversation.channel,
                 status=conversation.status,
-                started_at=_aware(conversation.started_at),
-                last_message_at=_aware(conversation.last_message_at),
+                started_at=aware(conversation.started_at),
+                last_message_at=aware(conversation.last_message_at),
                 message_count=conversation.message_count,
                 thumbs_up=int(up or 0),
                 thumbs_down=int(down or 0),
@@ -227,7 +212,8 @@ def _rows_for(session: Session, chosen) -> list[ConversationRow]:
     return rows
 
 
-def _aware(moment: datetime) -> datetime:
+def aware(moment: datetime) -> datetime:
+    """Times read back from SQLite may lack their zone; they are UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -243,7 +229,7 @@ def list_conversations(
     actor.require(Permission.READ)
     check_filter(session, actor, filters)
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
-    where = _conditions(actor, filters)
+    where = conditions(actor, filters)
     total = session.exec(select(func.count()).select_from(Conversation).where(*where)).one()
     pages = max(1, math.ceil(total / page_size))
     page = max(1, min(page, pages))
@@ -277,171 +263,9 @@ def _message_view(message: Message) -> MessageView:
         id=message.id,
         role=message.role,
         content=message.content,
-        created_at=_aware(message.created_at),
+        created_at=aware(message.created_at),
         citations=list(message.citations or []),
         feedback=message.feedback,
         fell_back=message.fell_back,
         model=message.model,
-    )
-
-
-# ------------------------------------------------------------------------------------- export
-
-
-def _conversations_to_export(
-    session: Session, actor: Actor, filters: ActivityFilter, max_messages: int
-) -> tuple[list[tuple[Conversation, str]], bool]:
-    """Newest matching conversations while their messages fit the cap; (rows, truncated)."""
-    statement = (
-        select(Conversation, Bot.name)
-        .join(Bot, Bot.id == Conversation.bot_id)
-        .where(*_conditions(actor, filters))
-        .order_by(col(Conversation.last_message_at).desc(), col(Conversation.id).desc())
-    )
-    chosen: list[tuple[Conversation, str]] = []
-    budget = max_messages
-    for conversation, bot_name in session.exec(statement.execution_options(yield_per=500)):
-        if conversation.message_count > budget:
-            return chosen, True
-        budget -= conversation.message_count
-        chosen.append((conversation, bot_name))
-    return chosen, False
-
-
-def _messages_by_conversation(
-    session: Session, actor: Actor, ids: list[int]
-) -> dict[int, list[Message]]:
-    found: dict[int, list[Message]] = {i: [] for i in ids}
-    for start in range(0, len(ids), 500):  # bounded IN lists
-        batch = ids[start : start + 500]
-        for message in session.exec(
-            scoped_select(actor, Message)
-            .where(col(Message.conversation_id).in_(batch))
-            .order_by(col(Message.conversation_id), col(Message.created_at), col(Message.id))
-        ):
-            found[message.conversation_id].append(message)
-    return found
-
-
-def _spreadsheet_safe(value: str) -> str:
-    """Visitors write these cells: keep spreadsheets from running them as formulas."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-def _citation_titles(citations: list[dict[str, Any]]) -> str:
-    return "; ".join(f"[{c.get('n', '')}] {c.get('title', '')}".strip() for c in citations)
-
-
-def _iso(moment: datetime) -> str:
-    return _aware(moment).isoformat(timespec="seconds")
-
-
-FEEDBACK_WORDS = {1: "up", -1: "down", 0: ""}
-CSV_HEADER = [
-    "conversation_id",
-    "bot",
-    "channel",
-    "session_id",
-    "started_at",
-    "message_id",
-    "time",
-    "role",
-    "content",
-    "feedback",
-    "fell_back",
-    "model",
-    "citations",
-]
-
-
-def _csv(chosen, messages) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
-    for conversation, bot_name in chosen:
-        for message in messages[conversation.id]:
-            writer.writerow(
-                [
-                    conversation.id,
-                    _spreadsheet_safe(bot_name),
-                    conversation.channel,
-                    conversation.session_id,
-                    _iso(conversation.started_at),
-                    message.id,
-                    _iso(message.created_at),
-                    message.role,
-                    _spreadsheet_safe(message.content),
-                    FEEDBACK_WORDS.get(message.feedback, ""),
-                    "yes" if message.fell_back else "",
-                    message.model,
-                    _spreadsheet_safe(_citation_titles(message.citations or [])),
-                ]
-            )
-    return out.getvalue()
-
-
-def _json(chosen, messages, truncated: bool) -> str:
-    document = {
-        "exported_at": _iso(utcnow()),
-        "truncated": truncated,
-        "conversations": [
-            {
-                "id": conversation.id,
-                "bot": bot_name,
-                "channel": conversation.channel,
-                "session_id": conversation.session_id,
-                "started_at": _iso(conversation.started_at),
-                "last_message_at": _iso(conversation.last_message_at),
-                "messages": [
-                    {
-                        "id": message.id,
-                        "time": _iso(message.created_at),
-                        "role": message.role,
-                        "content": message.content,
-                        "feedback": FEEDBACK_WORDS.get(message.feedback, "") or None,
-                        "fell_back": message.fell_back,
-                        "model": message.model,
-                        "citations": message.citations or [],
-                    }
-                    for message in messages[conversation.id]
-                ],
-            }
-            for conversation, bot_name in chosen
-        ],
-    }
-    return json.dumps(document, ensure_ascii=False, indent=1)
-
-
-def export_conversations(
-    session: Session,
-    actor: Actor,
-    filters: ActivityFilter,
-    fmt: str,
-    *,
-    max_messages: int = EXPORT_MAX_MESSAGES,
-) -> Export:
-    """The matching conversations with their messages as CSV (one row per message) or JSON.
-
-    Newest first, at most `max_messages` messages (whole conversations only): `truncated` says
-    when older ones were left out, so the person can narrow the filters.
-    """
-    actor.require(Permission.READ)
-    if fmt not in ("csv", "json"):
-        raise ValidationFailed("Export as csv or json.")
-    check_filter(session, actor, filters)
-    chosen, truncated = _conversations_to_export(session, actor, filters, max_messages)
-    messages = _messages_by_conversation(session, actor, [c.id for c, _ in chosen])
-    stamp = utcnow().strftime("%Y%m%d-%H%M%S")
-    count = sum(len(found) for found in messages.values())
-    if fmt == "csv":
-        content, mime = _csv(chosen, messages), "text/csv"
-    else:
-        content, mime = _json(chosen, messages, truncated), "application/json"
-    return Export(
-        filename=f"conversations-{stamp}.{fmt}",
-        mime_type=mime,
-        content=content,
-        conversations=len(chosen),
-        messages=count,
-        truncated=truncated,
     )

@@ -12,7 +12,7 @@ from datetime import date
 import reflex as rx
 
 from chatapp.components.chat_view import BubbleView, citation_view, format_time
-from chatapp.services import activity
+from chatapp.services import activity, activity_export
 from chatapp.services.activity import ActivityFilter, ConversationRow
 from chatapp.services.db import session_scope
 from chatapp.services.errors import ServiceError
@@ -255,7 +255,9 @@ class ActivityState(BotScopeState):
             return rx.toast.error("Fix the filters first.")
         try:
             with session_scope() as session:
-                result = activity.export_conversations(session, self.actor(session), filters, fmt)
+                result = activity_export.export_conversations(
+                    session, self.actor(session), filters, fmt
+                )
         except ServiceError as error:
             return rx.toast.error(error.message)
         download = rx.download(

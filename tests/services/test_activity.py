@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import select
 
-from chatapp.services import activity, bots, conversations
+from chatapp.services import activity, activity_export, bots, conversations
 from chatapp.services.activity import ActivityFilter
 from chatapp.services.errors import NotFound, ValidationFailed
 from chatapp.services.models import Bot, BotCreate, Conversation, Message, Role
@@ -220,7 +220,7 @@ def test_export_csv_has_one_row_per_message_and_defuses_formulas(session, tenant
     talk(session, a.bot, '=HYPERLINK("http://evil")', "No idea.", fell_back=True)
     talk(session, a.bot, "Hours?", "9 to 6 [1].", feedback=1)
 
-    export = activity.export_conversations(session, a.viewer, only(a.bot.id), "csv")
+    export = activity_export.export_conversations(session, a.viewer, only(a.bot.id), "csv")
 
     rows = list(csv.DictReader(io.StringIO(export.content)))
     assert export.filename.endswith(".csv") and export.mime_type == "text/csv"
@@ -241,7 +241,9 @@ def test_export_json_nests_messages_and_stops_at_the_cap(session, tenants):
     for i in range(5):
         talk(session, a.bot, f"question {i}", when=start + timedelta(hours=i))
 
-    export = activity.export_conversations(session, a.owner, only(a.bot.id), "json", max_messages=7)
+    export = activity_export.export_conversations(
+        session, a.owner, only(a.bot.id), "json", max_messages=7
+    )
 
     document = json.loads(export.content)
     assert document["truncated"] is True and export.truncated
@@ -261,7 +263,7 @@ def test_filters_that_mean_nothing_are_refused(session, tenants):
     with pytest.raises(ValidationFailed):
         activity.list_conversations(session, a.owner, ActivityFilter(search="x" * 201))
     with pytest.raises(ValidationFailed):
-        activity.export_conversations(session, a.owner, ActivityFilter(), "xml")
+        activity_export.export_conversations(session, a.owner, ActivityFilter(), "xml")
 
 
 @pytest.mark.parametrize("role", list(Role))
@@ -279,6 +281,8 @@ def test_no_member_of_a_sees_anything_of_b(session, tenants, role):
     with pytest.raises(NotFound):
         activity.get_conversation(session, actor, theirs.id)
     with pytest.raises(NotFound):
-        activity.export_conversations(session, actor, ActivityFilter(bot_id=b.bot.id), "json")
-    exported = activity.export_conversations(session, actor, ActivityFilter(), "json")
+        activity_export.export_conversations(
+            session, actor, ActivityFilter(bot_id=b.bot.id), "json"
+        )
+    exported = activity_export.export_conversations(session, actor, ActivityFilter(), "json")
     assert "secret question" not in exported.content
