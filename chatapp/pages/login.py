@@ -27,7 +27,8 @@ def _error() -> rx.Component:
 
 def _field(label: str, name: str, kind: str = "text", **props) -> rx.Component:
     return rx.vstack(
-        rx.text(label, as_="label", size="2", weight="medium", html_for=name),
+        # rx.el.label: Radix's Text would turn html_for into a CSS property, unlinking the label.
+        rx.el.label(rx.text(label, size="2", weight="medium", as_="span"), html_for=name),
         rx.input(name=name, id=name, type=kind, width="100%", size="3", **props),
         spacing="1",
         width="100%",
