@@ -12,7 +12,8 @@ def form_field(label: str, name: str, error: rx.Var, default: rx.Var, **props) -
     """A labelled input with its own error line underneath (ids: contact-<name>[-error])."""
     field_id = "contact-" + name.replace("_", "-")
     return rx.vstack(
-        rx.text(label, as_="label", html_for=field_id, size="2", weight="medium"),
+        # rx.el.label: Radix's Text would turn html_for into a CSS property, unlinking the label.
+        rx.el.label(rx.text(label, size="2", weight="medium", as_="span"), html_for=field_id),
         rx.input(name=name, id=field_id, default_value=default, width="100%", **props),
         rx.cond(
             error != "",

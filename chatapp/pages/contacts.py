@@ -37,11 +37,15 @@ def toolbar() -> rx.Component:
                 id="all-bots",
                 aria_label="Show contacts of all bots",
             ),
-            rx.text(
-                rx.cond(ContactsState.all_bots, "All bots", "This bot: " + BotScopeState.bot_name),
-                as_="label",
+            rx.el.label(
+                rx.text(
+                    rx.cond(
+                        ContactsState.all_bots, "All bots", "This bot: " + BotScopeState.bot_name
+                    ),
+                    size="2",
+                    as_="span",
+                ),
                 html_for="all-bots",
-                size="2",
             ),
             align="center",
             spacing="2",

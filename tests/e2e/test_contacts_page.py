@@ -13,10 +13,10 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
 
-from chatapp.services import contacts, conversations
+from chatapp.services import bots, contacts, conversations
 from chatapp.services.contacts import ContactInput
 from chatapp.services.db import get_engine, session_scope
-from chatapp.services.models import Bot, Contact, Conversation
+from chatapp.services.models import Bot, BotCreate, Contact, Conversation
 from tests.e2e.dashboard_helpers import log_in, new_tenant, open_section, screenshot
 
 pytestmark = pytest.mark.e2e
@@ -73,9 +73,9 @@ def test_add_search_edit_link_export_and_delete(page, app_server):
 
     # An invalid email is refused next to its field; the dialog keeps what was typed.
     page.click("#add-contact")
-    page.fill("#contact-name", "Ada Lovelace")
-    page.fill("#contact-email", "ada@")
-    page.fill("#contact-phone", "+1 555 123 4567")
+    page.get_by_label("Name").fill("Ada Lovelace")  # labels are linked to their inputs
+    page.get_by_label("Email").fill("ada@")
+    page.get_by_label("Phone").fill("+1 555 123 4567")
     page.click("#contact-save")
     expect(page.locator("#contact-email-error")).to_have_text(re.compile("valid email"))
     expect(page.locator("#contact-phone-error")).to_have_count(0)
@@ -182,9 +182,18 @@ def test_roles_see_only_what_they_may_do_and_never_another_workspace(page, app_s
     _, other = new_tenant(app_server)
     add_contacts(app_server, other, "Somebody Else's Customer")
     add_contacts(app_server, tenant, *[f"Person {n:02}" for n in range(30)])
+    with _session(app_server) as session:
+        second = bots.create_bot(session, tenant.owner, BotCreate(name="Second bot"))
+        contacts.create_contact(
+            session, tenant.owner, ContactInput(name="Met by the second bot"), bot_id=second.id
+        )
 
     log_in(page, f"viewer-{label}@example.com")
     open_section(page, "Contacts")
+    # The newest bot is chosen first: it met one person. Switch to the first bot.
+    expect(page.locator("#contact-range")).to_have_text("1-1 of 1")
+    page.click("#bot-switcher")
+    page.get_by_role("option", name=f"Bot {label}").click()
     expect(page.locator("#contact-range")).to_have_text("1-25 of 30")
     expect(page.locator(".contact-row")).to_have_count(25)
     expect(page.locator("#add-contact")).to_have_count(0)
@@ -200,7 +209,10 @@ def test_roles_see_only_what_they_may_do_and_never_another_workspace(page, app_s
     assert len(downloaded_csv(page)) == 31
 
     # Every bot of this workspace, and still nothing of the other one.
-    page.click("#all-bots")
+    search(page, "second bot", rows=0)
+    page.get_by_text("This bot:").click()  # the label toggles the switch
+    expect(page.locator("#all-bots")).to_be_checked()
+    expect(row(page, "Met by the second bot")).to_contain_text("Second bot")
     page.fill("#contact-search", "somebody")
     expect(page.locator("#no-contacts")).to_have_text("No contact matches your search.")
 
