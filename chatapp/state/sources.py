@@ -179,7 +179,7 @@ class SourcesState(BotScopeState):
         while True:
             await asyncio.sleep(POLL_SECONDS)
             async with self:  # deciding to stop and saying so happen under one lock
-                left = self.router.page.path.rstrip("/") != ROUTE
+                left = self.router.url.path.rstrip("/") != ROUTE
                 if left or time.monotonic() > deadline or not self._refresh():
                     self._watcher_beat = 0.0
                     return
