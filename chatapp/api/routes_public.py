@@ -68,12 +68,16 @@ class ChatIn(BaseModel):
     )
     stream: bool = Field(default=True, description="false: one JSON answer instead of SSE.")
     # What the widget's JS API was given (`Chatapp('setContext', {...})`, `Chatapp('identify',
-    # {name, email})`). Validated and accepted; the chat engine does not use them yet.
+    # {name, email})`). Validated; `visitor` links the conversation to a contact.
     context: dict[str, Any] | None = Field(
         default=None, description="The page's context (the widget's setContext); not stored yet."
     )
     visitor: dict[str, Any] | None = Field(
-        default=None, description="Who the visitor is (the widget's identify); not stored yet."
+        default=None,
+        description=(
+            "Who the visitor is (the widget's identify: name, email, phone, id): the conversation "
+            "is linked to that contact, created or completed in the bot's workspace."
+        ),
     )
 
 
@@ -192,6 +196,7 @@ async def post_chat(
         ip=client_ip(request),
         client_id=body.client_id,
         channel="widget",
+        visitor=body.visitor,
     )
     if not body.stream:
         return _json_reply(await chat.reply(chat_request))

@@ -27,7 +27,16 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
-from chatapp.services import access, conversations, extractive, followup, llm, prompts, quota
+from chatapp.services import (
+    access,
+    contacts,
+    conversations,
+    extractive,
+    followup,
+    llm,
+    prompts,
+    quota,
+)
 from chatapp.services import ratelimit as rl
 from chatapp.services.config import get_settings
 from chatapp.services.db import session_scope
@@ -58,6 +67,7 @@ class ChatRequest:
     client_id: str | None = None  # idempotency key: a retry with it is never stored twice
     channel: str = "widget"
     actor: Actor | None = None  # a workspace member (playground): no widget key needed
+    visitor: dict[str, Any] | None = None  # the widget's identify(): becomes a linked Contact
     # The playground's unsaved tweaks; honoured only for a member (actor), ignored for visitors.
     instructions: str | None = None
     model: str | None = None
@@ -174,6 +184,8 @@ def _begin_sync(request: ChatRequest, started: float) -> Turn:
         access.check_active(bot)
         workspace = session.get(Workspace, bot.workspace_id)
         conversation = conversations.find_or_create(session, bot, session_id, request.channel)
+        if request.visitor and request.actor is None:
+            contacts.link_visitor(session, bot, conversation, request.visitor)
         turn = Turn(
             request=request,
             message=message,

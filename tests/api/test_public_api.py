@@ -326,3 +326,26 @@ def test_behind_a_proxy_the_ip_limit_uses_the_forwarded_address(client, shop, mo
     assert send("7.7.7.7, 198.51.100.2") == 200
     statuses = [send(f"{n}.1.1.1, 198.51.100.1") for n in range(3)]
     assert 429 in statuses
+
+
+def test_an_identified_visitor_becomes_a_linked_contact(client, shop):
+    from chatapp.services.models import Contact, Conversation
+
+    visitor = {"name": "Ada Lovelace", "email": "Ada@Example.com"}
+    first = client.post("/api/chat", json=body(shop, stream=False, visitor=visitor))
+    assert first.status_code == 200, first.text
+    later = {"email": "ada@example.com", "phone": "+33 1 23 45 67"}
+    again = body(shop, stream=False, visitor=later)
+    assert client.post("/api/chat", json=again).status_code == 200
+    anonymous = client.post("/api/chat", json=body(shop, stream=False))
+    with session_scope() as session:
+        [contact] = session.exec(select(Contact)).all()
+        assert (contact.name, contact.email, contact.phone) == (
+            "Ada Lovelace",
+            "ada@example.com",
+            "+33 1 23 45 67",
+        )
+        assert contact.workspace_id == shop.tenant.workspace.id
+        linked = session.exec(select(Conversation).where(Conversation.contact_id == contact.id))
+        assert len(linked.all()) == 2
+        assert session.get(Conversation, anonymous.json()["conversation_id"]).contact_id is None
