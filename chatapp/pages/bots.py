@@ -90,8 +90,8 @@ def delete_button(card: BotCard) -> rx.Component:
         rx.alert_dialog.content(
             rx.alert_dialog.title("Delete " + card.name + "?"),
             rx.alert_dialog.description(
-                "Its sources, conversations, contacts and keys are deleted too. "
-                "This cannot be undone."
+                "Its sources, conversations and keys are deleted too; its contacts stay in "
+                "Contacts. This cannot be undone."
             ),
             rx.hstack(
                 rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
