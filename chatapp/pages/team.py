@@ -70,7 +70,7 @@ def add_member_form() -> rx.Component:
                     rx.input(name="password", type="password", placeholder="Initial password"),
                     rx.select(ROLES, name="role", default_value="agent"),
                     rx.button("Add", type="submit"),
-                    gap="2",
+                    spacing="2",
                     wrap="wrap",
                 ),
             ),
