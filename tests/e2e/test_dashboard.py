@@ -5,6 +5,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.dashboard_helpers import screenshot
+
 pytestmark = pytest.mark.e2e
 
 OWNER = {"name": "Ada Owner", "email": "ada@example.com", "password": "a good long pass"}
@@ -60,6 +62,7 @@ def test_first_run_setup_login_bots_and_logout(page, app_server):
     page.locator(".confirm-delete").click()
     expect(temp).to_have_count(0)
     expect(page.locator(".bot-card")).to_have_count(1)
+    screenshot(page, "bots")
 
     # Log out: back to the login page, and the dashboard is closed.
     page.click("#logout")

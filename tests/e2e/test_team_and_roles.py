@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from chatapp.services import workspaces
 from chatapp.services.db import get_engine, session_scope
+from tests.e2e.dashboard_helpers import screenshot
 from tests.utils.factories import PASSWORD, make_tenant
 
 pytestmark = pytest.mark.e2e
@@ -49,6 +50,7 @@ def test_owner_adds_a_member_who_then_logs_in_with_their_role(page, labels):
     page.fill("input[name=password]", "newcomer pass 1")
     page.get_by_role("button", name="Add", exact=True).click()
     expect(page.get_by_role("cell", name=newcomer)).to_be_visible()
+    screenshot(page, "team")
 
     page.click("#logout")
     expect(page).to_have_url(re.compile(r"/login/?$"))
