@@ -197,18 +197,19 @@ class AnalyticsState(BotScopeState):
                 self.missing_status = "error"
                 yield rx.toast.error(error.message)
                 return
+        rows: list[GroupRow] | None = None
+        problem = ""
         try:
             rows = await asyncio.to_thread(_groups, actor, bot_id, period)
         except ServiceError as error:
+            problem = error.message
+        finally:  # whatever happened, the page stops saying "Grouping questions..."
             async with self:
                 if ticket == self._missing_ticket:
-                    self.missing_status = "error"
-            yield rx.toast.error(error.message)
-            return
-        async with self:
-            if ticket == self._missing_ticket:
-                self.groups = rows
-                self.missing_status = "ready"
+                    self.groups = rows if rows is not None else []
+                    self.missing_status = "ready" if rows is not None else "error"
+        if problem:
+            yield rx.toast.error(problem)
 
     # --- range and scope ----------------------------------------------------------------------
 
