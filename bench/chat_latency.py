@@ -11,7 +11,7 @@ difference of the p95s (and of the p50s). Then 2,000 visitors hold streams open 
 a slow stub: every one must finish without an error.
 
 Usage: .venv/bin/python bench/chat_latency.py [--db postgres|sqlite] [--levels 1,50,200]
-       [--open-streams 2000] [--token-ms 20] [--tokens 40]
+       [--open-streams 2000] [--token-ms 25] [--tokens 200]
 Prints one JSON object.
 """
 
@@ -47,6 +47,7 @@ QUESTIONS = [
     "Are you open on Sundays?",
 ]
 MESSAGES_PER_VISITOR = 3  # under the 10-per-minute session limit
+OPEN = {"now": 0, "peak": 0}  # streams of ours open at this moment / at most, client side
 
 
 def free_port() -> int:
@@ -211,16 +212,18 @@ async def ours_once(
     ) as response:
         if response.status_code != 200:
             raise RuntimeError(f"HTTP {response.status_code}: {(await response.aread())[:200]}")
-        event = ""
-        async for line in response.aiter_lines():
-            if line.startswith("event: "):
-                event = line[7:]
-                if event == "token" and first is None:
+        OPEN["now"] += 1
+        OPEN["peak"] = max(OPEN["peak"], OPEN["now"])
+        try:
+            async for line in response.aiter_lines():
+                if line == "event: token" and first is None:
                     first = time.perf_counter()
-                elif event == "error":
+                elif line == "event: error":
                     raise RuntimeError("error event")
-                elif event == "done":
+                elif line == "event: done":
                     break
+        finally:
+            OPEN["now"] -= 1
     if first is None:
         raise RuntimeError("no token")
     return (first - started) * 1000, (time.perf_counter() - started) * 1000
@@ -247,17 +250,23 @@ async def direct_once(
     return (first - started) * 1000, (time.perf_counter() - started) * 1000
 
 
-async def load(concurrency: int, messages: int, once) -> dict:
-    """`concurrency` visitors, each sending `messages` questions one after another."""
+async def load(concurrency: int, messages: int, once, ramp: float = 0.0) -> dict:
+    """`concurrency` visitors, each sending `messages` questions one after another.
+
+    Visitors start spread evenly over `ramp` seconds (about one answer's length), as real ones
+    do, so that `concurrency` streams are open at any moment without all arriving in one burst.
+    Every question is unique, so no cache answers for the pipeline.
+    """
     ttft, total, errors = [], [], []
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
     timeout = httpx.Timeout(120.0)
     async with httpx.AsyncClient(limits=limits, timeout=timeout) as client:
 
         async def visitor(number: int) -> None:
+            await asyncio.sleep(ramp * number / max(1, concurrency))
             session = f"bench-{number}-{secrets.token_hex(6)}"
             for turn in range(messages):
-                question = QUESTIONS[(number + turn) % len(QUESTIONS)]
+                question = f"{QUESTIONS[(number + turn) % len(QUESTIONS)]} ({number}-{turn})"
                 try:
                     first, whole = await once(client, session, question)
                     ttft.append(first)
@@ -288,15 +297,22 @@ def side_by_side(
             asyncio.run(wait_healthy(base))
             asyncio.run(load(4, 1, lambda c, s, q: ours_once(c, base, bot, key, s, q)))  # warm
             for level in levels:
+                ramp = token_ms * tokens / 1000
                 ours = asyncio.run(
                     load(
                         level,
                         MESSAGES_PER_VISITOR,
                         lambda c, s, q: ours_once(c, base, bot, key, s, q),
+                        ramp,
                     )
                 )
                 direct = asyncio.run(
-                    load(level, MESSAGES_PER_VISITOR, lambda c, s, q: direct_once(c, llm_port, q))
+                    load(
+                        level,
+                        MESSAGES_PER_VISITOR,
+                        lambda c, s, q: direct_once(c, llm_port, q),
+                        ramp,
+                    )
                 )
                 report[str(level)] = {
                     "ours": ours,
@@ -311,13 +327,16 @@ def side_by_side(
 
 
 def open_streams(count: int, env: dict, bot: str, key: str) -> dict:
-    """`count` visitors at once, each answer streaming for ~10 s: all held, none failing."""
-    with stub(250, 40) as llm_port:
+    """`count` visitors arriving within 10 s, each answer streaming for 60 s: all held at once."""
+    OPEN.update(now=0, peak=0)
+    with stub(1000, 60) as llm_port:
         server, base = api_server(env, llm_port)
         with server:
             asyncio.run(wait_healthy(base))
-            result = asyncio.run(load(count, 1, lambda c, s, q: ours_once(c, base, bot, key, s, q)))
-    return {"visitors": count, **result}
+            result = asyncio.run(
+                load(count, 1, lambda c, s, q: ours_once(c, base, bot, key, s, q), ramp=10.0)
+            )
+    return {"visitors": count, "peak_open_streams": OPEN["peak"], **result}
 
 
 def main() -> None:
@@ -326,8 +345,10 @@ def main() -> None:
     parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
     parser.add_argument("--levels", default="1,50,200")
     parser.add_argument("--open-streams", type=int, default=2000)
-    parser.add_argument("--token-ms", type=float, default=20.0)
-    parser.add_argument("--tokens", type=int, default=40)
+    # A 200-token answer at 40 tokens/s (5 s), as hosted models stream; at 200 concurrent
+    # streams that is ~40 new questions per second, each needing its own retrieval.
+    parser.add_argument("--token-ms", type=float, default=25.0)
+    parser.add_argument("--tokens", type=int, default=200)
     args = parser.parse_args()
     if args.serve_stub:
         serve_stub(args.token_ms, args.tokens)
