@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from chatapp.components.confirm import delete_with_confirmation
+from chatapp.components.forms import field_label
 from chatapp.components.sources_forms import field_error
 from chatapp.state.sources import SourceRow, SourcesState
 
@@ -91,41 +93,17 @@ def title_cell(row: SourceRow) -> rx.Component:
 
 
 def delete_button(row: SourceRow) -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(
-            rx.icon_button(
-                rx.icon("trash-2", size=16),
-                variant="ghost",
-                color_scheme="red",
-                aria_label="Delete source",
-                title="Delete",
-                class_name="delete-source",
-            )
+    return delete_with_confirmation(
+        what="source",
+        title="Delete " + row.title + "?",
+        description=rx.cond(
+            row.kind == "website",
+            "The website and all its pages are removed; the bot forgets them at once.",
+            "The bot forgets this source at once. This cannot be undone.",
         ),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete " + row.title + "?"),
-            rx.alert_dialog.description(
-                rx.cond(
-                    row.kind == "website",
-                    "The website and all its pages are removed; the bot forgets them at once.",
-                    "The bot forgets this source at once. This cannot be undone.",
-                )
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(
-                    rx.button(
-                        "Delete",
-                        color_scheme="red",
-                        on_click=SourcesState.delete(row.id),
-                        id="confirm-delete",
-                    )
-                ),
-                justify="end",
-                spacing="3",
-                margin_top="1em",
-            ),
-        ),
+        on_confirm=SourcesState.delete(row.id),
+        button_class="delete-source",
+        confirm_props={"id": "confirm-delete"},
     )
 
 
@@ -220,7 +198,7 @@ def edit_qa_dialog() -> rx.Component:
             rx.dialog.title("Edit Q&A pair"),
             rx.form(
                 rx.vstack(
-                    rx.text("Question", as_="label", size="2", weight="medium"),
+                    field_label("Question", "edit-question", weight="medium"),
                     rx.input(
                         name="question",
                         id="edit-question",
@@ -228,7 +206,7 @@ def edit_qa_dialog() -> rx.Component:
                         width="100%",
                     ),
                     field_error("edit.question"),
-                    rx.text("Answer", as_="label", size="2", weight="medium"),
+                    field_label("Answer", "edit-answer", weight="medium"),
                     rx.text_area(
                         name="answer",
                         id="edit-answer",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from chatapp.components.chat_view import message_list
+from chatapp.components.forms import field_error, field_label
 from chatapp.components.layout import bot_section
 from chatapp.state.activity import ActivityState, ConversationItem
 from chatapp.state.auth import AuthState
@@ -15,16 +16,9 @@ WIDE = ["none", "none", "table-cell"]  # columns shown from the md breakpoint up
 NARROW = ["block", "block", "none"]  # what those columns say, folded in below md
 
 
-def field_error(message, field_id: str) -> rx.Component:
-    return rx.cond(
-        message != "",
-        rx.text(message, size="1", color_scheme="red", id=f"{field_id}-error", role="alert"),
-    )
-
-
 def labelled(label: str, control: rx.Component, error=None, field_id: str = "") -> rx.Component:
     return rx.vstack(
-        rx.el.label(rx.text(label, size="1", color_scheme="gray", as_="span"), html_for=field_id),
+        field_label(label, field_id, size="1", color_scheme="gray"),
         control,
         field_error(error, field_id) if error is not None else rx.fragment(),
         spacing="1",

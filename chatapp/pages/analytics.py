@@ -6,19 +6,11 @@ from __future__ import annotations
 import reflex as rx
 from plotly.graph_objects import Figure
 
+from chatapp.components.forms import field_error, field_label
 from chatapp.components.layout import bot_section
 from chatapp.state.analytics import CUSTOM, PRESETS, AnalyticsState, GroupRow
 from chatapp.state.auth import AuthState
 from chatapp.state.bot_scope import BotScopeState
-
-
-def field_error(message, field_id: str) -> rx.Component:
-    """A form field's problem, right under it (and announced to screen readers)."""
-    return rx.cond(
-        message != "",
-        rx.text(message, size="1", color_scheme="red", id=f"{field_id}-error", role="alert"),
-    )
-
 
 # --- range and scope --------------------------------------------------------------------------
 
@@ -26,7 +18,7 @@ def field_error(message, field_id: str) -> rx.Component:
 def custom_range_form() -> rx.Component:
     def date_field(name: str, label: str, value, error) -> rx.Component:
         return rx.vstack(
-            rx.text(label, size="1", as_="label", html_for=f"range-{name}"),
+            field_label(label, f"range-{name}", size="1"),
             rx.input(
                 type="date",
                 name=name,
@@ -300,7 +292,7 @@ def qa_dialog() -> rx.Component:
             ),
             rx.form(
                 rx.vstack(
-                    rx.text("Question", size="2", as_="label", html_for="qa-question"),
+                    field_label("Question", "qa-question"),
                     rx.text_area(
                         value=s.qa_question,
                         on_change=s.set_qa_question,
@@ -310,7 +302,7 @@ def qa_dialog() -> rx.Component:
                         rows="2",
                     ),
                     field_error(s.qa_question_error, "qa-question"),
-                    rx.text("Answer", size="2", as_="label", html_for="qa-answer"),
+                    field_label("Answer", "qa-answer"),
                     rx.text_area(
                         value=s.qa_answer,
                         on_change=s.set_qa_answer,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from chatapp.components.confirm import delete_with_confirmation
 from chatapp.components.layout import dashboard
 from chatapp.state.auth import AuthState
 from chatapp.state.bots import BotCard, BotsState
@@ -76,38 +77,16 @@ def rename_dialog() -> rx.Component:
 
 
 def delete_button(card: BotCard) -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(
-            rx.icon_button(
-                rx.icon("trash-2", size=16),
-                variant="ghost",
-                color_scheme="red",
-                aria_label="Delete bot",
-                title="Delete",
-                class_name="delete-bot",
-            )
+    return delete_with_confirmation(
+        what="bot",
+        title="Delete " + card.name + "?",
+        description=(
+            "Its sources, conversations and keys are deleted too; its contacts stay in "
+            "Contacts. This cannot be undone."
         ),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete " + card.name + "?"),
-            rx.alert_dialog.description(
-                "Its sources, conversations and keys are deleted too; its contacts stay in "
-                "Contacts. This cannot be undone."
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(
-                    rx.button(
-                        "Delete",
-                        color_scheme="red",
-                        on_click=BotsState.delete(card.id),
-                        class_name="confirm-delete",
-                    )
-                ),
-                justify="end",
-                spacing="3",
-                margin_top="1em",
-            ),
-        ),
+        on_confirm=BotsState.delete(card.id),
+        button_class="delete-bot",
+        confirm_props={"class_name": "confirm-delete"},
     )
 
 

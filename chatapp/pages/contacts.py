@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from chatapp.components.confirm import delete_with_confirmation
 from chatapp.components.contact_dialogs import detail_dialog, editor_dialog
 from chatapp.components.layout import bot_section
 from chatapp.state.auth import AuthState
@@ -79,37 +80,13 @@ def toolbar() -> rx.Component:
 
 
 def delete_button(row: ContactView) -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(
-            rx.icon_button(
-                rx.icon("trash-2", size=16),
-                variant="ghost",
-                color_scheme="red",
-                aria_label="Delete contact",
-                title="Delete",
-                class_name="delete-contact",
-            )
-        ),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete " + rx.cond(row.name != "", row.name, row.email) + "?"),
-            rx.alert_dialog.description(
-                "The contact is removed; their conversations stay in Activity, unlinked."
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(
-                    rx.button(
-                        "Delete",
-                        color_scheme="red",
-                        on_click=ContactsState.delete(row.id),
-                        class_name="confirm-delete-contact",
-                    )
-                ),
-                justify="end",
-                spacing="3",
-                margin_top="1em",
-            ),
-        ),
+    return delete_with_confirmation(
+        what="contact",
+        title="Delete " + rx.cond(row.name != "", row.name, row.email) + "?",
+        description="The contact is removed; their conversations stay in Activity, unlinked.",
+        on_confirm=ContactsState.delete(row.id),
+        button_class="delete-contact",
+        confirm_props={"class_name": "confirm-delete-contact"},
     )
 
 

@@ -5,22 +5,11 @@ from __future__ import annotations
 import reflex as rx
 
 from chatapp.components.chat_view import citation_item, message_list
+from chatapp.components.forms import field_error, field_label
 from chatapp.components.layout import bot_section
 from chatapp.state.auth import AuthState
 from chatapp.state.bot_scope import BotScopeState
 from chatapp.state.playground import PlaygroundState
-
-
-def field_error(message, field_id: str) -> rx.Component:
-    """A form field's problem, right under it (and announced to screen readers)."""
-    return rx.cond(
-        message != "",
-        rx.text(message, size="1", color_scheme="red", id=f"{field_id}-error", role="alert"),
-    )
-
-
-def field_label(text: str, field_id: str) -> rx.Component:
-    return rx.el.label(rx.text(text, size="2", as_="span"), html_for=field_id)
 
 
 def streaming_bubble() -> rx.Component:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from chatapp.components.forms import field_label
 from chatapp.components.layout import bot_section
 from chatapp.components.widget_preview import widget_preview
 from chatapp.services.avatars import MAX_AVATAR_BYTES
@@ -29,7 +30,7 @@ def error_text(field: str) -> rx.Component:
 
 def labelled(label: str, control: rx.Component, field: str, hint: str = "") -> rx.Component:
     return rx.vstack(
-        rx.text(label, size="2", weight="medium", as_="label", html_for=f"field-{field}"),
+        field_label(label, f"field-{field}", weight="medium"),
         control,
         *([rx.text(hint, size="1", color_scheme="gray")] if hint else []),
         error_text(field),
@@ -238,12 +239,7 @@ def appearance_form() -> rx.Component:
                 disabled=READ_ONLY,
                 id="field-show_button_text",
             ),
-            rx.text(
-                "Show a text in the chat button",
-                size="2",
-                as_="label",
-                html_for="field-show_button_text",
-            ),
+            field_label("Show a text in the chat button", "field-show_button_text"),
             align="center",
         ),
         labelled(
