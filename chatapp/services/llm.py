@@ -15,6 +15,7 @@ Clients are cached per event loop and provider, so connections are reused across
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import weakref
 from collections.abc import AsyncIterator
@@ -26,6 +27,15 @@ import openai
 from chatapp.services.providers import LLMConfig
 
 log = logging.getLogger(__name__)
+
+# The openai client of our pin runs on httpx2 (its fork of httpx); catch the errors of both.
+try:
+    import httpx2
+
+    _TIMEOUTS: tuple[type[Exception], ...] = (httpx.TimeoutException, httpx2.TimeoutException)
+    _TRANSPORT_ERRORS: tuple[type[Exception], ...] = (httpx.HTTPError, httpx2.HTTPError)
+except ImportError:  # an openai release on plain httpx
+    _TIMEOUTS, _TRANSPORT_ERRORS = (httpx.TimeoutException,), (httpx.HTTPError,)
 
 UNAVAILABLE = "The assistant is unavailable right now. Please try again in a moment."
 TIMED_OUT = "The assistant took too long to answer. Please try again."
@@ -134,25 +144,17 @@ async def stream_chat(
     started = False
     for attempt in range(attempts):
         try:
-            stream = await client.chat.completions.create(
+            async with client.chat.completions.with_streaming_response.create(
                 model=config.model,
                 messages=messages,
                 stream=True,
                 stream_options={"include_usage": True},
                 max_tokens=max_tokens,
                 **({"temperature": temperature} if temperature is not None else {}),
-            )
-            async with stream:
-                async for chunk in stream:
-                    if chunk.usage is not None:
-                        usage.prompt_tokens = chunk.usage.prompt_tokens or 0
-                        usage.completion_tokens = chunk.usage.completion_tokens or 0
-                        usage.reported = True
-                    for choice in chunk.choices or ():
-                        text = choice.delta.content if choice.delta else None
-                        if text:
-                            started = True
-                            yield text
+            ) as response:
+                async for text in _stream_text(response, usage):
+                    started = True
+                    yield text
             return
         except openai.OpenAIError as exc:
             if started:
@@ -163,6 +165,43 @@ async def stream_chat(
             delay = _delay(exc, attempt, retry_base)
             log.info("LLM attempt %d failed (%s); retrying in %.2fs", attempt + 1, exc, delay)
             await asyncio.sleep(delay)
+
+
+async def _stream_text(response, usage: Usage) -> AsyncIterator[str]:
+    """The text pieces of a chat-completions event stream, read as plain JSON.
+
+    The client's typed stream builds a model object per chunk (~70 us each); at thousands of
+    chunks a second that alone saturated the event loop (bench/chat_latency.py). Network errors
+    become the client's own exception types, so retries and messages stay the same.
+    """
+    try:
+        async for line in response.iter_lines():
+            if not line.startswith("data:"):
+                continue  # blank separators, comments, event names
+            data = line[5:].strip()
+            if data == "[DONE]":
+                return
+            chunk = json.loads(data)
+            if chunk.get("error"):
+                raise openai.APIError(
+                    str(chunk["error"]), request=response.http_request, body=chunk["error"]
+                )
+            if chunk.get("usage"):
+                usage.prompt_tokens = chunk["usage"].get("prompt_tokens") or 0
+                usage.completion_tokens = chunk["usage"].get("completion_tokens") or 0
+                usage.reported = True
+            for choice in chunk.get("choices") or ():
+                text = (choice.get("delta") or {}).get("content")
+                if text:
+                    yield text
+    except _TIMEOUTS as exc:
+        raise openai.APITimeoutError(request=response.http_request) from exc
+    except _TRANSPORT_ERRORS as exc:
+        raise openai.APIConnectionError(request=response.http_request) from exc
+    except ValueError as exc:  # not JSON: a broken or foreign server
+        raise openai.APIError(
+            "unreadable stream chunk", request=response.http_request, body=None
+        ) from exc
 
 
 async def complete(

@@ -188,6 +188,21 @@ def test_a_stream_broken_after_the_first_token_is_not_retried(shop, fake):
     assert len(fake.chat_requests(stream=True)) == 1
 
 
+def test_an_error_inside_the_stream_is_a_clean_error(shop, fake):
+    fake.script = ["stream-error"]
+    reply = ask(shop, "When are you open on Saturday?")
+    assert reply.error == {"code": "llm_unavailable", "message": llm.UNAVAILABLE}
+    assert reply.answer == ""
+
+
+def test_an_unreadable_chunk_after_the_first_token_interrupts_the_answer(shop, fake):
+    fake.reply = "We open at nine on weekdays [1]."
+    fake.script = ["garbage"]
+    timed = events(shop, "When are you open on Saturday?")
+    assert [e.type for _, e in timed] == ["token", "token", "error"]
+    assert timed[-1][1].data["code"] == "llm_interrupted"
+
+
 def test_no_llm_call_when_the_knowledge_has_nothing(shop, fake):
     reply = ask(shop, "What is the capital of Peru?")
     assert reply.answer == FALLBACK and not reply.answered

@@ -9,7 +9,9 @@ It speaks HTTP/1.1 with keep-alive on asyncio (thousands of concurrent streams i
   the response headers (a "hang" longer than the client's timeout makes it time out);
 * `server.script`: behaviours for the next requests, consumed one per request: "ok", "500",
   "503", "429" (with `Retry-After: 0`), "401", "400", "drop" (close the connection without an
-  answer), "break" (stream two tokens, then close mid-answer), "hang" (wait `hang_seconds`);
+  answer), "break" (stream two tokens, then close mid-answer), "hang" (wait `hang_seconds`),
+  "stream-error" (a 200 whose stream carries only an error object, as providers do when they
+  fail after accepting), "garbage" (two tokens, then a chunk that is not JSON);
 * `server.requests`: every request body received, in order (`server.auth_headers` their
   Authorization headers).
 """
@@ -203,10 +205,17 @@ class FakeLLMServer:
                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
             }
 
+        if mode == "stream-error":
+            await event({"error": {"message": "The model is overloaded.", "type": "server_error"}})
+            writer.write(b"0\r\n\r\n")
+            await writer.drain()
+            return True
         await event(chunk({"role": "assistant", "content": ""}))
         for number, piece in enumerate(pieces):
             if mode == "break" and number == 2:
                 return False  # the connection drops mid-answer
+            if mode == "garbage" and number == 2:
+                await event("<html>502 Bad Gateway</html>")
             if self.token_delay and number:
                 await asyncio.sleep(self.token_delay)
             await event(chunk({"content": piece}))
