@@ -29,6 +29,7 @@ import anyio.to_thread
 
 from chatapp.services import (
     access,
+    citations,
     contacts,
     conversations,
     extractive,
@@ -51,7 +52,6 @@ log = logging.getLogger(__name__)
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 CLIENT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 CHANNELS = ("widget", "playground", "api")
-SNIPPET_CHARS = 240
 UNAVAILABLE = "The assistant is unavailable right now. Please try again in a moment."
 
 
@@ -253,38 +253,6 @@ async def begin(request: ChatRequest) -> Turn:
 # ---------------------------------------------------------------------------------- events
 
 
-def _source(number: int, passage: Passage) -> dict[str, Any]:
-    snippet = re.sub(r"\s+", " ", passage.text).strip()
-    if len(snippet) > SNIPPET_CHARS:
-        snippet = snippet[:SNIPPET_CHARS].rsplit(" ", 1)[0] + "..."
-    return {
-        "n": number,
-        "title": prompts.passage_label(passage),
-        "url": passage.url,
-        "file": passage.file_name,
-        "page": passage.page,
-        "snippet": snippet,
-        "score": round(passage.score, 4),
-        "source_id": passage.source_id,
-    }
-
-
-def _cited(text: str, passages: list[Passage]) -> list[dict[str, Any]]:
-    """The passages the LLM cited ([n]); all of them if it cited none."""
-    numbers = {int(n) for n in re.findall(r"\[(\d{1,2})\]", text)}
-    numbers = {n for n in numbers if 1 <= n <= len(passages)}
-    chosen = sorted(numbers) or range(1, len(passages) + 1)
-    return [_source(n, passages[n - 1]) for n in chosen]
-
-
-def _is_fallback(text: str, fallback: str) -> bool:
-    def norm(value: str) -> str:
-        return re.sub(r"[^a-z0-9]+", " ", value.lower()).strip()
-
-    head = norm(fallback)[:60]
-    return bool(head) and head in norm(text)
-
-
 def _ms(turn: Turn) -> int:
     return round((time.perf_counter() - turn.started) * 1000)
 
@@ -358,7 +326,7 @@ async def events(turn: Turn) -> AsyncIterator[Event]:
     failed = False
     try:
         passages: list[Passage] = []
-        citations: list[dict[str, Any]] = []
+        shown: list[dict[str, Any]] = []  # the sources listed under the answer
         fell_back = False
         usage = llm.Usage()
         canned = extractive.small_talk(turn.message, welcome=turn.welcome)
@@ -381,7 +349,7 @@ async def events(turn: Turn) -> AsyncIterator[Event]:
                     text, fell_back = turn.fallback, True
                 else:
                     text = extract.text
-                    citations = [_source(n, p) for n, p in enumerate(extract.passages, 1)]
+                    shown = [citations.source(n, p) for n, p in enumerate(extract.passages, 1)]
             else:
                 text, passages = None, found.passages
 
@@ -418,13 +386,14 @@ async def events(turn: Turn) -> AsyncIterator[Event]:
             if not usage.reported:
                 usage.prompt_tokens = sum(llm.estimate_tokens(m["content"]) for m in messages)
                 usage.completion_tokens = llm.estimate_tokens(answer_text)
-            fell_back = canned is None and _is_fallback(answer_text, turn.fallback)
-            citations = [] if fell_back or canned is not None else _cited(answer_text, passages)
+            fell_back = canned is None and citations.is_fallback(answer_text, turn.fallback)
+            if not fell_back and canned is None:
+                shown = citations.cited(answer_text, passages)
 
-        yield Event("sources", {"sources": citations})
+        yield Event("sources", {"sources": shown})
         answer = conversations.Answer(
             content="".join(pieces),
-            citations=citations,
+            citations=shown,
             fell_back=fell_back,
             model=turn.llm.model if turn.llm and text is None else "extractive",
             latency_ms=_ms(turn),

@@ -1,0 +1,67 @@
+"""Form pieces of the Settings section, bound to SettingsState: a field with its label and its
+error, read-only for roles that cannot save, and a save button only managers see."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from chatapp.components.forms import field_label
+from chatapp.state.settings import SettingsState as S
+
+READ_ONLY = ~S.is_manager
+
+
+def error_text(field: str) -> rx.Component:
+    return rx.cond(
+        S.errors.contains(field),
+        rx.text(S.errors[field], color_scheme="red", size="2", id=f"error-{field}", role="alert"),
+    )
+
+
+def labelled(label: str, control: rx.Component, field: str, hint: str = "") -> rx.Component:
+    return rx.vstack(
+        field_label(label, f"field-{field}", weight="medium"),
+        control,
+        *([rx.text(hint, size="1", color_scheme="gray")] if hint else []),
+        error_text(field),
+        spacing="1",
+        width="100%",
+    )
+
+
+def text_input(field: str, **props) -> rx.Component:
+    return rx.input(
+        value=getattr(S, field),
+        on_change=lambda value: S.set_field(field, value),
+        read_only=READ_ONLY,
+        id=f"field-{field}",
+        name=field,
+        width="100%",
+        color_scheme=rx.cond(S.errors.contains(field), "red", "gray"),
+        **props,
+    )
+
+
+def text_box(field: str, rows: str = "3", **props) -> rx.Component:
+    return rx.text_area(
+        value=getattr(S, field),
+        on_change=lambda value: S.set_field(field, value),
+        read_only=READ_ONLY,
+        id=f"field-{field}",
+        name=field,
+        rows=rows,
+        width="100%",
+        **props,
+    )
+
+
+def save_button(label: str, handler, button_id: str) -> rx.Component:
+    return rx.cond(S.is_manager, rx.button(label, on_click=handler, id=button_id))
+
+
+def section(title: str, *children: rx.Component, **props) -> rx.Component:
+    return rx.card(
+        rx.vstack(rx.heading(title, size="4"), *children, spacing="3", width="100%"),
+        width="100%",
+        **props,
+    )

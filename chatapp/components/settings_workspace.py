@@ -1,0 +1,181 @@
+"""The Settings section's Workspace and Account tabs: name, default limit, the LLM provider
+(key stored encrypted, never shown again), backup download, and the member's own password."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from chatapp.components.settings_fields import (
+    READ_ONLY,
+    error_text,
+    labelled,
+    save_button,
+    section,
+    text_input,
+)
+from chatapp.state.account import AccountState
+from chatapp.state.auth import AuthState
+from chatapp.state.settings import SettingsState as S
+
+
+def provider_card() -> rx.Component:
+    status = rx.match(
+        S.provider_source,
+        ("workspace", "This workspace's own provider"),
+        ("installation", "The installation's provider (set by whoever runs Chatapp)"),
+        "None: answers are extracted from the sources, offline",
+    )
+    return section(
+        "LLM provider",
+        rx.text("Answers come from: ", rx.text.strong(status), size="2", id="provider-status"),
+        rx.cond(
+            S.provider_source != "offline",
+            rx.text(
+                "Model: ",
+                S.provider_model,
+                rx.cond(S.provider_base_url != "", " at " + S.provider_base_url, ""),
+                rx.cond(S.provider_key_hint != "", ", key " + S.provider_key_hint, ""),
+                size="2",
+                color_scheme="gray",
+            ),
+        ),
+        rx.form(
+            rx.vstack(
+                rx.input(
+                    name="base_url",
+                    placeholder="Base URL (empty: OpenAI)",
+                    width="100%",
+                    id="provider-base-url",
+                ),
+                rx.input(
+                    name="api_key",
+                    type="password",
+                    width="100%",
+                    id="provider-key",
+                    placeholder="API key (stored encrypted, never shown again)",
+                    auto_complete="off",
+                ),
+                rx.input(
+                    name="model",
+                    placeholder="Model, e.g. gpt-4o-mini",
+                    width="100%",
+                    id="provider-model",
+                ),
+                error_text("provider"),
+                rx.hstack(
+                    rx.button("Save provider", type="submit", id="save-provider"),
+                    rx.cond(
+                        S.provider_source == "workspace",
+                        rx.button(
+                            "Use the installation's",
+                            type="button",
+                            variant="soft",
+                            color_scheme="gray",
+                            on_click=S.clear_provider,
+                            id="clear-provider",
+                        ),
+                    ),
+                    wrap="wrap",
+                ),
+                width="100%",
+            ),
+            on_submit=S.save_provider,
+            reset_on_submit=True,
+            width="100%",
+        ),
+        id="provider-card",
+    )
+
+
+def workspace_tab() -> rx.Component:
+    return rx.vstack(
+        section(
+            "Workspace",
+            labelled(
+                "Name",
+                rx.input(
+                    value=S.new_workspace_name,
+                    on_change=lambda value: S.set_field("new_workspace_name", value),
+                    read_only=READ_ONLY,
+                    id="field-new_workspace_name",
+                    width="100%",
+                    max_length=120,
+                ),
+                "new_workspace_name",
+            ),
+            save_button("Rename workspace", S.save_workspace_name, "save-workspace-name"),
+        ),
+        section(
+            "Members and roles",
+            rx.text("Add people, change their roles or remove them on the Team page.", size="2"),
+            rx.link("Open Team", href="/team", id="team-link"),
+        ),
+        section(
+            "Defaults for new bots",
+            labelled(
+                "Monthly message limit of a new bot",
+                text_input(
+                    "default_limit",
+                    type="number",
+                    min="0",
+                    placeholder="Installation default: " + S.installation_limit.to_string(),
+                ),
+                "default_limit",
+                "Empty: the installation's default. Existing bots keep their own limit.",
+            ),
+            save_button("Save default", S.save_default_limit, "save-default-limit"),
+        ),
+        rx.cond(S.is_manager, provider_card()),
+        rx.cond(
+            S.is_manager,
+            section(
+                "Backup",
+                rx.text(
+                    "A zip of this workspace's bots, sources and their texts, Q&A pairs, "
+                    "conversations and contacts. Keys and passwords are never included.",
+                    size="2",
+                ),
+                rx.button(
+                    rx.icon("download", size=14),
+                    "Download backup",
+                    on_click=S.download_backup,
+                    id="download-backup",
+                    variant="soft",
+                ),
+            ),
+        ),
+        spacing="4",
+        width="100%",
+        max_width="640px",
+    )
+
+
+def account_tab() -> rx.Component:
+    def password(name: str, placeholder: str) -> rx.Component:
+        return rx.input(
+            name=name,
+            type="password",
+            placeholder=placeholder,
+            required=True,
+            width="100%",
+            id=name.replace("_", "-"),
+        )
+
+    return section(
+        "Change password",
+        rx.text("Signed in as ", AuthState.user_email, size="2", color_scheme="gray"),
+        rx.form(
+            rx.vstack(
+                password("current_password", "Current password"),
+                password("new_password", "New password (8 characters or more)"),
+                password("confirm", "Repeat new password"),
+                rx.button("Change password", type="submit", id="change-password"),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=AccountState.change_password,
+            reset_on_submit=True,
+            width="100%",
+        ),
+        max_width="420px",
+    )
