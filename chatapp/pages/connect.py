@@ -25,7 +25,7 @@ def key_status() -> rx.Component:
         C.new_key != "",
         rx.callout(
             rx.vstack(
-                rx.text("Your new widget key (shown only now; it is already in the code below):"),
+                rx.text("Your new widget key (shown only now; it is already in the code above):"),
                 rx.code(C.new_key, id="new-key", overflow_wrap="anywhere"),
                 spacing="1",
             ),
