@@ -48,7 +48,7 @@ def shop_tenant(app_server) -> tuple[str, Tenant]:
             ).all()
         if statuses and all(status == "ready" for status in statuses):
             return label, tenant
-        assert "failed" not in statuses, statuses
+        assert "error" not in statuses, statuses
         assert time.monotonic() < deadline, f"sources not ready in time: {statuses}"
         time.sleep(0.2)  # poll interval
 
