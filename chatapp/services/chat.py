@@ -15,13 +15,10 @@ work runs in worker threads (`anyio.to_thread`): the event loop only relays toke
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
-import re
-import secrets
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -39,52 +36,18 @@ from chatapp.services import (
     quota,
 )
 from chatapp.services import ratelimit as rl
+from chatapp.services.chat_request import ChatReply, ChatRequest, Event, validate
 from chatapp.services.config import get_settings
 from chatapp.services.db import session_scope
-from chatapp.services.errors import NotFound, ServiceError, TooLarge, ValidationFailed
+from chatapp.services.errors import NotFound, ServiceError, ValidationFailed
 from chatapp.services.models import Message, Workspace
 from chatapp.services.providers import LLMConfig, llm_config
 from chatapp.services.retrieval import Passage, Retrieval, retrieve
-from chatapp.services.tenancy import Actor, Permission
+from chatapp.services.tenancy import Permission
 
 log = logging.getLogger(__name__)
 
-SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
-CLIENT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
-CHANNELS = ("widget", "playground", "api")
 UNAVAILABLE = "The assistant is unavailable right now. Please try again in a moment."
-
-
-@dataclass
-class ChatRequest:
-    bot_id: str  # the bot's public id (bot_...)
-    message: str
-    session_id: str | None = None  # the visitor's; a new one is made when missing
-    api_key: str | None = None  # the widget key (not needed with an actor)
-    origin: str | None = None
-    referer: str | None = None
-    ip: str = ""
-    client_id: str | None = None  # idempotency key: a retry with it is never stored twice
-    channel: str = "widget"
-    actor: Actor | None = None  # a workspace member (playground): no widget key needed
-    visitor: dict[str, Any] | None = None  # the widget's identify(): becomes a linked Contact
-    # The playground's unsaved tweaks; honoured only for a member (actor), ignored for visitors.
-    instructions: str | None = None
-    model: str | None = None
-    temperature: float | None = None
-
-
-@dataclass(frozen=True)
-class Event:
-    type: str  # token, sources, done, error
-    data: dict[str, Any]
-
-    def payload(self) -> dict[str, Any]:
-        return {"type": self.type, **self.data}
-
-    def sse(self) -> str:
-        body = json.dumps(self.payload(), ensure_ascii=False, separators=(",", ":"))
-        return f"event: {self.type}\ndata: {body}\n\n"
 
 
 @dataclass
@@ -110,44 +73,7 @@ class Turn:
     prefetched: Retrieval | None = None
 
 
-@dataclass
-class ChatReply:
-    """The JSON form: everything the events carried."""
-
-    answer: str = ""
-    sources: list[dict[str, Any]] = field(default_factory=list)
-    message_id: int | None = None
-    conversation_id: int | None = None
-    session_id: str = ""
-    answered: bool = False
-    usage: dict[str, int] = field(default_factory=dict)
-    latency_ms: int | None = None
-    error: dict[str, str] | None = None
-
-
 # ----------------------------------------------------------------------------------- begin
-
-
-def _validate(request: ChatRequest) -> tuple[str, str, str | None]:
-    settings = get_settings()
-    message = (request.message or "").strip()
-    if not message:
-        raise ValidationFailed("Type a message first.")
-    if len(message) > settings.max_message_chars:
-        raise TooLarge(
-            f"Your message is too long: at most {settings.max_message_chars} characters."
-        )
-    session_id = request.session_id
-    if session_id is None or session_id == "":
-        session_id = secrets.token_urlsafe(16)
-    elif not SESSION_ID.fullmatch(session_id):
-        raise ValidationFailed("session_id must be 8 to 64 letters, digits, '-' or '_'.")
-    client_id = request.client_id or None
-    if client_id is not None and not CLIENT_ID.fullmatch(client_id):
-        raise ValidationFailed("client_id must be 1 to 64 letters, digits or '-_.:'.")
-    if request.channel not in CHANNELS:
-        raise ValidationFailed(f"channel must be one of {', '.join(CHANNELS)}.")
-    return message, session_id, client_id
 
 
 def _limits(request: ChatRequest, bot_id: int, session_id: str) -> list[rl.Limit]:
@@ -170,7 +96,7 @@ def _retrieve(turn: Turn, query: str) -> Retrieval:
 
 
 def _begin_sync(request: ChatRequest, started: float) -> Turn:
-    message, session_id, client_id = _validate(request)
+    message, session_id, client_id = validate(request)
     settings = get_settings()
     with session_scope() as session:
         bot = access.public_bot(session, request.bot_id)
