@@ -138,6 +138,14 @@ class BotBase(SQLModel):
     )
     model: str = Field(default="", max_length=100)  # LLM model override; empty = plan default
     temperature: float = Field(default=0.3, ge=0.0, le=2.0)  # LLM sampling; unused offline
+    # What the bot is for, in a sentence: a router bot picks the bot whose description fits.
+    description: str = Field(default="", max_length=500)
+    # Who the visitors are (seed 003): [{key, label, instructions, starter_questions}].
+    audiences: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, default=list)
+    )
+    # A router bot answers nothing itself: each message goes to the workspace's bot that fits.
+    is_router: bool = Field(default=False)
 
 
 class Bot(BotBase, table=True):
@@ -200,6 +208,44 @@ def _check_starters(value: list[str] | None) -> list[str] | None:
     return questions
 
 
+MAX_AUDIENCES = 6
+_AUDIENCE_KEY = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+
+
+def _check_audiences(value: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """[{key, label, instructions, starter_questions}]; a missing key is made from the label."""
+    if value is None:
+        return value
+    audiences: list[dict[str, Any]] = []
+    for raw in value:
+        if not isinstance(raw, dict):
+            raise ValueError("each audience is an object with a label")
+        label = str(raw.get("label") or "").strip()
+        if not label or len(label) > 40:
+            raise ValueError("an audience needs a label of 1 to 40 characters")
+        key = str(raw.get("key") or "").strip().lower()
+        key = key or re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")[:40] or "audience"
+        if not _AUDIENCE_KEY.fullmatch(key):
+            raise ValueError(f"audience key {key!r}: lowercase letters, digits, '-' or '_'")
+        if any(a["key"] == key for a in audiences):
+            raise ValueError(f"two audiences have the key {key!r}")
+        instructions = str(raw.get("instructions") or "").strip()
+        if len(instructions) > 2000:
+            raise ValueError("an audience's instructions have at most 2,000 characters")
+        starters = _check_starters(list(raw.get("starter_questions") or []))
+        audiences.append(
+            {
+                "key": key,
+                "label": label,
+                "instructions": instructions,
+                "starter_questions": starters,
+            }
+        )
+    if len(audiences) > MAX_AUDIENCES:
+        raise ValueError(f"at most {MAX_AUDIENCES} audiences")
+    return audiences
+
+
 def _check_name(value: str | None) -> str | None:
     if value is None:
         return value
@@ -243,11 +289,15 @@ class BotUpdate(SQLModel):
     starter_questions: list[str] | None = None
     model: str | None = Field(default=None, max_length=100)
     temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    description: str | None = Field(default=None, max_length=500)
+    audiences: list[dict[str, Any]] | None = None
+    is_router: bool | None = None
 
     _name = field_validator("name")(_check_name)
     _color = field_validator("accent_color")(_check_color)
     _domains = field_validator("allowed_domains")(_check_domains)
     _starters = field_validator("starter_questions")(_check_starters)
+    _audiences = field_validator("audiences")(_check_audiences)
 
 
 class BotPublic(BotBase):
@@ -347,6 +397,7 @@ class Contact(SQLModel, table=True):
     email: str = Field(default="", max_length=254, index=True)
     phone: str = Field(default="", max_length=40)
     external_id: str = Field(default="", max_length=120)
+    notes: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     created_at: datetime = Field(default_factory=utcnow)
     last_seen_at: datetime = Field(default_factory=utcnow)
 
@@ -359,7 +410,9 @@ class Conversation(SQLModel, table=True):
     bot_id: int = Field(foreign_key="bot.id", index=True, ondelete="CASCADE")
     session_id: str = Field(max_length=64, index=True)
     channel: str = Field(default="widget", max_length=20)  # widget, playground, api
-    status: str = Field(default="bot", max_length=20, index=True)  # bot, pending, human, closed
+    # bot -> pending (a person was asked for) -> assigned (an agent took it; the bot is silent)
+    # -> resolved; handing back to the bot sets "bot" again.
+    status: str = Field(default="bot", max_length=20, index=True)
     contact_id: int | None = Field(
         default=None, foreign_key="contact.id", index=True, ondelete="SET NULL"
     )
@@ -367,6 +420,13 @@ class Conversation(SQLModel, table=True):
     message_count: int = Field(default=0)
     started_at: datetime = Field(default_factory=utcnow, index=True)
     last_message_at: datetime = Field(default_factory=utcnow, index=True)
+    audience: str = Field(default="", max_length=40, index=True)  # the key of a bot audience
+    handoff_reason: str = Field(default="", max_length=30)  # button, phrase, fallbacks, model
+    handoff_at: datetime | None = None  # the visitor asked for (or was offered) a person
+    assigned_at: datetime | None = None
+    first_human_reply_at: datetime | None = None
+    resolved_at: datetime | None = None
+    fallback_streak: int = Field(default=0)  # fallbacks in a row (a handoff trigger)
 
 
 class Message(SQLModel, table=True):
@@ -392,6 +452,13 @@ class Message(SQLModel, table=True):
     first_token_ms: int | None = None  # request received -> first token
     prompt_tokens: int = Field(default=0)
     completion_tokens: int = Field(default=0)
+    # An agent's reply: who wrote it. A router bot's answer: the bot that answered.
+    user_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    routed_bot_id: int | None = Field(default=None, foreign_key="bot.id", ondelete="SET NULL")
+    # What the answer offered beside its text: [{kind: link|lead_form|handoff|http, ...}].
+    actions: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, default=list)
+    )
     created_at: datetime = Field(default_factory=utcnow, index=True)
 
 
@@ -432,6 +499,41 @@ class Action(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class ActionRun(SQLModel, table=True):
+    """One run of an action: what started it, with what input, and how it ended."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
+    bot_id: int = Field(foreign_key="bot.id", index=True, ondelete="CASCADE")
+    action_id: int = Field(foreign_key="action.id", index=True, ondelete="CASCADE")
+    conversation_id: int | None = Field(
+        default=None, foreign_key="conversation.id", index=True, ondelete="SET NULL"
+    )
+    trigger: str = Field(default="", max_length=20)  # rule, model, visitor, test
+    input: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    outcome: str = Field(default="ok", max_length=20)  # ok, error, refused
+    output: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    error: str = Field(default="", max_length=1000)
+    duration_ms: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class ConversationEvent(SQLModel, table=True):
+    """What happened in a conversation, in order: the live streams' events and their ids.
+
+    The id is the Server-Sent Events id: a client that reconnects with `Last-Event-ID` is sent
+    every later event from this table, so a dropped connection misses nothing. Typing
+    indicators are not stored (they only matter live).
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
+    conversation_id: int = Field(foreign_key="conversation.id", index=True, ondelete="CASCADE")
+    type: str = Field(max_length=30)  # message, status, action
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
 # Models that belong to one workspace: `tenancy.py` filters every query on them by workspace.
 TENANT_MODELS: tuple[type[SQLModel], ...] = (
     Bot,
@@ -444,5 +546,7 @@ TENANT_MODELS: tuple[type[SQLModel], ...] = (
     Message,
     UsageDaily,
     Action,
+    ActionRun,
+    ConversationEvent,
     Membership,
 )

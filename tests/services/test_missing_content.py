@@ -25,7 +25,11 @@ from chatapp.services.models import Conversation, Message, Role
 from tests.utils.factories import make_tenant
 from tests.utils.knowledge import make_shop, new_session_id
 
-TODAY = DateRange.last(1)
+
+
+def today() -> DateRange:
+    """Computed per use: a run that crosses midnight UTC must not look at yesterday."""
+    return DateRange.last(1)
 
 
 @pytest.fixture(autouse=True)
@@ -50,7 +54,8 @@ def ask(shop, message, session_id=None):
     return asyncio.run(chat.reply(request))
 
 
-def report(shop, role=Role.OWNER, period=TODAY, **extra):
+def report(shop, role=Role.OWNER, period=None, **extra):
+    period = period or today()
     with session_scope() as session:
         return missing_content(
             session, shop.tenant.actor(role), bot_id=shop.bot_id, period=period, **extra
@@ -64,7 +69,7 @@ def test_the_questions_whose_answer_fell_back_are_the_unanswered_ones(shop):
     assert ask(shop, "Do you ship to Canada?").answered
     assert not ask(shop, "Do you sell gift cards?").answered
     with session_scope() as session:
-        asked = unanswered_questions(session, shop.tenant.viewer, shop.bot_id, TODAY)
+        asked = unanswered_questions(session, shop.tenant.viewer, shop.bot_id, today())
     assert [item.text for item in asked] == [
         "Do you sell gift cards?",
         "What is the capital of Peru?",
@@ -165,8 +170,8 @@ def test_another_workspace_cannot_read_a_bots_questions(shop):
     with session_scope() as session:
         stranger = make_tenant(session, "b")
         with pytest.raises(NotFound):
-            missing_content(session, stranger.owner, bot_id=shop.bot_id, period=TODAY)
-        assert missing_content(session, stranger.owner, bot_id=stranger.bot.id, period=TODAY) == []
+            missing_content(session, stranger.owner, bot_id=shop.bot_id, period=today())
+        assert missing_content(session, stranger.owner, bot_id=stranger.bot.id, period=today()) == []
         # A fallback with no question in its own conversation never borrows one from elsewhere.
         own = Conversation(
             workspace_id=stranger.workspace.id, bot_id=stranger.bot.id, session_id="x" * 8
@@ -183,4 +188,4 @@ def test_another_workspace_cannot_read_a_bots_questions(shop):
             )
         )
         session.flush()
-        assert missing_content(session, stranger.owner, bot_id=stranger.bot.id, period=TODAY) == []
+        assert missing_content(session, stranger.owner, bot_id=stranger.bot.id, period=today()) == []
