@@ -26,7 +26,6 @@ from tests.utils.factories import make_tenant
 from tests.utils.knowledge import make_shop, new_session_id
 
 
-
 def today() -> DateRange:
     """Computed per use: a run that crosses midnight UTC must not look at yesterday."""
     return DateRange.last(1)
@@ -171,7 +170,8 @@ def test_another_workspace_cannot_read_a_bots_questions(shop):
         stranger = make_tenant(session, "b")
         with pytest.raises(NotFound):
             missing_content(session, stranger.owner, bot_id=shop.bot_id, period=today())
-        assert missing_content(session, stranger.owner, bot_id=stranger.bot.id, period=today()) == []
+        theirs = missing_content(session, stranger.owner, bot_id=stranger.bot.id, period=today())
+        assert theirs == []
         # A fallback with no question in its own conversation never borrows one from elsewhere.
         own = Conversation(
             workspace_id=stranger.workspace.id, bot_id=stranger.bot.id, session_id="x" * 8
@@ -188,4 +188,5 @@ def test_another_workspace_cannot_read_a_bots_questions(shop):
             )
         )
         session.flush()
-        assert missing_content(session, stranger.owner, bot_id=stranger.bot.id, period=today()) == []
+        theirs = missing_content(session, stranger.owner, bot_id=stranger.bot.id, period=today())
+        assert theirs == []
