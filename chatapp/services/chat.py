@@ -31,6 +31,7 @@ from chatapp.services import (
     conversations,
     extractive,
     followup,
+    handoff,
     llm,
     prompts,
     quota,
@@ -71,6 +72,10 @@ class Turn:
     temperature: float | None = None
     replay: Message | None = None
     prefetched: Retrieval | None = None
+    status: str = "bot"  # the conversation's status, as `done` reports it
+    handled_by: str = "bot"  # "human": pending or assigned, the bot stays silent
+    handoff: handoff.HandoffOutcome | None = None  # a handoff phrase: answer with its message
+    actions: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
 
 # ----------------------------------------------------------------------------------- begin
@@ -136,13 +141,16 @@ def _begin_sync(request: ChatRequest, started: float) -> Turn:
             if stored is not None:  # a retry of an answered request: replay, count nothing
                 turn.replay = stored
                 return turn
-        turn.user_message_id, _ = conversations.add_user_message(
+        turn.user_message_id, created = conversations.add_user_message(
             session, conversation, message, client_id
         )
         turn.history = conversations.history(
             session, conversation.id, turn.user_message_id, settings.chat_history_messages
         )
         rl.hit(session, _limits(request, bot.id, session_id))
+        turn.status = conversation.status
+        if request.actor is None and _handoff_turn(session, turn, conversation, created):
+            return turn  # a person answers (or is being asked for): no bot answer, no quota
         quota.consume(session, bot.id)  # last: the bot row stays locked only until commit
     if extractive.small_talk(message, welcome=turn.welcome) is None and (
         not followup.recent_user_turns(turn.history) or not followup.looks_like_followup(message)
@@ -152,6 +160,28 @@ def _begin_sync(request: ChatRequest, started: float) -> Turn:
         except Exception:  # counted already: events() retries and reports a failure cleanly
             log.warning("retrieval failed in begin(); retried in events()", exc_info=True)
     return turn
+
+
+def _handoff_turn(session, turn: Turn, conversation, created: bool) -> bool:
+    """Hand the message to a person when one is involved or the visitor asks for one."""
+    if handoff.human_handles(conversation):
+        if created:
+            handoff.visitor_message(session, conversation, turn.user_message_id, turn.message)
+        turn.handled_by = "human"
+        return True
+    settings = handoff.settings_for(session, conversation.bot_id)
+    if not handoff.matches_phrase(settings, turn.message):
+        return False
+    _set_handoff(turn, handoff.request(session, conversation, reason="phrase"))
+    return True
+
+
+def _set_handoff(turn: Turn, outcome: handoff.HandoffOutcome) -> None:
+    turn.handoff = outcome
+    if outcome.status != "unavailable":
+        turn.status = outcome.status
+    action = {"kind": "handoff", "status": outcome.status, "message": outcome.message}
+    turn.actions.append({**action, "offer_lead_form": outcome.offer_lead_form})
 
 
 def _apply_playground_tweaks(turn: Turn, request: ChatRequest) -> None:
@@ -191,6 +221,12 @@ def _store(turn: Turn, answer: conversations.Answer) -> int:
         message_id = conversations.add_answer(
             session, conversation, answer, turn.request.client_id or None
         )
+        if turn.handoff is None and turn.request.actor is None:
+            outcome = handoff.after_answer(session, conversation, fell_back=answer.fell_back)
+            if outcome is not None:
+                _set_handoff(turn, outcome)
+        if turn.actions:
+            session.get(Message, message_id).actions = turn.actions
         conversations.count_usage(
             session,
             workspace_id=turn.workspace_id,
@@ -222,7 +258,9 @@ async def _replay(turn: Turn) -> AsyncIterator[Event]:
     )
 
 
-def _done(turn: Turn, message_id: int, answered: bool, prompt: int, completion: int) -> Event:
+def _done(
+    turn: Turn, message_id: int | None, answered: bool, prompt: int, completion: int
+) -> Event:
     return Event(
         "done",
         {
@@ -236,6 +274,8 @@ def _done(turn: Turn, message_id: int, answered: bool, prompt: int, completion: 
                 "total_tokens": prompt + completion,
             },
             "latency_ms": _ms(turn),
+            "conversation_status": turn.status,
+            "handled_by": turn.handled_by,
         },
     )
 
@@ -245,6 +285,9 @@ async def events(turn: Turn) -> AsyncIterator[Event]:
     if turn.replay is not None:
         async for event in _replay(turn):
             yield event
+        return
+    if turn.handled_by == "human":
+        yield _done(turn, None, False, 0, 0)
         return
     pieces: list[str] = []
     first_token_ms: int | None = None
@@ -256,8 +299,10 @@ async def events(turn: Turn) -> AsyncIterator[Event]:
         fell_back = False
         usage = llm.Usage()
         canned = extractive.small_talk(turn.message, welcome=turn.welcome)
-        if canned is not None and turn.llm is None:
-            text: str | None = canned
+        if turn.handoff is not None:
+            text: str | None = turn.handoff.message
+        elif canned is not None and turn.llm is None:
+            text = canned
         else:
             if canned is not None:
                 found = Retrieval([], True)
@@ -329,6 +374,8 @@ async def events(turn: Turn) -> AsyncIterator[Event]:
         )
         message_id = await anyio.to_thread.run_sync(_store, turn, answer)
         stored = True
+        for action in turn.actions:
+            yield Event("action", action)
         yield _done(turn, message_id, not fell_back, usage.prompt_tokens, usage.completion_tokens)
     except Exception as exc:  # the visitor gets a sentence; the details go to the log
         failed = True

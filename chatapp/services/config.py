@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     chat_passages: int = Field(default=4, ge=1, le=20)
     # Reverse proxies in front of the app that append X-Forwarded-For (0: use the peer address).
     trusted_proxy_hops: int = Field(default=0, ge=0, le=5)
+    # Live event streams (handoff): a comment this often keeps proxies from closing them, and
+    # the stream re-reads its events then (so a lost notification delays, never loses, one).
+    live_keepalive_seconds: float = Field(default=15.0, gt=0)
 
     default_message_limit: int = Field(default=1000, ge=0)
     max_upload_mb: float = Field(default=20.0, gt=0)

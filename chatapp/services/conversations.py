@@ -137,6 +137,15 @@ def history(
     return [("assistant" if role == "agent" else role, content) for role, content in rows[::-1]]
 
 
+def add_agent_message(
+    session: Session, conversation: Conversation, content: str, *, user_id: int, now: datetime
+) -> int:
+    """Store a human agent's reply (role `agent`, with its author); returns its id."""
+    return _insert_message(
+        session, conversation, role="agent", content=content, user_id=user_id, created_at=now
+    )
+
+
 def add_answer(
     session: Session, conversation: Conversation, answer: Answer, client_id: str | None
 ) -> int:

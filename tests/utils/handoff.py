@@ -1,0 +1,58 @@
+"""Handoff test helpers: a bot's handoff (and lead form) action, a visitor, an agent's stream."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from typing import Any
+
+from chatapp.services import chat, live
+from chatapp.services.db import session_scope
+from chatapp.services.models import Action, Conversation
+
+HANDOFF = {
+    "button_label": "Talk to a person",
+    "phrases": ["talk to a human", "real person"],
+    "fallback_threshold": 2,
+    "hours": None,
+    "wait_minutes": 5,
+    "connecting_message": "Connecting you with our team.",
+    "unavailable_message": "We are closed now; leave your details.",
+}
+
+
+def add_action(bot_id: int, workspace_id: int, kind: str, **config: Any) -> int:
+    """An enabled action row (the Actions page makes these; here only its config matters)."""
+    values = {**HANDOFF, **config} if kind == "handoff" else config
+    with session_scope() as session:
+        action = Action(
+            workspace_id=workspace_id, bot_id=bot_id, kind=kind, name=kind, config=values
+        )
+        session.add(action)
+        session.flush()
+        return action.id
+
+
+def new_session_id() -> str:
+    return "visitor-" + secrets.token_hex(8)
+
+
+def ask(public_id: str, key: str, message: str, session_id: str) -> list[chat.Event]:
+    """A visitor's message through the real pipeline; the stream's events."""
+    request = chat.ChatRequest(
+        bot_id=public_id, message=message, session_id=session_id, api_key=key
+    )
+
+    async def run():
+        return [event async for event in chat.stream(request)]
+
+    return asyncio.run(run())
+
+
+def conversation(conversation_id: int) -> Conversation:
+    with session_scope() as session:
+        return session.get(Conversation, conversation_id)
+
+
+def stored_events(conversation_id: int, workspace_id: int, after: int = 0) -> list[live.LiveEvent]:
+    return live._stored_after(workspace_id, conversation_id, after)
