@@ -14,6 +14,8 @@ from chatapp.api import (
     routes_avatars,
     routes_chat_admin,
     routes_health,
+    routes_inbox,
+    routes_live,
     routes_public,
     routes_sources,
     routes_workspaces,
@@ -39,6 +41,8 @@ def create_api() -> FastAPI:
     app.include_router(routes_sources.router)
     app.include_router(routes_chat_admin.router)
     app.include_router(routes_public.router)
+    app.include_router(routes_live.router)
+    app.include_router(routes_inbox.router)
     app.include_router(routes_avatars.router)
     app.add_middleware(PublicCORS)
     return app

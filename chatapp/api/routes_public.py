@@ -34,6 +34,11 @@ SSE_EXAMPLE = (
 )
 
 
+class HandoffConfig(BaseModel):
+    enabled: bool = Field(description="Show the 'Talk to a person' button.")
+    button_label: str
+
+
 class WidgetConfig(BaseModel):
     bot_id: str
     name: str
@@ -45,6 +50,7 @@ class WidgetConfig(BaseModel):
     position: str
     show_button_text: bool
     button_text: str
+    handoff: HandoffConfig
 
 
 class ChatIn(BaseModel):
@@ -117,7 +123,7 @@ class FeedbackOut(BaseModel):
 
 def _config_response(request: Request, bot_id: str) -> Response:
     with session_scope() as session:
-        config = access.widget_config(access.public_bot(session, bot_id))
+        config = access.widget_config(access.public_bot(session, bot_id), session)
     body = json.dumps(config, separators=(",", ":")).encode()
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     headers = {"Cache-Control": "public, max-age=60", "ETag": etag}

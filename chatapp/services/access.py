@@ -82,9 +82,18 @@ def check_active(bot: Bot) -> None:
         raise PermissionDenied(PAUSED)
 
 
-def widget_config(bot: Bot) -> dict:
+def widget_config(bot: Bot, session: Session | None = None) -> dict:
     """What the widget needs to render the bot: appearance and greeting, never a secret."""
+    handoff_settings = None
+    if session is not None:
+        from chatapp.services import handoff
+
+        handoff_settings = handoff.settings_for(session, bot.id)
     return {
+        "handoff": {
+            "enabled": handoff_settings is not None,
+            "button_label": handoff_settings.button_label if handoff_settings else "",
+        },
         "bot_id": bot.public_id,
         "name": bot.name,
         "active": bot.status == BotStatus.ACTIVE,

@@ -356,11 +356,13 @@ async def subscribe(
 async def subscribe_workspace(
     workspace_id: int, *, keepalive: float | None = None
 ) -> AsyncIterator[LiveEvent]:
-    """The workspace's queue changes as `queue` events (and KEEPALIVE after quiet spells)."""
+    """`ready` once it listens (read the counts then), then the workspace's queue changes as
+    `queue` events, and KEEPALIVE after quiet spells."""
     keepalive = keepalive or get_settings().live_keepalive_seconds
     channel = workspace_channel(workspace_id)
     waiter = await _listening(channel)
     try:
+        yield LiveEvent(None, "ready", {})
         while True:
             waiter.flag.clear()
             while waiter.items:

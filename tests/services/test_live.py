@@ -139,8 +139,10 @@ def test_a_rolled_back_event_is_never_seen_and_keepalives_come(chat_row):
 def test_workspace_channel_hears_queue_changes_after_commit(chat_row):
     async def run():
         stream = live.subscribe_workspace(chat_row.workspace_id, keepalive=5)
+        ready = await asyncio.wait_for(stream.__anext__(), 10)
+        assert ready.type == "ready"
+        assert live.readers(live.workspace_channel(chat_row.workspace_id)) == 1
         first = asyncio.ensure_future(stream.__anext__())
-        await wait_for(lambda: live.readers(live.workspace_channel(chat_row.workspace_id)) == 1)
 
         def change():
             with session_scope() as session:

@@ -1,0 +1,153 @@
+"""The API under granian on loopback (one or more processes on one database), and a reader of
+its Server-Sent Events streams in a thread: for the live handoff's API tests and its benchmark."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.utils.widget_stack import ROOT, free_port
+
+
+@contextmanager
+def api_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
+    """`create_api()` served by granian (one worker) with `env` added; yields its base URL."""
+    port = free_port()
+    full_env = {
+        **os.environ,
+        "CHATAPP_ENV": "development",
+        "INGEST_WORKER": "false",
+        "CHAT_IP_PER_MINUTE": "0",
+        "PYTHONPATH": str(ROOT),
+        **env,
+    }
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "granian"),
+                "--interface",
+                "asgi",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                "1",
+                "--log-level",
+                "warning",
+                "chatapp.api.app:create_api",
+            ],
+            cwd=ROOT,
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        with httpx.Client(timeout=5) as client:
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"the API exited:\n{log_path.read_text()[-4000:]}")
+                with contextlib.suppress(httpx.TransportError):
+                    if client.get(f"{base}/api/health").status_code == 200:
+                        break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the API did not start:\n{log_path.read_text()[-4000:]}")
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=0.1)
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+class SSEReader:
+    """Reads one event stream in a thread; `events` are dicts with `id`, `event`, `data`."""
+
+    def __init__(self, url: str, headers: dict[str, str] | None = None):
+        self.url = url
+        self.headers = headers or {}
+        self.events: list[dict[str, Any]] = []
+        self.comments = 0
+        self.status: int | None = None
+        self.body = ""
+        self.opened = threading.Event()
+        self.stopped = threading.Event()
+        self.changed = threading.Condition()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> SSEReader:
+        self.thread.start()
+        if not self.opened.wait(15):
+            raise AssertionError(f"the stream did not open: {self.url}")
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=15)
+
+    def _run(self) -> None:
+        try:
+            with httpx.stream("GET", self.url, headers=self.headers, timeout=30) as response:
+                self.status = response.status_code
+                if response.status_code != 200:
+                    self.body = response.read().decode()
+                    self.opened.set()
+                    return
+                self.opened.set()
+                current: dict[str, Any] = {}
+                for line in response.iter_lines():
+                    if self.stopped.is_set():
+                        return
+                    if line.startswith(":"):
+                        with self.changed:
+                            self.comments += 1
+                            self.changed.notify_all()
+                    elif line == "":
+                        if "data" in current:
+                            current["data"] = json.loads(current["data"])
+                            with self.changed:
+                                self.events.append(current)
+                                self.changed.notify_all()
+                        current = {}
+                    else:
+                        name, _, value = line.partition(":")
+                        value = value[1:] if value.startswith(" ") else value
+                        if name == "id":
+                            current["id"] = int(value)
+                        elif name in ("event", "data"):
+                            current[name] = value
+        except httpx.HTTPError:
+            self.opened.set()
+
+    def wait_for(self, predicate: Callable[[list[dict[str, Any]]], bool], timeout: float = 15):
+        """Block until `predicate(events)` holds (or fail with what arrived)."""
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while not predicate(self.events):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"stream condition not met; got {self.events}")
+                self.changed.wait(left)
+        return self.events
+
+    def of_type(self, kind: str) -> list[dict[str, Any]]:
+        return [e for e in self.events if e.get("event") == kind]
