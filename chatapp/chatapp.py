@@ -12,6 +12,7 @@ from chatapp.pages import (  # noqa: F401  (registers the pages)
     bots,
     connect,
     contacts,
+    inbox,
     login,
     playground,
     settings,

@@ -6,9 +6,10 @@ import reflex as rx
 
 from chatapp.state.auth import AuthState
 from chatapp.state.bot_scope import BotScopeState
+from chatapp.state.inbox import InboxBadgeState
 
 # (label, route, icon). Bot sections work on the bot chosen in the sidebar's bot switcher.
-# A later issue adds Actions and Inbox.
+# Inbox is workspace-wide: above the bot switcher, with its live badge.
 BOT_SECTIONS = [
     ("Playground", "/playground", "message-square"),
     ("Activity", "/activity", "list"),
@@ -39,6 +40,44 @@ def nav_link(label: str, route: str, icon: str) -> rx.Component:
         border_radius="0.5em",
         width="100%",
         id=f"nav-{label.lower()}",
+    )
+
+
+def inbox_link() -> rx.Component:
+    """Inbox, with the number of conversations waiting for a person (kept live)."""
+    active = AuthState.router.page.path == "/inbox"
+    handler = (AuthState.role == "agent") | (AuthState.role == "admin")
+    return rx.cond(
+        handler | (AuthState.role == "owner"),  # mounted once the role is known
+        rx.link(
+            rx.hstack(
+                rx.icon("inbox", size=18),
+                rx.text("Inbox", size="3"),
+                rx.spacer(),
+                rx.cond(
+                    InboxBadgeState.pending > 0,
+                    rx.badge(
+                        InboxBadgeState.pending,
+                        color_scheme="orange",
+                        radius="full",
+                        id="inbox-badge",
+                    ),
+                ),
+                spacing="3",
+                align="center",
+                width="100%",
+                on_mount=InboxBadgeState.follow,
+            ),
+            href="/inbox",
+            underline="none",
+            color=rx.cond(active, rx.color("accent", 11), rx.color("gray", 12)),
+            background=rx.cond(active, rx.color("accent", 3), "transparent"),
+            padding_x="0.75em",
+            padding_y="0.5em",
+            border_radius="0.5em",
+            width="100%",
+            id="nav-inbox",
+        ),
     )
 
 
@@ -124,6 +163,7 @@ def sidebar() -> rx.Component:
         rx.divider(),
         rx.vstack(
             nav_link(*WORKSPACE_SECTIONS[0]),
+            inbox_link(),
             bot_switcher(),
             *[nav_link(*section) for section in BOT_SECTIONS],
             rx.divider(),

@@ -21,10 +21,10 @@ HANDOFF = {
 }
 
 
-def add_action(bot_id: int, workspace_id: int, kind: str, **config: Any) -> int:
+def add_action(bot_id: int, workspace_id: int, kind: str, engine=None, **config: Any) -> int:
     """An enabled action row (the Actions page makes these; here only its config matters)."""
     values = {**HANDOFF, **config} if kind == "handoff" else config
-    with session_scope() as session:
+    with session_scope(engine) as session:
         action = Action(
             workspace_id=workspace_id, bot_id=bot_id, kind=kind, name=kind, config=values
         )

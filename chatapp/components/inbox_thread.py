@@ -1,0 +1,136 @@
+"""The Inbox's right column: one conversation's history, live, with the agent's actions."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from chatapp.state.inbox import InboxState, MessageRow
+
+
+def bubble(message: MessageRow) -> rx.Component:
+    from_visitor = message.role == "user"
+    return rx.flex(
+        rx.box(
+            rx.text(message.author + " · " + message.time, size="1", color_scheme="gray"),
+            rx.text(message.content, size="2", white_space="pre-wrap"),
+            background=rx.match(
+                message.role,
+                ("user", rx.color("gray", 3)),
+                ("agent", rx.color("accent", 4)),
+                rx.color("blue", 3),
+            ),
+            padding="0.5em 0.75em",
+            border_radius="0.75em",
+            max_width="80%",
+            class_name="inbox-message",
+            data_role=message.role,
+        ),
+        justify=rx.cond(from_visitor, "start", "end"),
+        width="100%",
+    )
+
+
+def actions_bar() -> rx.Component:
+    return rx.hstack(
+        rx.badge(InboxState.status, id="thread-status", size="2"),
+        rx.cond(InboxState.agent != "", rx.text("with " + InboxState.agent, size="2")),
+        rx.spacer(),
+        rx.cond(
+            InboxState.can_handle & ~InboxState.mine & (InboxState.status != "resolved"),
+            rx.button("Take", on_click=InboxState.take, id="inbox-take"),
+        ),
+        rx.cond(
+            InboxState.can_handle & (InboxState.status == "resolved"),
+            rx.button("Take", on_click=InboxState.take, variant="soft", id="inbox-take"),
+        ),
+        rx.cond(
+            InboxState.can_handle
+            & ((InboxState.status == "pending") | (InboxState.status == "assigned")),
+            rx.hstack(
+                rx.button(
+                    "Hand back to bot",
+                    on_click=InboxState.release,
+                    variant="soft",
+                    color_scheme="gray",
+                    id="inbox-release",
+                ),
+                rx.button(
+                    "Resolve",
+                    on_click=InboxState.resolve,
+                    variant="soft",
+                    color_scheme="green",
+                    id="inbox-resolve",
+                ),
+            ),
+        ),
+        width="100%",
+        align="center",
+        wrap="wrap",
+    )
+
+
+def reply_box() -> rx.Component:
+    return rx.form(
+        rx.hstack(
+            rx.text_area(
+                name="reply",
+                value=InboxState.draft,
+                on_change=InboxState.set_draft,
+                placeholder="Write a reply",
+                aria_label="Reply",
+                max_length=4000,
+                id="inbox-reply",
+                width="100%",
+                rows="2",
+            ),
+            rx.button("Send", type="submit", id="inbox-send"),
+            width="100%",
+            align="end",
+        ),
+        on_submit=InboxState.send,
+        width="100%",
+    )
+
+
+def thread_panel() -> rx.Component:
+    return rx.cond(
+        InboxState.selected_id != 0,
+        rx.vstack(
+            rx.hstack(
+                rx.heading(InboxState.visitor, size="4", id="thread-visitor"),
+                rx.text(InboxState.bot_name, size="2", color_scheme="gray"),
+                align="baseline",
+            ),
+            actions_bar(),
+            rx.cond(
+                InboxState.notice != "",
+                rx.callout(
+                    InboxState.notice, icon="info", color_scheme="orange", id="inbox-notice"
+                ),
+            ),
+            rx.vstack(
+                rx.foreach(InboxState.messages, bubble),
+                width="100%",
+                spacing="2",
+                id="thread-messages",
+                max_height="60vh",
+                overflow_y="auto",
+            ),
+            rx.cond(
+                InboxState.visitor_typing,
+                rx.text("Visitor is typing…", size="1", color_scheme="gray", id="visitor-typing"),
+            ),
+            rx.cond(
+                InboxState.mine,
+                reply_box(),
+                rx.text(
+                    "Take the conversation to reply; the bot stops answering while you have it.",
+                    size="2",
+                    color_scheme="gray",
+                ),
+            ),
+            width="100%",
+            spacing="3",
+        ),
+        rx.text("Choose a conversation on the left.", color_scheme="gray", size="2"),
+    )

@@ -1,0 +1,336 @@
+"""The Inbox: the queue of conversations waiting for a person, one conversation's history and the
+agent's actions on it; and the sidebar badge of pending conversations.
+
+Both follow the live bus (`services/live.py`) in background events, so the badge, the queue and
+the open conversation change without a reload. Every handler calls one service; refusals (someone
+else took it) become a readable notice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from datetime import datetime
+
+import reflex as rx
+
+from chatapp.services import handoff, inbox, live
+from chatapp.services.config import get_settings
+from chatapp.services.db import session_scope
+from chatapp.services.errors import ServiceError
+from chatapp.state.auth import AuthState
+
+ROUTE = "/inbox"
+VIEWS = [("pending", "Pending"), ("mine", "Mine"), ("open", "All open"), ("resolved", "Resolved")]
+HANDLER_ROLES = ("owner", "admin", "agent")
+FOLLOW_SECONDS = 3600  # a follower ends after an hour; the next page load starts another
+
+
+def _waited(seconds: int) -> str:
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+
+
+def _clock(value: str | datetime | None) -> str:
+    if value is None:
+        return ""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return moment.strftime("%H:%M")
+
+
+@dataclasses.dataclass
+class QueueRow:
+    id: int = 0
+    visitor: str = ""
+    bot_name: str = ""
+    status: str = ""
+    preview: str = ""
+    waiting: str = ""
+    agent: str = ""
+    reason: str = ""
+
+
+@dataclasses.dataclass
+class MessageRow:
+    id: int = 0
+    role: str = ""
+    content: str = ""
+    author: str = ""
+    time: str = ""
+
+
+def _message_row(data: dict) -> MessageRow:
+    return MessageRow(
+        id=int(data.get("id") or 0),
+        role=str(data.get("role", "")),
+        content=str(data.get("content", "")),
+        author=str(data.get("author", "")),
+        time=_clock(data.get("created_at")),
+    )
+
+
+class InboxBadgeState(AuthState):
+    """The number of pending conversations beside "Inbox" in the sidebar, kept live."""
+
+    pending: int = 0
+    _badge_ws: str = ""
+    _badge_beat: float = 0.0
+
+    def _count(self) -> None:
+        try:
+            with session_scope() as session:
+                self.pending = inbox.counts(session, self.actor(session))["pending"]
+        except ServiceError:
+            self.pending = 0
+
+    @rx.event(background=True)
+    async def follow(self):
+        """One follower per tab and workspace: recount on every queue change."""
+        keepalive = get_settings().live_keepalive_seconds
+        async with self:
+            workspace = self.workspace_id
+            alive = time.time() - self._badge_beat < 2 * keepalive
+            if not workspace or self.role not in HANDLER_ROLES:
+                return
+            self._count()
+            if alive and self._badge_ws == workspace:
+                return
+            self._badge_ws, self._badge_beat = workspace, time.time()
+        deadline = time.monotonic() + FOLLOW_SECONDS
+        stream = live.subscribe_workspace(int(workspace), keepalive=keepalive)
+        try:
+            async for event in stream:
+                async with self:
+                    if self.workspace_id != workspace or time.monotonic() > deadline:
+                        self._badge_beat = 0.0
+                        return
+                    self._badge_beat = time.time()
+                    if event is not live.KEEPALIVE:
+                        self._count()
+        finally:
+            await stream.aclose()
+
+
+class InboxState(AuthState):
+    view: str = "pending"
+    rows: list[QueueRow] = []
+    counts: dict[str, int] = {}
+    selected_id: int = 0
+    status: str = ""
+    visitor: str = ""
+    agent: str = ""
+    bot_name: str = ""
+    mine: bool = False
+    messages: list[MessageRow] = []
+    draft: str = ""
+    visitor_typing: bool = False
+    notice: str = ""
+
+    _last_event: int = 0
+    _thread_gen: int = 0
+    _queue_beat: float = 0.0
+    _typing_sent: bool = False
+
+    @rx.var
+    def can_handle(self) -> bool:
+        return self.role in HANDLER_ROLES
+
+    # --- loading ----------------------------------------------------------------------------
+
+    def _refresh_queue(self) -> None:
+        try:
+            with session_scope() as session:
+                actor = self.actor(session)
+                items = inbox.queue(session, actor, view=self.view)
+                self.counts = inbox.counts(session, actor)
+        except ServiceError as exc:
+            self.rows, self.notice = [], exc.message
+            return
+        self.rows = [
+            QueueRow(
+                id=item.conversation_id,
+                visitor=item.visitor,
+                bot_name=item.bot_name,
+                status=item.status,
+                preview=item.preview,
+                waiting=_waited(item.waiting_seconds) if item.status == "pending" else "",
+                agent=item.agent,
+                reason=item.handoff_reason,
+            )
+            for item in items
+        ]
+
+    def _load_thread(self) -> None:
+        with session_scope() as session:
+            actor = self.actor(session)
+            found = inbox.thread(session, actor, self.selected_id)
+        self.status, self.visitor, self.agent = found.status, found.visitor, found.agent
+        self.bot_name = found.bot_name
+        self.mine = found.status == "assigned" and found.assigned_user_id == actor.user_id
+        self.messages = [_message_row(m) for m in found.messages]
+        self._last_event = found.last_event_id
+
+    @rx.event
+    def open_page(self):
+        """on_load: the queue now, then live."""
+        self.notice = ""
+        self._refresh_queue()
+        events = [InboxState.follow_queue]
+        if self.selected_id:
+            try:
+                self._load_thread()
+                self._thread_gen += 1
+                events.append(InboxState.follow_thread)
+            except ServiceError:
+                self.selected_id = 0
+        return events
+
+    @rx.event
+    def set_view(self, view: str):
+        if view in dict(VIEWS):
+            self.view = view
+            self._refresh_queue()
+
+    @rx.event
+    def select(self, conversation_id: int):
+        """Open a conversation: its history, then its live events."""
+        self.selected_id, self.notice, self.draft = conversation_id, "", ""
+        self.visitor_typing, self._typing_sent = False, False
+        try:
+            self._load_thread()
+        except ServiceError as exc:
+            self.selected_id, self.notice = 0, exc.message
+            return rx.toast.error(exc.message)
+        self._thread_gen += 1
+        return InboxState.follow_thread
+
+    # --- actions ----------------------------------------------------------------------------
+
+    def _act(self, action) -> rx.event.EventSpec | None:
+        try:
+            with session_scope() as session:
+                action(session, self.actor(session), self.selected_id)
+        except ServiceError as exc:
+            self.notice = exc.message
+            self._load_thread()
+            self._refresh_queue()
+            return rx.toast.error(exc.message)
+        self.notice = ""
+        self._load_thread()
+        self._refresh_queue()
+        return None
+
+    @rx.event
+    def take(self):
+        return self._act(handoff.take)
+
+    @rx.event
+    def release(self):
+        return self._act(handoff.release)
+
+    @rx.event
+    def resolve(self):
+        return self._act(handoff.resolve)
+
+    @rx.event
+    def set_draft(self, value: str):
+        """Typing: the visitor sees "typing" when the box fills, and not when it empties."""
+        self.draft = value
+        typing = bool(value.strip())
+        if self.mine and typing != self._typing_sent:
+            self._send_typing(typing)
+
+    def _send_typing(self, typing: bool) -> None:
+        try:
+            with session_scope() as session:
+                handoff.typing(session, self.actor(session), self.selected_id, typing)
+            self._typing_sent = typing
+        except ServiceError:
+            self._typing_sent = False
+
+    @rx.event
+    def send(self, form: dict):
+        text = str(form.get("reply", self.draft) or "").strip() or self.draft.strip()
+        try:
+            with session_scope() as session:
+                message = handoff.reply(session, self.actor(session), self.selected_id, text)
+                row = _message_row(
+                    {
+                        "id": message.id,
+                        "role": "agent",
+                        "content": message.content,
+                        "author": handoff.agent_name(session, message.user_id),
+                        "created_at": message.created_at,
+                    }
+                )
+        except ServiceError as exc:
+            self.notice = exc.message
+            return rx.toast.error(exc.message)
+        self.draft, self.notice = "", ""
+        self._typing_sent = False  # the reply ends the typing indicator on the widget
+        self._add(row)
+
+    def _add(self, row: MessageRow) -> None:
+        if all(existing.id != row.id for existing in self.messages):
+            self.messages = [*self.messages, row]
+
+    # --- live ---------------------------------------------------------------------------------
+
+    def _apply(self, event: live.LiveEvent) -> None:
+        if event.id is not None:
+            self._last_event = max(self._last_event, event.id)
+        if event.type == "message":
+            self._add(_message_row(event.data))
+            if event.data.get("role") == "user":
+                self.visitor_typing = False
+        elif event.type == "typing" and event.data.get("who") == "visitor":
+            self.visitor_typing = bool(event.data.get("typing"))
+        elif event.type == "status":
+            self._load_thread()
+
+    @rx.event(background=True)
+    async def follow_thread(self):
+        """The open conversation's events; ends when another one is opened or the page left."""
+        async with self:
+            generation, conversation_id = self._thread_gen, self.selected_id
+            after, workspace = self._last_event, self.workspace_id
+        if not conversation_id or not workspace:
+            return
+        deadline = time.monotonic() + FOLLOW_SECONDS
+        stream = live.subscribe(conversation_id, after, workspace_id=int(workspace))
+        try:
+            async for event in stream:
+                async with self:
+                    gone = self.router.url.path.rstrip("/") != ROUTE
+                    if gone or self._thread_gen != generation or time.monotonic() > deadline:
+                        return
+                    self._apply(event)
+        finally:
+            await stream.aclose()
+
+    @rx.event(background=True)
+    async def follow_queue(self):
+        """The queue and its counts, refreshed on every change in the workspace."""
+        keepalive = get_settings().live_keepalive_seconds
+        async with self:
+            workspace = self.workspace_id
+            if not workspace or time.time() - self._queue_beat < 2 * keepalive:
+                return
+            self._queue_beat = time.time()
+        deadline = time.monotonic() + FOLLOW_SECONDS
+        stream = live.subscribe_workspace(int(workspace), keepalive=keepalive)
+        try:
+            async for event in stream:
+                async with self:
+                    gone = self.router.url.path.rstrip("/") != ROUTE
+                    if gone or self.workspace_id != workspace or time.monotonic() > deadline:
+                        self._queue_beat = 0.0
+                        return
+                    self._queue_beat = time.time()
+                    if event is not live.KEEPALIVE:
+                        self._refresh_queue()
+        finally:
+            await stream.aclose()
