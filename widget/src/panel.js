@@ -1,19 +1,18 @@
 // The chat panel (assets/widget-panel.js), loaded on first open: header, message log, composer,
-// streaming answers, errors with retry, persistence per bot, focus handling; the answer's actions
-// (actions.js, leadform.js), the live conversation with a person (live.js) and the audience
-// quick replies (audiences.js).
+// streaming answers, errors with retry, persistence per bot, focus handling; the answer's
+// actions (actions.js, leadform.js), the conversation with a person (person.js, live.js) and the
+// audience quick replies (audiences.js).
 import css from './panel.css';
 import { actionViews, keep } from './actions.js';
 import { chat, rate } from './api.js';
 import { startBlock } from './audiences.js';
 import { ICONS, adopt, guard, h, icon, warn } from './dom.js';
 import { extend } from './i18n.js';
-import { liveStream, requestHuman } from './live.js';
+import { LIVE, person } from './person.js';
 import { agentMessage, botMessage, errorRow, systemLine, typing, userMessage } from './render.js';
 import { fresh, load, randomId, save } from './store.js';
 
 const PERSON = 'M20 21a8 8 0 0 0-16 0M12 13a5 5 0 1 0 0-10 5 5 0 0 0 0 10z';
-const LIVE = { pending: true, assigned: true }; // a person has (or is asked to take) the conversation
 
 function iconButton(label, path, onclick) {
   return h('button', { type: 'button', 'aria-label': label, title: label, onclick }, icon(path));
@@ -26,16 +25,14 @@ function mountPanel(ctx) {
   const storeKey = 'chatapp:' + ctx.botId;
   const convo = load(storeKey) || fresh();
   const store = () => save(storeKey, convo);
-  const live = liveStream(ctx, convo, onLive, store);
   const handoff = cfg.handoff && cfg.handoff.enabled ? cfg.handoff : null;
   let busy = false;
-  let asking = false;
   let stick = true;
   let returnFocus = null;
-  let agentTyping = null;
 
   const title = h('h2', { id: 'chatapp-title' }, cfg.name);
-  const human = handoff ? iconButton(String(handoff.button_label || t('human')), PERSON, askHuman) : null;
+  const label = handoff && String(handoff.button_label || t('human'));
+  const human = handoff ? iconButton(label, PERSON, () => talk.ask()) : null;
   const header = h(
     'div',
     { class: 'hd' },
@@ -59,7 +56,7 @@ function mountPanel(ctx) {
     placeholder: t('ph'),
     'aria-label': t('msg'),
     maxlength: '4000',
-    oninput: () => (grow(), LIVE[convo.live.st] && live.keystroke()),
+    oninput: () => (grow(), talk.keystroke()),
     onkeydown: (e) => {
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
         e.preventDefault();
@@ -81,8 +78,9 @@ function mountPanel(ctx) {
   );
   ctx.wrap.addEventListener('keydown', guard(keys));
   ctx.wrap.append(panel);
+  const talk = person(ctx, convo, store, { log, add, scroll, showHuman });
   replay();
-  if (LIVE[convo.live.st]) live.open(); // a reload: resume the stream after the last event seen
+  if (LIVE[convo.live.st]) talk.start(convo.live.st); // a reload: resume after the last event seen
   showHuman();
 
   function grow() {
@@ -166,8 +164,7 @@ function mountPanel(ctx) {
     convo.msgs.push(m);
     store();
     const el = view(m);
-    if (agentTyping && agentTyping.isConnected) agentTyping.before(el);
-    else log.append(el);
+    talk.place(el);
     scroll();
     return el;
   }
@@ -181,10 +178,9 @@ function mountPanel(ctx) {
 
   function reset() {
     if (busy) return;
-    live.close();
+    talk.reset();
     Object.assign(convo, fresh());
     store();
-    agentTyping = null;
     replay();
     showHuman();
     log.append(h('p', { class: 'sr' }, t('newd')));
@@ -196,89 +192,6 @@ function mountPanel(ctx) {
       message.f = value;
       store();
     });
-  }
-
-  /** A person has the conversation now (or was asked for): follow its live stream. */
-  function goLive(status) {
-    convo.live.st = status;
-    store();
-    live.open();
-    showHuman();
-  }
-
-  function endLive(status) {
-    convo.live.st = status;
-    store();
-    live.close();
-    typingOff();
-    showHuman();
-  }
-
-  function typingOff() {
-    if (agentTyping) agentTyping.remove();
-    agentTyping = null;
-  }
-
-  function agentName(data) {
-    const agent = data.agent;
-    const name = agent && typeof agent === 'object' ? agent.name : agent;
-    return String(name || data.name || data.author || t('agent'));
-  }
-
-  /** An event of the live stream (already deduplicated by its id). */
-  function onLive(type, data) {
-    if (type === 'message') {
-      const text = String(data.content || '');
-      if (data.role === 'user' || !text) return; // the visitor's own: already shown
-      if (data.id != null && convo.msgs.some((m) => m.r !== 'u' && m.id === data.id)) return;
-      typingOff();
-      if (data.role === 'agent') add({ r: 'g', t: text, n: agentName(data), id: data.id });
-      else if (data.role === 'system') add({ r: 's', t: text, id: data.id });
-      else add({ r: 'b', t: text, s: [], id: data.id, f: 'none' });
-    } else if (type === 'status') {
-      const status = String(data.status || '');
-      if (status === 'assigned') {
-        add({ r: 's', t: t('joined', { name: agentName(data) }) });
-        goLive(status);
-      } else if (status === 'pending') goLive(status);
-      else if (status === 'resolved' || status === 'bot') {
-        add({ r: 's', t: t(status === 'bot' ? 'back' : 'closed') });
-        endLive(status);
-      } else if (status === 'unavailable') {
-        add({ r: 's', t: String(data.message || ''), a: [{ kind: 'lead_form' }] });
-        endLive('bot');
-      }
-    } else if (type === 'typing') {
-      if (data.who !== 'agent') return;
-      typingOff();
-      if (data.typing) {
-        agentTyping = typing(t, t('atyping', { name: agentName(data) }));
-        log.append(agentTyping);
-        scroll();
-      }
-    } else if (type === 'action') {
-      const action = keep(data);
-      if (action) add({ r: 's', t: String(data.message || ''), a: [action] });
-    }
-  }
-
-  /** "Talk to a person": the server says pending/assigned (follow the stream) or unavailable. */
-  function askHuman() {
-    if (asking) return;
-    asking = true;
-    requestHuman(ctx, convo)
-      .then((data) => {
-        const status = String(data.status || '');
-        const offer = data.offer_lead_form || status === 'unavailable';
-        const text = String(data.message || (LIVE[status] ? t('conn') : ''));
-        if (text || offer) add({ r: 's', t: text, a: offer ? [{ kind: 'lead_form' }] : [] });
-        if (LIVE[status]) goLive(status);
-      })
-      .catch((error) => {
-        log.append(errorRow(error.detail || t(error.kind || 'fail'), t('retry'), null));
-        scroll(true);
-      })
-      .finally(() => (asking = false));
   }
 
   function submit() {
@@ -293,10 +206,9 @@ function mountPanel(ctx) {
     if (busy) return;
     const start = log.querySelector('.sx');
     if (start) start.remove();
-    live.stopTyping();
+    talk.stopTyping();
     const bubble = userMessage(t, text);
-    if (agentTyping && agentTyping.isConnected) agentTyping.before(bubble);
-    else log.append(bubble);
+    talk.place(bubble);
     convo.msgs.push({ r: 'u', t: text });
     store();
     answer(text, randomId(), bubble);
@@ -372,7 +284,7 @@ function mountPanel(ctx) {
         // The message went to the person: no answer from the bot.
         if (wait) wait.remove();
         if (view) view.el.remove();
-        if (!LIVE[convo.live.st] || LIVE[status]) goLive(LIVE[status] ? status : 'pending');
+        if (!LIVE[convo.live.st] || LIVE[status]) talk.start(LIVE[status] ? status : 'pending');
         return;
       }
       if (!view) start();
@@ -383,17 +295,9 @@ function mountPanel(ctx) {
       view.finish(sources, data.message_id, 'none', (value) => feedback(message, value));
       const extra = actionViews(ctx, convo, actions, store);
       if (extra) view.el.append(extra);
-      if (handoffAction) {
-        const st = String(handoffAction.status || status);
-        const offer = handoffAction.offer_lead_form || st === 'unavailable';
-        add({
-          r: 's',
-          t: String(handoffAction.message || (LIVE[st] ? t('conn') : '')),
-          a: offer ? [{ kind: 'lead_form' }] : [],
-        });
-        if (LIVE[st]) goLive(st);
-      } else if (LIVE[status]) goLive(status);
-      else if (status && LIVE[convo.live.st]) endLive(status);
+      if (handoffAction) talk.announce(handoffAction, String(handoffAction.status || status));
+      else if (LIVE[status]) talk.start(status);
+      else if (status && LIVE[convo.live.st]) talk.end(status);
     }
   }
 

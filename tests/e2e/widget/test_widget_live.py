@@ -251,7 +251,7 @@ def test_the_stream_resumes_after_a_restart_and_a_reload_missing_nothing(open_pa
         page.unroute(EVENTS)
     last = widget_state(page)[f"chatapp:{live.bot['bot']}"]["live"]["last"]
     assert last > 0
-    sent = reopened.value.headers.get("last-event-id") or re.search(
+    sent = reopened.value.all_headers().get("last-event-id") or re.search(
         r"last_event_id=(\d+)", reopened.value.url
     ).group(1)
     assert int(sent) == last
