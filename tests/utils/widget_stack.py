@@ -161,58 +161,84 @@ def prepare(data_dir: Path) -> dict[str, Any]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-@contextmanager
-def api_server(data_dir: Path, llm_base_url: str):
-    """Serve `create_app` with granian on a free port; yields its base URL."""
-    port = free_port()
-    env = {**_test_env(data_dir), "OPENAI_BASE_URL": llm_base_url, "OPENAI_API_KEY": "test"}
-    log_path = data_dir / "api.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "granian"),
-                "--interface",
-                "asgi",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                "1",
-                "--log-level",
-                "warning",
-                "tests.utils.widget_stack:create_app",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
+class ApiProcess:
+    """`create_app` under granian on 127.0.0.1:`port` (free by default), stoppable and restartable
+    on the same port (a real drop for the widget's live streams). No `llm_base_url`: offline."""
+
+    def __init__(self, data_dir: Path, llm_base_url: str | None, port: int | None = None) -> None:
+        self.data_dir = data_dir
+        self.port = port or free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.env = _test_env(data_dir)
+        if llm_base_url:
+            self.env |= {"OPENAI_BASE_URL": llm_base_url, "OPENAI_API_KEY": "test"}
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> str:
+        log_path = self.data_dir / "api.log"
+        with log_path.open("a") as log:
+            self.process = process = subprocess.Popen(
+                [
+                    str(Path(sys.executable).parent / "granian"),
+                    "--interface",
+                    "asgi",
+                    "--factory",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--workers",
+                    "1",
+                    "--log-level",
+                    "warning",
+                    "tests.utils.widget_stack:create_app",
+                ],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + 120
         with httpx.Client(timeout=5) as client:
             while True:
                 if process.poll() is not None:
                     raise RuntimeError(f"the API exited:\n{log_path.read_text()[-4000:]}")
                 try:
-                    if client.get(f"{base}/api/health").status_code == 200:
-                        break
+                    if client.get(f"{self.base}/api/health").status_code == 200:
+                        return self.base
                 except httpx.TransportError:
                     pass
                 if time.monotonic() > deadline:
+                    self.stop()
                     raise RuntimeError(f"the API did not start:\n{log_path.read_text()[-4000:]}")
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     process.wait(timeout=0.2)  # a pause between polls that ends if it dies
-        yield base
-    finally:
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
         os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=20)
+
+    def restart(self) -> str:
+        self.stop()
+        return self.start()
+
+
+@contextmanager
+def api_server(data_dir: Path, llm_base_url: str | None, port: int | None = None):
+    """Serve `create_app` with granian on a free port; yields its base URL."""
+    server = ApiProcess(data_dir, llm_base_url, port)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
 
 
 # --- host pages ------------------------------------------------------------------------------

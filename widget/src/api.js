@@ -80,3 +80,28 @@ export async function rate(ctx, sessionId, messageId, rating) {
   });
   if (!response.ok) throw new Error('feedback: HTTP ' + response.status);
 }
+
+/**
+ * POST a JSON body with the bot's id and key to a public route: resolves {status, data} (data is
+ * the JSON reply or {}), rejects with a ChatError only when the server cannot be reached.
+ */
+export async function post(ctx, path, sessionId, body) {
+  let response;
+  try {
+    response = await fetch(ctx.base + path, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ bot_id: ctx.botId, api_key: ctx.key, session_id: sessionId, ...body }),
+      credentials: 'omit',
+    });
+  } catch (_) {
+    throw networkError();
+  }
+  let data = {};
+  try {
+    if (response.status !== 204) data = (await response.json()) || {};
+  } catch (_) {
+    /* no JSON */
+  }
+  return { status: response.status, data };
+}

@@ -125,3 +125,105 @@ export function translator(locale) {
   t.lang = lang;
   return t;
 }
+
+// The panel's texts for actions, live handoff and audiences: used only by widget-panel.js (the
+// launcher's bundle leaves them out), looked up before the table above by extend().
+const MORE = {
+  en: {
+    human: 'Talk to a person',
+    conn: 'Connecting you to a person…',
+    joined: '{name} joined the conversation.',
+    agent: 'Support',
+    closed: 'The conversation was closed.',
+    back: "You're chatting with the assistant again.",
+    atyping: '{name} is typing…',
+    lead: 'Leave your details',
+    f_name: 'Name',
+    f_email: 'Email',
+    f_phone: 'Phone',
+    f_message: 'Message',
+    req: 'required',
+    need: 'Please fill in this field.',
+    email: 'Enter a valid email address, like name@example.com.',
+    phone: 'Enter a valid phone number (digits, spaces, + and - only).',
+    submit: 'Send',
+    thanks: 'Thank you! We will get back to you soon.',
+    who: 'Who are you?',
+  },
+  es: {
+    human: 'Hablar con una persona',
+    conn: 'Te estamos conectando con una persona…',
+    joined: '{name} se ha unido a la conversación.',
+    agent: 'Soporte',
+    closed: 'La conversación se ha cerrado.',
+    back: 'Vuelves a hablar con el asistente.',
+    atyping: '{name} está escribiendo…',
+    lead: 'Déjanos tus datos',
+    f_name: 'Nombre',
+    f_email: 'Correo electrónico',
+    f_phone: 'Teléfono',
+    f_message: 'Mensaje',
+    req: 'obligatorio',
+    need: 'Rellena este campo.',
+    email: 'Escribe un correo válido, como nombre@ejemplo.com.',
+    phone: 'Escribe un teléfono válido (solo dígitos, espacios, + y -).',
+    submit: 'Enviar',
+    thanks: '¡Gracias! Te responderemos pronto.',
+    who: '¿Quién eres?',
+  },
+  fr: {
+    human: 'Parler à une personne',
+    conn: 'Nous vous mettons en relation avec une personne…',
+    joined: '{name} a rejoint la conversation.',
+    agent: 'Support',
+    closed: 'La conversation a été fermée.',
+    back: 'Vous discutez de nouveau avec l’assistant.',
+    atyping: '{name} est en train d’écrire…',
+    lead: 'Laissez vos coordonnées',
+    f_name: 'Nom',
+    f_email: 'E-mail',
+    f_phone: 'Téléphone',
+    f_message: 'Message',
+    req: 'obligatoire',
+    need: 'Veuillez remplir ce champ.',
+    email: 'Saisissez une adresse e-mail valide, comme nom@exemple.com.',
+    phone: 'Saisissez un numéro valide (chiffres, espaces, + et - seulement).',
+    submit: 'Envoyer',
+    thanks: 'Merci ! Nous vous répondrons bientôt.',
+    who: 'Qui êtes-vous ?',
+  },
+  de: {
+    human: 'Mit einer Person sprechen',
+    conn: 'Wir verbinden Sie mit einer Person…',
+    joined: '{name} ist der Unterhaltung beigetreten.',
+    agent: 'Support',
+    closed: 'Die Unterhaltung wurde beendet.',
+    back: 'Sie chatten wieder mit dem Assistenten.',
+    atyping: '{name} schreibt…',
+    lead: 'Hinterlassen Sie Ihre Daten',
+    f_name: 'Name',
+    f_email: 'E-Mail',
+    f_phone: 'Telefon',
+    f_message: 'Nachricht',
+    req: 'Pflichtfeld',
+    need: 'Bitte füllen Sie dieses Feld aus.',
+    email: 'Geben Sie eine gültige E-Mail-Adresse ein, z. B. name@beispiel.de.',
+    phone: 'Geben Sie eine gültige Telefonnummer ein (nur Ziffern, Leerzeichen, + und -).',
+    submit: 'Senden',
+    thanks: 'Vielen Dank! Wir melden uns bald bei Ihnen.',
+    who: 'Wer sind Sie?',
+  },
+};
+
+/** The launcher's t() with the panel's texts (MORE) in the same language. */
+export function extend(t) {
+  const table = MORE[t.lang] || MORE.en;
+  const more = (key, vars) => {
+    let text = table[key] || MORE.en[key];
+    if (text == null) return t(key, vars);
+    for (const name in vars || {}) text = text.split('{' + name + '}').join(String(vars[name]));
+    return text;
+  };
+  more.lang = t.lang;
+  return more;
+}

@@ -1,59 +1,44 @@
 // The chat panel (assets/widget-panel.js), loaded on first open: header, message log, composer,
-// streaming answers, errors with retry, persistence per bot, focus handling.
+// streaming answers, errors with retry, persistence per bot, focus handling; the answer's
+// actions (actions.js, leadform.js), the conversation with a person (person.js, live.js) and the
+// audience quick replies (audiences.js).
 import css from './panel.css';
+import { actionViews, keep } from './actions.js';
 import { chat, rate } from './api.js';
+import { startBlock } from './audiences.js';
 import { ICONS, adopt, guard, h, icon, warn } from './dom.js';
-import { botMessage, errorRow, typing, userMessage } from './render.js';
+import { extend } from './i18n.js';
+import { LIVE, person } from './person.js';
+import { agentMessage, botMessage, errorRow, systemLine, typing, userMessage } from './render.js';
+import { fresh, load, randomId, save } from './store.js';
 
-const KEEP = 60; // messages kept in localStorage per bot
-
-function randomId() {
-  const bytes = new Uint8Array(12);
-  try {
-    crypto.getRandomValues(bytes);
-  } catch (_) {
-    for (let i = 0; i < bytes.length; i++) bytes[i] = (Math.random() * 256) | 0;
-  }
-  return 'v-' + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-function load(key) {
-  try {
-    const value = JSON.parse(localStorage.getItem(key) || 'null');
-    if (value && typeof value.sid === 'string' && Array.isArray(value.msgs)) return value;
-  } catch (_) {
-    /* storage blocked or corrupt */
-  }
-  return null;
-}
-
-function save(key, value) {
-  try {
-    localStorage.setItem(key, JSON.stringify({ sid: value.sid, msgs: value.msgs.slice(-KEEP) }));
-  } catch (_) {
-    /* storage blocked or full: the conversation lives until reload */
-  }
-}
+const PERSON = 'M20 21a8 8 0 0 0-16 0M12 13a5 5 0 1 0 0-10 5 5 0 0 0 0 10z';
 
 function iconButton(label, path, onclick) {
   return h('button', { type: 'button', 'aria-label': label, title: label, onclick }, icon(path));
 }
 
 function mountPanel(ctx) {
+  ctx.t = extend(ctx.t);
   const { t, cfg } = ctx;
   adopt(ctx.root, css);
   const storeKey = 'chatapp:' + ctx.botId;
-  const convo = load(storeKey) || { sid: randomId(), msgs: [] };
+  const convo = load(storeKey) || fresh();
+  const store = () => save(storeKey, convo);
+  const handoff = cfg.handoff && cfg.handoff.enabled ? cfg.handoff : null;
   let busy = false;
   let stick = true;
   let returnFocus = null;
 
   const title = h('h2', { id: 'chatapp-title' }, cfg.name);
+  const label = handoff && String(handoff.button_label || t('human'));
+  const human = handoff ? iconButton(label, PERSON, () => talk.ask()) : null;
   const header = h(
     'div',
     { class: 'hd' },
     ctx.avatar ? h('img', { class: 'av', src: ctx.avatar, alt: '' }) : null,
     title,
+    human,
     iconButton(t('newc'), ICONS.plus, reset),
     ctx.inline ? null : iconButton(t('close'), ICONS.close, ctx.close),
   );
@@ -71,7 +56,7 @@ function mountPanel(ctx) {
     placeholder: t('ph'),
     'aria-label': t('msg'),
     maxlength: '4000',
-    oninput: grow,
+    oninput: () => (grow(), talk.keystroke()),
     onkeydown: (e) => {
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
         e.preventDefault();
@@ -93,7 +78,10 @@ function mountPanel(ctx) {
   );
   ctx.wrap.addEventListener('keydown', guard(keys));
   ctx.wrap.append(panel);
+  const talk = person(ctx, convo, store, { log, add, scroll, showHuman });
   replay();
+  if (LIVE[convo.live.st]) talk.start(convo.live.st); // a reload: resume after the last event seen
+  showHuman();
 
   function grow() {
     input.style.height = 'auto';
@@ -111,7 +99,7 @@ function mountPanel(ctx) {
       ctx.close();
     } else if (e.key === 'Tab' && !ctx.inline && panel.contains(ctx.root.activeElement)) {
       // aria-modal: keep Tab inside the dialog
-      const items = [...panel.querySelectorAll('button,textarea,a[href],summary,[tabindex="0"]')];
+      const items = [...panel.querySelectorAll('button,textarea,input,a[href],summary,[tabindex="0"]')];
       const shown = items.filter((el) => el.offsetParent !== null || el === log);
       const first = shown[0];
       const last = shown[shown.length - 1];
@@ -127,44 +115,74 @@ function mountPanel(ctx) {
     log.setAttribute('aria-busy', String(value));
   }
 
+  function showHuman() {
+    if (human) human.hidden = !!LIVE[convo.live.st];
+  }
+
   function welcome() {
     if (cfg.welcome_message) {
       const view = botMessage(ctx, String(cfg.welcome_message));
       view.finish();
       log.append(view.el);
     }
-    const starters = (cfg.starter_questions || []).filter(Boolean).slice(0, 6);
-    if (starters.length && !convo.msgs.length) {
-      log.append(
-        h(
-          'div',
-          { class: 'st' },
-          starters.map((q) => h('button', { type: 'button', onclick: () => ask(String(q)) }, String(q))),
-        ),
-      );
+    if (!convo.msgs.some((m) => m.r === 'u')) {
+      const start = startBlock(ctx, convo, pick, ask);
+      if (start) log.append(start);
     }
+  }
+
+  /** The visitor picked an audience (or unpicked it: ''): kept and sent with every message. */
+  function pick(key) {
+    convo.aud = key;
+    store();
+    const old = log.querySelector('.sx');
+    const block = startBlock(ctx, convo, pick, ask);
+    if (old && block) {
+      old.replaceWith(block);
+      const again = [...block.querySelectorAll('[data-audience]')].find((b) => b.dataset.audience === key);
+      if (again) again.focus();
+    }
+  }
+
+  /** The element for a stored message, with the actions under it. */
+  function view(m) {
+    let el;
+    if (m.r === 'u') return userMessage(t, m.t);
+    if (m.r === 'g') return agentMessage(m.n || t('agent'), m.t);
+    if (m.r === 's') el = systemLine(m.t);
+    else {
+      const bot = botMessage(ctx, m.t);
+      bot.finish(m.s, m.id, m.f || 'none', (value) => feedback(m, value));
+      el = bot.el;
+    }
+    const actions = actionViews(ctx, convo, m.a, store);
+    if (actions) el.append(actions);
+    return el;
+  }
+
+  function add(m) {
+    convo.msgs.push(m);
+    store();
+    const el = view(m);
+    talk.place(el);
+    scroll();
+    return el;
   }
 
   function replay() {
     log.replaceChildren();
     welcome();
-    for (const m of convo.msgs) {
-      if (m.r === 'u') log.append(userMessage(t, m.t));
-      else {
-        const view = botMessage(ctx, m.t);
-        view.finish(m.s, m.id, m.f || 'none', (value) => feedback(m, value));
-        log.append(view.el);
-      }
-    }
+    for (const m of convo.msgs) log.append(view(m));
     scroll(true);
   }
 
   function reset() {
     if (busy) return;
-    convo.sid = randomId();
-    convo.msgs = [];
-    save(storeKey, convo);
+    talk.reset();
+    Object.assign(convo, fresh());
+    store();
     replay();
+    showHuman();
     log.append(h('p', { class: 'sr' }, t('newd')));
     input.focus();
   }
@@ -172,7 +190,7 @@ function mountPanel(ctx) {
   function feedback(message, value) {
     return rate(ctx, convo.sid, message.id, value).then(() => {
       message.f = value;
-      save(storeKey, convo);
+      store();
     });
   }
 
@@ -186,27 +204,37 @@ function mountPanel(ctx) {
 
   function ask(text) {
     if (busy) return;
-    const starters = log.querySelector('.st');
-    if (starters) starters.remove();
-    log.append(userMessage(t, text));
+    const start = log.querySelector('.sx');
+    if (start) start.remove();
+    talk.stopTyping();
+    const bubble = userMessage(t, text);
+    talk.place(bubble);
     convo.msgs.push({ r: 'u', t: text });
-    save(storeKey, convo);
-    answer(text, randomId());
+    store();
+    answer(text, randomId(), bubble);
   }
 
-  async function answer(text, clientId) {
+  async function answer(text, clientId, bubble) {
     busyState(true);
-    const wait = typing(t);
-    log.append(wait);
+    // With a person, the bot stays silent: no typing dots, no empty answer.
+    const wait = LIVE[convo.live.st] ? null : typing(t);
+    if (wait) log.append(wait);
     scroll(true);
     let view = null;
     let raw = '';
     let sources = [];
     let frame = 0;
+    let handoffAction = null;
+    const actions = [];
     const paint = () => {
       frame = 0;
       view.set(raw);
       scroll();
+    };
+    const start = () => {
+      view = botMessage(ctx, '');
+      if (wait) wait.replaceWith(view.el);
+      else log.append(view.el);
     };
     const body = {
       bot_id: ctx.botId,
@@ -215,39 +243,29 @@ function mountPanel(ctx) {
       message: text,
       client_id: clientId,
     };
+    if (convo.aud) body.audience = convo.aud;
     if (ctx.state.context) body.context = ctx.state.context;
     if (ctx.state.visitor) body.visitor = ctx.state.visitor;
     try {
       await chat(ctx, body, (type, data) => {
         if (type === 'token') {
-          if (!view) {
-            view = botMessage(ctx, '');
-            wait.replaceWith(view.el);
-          }
+          if (!view) start();
           raw += String(data.content || '');
           if (!frame) frame = requestAnimationFrame(paint);
         } else if (type === 'sources') sources = Array.isArray(data.sources) ? data.sources : [];
-        else if (type === 'done') {
-          if (!view) {
-            view = botMessage(ctx, '');
-            wait.replaceWith(view.el);
-          }
-          if (frame) cancelAnimationFrame(frame);
-          paint();
-          const message = { r: 'b', t: raw, s: sources, id: data.message_id, f: 'none' };
-          convo.msgs.push(message);
-          save(storeKey, convo);
-          view.finish(sources, data.message_id, 'none', (value) => feedback(message, value));
-        }
+        else if (type === 'action') {
+          if (data.kind === 'handoff') handoffAction = data;
+          else if (keep(data)) actions.push(keep(data));
+        } else if (type === 'done') done(data);
       });
     } catch (error) {
       if (frame) cancelAnimationFrame(frame);
-      wait.remove();
+      if (wait) wait.remove();
       if (view) view.el.remove();
       const retry = error.retry
         ? () => {
             row.remove();
-            answer(text, error.retry === 'same' ? clientId : randomId());
+            answer(text, error.retry === 'same' ? clientId : randomId(), bubble);
           }
         : null;
       const row = errorRow(t(error.kind || 'fail', error.vars), t('retry'), retry);
@@ -256,6 +274,30 @@ function mountPanel(ctx) {
     } finally {
       busyState(false);
       scroll();
+    }
+
+    function done(data) {
+      if (frame) cancelAnimationFrame(frame);
+      bubble.setAttribute('data-state', 'sent');
+      const status = String(data.conversation_status || '');
+      if (data.handled_by === 'human') {
+        // The message went to the person: no answer from the bot.
+        if (wait) wait.remove();
+        if (view) view.el.remove();
+        if (!LIVE[convo.live.st] || LIVE[status]) talk.start(LIVE[status] ? status : 'pending');
+        return;
+      }
+      if (!view) start();
+      paint();
+      const message = { r: 'b', t: raw, s: sources, id: data.message_id, f: 'none', a: actions };
+      convo.msgs.push(message);
+      store();
+      view.finish(sources, data.message_id, 'none', (value) => feedback(message, value));
+      const extra = actionViews(ctx, convo, actions, store);
+      if (extra) view.el.append(extra);
+      if (handoffAction) talk.announce(handoffAction, String(handoffAction.status || status));
+      else if (LIVE[status]) talk.start(status);
+      else if (status && LIVE[convo.live.st]) talk.end(status);
     }
   }
 

@@ -82,9 +82,21 @@ function thumbs(t, rating, onRate) {
   return bar;
 }
 
-export function typing(t) {
+/** Three dots: the bot is answering, or (with `who`, visible) an agent is typing. */
+export function typing(t, who) {
   const dots = h('span', { class: 'dots', 'aria-hidden': 'true' }, h('i'), h('i'), h('i'));
-  return h('div', { class: 'm typing' }, h('div', { class: 'b' }, dots, h('span', { class: 'sr' }, t('typing'))));
+  const text = who ? h('span', { class: 'an' }, who) : h('span', { class: 'sr' }, t('typing'));
+  return h('div', { class: 'm typing' }, h('div', { class: 'b' }, dots, text));
+}
+
+/** A person's reply (plain text), under their name. */
+export function agentMessage(name, text) {
+  return h('div', { class: 'm g' }, h('span', { class: 'an' }, name), h('div', { class: 'b' }, text));
+}
+
+/** A line about the conversation itself ("Anna joined"), not anyone's message. */
+export function systemLine(text) {
+  return h('div', { class: 'm sy' }, text ? h('p', null, text) : null);
 }
 
 export function errorRow(text, retryLabel, onRetry) {
