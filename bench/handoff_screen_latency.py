@@ -30,7 +30,7 @@ from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.utils.live_stack import prepare_live  # noqa: E402
 from tests.utils.widget_stack import ApiProcess, HostSite, build_widget  # noqa: E402
 
-INBOX = "/api/workspaces/{ws}/inbox/{conversation}/{action}"  # the agents' routes (contract)
+INBOX = "/api/v1/workspaces/{ws}/inbox/{conversation}/{action}"  # the agents' routes
 WATCH = """() => {
   window.__seen = {};
   const root = document.querySelector('chatapp-widget').shadowRoot;

@@ -26,7 +26,7 @@ from tests.utils.widget_stack import ApiProcess
 pytestmark = pytest.mark.e2e
 
 PLAIN = "<main><h1>Our shop</h1><p>Welcome.</p></main>"
-INBOX = "/api/workspaces/{ws}/inbox"  # the agents' routes (contract)
+INBOX = "/api/v1/workspaces/{ws}/inbox"  # the agents' routes
 EVENTS = re.compile(r"/api/public/conversations/events\?")
 
 
@@ -262,10 +262,10 @@ def test_the_stream_resumes_after_a_restart_and_a_reload_missing_nothing(open_pa
     # The page goes away; a reply comes; the reloaded widget reopens the stream from the last id.
     page.goto("about:blank")
     live.agent("POST", conversation_id, "messages", content="While you were away")
-    with page.expect_request(EVENTS) as resumed:
-        page.goto(live.page_url("/live-resume"))
+    page.goto(live.page_url("/live-resume"))
+    with page.expect_request(EVENTS) as resumed:  # the panel (and its stream) loads on open
+        page.locator("chatapp-widget .l").click()
     assert re.search(r"last_event_id=\d+", resumed.value.url)
-    page.locator("chatapp-widget .l").click()
     expect(page.locator("chatapp-widget .m.g .b")).to_have_text(
         ["First reply", "Sent during the drop", "After the drop", "While you were away"]
     )
