@@ -178,3 +178,55 @@ async def classify(
     import anyio.to_thread
 
     return await anyio.to_thread.run_sync(classify_offline, audiences, text, embedder)
+
+
+# -------------------------------------------------------------------------------- storing
+
+
+def store(session: Any, *, workspace_id: int, conversation_id: int, key: str, pick: bool) -> None:
+    """Record the audience: a visitor's pick replaces any; a classification only fills a gap."""
+    from sqlmodel import update
+
+    from chatapp.services.models import Conversation
+
+    statement = update(Conversation).where(
+        Conversation.id == conversation_id, Conversation.workspace_id == workspace_id
+    )
+    if not pick:
+        statement = statement.where(Conversation.audience == "")
+    session.execute(statement.values(audience=key))
+
+
+async def settle(
+    *,
+    audiences: Sequence[dict[str, Any]],
+    workspace_id: int,
+    conversation_id: int,
+    texts: Sequence[str],
+    config: Any,
+) -> str:
+    """Classify the visitor's first messages and store the audience when one is clear."""
+    import anyio.to_thread
+
+    from chatapp.services.db import session_scope
+    from chatapp.services.embeddings import get_embedder
+
+    try:
+        embedder = await anyio.to_thread.run_sync(get_embedder)
+    except ServiceError:
+        embedder = None
+    key = await classify(audiences, "\n".join(texts), config, embedder)
+    if key:
+
+        def write() -> None:
+            with session_scope() as session:
+                store(
+                    session,
+                    workspace_id=workspace_id,
+                    conversation_id=conversation_id,
+                    key=key,
+                    pick=False,
+                )
+
+        await anyio.to_thread.run_sync(write)
+    return key

@@ -50,6 +50,14 @@ _stemmer = Stemmer.Stemmer("english")
 
 
 @dataclass(frozen=True)
+class RouterRef:
+    """The router bot as routing needs it (no session-bound row)."""
+
+    id: int
+    workspace_id: int
+
+
+@dataclass(frozen=True)
 class Candidate:
     bot_id: int
     name: str

@@ -64,6 +64,7 @@ def test_widget_config_is_public_cacheable_and_has_no_secrets(client, shop):
         "position",
         "show_button_text",
         "button_text",
+        "audiences",
     }
     assert config["bot_id"] == shop.public_id and config["active"] is True
     assert shop.key not in response.text
