@@ -7,7 +7,6 @@ import asyncio
 import json
 
 import pytest
-from sqlmodel import select
 
 from chatapp.services import bots, chat, routing
 from chatapp.services.config import reset_settings
@@ -154,8 +153,9 @@ def test_llm_routing_is_a_strictly_parsed_json_classification(fake):
     assert "Billing: Payments, invoices" in classify["messages"][0]["content"]
     assert classify["messages"][-1]["content"] == "Where is my refund?"
     answering = fake.chat_requests(stream=True)[-1]
-    assert "You are a helpful customer support assistant for Billing" in (
-        answering["messages"][0]["content"]
+    assert (
+        "You are a helpful customer support assistant for Billing"
+        in (answering["messages"][0]["content"])
     )
     assert answer.answer == "Refunds take 5 to 10 business days [1]."
     assert answer_row(answer).routed_bot_id == desk.bots["billing"]
