@@ -50,16 +50,18 @@ def test_settings_edits_audiences_and_makes_a_router(page, app_server):
     page.click("#add-audience")
     cards = page.locator(".audience-card")
     expect(cards).to_have_count(2)
-    cards.nth(0).locator(".audience-label").fill("Recruiter")
-    cards.nth(0).locator(".audience-instructions").fill("Stress skills and availability.")
-    cards.nth(0).locator(".audience-starters").fill("What roles fit you?\nWhen can you start?")
+    cards.nth(0).locator(".audience-label input").fill("Recruiter")
+    cards.nth(0).get_by_label("Audience instructions").fill("Stress skills and availability.")
+    cards.nth(0).get_by_label("Audience starter questions").fill(
+        "What roles fit you?\nWhen can you start?"
+    )
     page.click("#save-routing")  # the second audience has no label yet
     expect(page.locator("#error-audiences")).to_have_text(
         "An audience needs a label of 1 to 40 characters."
     )
     assert saved_bot(app_server, tenant.bot.id).audiences == []  # nothing half-saved
 
-    cards.nth(1).locator(".audience-label").fill("Peer engineer")
+    cards.nth(1).locator(".audience-label input").fill("Peer engineer")
     expect(page.locator("#error-audiences")).to_have_count(0)  # editing clears the error
     page.click("#field-is_router")
     expect(page.locator("#routes-to")).to_contain_text("Billing desk")
