@@ -39,6 +39,12 @@ class HandoffConfig(BaseModel):
     button_label: str
 
 
+class AudienceOut(BaseModel):
+    key: str = Field(description="Send it back as `audience` in the chat request.")
+    label: str = Field(description="The quick reply the widget shows at the start.")
+    starter_questions: list[str]
+
+
 class WidgetConfig(BaseModel):
     bot_id: str
     name: str
@@ -51,6 +57,9 @@ class WidgetConfig(BaseModel):
     show_button_text: bool
     button_text: str
     handoff: HandoffConfig
+    audiences: list[AudienceOut] = Field(
+        default_factory=list, description="Who the visitor may say they are (quick replies)."
+    )
 
 
 class ChatIn(BaseModel):
@@ -73,6 +82,12 @@ class ChatIn(BaseModel):
         "stored answer and never counted or stored twice.",
     )
     stream: bool = Field(default=True, description="false: one JSON answer instead of SSE.")
+    audience: str | None = Field(
+        default=None,
+        max_length=40,
+        description="The key of the audience the visitor picked (from the config's "
+        "`audiences`); stored on the conversation. An unknown key is refused with 422.",
+    )
     # What the widget's JS API was given (`Chatapp('setContext', {...})`, `Chatapp('identify',
     # {name, email})`). Validated; `visitor` links the conversation to a contact.
     context: dict[str, Any] | None = Field(
@@ -203,6 +218,7 @@ async def post_chat(
         client_id=body.client_id,
         channel="widget",
         visitor=body.visitor,
+        audience=body.audience,
     )
     if not body.stream:
         return _json_reply(await chat.reply(chat_request))

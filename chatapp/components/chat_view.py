@@ -35,6 +35,7 @@ class BubbleView:
     fell_back: bool = False
     error: str = ""
     model: str = ""
+    routed_bot: str = ""  # a router bot's answer: the bot that answered
 
 
 def format_time(moment: datetime) -> str:
@@ -93,6 +94,10 @@ def citation_list(citations) -> rx.Component:
 def _badges(message: BubbleView) -> rx.Component:
     return rx.fragment(
         rx.cond(message.fell_back, rx.badge("fell back", color_scheme="orange", size="1")),
+        rx.cond(
+            message.routed_bot != "",
+            rx.badge("answered by ", message.routed_bot, size="1", class_name="routed-bot"),
+        ),
         rx.cond(
             message.feedback == 1,
             rx.badge(rx.icon("thumbs-up", size=12), "helpful", color_scheme="green", size="1"),

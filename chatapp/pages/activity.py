@@ -87,6 +87,25 @@ def filters() -> rx.Component:
             ),
             field_id="activity-channel",
         ),
+        rx.cond(
+            ActivityState.audience_options.length() > 0,
+            labelled(
+                "Audience",
+                rx.select.root(
+                    rx.select.trigger(id="activity-audience", min_width="9em"),
+                    rx.select.content(
+                        rx.select.item("All", value="all"),
+                        rx.foreach(
+                            ActivityState.audience_options,
+                            lambda option: rx.select.item(option[1], value=option[0]),
+                        ),
+                    ),
+                    value=ActivityState.audience,
+                    on_change=ActivityState.set_audience,
+                ),
+                field_id="activity-audience",
+            ),
+        ),
         labelled(
             "Feedback",
             select(
@@ -191,6 +210,10 @@ def conversation_row(row: ConversationItem) -> rx.Component:
                     class_name="conversation-open",
                     size="2",
                 ),
+                rx.cond(
+                    row.audience != "",
+                    rx.badge(row.audience, size="1", variant="outline", class_name="row-audience"),
+                ),
                 rx.text(
                     row.channel + " - " + row.bot_name,
                     size="1",
@@ -290,7 +313,8 @@ def conversation_dialog() -> rx.Component:
                 + " - started "
                 + detail.started
                 + " - visitor session "
-                + detail.session_id,
+                + detail.session_id
+                + rx.cond(detail.audience != "", " - audience: " + detail.audience, ""),
                 size="1",
                 color_scheme="gray",
             ),

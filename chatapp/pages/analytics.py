@@ -66,6 +66,21 @@ def controls() -> rx.Component:
                 value=AnalyticsState.scope,
                 on_change=AnalyticsState.choose_scope,
             ),
+            rx.cond(
+                AnalyticsState.audience_options.length() > 0,
+                rx.select.root(
+                    rx.select.trigger(id="analytics-audience", aria_label="Audience"),
+                    rx.select.content(
+                        rx.select.item("All audiences", value="all"),
+                        rx.foreach(
+                            AnalyticsState.audience_options,
+                            lambda o: rx.select.item(o[1], value=o[0]),
+                        ),
+                    ),
+                    value=AnalyticsState.audience,
+                    on_change=AnalyticsState.choose_audience,
+                ),
+            ),
             rx.text(
                 AnalyticsState.start + " to " + AnalyticsState.end + " (UTC)",
                 size="2",

@@ -213,6 +213,25 @@ def settings_panel() -> rx.Component:
                 width="8em",
             ),
             field_error(PlaygroundState.temperature_error, "playground-temp"),
+            rx.cond(
+                PlaygroundState.audience_options.length() > 0,
+                rx.vstack(
+                    field_label("Talk as (audience)", "playground-audience"),
+                    rx.select.root(
+                        rx.select.trigger(id="playground-audience", min_width="12em"),
+                        rx.select.content(
+                            rx.select.item("No audience", value="none"),
+                            rx.foreach(
+                                PlaygroundState.audience_options,
+                                lambda o: rx.select.item(o[1], value=o[0]),
+                            ),
+                        ),
+                        value=PlaygroundState.audience,
+                        on_change=PlaygroundState.set_audience,
+                    ),
+                    spacing="1",
+                ),
+            ),
             rx.flex(
                 rx.button(
                     "Retry with these",

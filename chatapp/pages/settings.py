@@ -17,12 +17,14 @@ from chatapp.components.settings_fields import (
     text_box,
     text_input,
 )
+from chatapp.components.settings_routing import routing_tab
 from chatapp.components.settings_workspace import account_tab, workspace_tab
 from chatapp.components.widget_preview import widget_preview
 from chatapp.services.avatars import MAX_AVATAR_BYTES
 from chatapp.state.auth import AuthState
 from chatapp.state.bot_scope import BotScopeState
 from chatapp.state.settings import SettingsState as S
+from chatapp.state.settings_routing import RoutingSettingsState
 
 POSITIONS = [("bottom-right", "Bottom right"), ("bottom-left", "Bottom left"), ("center", "Centre")]
 AVATAR_TYPES = {"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"], "image/gif": [".gif"]}
@@ -240,7 +242,7 @@ def tab(label: str, value: str) -> rx.Component:
 @rx.page(
     route="/settings",
     title="Settings - Chatapp",
-    on_load=[AuthState.require_login, BotScopeState.load_bots, S.load],
+    on_load=[AuthState.require_login, BotScopeState.load_bots, S.load, RoutingSettingsState.load],
 )
 def settings_page() -> rx.Component:
     return bot_section(
@@ -257,11 +259,13 @@ def settings_page() -> rx.Component:
             rx.tabs.list(
                 tab("Bot", "bot"),
                 tab("Appearance", "appearance"),
+                tab("Audiences & routing", "routing"),
                 tab("Workspace", "workspace"),
                 tab("Account", "account"),
             ),
             rx.tabs.content(bot_tab(), value="bot", padding_top="1em"),
             rx.tabs.content(appearance_tab(), value="appearance", padding_top="1em"),
+            rx.tabs.content(routing_tab(), value="routing", padding_top="1em"),
             rx.tabs.content(workspace_tab(), value="workspace", padding_top="1em"),
             rx.tabs.content(account_tab(), value="account", padding_top="1em"),
             default_value="bot",

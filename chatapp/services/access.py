@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
 
-from chatapp.services import security
+from chatapp.services import audiences, security
 from chatapp.services.errors import NotAuthenticated, NotFound, PermissionDenied
 from chatapp.services.models import Bot, BotKey, BotStatus
 
@@ -104,4 +104,5 @@ def widget_config(bot: Bot, session: Session | None = None) -> dict:
         "position": bot.position,
         "show_button_text": bot.show_button_text,
         "button_text": bot.button_text,
+        "audiences": audiences.public(bot),
     }

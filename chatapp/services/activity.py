@@ -47,6 +47,7 @@ class ActivityFilter:
     feedback: str = "any"  # any, up (a thumbs up), down (a thumbs down), rated (either)
     unanswered: bool = False  # only conversations where an answer fell back
     channel: str = ""  # "" = every channel
+    audience: str = ""  # "" = every audience; else a conversation.audience key
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class ConversationRow:
     thumbs_down: int
     fallbacks: int
     first_question: str
+    audience: str = ""  # the conversation's audience key (seed 003)
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ class MessageView:
     feedback: int
     fell_back: bool
     model: str
+    routed_bot: str = ""  # a router bot's answer: the name of the bot that answered
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,8 @@ def check_filter(session: Session, actor: Actor, filters: ActivityFilter) -> Non
         raise ValidationFailed(f"Search for at most {MAX_SEARCH_CHARS} characters.")
     if filters.feedback not in FEEDBACK_CHOICES:
         raise ValidationFailed("Feedback must be any, up, down or rated.")
+    if len(filters.audience) > 40:
+        raise ValidationFailed("Audience keys have at most 40 characters.")
     if filters.channel not in CHANNEL_CHOICES:
         raise ValidationFailed("Channel must be widget, playground or api.")
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
@@ -129,6 +134,8 @@ def conditions(actor: Actor, filters: ActivityFilter) -> list:
         where.append(Conversation.bot_id == filters.bot_id)
     if filters.channel:
         where.append(Conversation.channel == filters.channel)
+    if filters.audience:
+        where.append(Conversation.audience == filters.audience)
     if filters.date_from:  # had messages on or after the first day...
         where.append(Conversation.last_message_at >= _day_start(filters.date_from))
     if filters.date_to:  # ...and started before the day after the last one
@@ -207,6 +214,7 @@ def _rows_for(session: Session, chosen) -> list[ConversationRow]:
                 thumbs_down=int(down or 0),
                 fallbacks=int(fell or 0),
                 first_question=question or "",
+                audience=conversation.audience,
             )
         )
     return rows
@@ -255,10 +263,13 @@ def get_conversation(session: Session, actor: Actor, conversation_id: int) -> Co
         .where(Message.conversation_id == conversation_id)
         .order_by(col(Message.created_at), col(Message.id))
     )
-    return ConversationDetail(row, [_message_view(m) for m in messages])
+    names = dict(
+        session.exec(select(Bot.id, Bot.name).where(Bot.workspace_id == actor.workspace_id)).all()
+    )
+    return ConversationDetail(row, [_message_view(m, names) for m in messages])
 
 
-def _message_view(message: Message) -> MessageView:
+def _message_view(message: Message, bot_names: dict[int, str] | None = None) -> MessageView:
     return MessageView(
         id=message.id,
         role=message.role,
@@ -268,4 +279,7 @@ def _message_view(message: Message) -> MessageView:
         feedback=message.feedback,
         fell_back=message.fell_back,
         model=message.model,
+        routed_bot=(bot_names or {}).get(message.routed_bot_id, "")
+        if message.routed_bot_id
+        else "",
     )

@@ -112,12 +112,21 @@ class Report:
     questions_per_hour: list[int]  # 24 counts, index = UTC hour
 
 
-def report(session: Session, actor: Actor, *, bot_id: int | None, period: DateRange) -> Report:
-    """The figures of one bot (or, with `bot_id=None`, of every bot of the actor's workspace)."""
+def report(
+    session: Session,
+    actor: Actor,
+    *,
+    bot_id: int | None,
+    period: DateRange,
+    audience: str = "",
+) -> Report:
+    """The figures of one bot (or, with `bot_id=None`, of every bot of the actor's workspace),
+    of one audience's conversations when `audience` is a key."""
     actor.require(Permission.READ)
     if bot_id is not None:
         get_scoped(session, actor, Bot, bot_id, "Bot")
     scope = _Scope(session, actor, bot_id, period)
+    scope.audience = audience
     totals, per_hour = scope.totals_and_hours()
     return Report(
         period=period,
@@ -137,11 +146,14 @@ class _Scope:
         self.period = period
         self.begin, self.stop = period.bounds()
         self.postgres = session.get_bind().dialect.name == "postgresql"
+        self.audience = ""
 
     def _conversations(self, statement):
         statement = statement.where(Conversation.workspace_id == self.actor.workspace_id)
         if self.bot_id is not None:
             statement = statement.where(Conversation.bot_id == self.bot_id)
+        if self.audience:
+            statement = statement.where(Conversation.audience == self.audience)
         return statement
 
     def _messages(self, statement):

@@ -18,7 +18,7 @@ import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
@@ -26,6 +26,7 @@ import anyio.to_thread
 
 from chatapp.services import (
     access,
+    audiences,
     citations,
     contacts,
     conversations,
@@ -35,6 +36,8 @@ from chatapp.services import (
     llm,
     prompts,
     quota,
+    routed_chat,
+    routing,
 )
 from chatapp.services import ratelimit as rl
 from chatapp.services.chat_request import ChatReply, ChatRequest, Event, validate
@@ -76,6 +79,11 @@ class Turn:
     handled_by: str = "bot"  # "human": pending or assigned, the bot stays silent
     handoff: handoff.HandoffOutcome | None = None  # a handoff phrase: answer with its message
     actions: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    audiences: list[dict[str, Any]] = field(default_factory=list)  # the bot's (seed 003)
+    audience: str = ""  # the conversation's audience key ("" = not known)
+    classify_audience: bool = False  # early in the conversation, no audience yet: classify
+    is_router: bool = False
+    route: routing.Decision | None = None  # a router bot's choice of bot(s) for this message
 
 
 # ----------------------------------------------------------------------------------- begin
@@ -113,10 +121,19 @@ def _begin_sync(request: ChatRequest, started: float) -> Turn:
             if request.actor.workspace_id != bot.workspace_id:
                 raise NotFound("Bot not found.")
         access.check_active(bot)
+        pick = audiences.check_pick(audiences.of(bot), request.audience)
         workspace = session.get(Workspace, bot.workspace_id)
         conversation = conversations.find_or_create(session, bot, session_id, request.channel)
         if request.visitor and request.actor is None:
             contacts.link_visitor(session, bot, conversation, request.visitor)
+        if pick:
+            audiences.store(
+                session,
+                workspace_id=bot.workspace_id,
+                conversation_id=conversation.id,
+                key=pick,
+                pick=True,
+            )
         turn = Turn(
             request=request,
             message=message,
@@ -133,6 +150,12 @@ def _begin_sync(request: ChatRequest, started: float) -> Turn:
             llm=llm_config(workspace, bot, settings),
             started=started,
             temperature=bot.temperature,
+            audiences=audiences.of(bot),
+            audience=pick or conversation.audience,
+            is_router=bot.is_router,
+        )
+        turn.classify_audience = bool(turn.audiences and not turn.audience) and (
+            conversation.message_count < 2 * audiences.CLASSIFY_FIRST_MESSAGES
         )
         if request.actor is not None:
             _apply_playground_tweaks(turn, request)
@@ -152,8 +175,13 @@ def _begin_sync(request: ChatRequest, started: float) -> Turn:
         if request.actor is None and _handoff_turn(session, turn, conversation, created):
             return turn  # a person answers (or is being asked for): no bot answer, no quota
         quota.consume(session, bot.id)  # last: the bot row stays locked only until commit
-    if extractive.small_talk(message, welcome=turn.welcome) is None and (
-        not followup.recent_user_turns(turn.history) or not followup.looks_like_followup(message)
+    if (
+        not turn.is_router
+        and extractive.small_talk(message, welcome=turn.welcome) is None
+        and (
+            not followup.recent_user_turns(turn.history)
+            or not followup.looks_like_followup(message)
+        )
     ):
         try:
             turn.prefetched = _retrieve(turn, message)  # same thread: no extra hop
@@ -203,7 +231,30 @@ def _apply_playground_tweaks(turn: Turn, request: ChatRequest) -> None:
 async def begin(request: ChatRequest) -> Turn:
     """Check and count the request and store the question; raises ServiceError on refusal."""
     started = time.perf_counter()
-    return await anyio.to_thread.run_sync(_begin_sync, request, started)
+    turn = await anyio.to_thread.run_sync(_begin_sync, request, started)
+    if turn.replay is None:
+        await _shape(turn)
+    return turn
+
+
+async def _shape(turn: Turn) -> None:
+    """Who the visitor is (audience) and, for a router bot, which bot(s) answer."""
+    try:
+        if turn.classify_audience:
+            texts = [content for role, content in turn.history if role == "user"]
+            turn.audience = await audiences.settle(
+                audiences=turn.audiences,
+                workspace_id=turn.workspace_id,
+                conversation_id=turn.conversation_id,
+                texts=[*texts, turn.message],
+                config=turn.llm,
+            )
+        if turn.is_router:
+            router = routing.RouterRef(turn.bot_id, turn.workspace_id)
+            decision = await routing.decide(router, turn.message, turn.llm)
+            turn.route = decision if decision.kind != "none" else None
+    except Exception:  # never lose the (counted) message over this: answer as a plain bot
+        log.warning("audience or routing failed (bot %s)", turn.bot_id, exc_info=True)
 
 
 # ---------------------------------------------------------------------------------- events
@@ -289,6 +340,10 @@ async def events(turn: Turn) -> AsyncIterator[Event]:
     if turn.handled_by == "human":
         yield _done(turn, None, False, 0, 0)
         return
+    if turn.route is not None:
+        async for event in routed_chat.events(turn):
+            yield event
+        return
     pieces: list[str] = []
     first_token_ms: int | None = None
     stored = False
@@ -339,6 +394,7 @@ async def events(turn: Turn) -> AsyncIterator[Event]:
                 passages=passages,
                 history=turn.history,
                 question=turn.message,
+                audience=audiences.prompt_part(turn.audiences, turn.audience),
             )
             async for piece in llm.stream_chat(
                 turn.llm,

@@ -31,6 +31,7 @@ class ChatRequest:
     channel: str = "widget"
     actor: Actor | None = None  # a workspace member (playground): no widget key needed
     visitor: dict[str, Any] | None = None  # the widget's identify(): becomes a linked Contact
+    audience: str | None = None  # the visitor's pick among the bot's audiences (a key)
     # The playground's unsaved tweaks; honoured only for a member (actor), ignored for visitors.
     instructions: str | None = None
     model: str | None = None

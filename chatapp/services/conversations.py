@@ -31,6 +31,7 @@ class Answer:
     first_token_ms: int | None
     prompt_tokens: int
     completion_tokens: int
+    routed_bot_id: int | None = None  # a router bot's answer: the bot that answered
 
 
 def find_or_create(session: Session, bot: Bot, session_id: str, channel: str) -> Conversation:
@@ -163,6 +164,7 @@ def add_answer(
         first_token_ms=answer.first_token_ms,
         prompt_tokens=answer.prompt_tokens,
         completion_tokens=answer.completion_tokens,
+        routed_bot_id=answer.routed_bot_id,
     )
     if message_id is None:
         existing = by_client_id(session, conversation.id, "assistant", client_id or "")

@@ -36,7 +36,12 @@ def context_block(passages: Sequence[Passage]) -> str:
 
 
 def system_prompt(
-    *, bot_name: str, instructions: str, fallback: str, passages: Sequence[Passage]
+    *,
+    bot_name: str,
+    instructions: str,
+    fallback: str,
+    passages: Sequence[Passage],
+    audience: tuple[str, str] = ("", ""),
 ) -> str:
     owner = instructions.strip()
     owner_part = (
@@ -45,6 +50,13 @@ def system_prompt(
         if owner
         else ""
     )
+    label, extra = audience
+    if label:  # who the visitor is (seed 003): the owner's instructions for that audience
+        owner_part += f"\nThe visitor is a {label}." + (
+            f" Instructions from the business for this audience:\n{extra.strip()}\n"
+            if extra.strip()
+            else "\n"
+        )
     return (
         f"You are a helpful customer support assistant for {bot_name}.\n"
         f"{owner_part}\n"
@@ -72,13 +84,18 @@ def chat_messages(
     passages: Sequence[Passage],
     history: Sequence[tuple[str, str]],
     question: str,
+    audience: tuple[str, str] = ("", ""),
 ) -> list[dict]:
     """System prompt, the last turns of the conversation, then the visitor's question."""
     messages = [
         {
             "role": "system",
             "content": system_prompt(
-                bot_name=bot_name, instructions=instructions, fallback=fallback, passages=passages
+                bot_name=bot_name,
+                instructions=instructions,
+                fallback=fallback,
+                passages=passages,
+                audience=audience,
             ),
         }
     ]

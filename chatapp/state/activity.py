@@ -12,7 +12,7 @@ from datetime import date
 import reflex as rx
 
 from chatapp.components.chat_view import BubbleView, citation_view, format_time
-from chatapp.services import activity, activity_export
+from chatapp.services import activity, activity_export, audiences, bots
 from chatapp.services.activity import ActivityFilter, ConversationRow
 from chatapp.services.db import session_scope
 from chatapp.services.errors import ServiceError
@@ -34,9 +34,10 @@ class ConversationItem:
     thumbs_down: int = 0
     fallbacks: int = 0
     session_id: str = ""
+    audience: str = ""  # the audience's label ("" = not known)
 
 
-def _item(row: ConversationRow) -> ConversationItem:
+def _item(row: ConversationRow, labels: dict[str, str] | None = None) -> ConversationItem:
     return ConversationItem(
         id=row.id,
         time=format_time(row.last_message_at),
@@ -49,6 +50,7 @@ def _item(row: ConversationRow) -> ConversationItem:
         thumbs_down=row.thumbs_down,
         fallbacks=row.fallbacks,
         session_id=row.session_id,
+        audience=(labels or {}).get(row.audience, row.audience),
     )
 
 
@@ -73,6 +75,8 @@ class ActivityState(BotScopeState):
     applied_search: str = ""  # as last submitted: what the list shows
     bot_filter: str = "current"  # current or all
     channel: str = "all"
+    audience: str = "all"  # "all" or an audience key of the current bot
+    audience_options: list[list[str]] = []  # [key, label] of the current bot's audiences
     feedback: str = "any"
     unanswered: bool = False
     date_from: str = ""
@@ -91,6 +95,7 @@ class ActivityState(BotScopeState):
             self.applied_search
             or self.bot_filter != "current"
             or self.channel != "all"
+            or self.audience != "all"
             or self.feedback != "any"
             or self.unanswered
             or self.date_from
@@ -120,6 +125,7 @@ class ActivityState(BotScopeState):
             feedback=self.feedback,
             unanswered=self.unanswered,
             channel="" if self.channel == "all" else self.channel,
+            audience="" if self.audience == "all" else self.audience,
         )
 
     @rx.event
@@ -133,12 +139,14 @@ class ActivityState(BotScopeState):
             return None
         try:
             with session_scope() as session:
-                result = activity.list_conversations(
-                    session, self.actor(session), filters, page=self.page
-                )
+                actor = self.actor(session)
+                result = activity.list_conversations(session, actor, filters, page=self.page)
+                defined = audiences.of(bots.get_bot(session, actor, self.bot_id))
         except ServiceError as error:
             return rx.toast.error(error.message)
-        self.rows = [_item(row) for row in result.rows]
+        self.audience_options = [[a["key"], a["label"]] for a in defined]
+        labels = {a["key"]: a["label"] for a in defined}
+        self.rows = [_item(row, labels) for row in result.rows]
         self.total, self.page, self.pages = result.total, result.page, result.pages
         self.loaded = True
         return None
@@ -174,6 +182,11 @@ class ActivityState(BotScopeState):
         return self._reload_first_page()
 
     @rx.event
+    def set_audience(self, value: str):
+        self.audience = value or "all"
+        return self._reload_first_page()
+
+    @rx.event
     def set_feedback(self, value: str):
         self.feedback = value
         return self._reload_first_page()
@@ -197,6 +210,7 @@ class ActivityState(BotScopeState):
     def clear_filters(self):
         self.search = self.applied_search = self.search_error = ""
         self.bot_filter, self.channel, self.feedback = "current", "all", "any"
+        self.audience = "all"
         self.unanswered, self.date_from, self.date_to = False, "", ""
         return self._reload_first_page()
 
@@ -223,7 +237,8 @@ class ActivityState(BotScopeState):
                 found = activity.get_conversation(session, self.actor(session), conversation_id)
         except ServiceError as error:
             return rx.toast.error(error.message)
-        self.detail = _item(found.row)
+        labels = {key: label for key, label in self.audience_options}
+        self.detail = _item(found.row, labels)
         self.detail_messages = [
             BubbleView(
                 role=m.role,
@@ -233,6 +248,7 @@ class ActivityState(BotScopeState):
                 feedback=m.feedback,
                 fell_back=m.fell_back,
                 model=m.model,
+                routed_bot=m.routed_bot,
             )
             for m in found.messages
         ]

@@ -14,7 +14,7 @@ from datetime import UTC
 
 import reflex as rx
 
-from chatapp.services import analytics, missing_content, sources
+from chatapp.services import analytics, bots, missing_content, sources
 from chatapp.services.analytics import DateRange, RangeInvalid
 from chatapp.services.db import session_scope
 from chatapp.services.errors import ServiceError
@@ -96,6 +96,8 @@ class AnalyticsState(BotScopeState):
     start_error: str = ""
     end_error: str = ""
     scope: str = "bot"  # "bot" or "workspace" (every bot of the workspace)
+    audience: str = "all"  # "all" or an audience key of the current bot (seed 003)
+    audience_options: list[list[str]] = []  # [key, label]
 
     loaded: bool = False
     conversations: int = 0
@@ -151,11 +153,17 @@ class AnalyticsState(BotScopeState):
             yield
         try:
             with session_scope() as session:
+                actor = self.actor(session)
+                defined = bots.get_bot(session, actor, self.bot_id).audiences or []
+                self.audience_options = [[a["key"], a["label"]] for a in defined]
+                if self.audience not in {a["key"] for a in defined}:
+                    self.audience = "all"
                 report = analytics.report(
                     session,
-                    self.actor(session),
+                    actor,
                     bot_id=None if self.scope == "workspace" else self.bot_id,
                     period=self._period(),
+                    audience="" if self.audience == "all" else self.audience,
                 )
         except ServiceError as error:
             yield rx.toast.error(error.message)
@@ -241,6 +249,11 @@ class AnalyticsState(BotScopeState):
     @rx.event
     def choose_scope(self, value: str):
         self.scope = "workspace" if value == "workspace" else "bot"
+        return AnalyticsState.load
+
+    @rx.event
+    def choose_audience(self, value: str):
+        self.audience = value or "all"
         return AnalyticsState.load
 
     # --- adding a Q&A from the report -----------------------------------------------------------

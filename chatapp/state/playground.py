@@ -76,6 +76,8 @@ class PlaygroundState(BotScopeState):
 
     instructions: str = ""
     model: str = ""
+    audience: str = "none"  # the audience to talk as, or "none"
+    audience_options: list[list[str]] = []  # [key, label] of the bot's audiences
     temperature: str = "0.3"
     instructions_error: str = ""
     model_error: str = ""
@@ -122,8 +124,12 @@ class PlaygroundState(BotScopeState):
                 bot = bots.get_bot(session, actor, self.bot_id)
                 provider = providers.get_provider(session, actor)
                 saved = (bot.instructions, bot.model, _format_temperature(bot.temperature))
+                options = [[a["key"], a["label"]] for a in bot.audiences or []]
         except ServiceError as error:
             return rx.toast.error(error.message)
+        self.audience_options = options
+        if self.audience not in {key for key, _ in options}:
+            self.audience = "none"
         self.provider_source, self.provider_model = provider.source, provider.model
         changed_bot = self._session_bot != self.bot_id
         self.saved_instructions, self.saved_model, self.saved_temperature = saved
@@ -156,6 +162,12 @@ class PlaygroundState(BotScopeState):
     def set_model(self, value: str):
         self.model = value
         self.model_error = model_error(value)
+
+    @rx.event
+    def set_audience(self, value: str):
+        """Talk as this audience (seed 003); a new chat so the pick applies from the start."""
+        self.audience = value or "none"
+        self._start_new_chat()
 
     @rx.event
     def set_temperature(self, value: str):
@@ -222,6 +234,7 @@ class PlaygroundState(BotScopeState):
             instructions=self.instructions,
             model=self.model.strip() or None,
             temperature=float(self.temperature),
+            audience=None if self.audience == "none" else self.audience,
         )
 
     # --- settings -----------------------------------------------------------------------------

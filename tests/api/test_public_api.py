@@ -65,6 +65,7 @@ def test_widget_config_is_public_cacheable_and_has_no_secrets(client, shop):
         "show_button_text",
         "button_text",
         "handoff",
+        "audiences",
     }
     assert config["handoff"] == {"enabled": False, "button_label": ""}  # no handoff action
     assert config["bot_id"] == shop.public_id and config["active"] is True
@@ -351,3 +352,32 @@ def test_an_identified_visitor_becomes_a_linked_contact(client, shop):
         linked = session.exec(select(Conversation).where(Conversation.contact_id == contact.id))
         assert len(linked.all()) == 2
         assert session.get(Conversation, anonymous.json()["conversation_id"]).contact_id is None
+
+
+def test_config_lists_audiences_and_chat_takes_a_pick(client, shop):
+    from chatapp.services import bots as bot_service
+    from chatapp.services.models import BotUpdate, Conversation
+
+    audiences = [
+        {"label": "Recruiter", "instructions": "Skills first.", "starter_questions": ["Roles?"]},
+        {"label": "Peer engineer", "instructions": "Go technical."},
+    ]
+    with session_scope() as session:
+        bot_service.update_bot(
+            session, shop.tenant.owner, shop.bot_id, BotUpdate(audiences=audiences)
+        )
+    config = client.get(f"/api/public/bots/{shop.public_id}/config").json()
+    assert config["audiences"] == [
+        {"key": "recruiter", "label": "Recruiter", "starter_questions": ["Roles?"]},
+        {"key": "peer-engineer", "label": "Peer engineer", "starter_questions": []},
+    ]
+    response = client.post("/api/chat", json=body(shop, stream=False, audience="peer-engineer"))
+    assert response.status_code == 200, response.text
+    with session_scope() as session:
+        conversation = session.get(Conversation, response.json()["conversation_id"])
+        assert conversation.audience == "peer-engineer"
+    refused = client.post("/api/chat", json=body(shop, audience="ceo"))
+    assert refused.status_code == 422
+    assert refused.json() == {
+        "detail": "Unknown audience 'ceo': choose one of recruiter, peer-engineer."
+    }

@@ -1,0 +1,116 @@
+"""Settings > Audiences & routing: the bot's description, the router switch (with the bots it
+would route to) and the audiences editor. Saved through `bots.update_bot` with `BotUpdate`,
+whose validation (`models._check_audiences`) speaks in sentences shown above the editor."""
+
+from __future__ import annotations
+
+import reflex as rx
+from pydantic import ValidationError
+
+from chatapp.services import bots, routing
+from chatapp.services.db import session_scope
+from chatapp.services.errors import ServiceError
+from chatapp.services.models import Bot, BotUpdate
+from chatapp.state.bot_scope import BotScopeState
+from chatapp.state.settings import field_errors
+
+AUDIENCE_FIELDS = ("label", "instructions", "starters")
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+class RoutingSettingsState(BotScopeState):
+    description: str = ""
+    is_router: bool = False
+    routes_to: list[str] = []  # names of the bots a router would send messages to
+    # Each audience as the form edits it: key (kept when editing), label, instructions, starters
+    # (one starter question per line).
+    audiences: list[dict[str, str]] = []
+    errors: dict[str, str] = {}
+
+    @rx.event
+    def load(self):
+        self.errors = {}
+        if not self.bot_id:
+            return None
+        try:
+            with session_scope() as session:
+                bot = bots.get_bot(session, self.actor(session), self.bot_id)
+                self._show(session, bot)
+        except ServiceError as error:
+            return rx.toast.error(error.message)
+        return None
+
+    def _show(self, session, bot: Bot) -> None:
+        self.description, self.is_router = bot.description, bot.is_router
+        pool = routing.candidates(session, routing.RouterRef(bot.id, bot.workspace_id))
+        self.routes_to = [c.name for c in pool]
+        self.audiences = [
+            {
+                "key": a["key"],
+                "label": a["label"],
+                "instructions": a.get("instructions", ""),
+                "starters": "\n".join(a.get("starter_questions") or []),
+            }
+            for a in bot.audiences or []
+        ]
+
+    @rx.event
+    def set_description(self, value: str):
+        self.description = value
+        self.errors = {k: v for k, v in self.errors.items() if k != "description"}
+
+    @rx.event
+    def set_is_router(self, value: bool):
+        self.is_router = bool(value)
+
+    @rx.event
+    def add_audience(self):
+        self.audiences = [
+            *self.audiences,
+            {"key": "", "label": "", "instructions": "", "starters": ""},
+        ]
+
+    @rx.event
+    def remove_audience(self, index: int):
+        self.audiences = [a for i, a in enumerate(self.audiences) if i != index]
+
+    @rx.event
+    def set_audience_field(self, index: int, field: str, value: str):
+        if field not in AUDIENCE_FIELDS or not 0 <= index < len(self.audiences):
+            return
+        self.audiences = [
+            {**a, field: value} if i == index else a for i, a in enumerate(self.audiences)
+        ]
+        self.errors = {k: v for k, v in self.errors.items() if k != "audiences"}
+
+    @rx.event
+    def save(self):
+        self.errors = {}
+        values = {
+            "description": self.description.strip(),
+            "is_router": self.is_router,
+            "audiences": [
+                {
+                    "key": a["key"],
+                    "label": a["label"],
+                    "instructions": a["instructions"],
+                    "starter_questions": _lines(a["starters"]),
+                }
+                for a in self.audiences
+            ],
+        }
+        try:
+            data = BotUpdate(**values)
+        except ValidationError as error:
+            self.errors = field_errors(error)
+            return rx.toast.error("Fix the fields marked in red.")
+        try:
+            with session_scope() as session:
+                bot = bots.update_bot(session, self.actor(session), self.bot_id, data)
+                self._show(session, bot)
+        except ServiceError as error:
+            return rx.toast.error(error.message)
+        return rx.toast.success("Audiences and routing saved.")
