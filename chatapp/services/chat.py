@@ -36,6 +36,7 @@ from chatapp.services import (
     quota,
 )
 from chatapp.services import ratelimit as rl
+from chatapp.services.actions import in_chat as actions
 from chatapp.services.chat_request import ChatReply, ChatRequest, Event, validate
 from chatapp.services.config import get_settings
 from chatapp.services.db import session_scope
@@ -71,6 +72,7 @@ class Turn:
     temperature: float | None = None
     replay: Message | None = None
     prefetched: Retrieval | None = None
+    actions: actions.TurnActions | None = None  # the bot's actions for this message
 
 
 # ----------------------------------------------------------------------------------- begin
@@ -131,6 +133,9 @@ def _begin_sync(request: ChatRequest, started: float) -> Turn:
         )
         if request.actor is not None:
             _apply_playground_tweaks(turn, request)
+        turn.actions = actions.load(
+            session, workspace_id=bot.workspace_id, bot_id=bot.id, conversation_id=conversation.id
+        )
         if client_id is not None:
             stored = conversations.by_client_id(session, conversation.id, "assistant", client_id)
             if stored is not None:  # a retry of an answered request: replay, count nothing
@@ -191,6 +196,7 @@ def _store(turn: Turn, answer: conversations.Answer) -> int:
         message_id = conversations.add_answer(
             session, conversation, answer, turn.request.client_id or None
         )
+        actions.attach(session, message_id, turn.actions)
         conversations.count_usage(
             session,
             workspace_id=turn.workspace_id,
@@ -266,7 +272,8 @@ async def events(turn: Turn) -> AsyncIterator[Event]:
             else:
                 query = await followup.retrieval_query(turn.message, turn.history, turn.llm)
                 found = await anyio.to_thread.run_sync(_retrieve, turn, query)
-            if canned is None and not found.confident:
+            tools = turn.llm is not None and turn.actions is not None and turn.actions.has_tools
+            if canned is None and not found.confident and not tools:
                 text, fell_back = turn.fallback, True
             elif turn.llm is None:
                 query = followup.heuristic_query(turn.message, turn.history)
@@ -278,6 +285,12 @@ async def events(turn: Turn) -> AsyncIterator[Event]:
                     shown = [citations.source(n, p) for n, p in enumerate(extract.passages, 1)]
             else:
                 text, passages = None, found.passages
+            if turn.llm is None and canned is None:  # offline: the owner's rules pick actions
+                ran = await anyio.to_thread.run_sync(
+                    lambda: actions.offline(turn.actions, turn.message, fell_back=fell_back)
+                )
+                if ran is not None:
+                    text, fell_back, shown = ran, False, []
 
         if text is not None:
             for piece in extractive.word_chunks(text):
@@ -295,7 +308,8 @@ async def events(turn: Turn) -> AsyncIterator[Event]:
                 history=turn.history,
                 question=turn.message,
             )
-            async for piece in llm.stream_chat(
+            async for piece in actions.stream_answer(
+                turn.actions,
                 turn.llm,
                 messages,
                 usage=usage,
@@ -317,6 +331,8 @@ async def events(turn: Turn) -> AsyncIterator[Event]:
                 shown = citations.cited(answer_text, passages)
 
         yield Event("sources", {"sources": shown})
+        for event in actions.events(turn.actions):
+            yield event
         answer = conversations.Answer(
             content="".join(pieces),
             citations=shown,
