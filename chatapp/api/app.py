@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from chatapp import __version__
 from chatapp.api import (
+    routes_actions,
     routes_auth,
     routes_avatars,
     routes_chat_admin,
@@ -40,5 +41,7 @@ def create_api() -> FastAPI:
     app.include_router(routes_chat_admin.router)
     app.include_router(routes_public.router)
     app.include_router(routes_avatars.router)
+    app.include_router(routes_actions.router)
+    app.include_router(routes_actions.public)
     app.add_middleware(PublicCORS)
     return app

@@ -34,6 +34,19 @@ SSE_EXAMPLE = (
 )
 
 
+class LeadFormField(BaseModel):
+    name: Literal["name", "email", "phone", "message"]
+    label: str
+    type: str = Field(description="The input's type: text, email, tel or textarea.")
+    required: bool
+
+
+class LeadForm(BaseModel):
+    enabled: bool = Field(description="false when the bot has no enabled Collect lead action.")
+    title: str
+    fields: list[LeadFormField]
+
+
 class WidgetConfig(BaseModel):
     bot_id: str
     name: str
@@ -45,6 +58,7 @@ class WidgetConfig(BaseModel):
     position: str
     show_button_text: bool
     button_text: str
+    lead_form: LeadForm
 
 
 class ChatIn(BaseModel):
