@@ -17,7 +17,7 @@ It speaks HTTP/1.1 with keep-alive on asyncio (thousands of concurrent streams i
   request body returning one (or None / [] for a text answer). Streamed, each call arrives as
   `delta.tool_calls` chunks (index, id and name first, then the arguments in several pieces)
   and the stream ends with `finish_reason: "tool_calls"`; non-streamed, as
-  `message.tool_calls`;
+  `message.tool_calls` (never without `tools`, nor with `tool_choice: "none"`);
 * `server.requests`: every request body received, in order (`server.auth_headers` their
   Authorization headers).
 """
@@ -105,7 +105,11 @@ class FakeLLMServer:
         return self.reply(body) if callable(self.reply) else self.reply
 
     def _calls(self, body: dict) -> list[dict]:
-        """The tool calls to answer with, with ids and JSON-string arguments ([] for text)."""
+        """The tool calls to answer with, with ids and JSON-string arguments ([] for text).
+
+        Like real servers, none without `tools` in the request or with `tool_choice: "none"`."""
+        if not body.get("tools") or body.get("tool_choice") == "none":
+            return []
         calls = self.tool_calls(body) if callable(self.tool_calls) else self.tool_calls
         wired = []
         for number, call in enumerate(calls or ()):
