@@ -64,7 +64,9 @@ def test_widget_config_is_public_cacheable_and_has_no_secrets(client, shop):
         "position",
         "show_button_text",
         "button_text",
+        "lead_form",
     }
+    assert config["lead_form"] == {"enabled": False, "title": "", "fields": []}
     assert config["bot_id"] == shop.public_id and config["active"] is True
     assert shop.key not in response.text
     assert response.headers["cache-control"] == "public, max-age=60"

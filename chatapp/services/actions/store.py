@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, delete, select
 
 from chatapp.services.actions import templates
 from chatapp.services.actions.common import ActionInvalid
@@ -156,8 +156,7 @@ def delete_action(session: Session, actor: Actor, action_id: int) -> None:
     """Delete an action and its run log."""
     actor.require(Permission.MANAGE_BOTS)
     action = get_scoped(session, actor, Action, action_id, "Action")
-    for run in session.exec(select(ActionRun).where(ActionRun.action_id == action.id)):
-        session.delete(run)
+    session.execute(delete(ActionRun).where(ActionRun.action_id == action.id))
     session.delete(action)
     session.flush()
 
