@@ -8,13 +8,13 @@ from chatapp.state.auth import AuthState
 from chatapp.state.bot_scope import BotScopeState
 
 # (label, route, icon). Bot sections work on the bot chosen in the sidebar's bot switcher.
-# A later issue adds Actions and Inbox.
 BOT_SECTIONS = [
     ("Playground", "/playground", "message-square"),
     ("Activity", "/activity", "list"),
     ("Analytics", "/analytics", "chart-column"),
     ("Sources", "/sources", "database"),
     ("Contacts", "/contacts", "contact"),
+    ("Actions", "/actions", "zap"),
     ("Connect", "/connect", "code"),
     ("Settings", "/settings", "settings"),
 ]
