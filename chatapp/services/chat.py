@@ -285,7 +285,8 @@ async def events(turn: Turn) -> AsyncIterator[Event]:
                     shown = [citations.source(n, p) for n, p in enumerate(extract.passages, 1)]
             else:
                 text, passages = None, found.passages
-            if turn.llm is None and canned is None:  # offline: the owner's rules pick actions
+            offline_actions = turn.llm is None and canned is None and turn.actions is not None
+            if offline_actions and turn.actions.available:  # offline: the owner's rules pick
                 ran = await anyio.to_thread.run_sync(
                     lambda: actions.offline(turn.actions, turn.message, fell_back=fell_back)
                 )
