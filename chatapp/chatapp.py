@@ -7,6 +7,7 @@ import reflex as rx
 from chatapp.api.app import create_api
 from chatapp.pages import (  # noqa: F401  (registers the pages)
     account,
+    actions,
     activity,
     analytics,
     bots,

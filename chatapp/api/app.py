@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from chatapp import __version__
 from chatapp.api import (
+    routes_actions,
     routes_auth,
     routes_avatars,
     routes_chat_admin,
@@ -44,5 +45,7 @@ def create_api() -> FastAPI:
     app.include_router(routes_live.router)
     app.include_router(routes_inbox.router)
     app.include_router(routes_avatars.router)
+    app.include_router(routes_actions.router)
+    app.include_router(routes_actions.public)
     app.add_middleware(PublicCORS)
     return app

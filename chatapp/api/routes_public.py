@@ -45,6 +45,19 @@ class AudienceOut(BaseModel):
     starter_questions: list[str]
 
 
+class LeadFormField(BaseModel):
+    name: Literal["name", "email", "phone", "message"]
+    label: str
+    type: str = Field(description="The input's type: text, email, tel or textarea.")
+    required: bool
+
+
+class LeadForm(BaseModel):
+    enabled: bool = Field(description="false when the bot has no enabled Collect lead action.")
+    title: str
+    fields: list[LeadFormField]
+
+
 class WidgetConfig(BaseModel):
     bot_id: str
     name: str
@@ -60,6 +73,7 @@ class WidgetConfig(BaseModel):
     audiences: list[AudienceOut] = Field(
         default_factory=list, description="Who the visitor may say they are (quick replies)."
     )
+    lead_form: LeadForm
 
 
 class ChatIn(BaseModel):

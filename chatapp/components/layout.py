@@ -9,13 +9,13 @@ from chatapp.state.bot_scope import BotScopeState
 from chatapp.state.inbox import InboxBadgeState
 
 # (label, route, icon). Bot sections work on the bot chosen in the sidebar's bot switcher.
-# Inbox is workspace-wide: above the bot switcher, with its live badge.
 BOT_SECTIONS = [
     ("Playground", "/playground", "message-square"),
     ("Activity", "/activity", "list"),
     ("Analytics", "/analytics", "chart-column"),
     ("Sources", "/sources", "database"),
     ("Contacts", "/contacts", "contact"),
+    ("Actions", "/actions", "zap"),
     ("Connect", "/connect", "code"),
     ("Settings", "/settings", "settings"),
 ]

@@ -105,4 +105,20 @@ def widget_config(bot: Bot, session: Session | None = None) -> dict:
         "show_button_text": bot.show_button_text,
         "button_text": bot.button_text,
         "audiences": audiences.public(bot),
+        "lead_form": _lead_form(bot),
     }
+
+
+def _lead_form(bot: Bot) -> dict:
+    """The bot's enabled "Collect lead" action as the widget draws it (`enabled: false` if none)."""
+    from sqlalchemy.orm import object_session
+
+    from chatapp.services.actions import store, templates
+
+    session = object_session(bot)
+    action = None
+    if session is not None:
+        action = store.lead_form_action(session, workspace_id=bot.workspace_id, bot_id=bot.id)
+    if action is None:
+        return {"enabled": False, "title": "", "fields": []}
+    return {"enabled": True, **templates.lead_form(action.config)}

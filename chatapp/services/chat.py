@@ -40,6 +40,7 @@ from chatapp.services import (
     routing,
 )
 from chatapp.services import ratelimit as rl
+from chatapp.services.actions import in_chat as actions
 from chatapp.services.chat_request import ChatReply, ChatRequest, Event, validate
 from chatapp.services.config import get_settings
 from chatapp.services.db import session_scope
@@ -78,12 +79,13 @@ class Turn:
     status: str = "bot"  # the conversation's status, as `done` reports it
     handled_by: str = "bot"  # "human": pending or assigned, the bot stays silent
     handoff: handoff.HandoffOutcome | None = None  # a handoff phrase: answer with its message
-    actions: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    handoff_actions: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # events
     audiences: list[dict[str, Any]] = field(default_factory=list)  # the bot's (seed 003)
     audience: str = ""  # the conversation's audience key ("" = not known)
     classify_audience: bool = False  # early in the conversation, no audience yet: classify
     is_router: bool = False
     route: routing.Decision | None = None  # a router bot's choice of bot(s) for this message
+    bot_actions: actions.TurnActions | None = None  # the bot's actions for this message
 
 
 # ----------------------------------------------------------------------------------- begin
@@ -159,6 +161,9 @@ def _begin_sync(request: ChatRequest, started: float) -> Turn:
         )
         if request.actor is not None:
             _apply_playground_tweaks(turn, request)
+        turn.bot_actions = actions.load(
+            session, workspace_id=bot.workspace_id, bot_id=bot.id, conversation_id=conversation.id
+        )
         if client_id is not None:
             stored = conversations.by_client_id(session, conversation.id, "assistant", client_id)
             if stored is not None:  # a retry of an answered request: replay, count nothing
@@ -209,7 +214,7 @@ def _set_handoff(turn: Turn, outcome: handoff.HandoffOutcome) -> None:
     if outcome.status != "unavailable":
         turn.status = outcome.status
     action = {"kind": "handoff", "status": outcome.status, "message": outcome.message}
-    turn.actions.append({**action, "offer_lead_form": outcome.offer_lead_form})
+    turn.handoff_actions.append({**action, "offer_lead_form": outcome.offer_lead_form})
 
 
 def _apply_playground_tweaks(turn: Turn, request: ChatRequest) -> None:
@@ -276,8 +281,7 @@ def _store(turn: Turn, answer: conversations.Answer) -> int:
             outcome = handoff.after_answer(session, conversation, fell_back=answer.fell_back)
             if outcome is not None:
                 _set_handoff(turn, outcome)
-        if turn.actions:
-            session.get(Message, message_id).actions = turn.actions
+        actions.attach(session, message_id, turn.bot_actions, also=turn.handoff_actions)
         conversations.count_usage(
             session,
             workspace_id=turn.workspace_id,
@@ -366,7 +370,8 @@ async def events(turn: Turn) -> AsyncIterator[Event]:
             else:
                 query = await followup.retrieval_query(turn.message, turn.history, turn.llm)
                 found = await anyio.to_thread.run_sync(_retrieve, turn, query)
-            if canned is None and not found.confident:
+            tools = turn.llm is not None and bool(turn.bot_actions and turn.bot_actions.has_tools)
+            if canned is None and not found.confident and not tools:
                 text, fell_back = turn.fallback, True
             elif turn.llm is None:
                 query = followup.heuristic_query(turn.message, turn.history)
@@ -378,6 +383,13 @@ async def events(turn: Turn) -> AsyncIterator[Event]:
                     shown = [citations.source(n, p) for n, p in enumerate(extract.passages, 1)]
             else:
                 text, passages = None, found.passages
+            offline_actions = turn.llm is None and canned is None and turn.bot_actions is not None
+            if offline_actions and turn.bot_actions.available:  # offline: the owner's rules pick
+                ran = await anyio.to_thread.run_sync(
+                    lambda: actions.offline(turn.bot_actions, turn.message, fell_back=fell_back)
+                )
+                if ran is not None:
+                    text, fell_back, shown = ran, False, []
 
         if text is not None:
             for piece in extractive.word_chunks(text):
@@ -396,7 +408,8 @@ async def events(turn: Turn) -> AsyncIterator[Event]:
                 question=turn.message,
                 audience=audiences.prompt_part(turn.audiences, turn.audience),
             )
-            async for piece in llm.stream_chat(
+            async for piece in actions.stream_answer(
+                turn.bot_actions,
                 turn.llm,
                 messages,
                 usage=usage,
@@ -418,6 +431,8 @@ async def events(turn: Turn) -> AsyncIterator[Event]:
                 shown = citations.cited(answer_text, passages)
 
         yield Event("sources", {"sources": shown})
+        for event in actions.events(turn.bot_actions):
+            yield event
         answer = conversations.Answer(
             content="".join(pieces),
             citations=shown,
@@ -430,7 +445,7 @@ async def events(turn: Turn) -> AsyncIterator[Event]:
         )
         message_id = await anyio.to_thread.run_sync(_store, turn, answer)
         stored = True
-        for action in turn.actions:
+        for action in turn.handoff_actions:
             yield Event("action", action)
         yield _done(turn, message_id, not fell_back, usage.prompt_tokens, usage.completion_tokens)
     except Exception as exc:  # the visitor gets a sentence; the details go to the log

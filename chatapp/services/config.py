@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     llm_attempts: int = Field(default=3, ge=1, le=10)  # tries before the first token
     llm_retry_base_seconds: float = Field(default=0.5, ge=0)  # backoff: base, 2x base, ...
     llm_max_tokens: int = Field(default=600, ge=16)
+    # Actions: tool calls the model may make per visitor message (0: actions are not offered).
+    action_max_tool_calls: int = Field(default=3, ge=0, le=10)
 
     # Chat: message size, visitor limits (0 = no limit), context kept and passages retrieved.
     max_message_chars: int = Field(default=2000, ge=1)

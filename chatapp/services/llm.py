@@ -9,6 +9,10 @@ Built on the `openai` client (AsyncOpenAI, its own retries off) with:
 * provider errors turned into `LLMError(code, message)`: the message is for visitors (no stack
   trace, no key, no provider text); the details go to the log.
 
+Tool calling: given `tools`, the streamed `delta.tool_calls` pieces are put together into
+`ToolCall`s in the caller's `tool_calls` list (text still streams as it comes); the caller runs
+them and asks again with the results (`actions/in_chat.py`). A retry starts the list afresh.
+
 Clients are cached per event loop and provider, so connections are reused across requests.
 """
 
@@ -59,6 +63,23 @@ class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     reported: bool = False  # False: the server sent no usage, counts are estimates
+
+
+@dataclass
+class ToolCall:
+    """One function call the model asked for; `arguments` is the JSON text it wrote."""
+
+    id: str
+    name: str
+    arguments: str = ""
+
+    def wire(self) -> dict:
+        """As the assistant message of the next request carries it."""
+        return {
+            "id": self.id,
+            "type": "function",
+            "function": {"name": self.name, "arguments": self.arguments},
+        }
 
 
 _clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -138,11 +159,21 @@ async def stream_chat(
     temperature: float | None = None,
     attempts: int = 3,
     retry_base: float = 0.5,
+    tools: list[dict] | None = None,
+    tool_choice: str | None = None,
+    tool_calls: list[ToolCall] | None = None,
 ) -> AsyncIterator[str]:
-    """Yield the answer's text pieces as they arrive; fill `usage` at the end."""
+    """Yield the answer's text pieces as they arrive; fill `usage` at the end, and with `tools`,
+    the calls the model asked for into `tool_calls`."""
     client = client_for(config)
     started = False
+    extra: dict = {"temperature": temperature} if temperature is not None else {}
+    if tools:
+        extra["tools"] = tools
+        if tool_choice:
+            extra["tool_choice"] = tool_choice
     for attempt in range(attempts):
+        calls: dict[int, ToolCall] = {}
         try:
             async with client.chat.completions.with_streaming_response.create(
                 model=config.model,
@@ -150,11 +181,13 @@ async def stream_chat(
                 stream=True,
                 stream_options={"include_usage": True},
                 max_tokens=max_tokens,
-                **({"temperature": temperature} if temperature is not None else {}),
+                **extra,
             ) as response:
-                async for text in _stream_text(response, usage):
+                async for text in _stream_text(response, usage, calls):
                     started = True
                     yield text
+            if tool_calls is not None:
+                tool_calls.extend(c for _, c in sorted(calls.items()) if c.name)
             return
         except openai.OpenAIError as exc:
             if started:
@@ -167,7 +200,9 @@ async def stream_chat(
             await asyncio.sleep(delay)
 
 
-async def _stream_text(response, usage: Usage) -> AsyncIterator[str]:
+async def _stream_text(
+    response, usage: Usage, calls: dict[int, ToolCall] | None = None
+) -> AsyncIterator[str]:
     """The text pieces of a chat-completions event stream, read as plain JSON.
 
     The client's typed stream builds a model object per chunk (~70 us each); at thousands of
@@ -191,7 +226,10 @@ async def _stream_text(response, usage: Usage) -> AsyncIterator[str]:
                 usage.completion_tokens = chunk["usage"].get("completion_tokens") or 0
                 usage.reported = True
             for choice in chunk.get("choices") or ():
-                text = (choice.get("delta") or {}).get("content")
+                delta = choice.get("delta") or {}
+                if calls is not None and delta.get("tool_calls"):
+                    _add_tool_call_pieces(calls, delta["tool_calls"])
+                text = delta.get("content")
                 if text:
                     yield text
     except _TIMEOUTS as exc:
@@ -202,6 +240,20 @@ async def _stream_text(response, usage: Usage) -> AsyncIterator[str]:
         raise openai.APIError(
             "unreadable stream chunk", request=response.http_request, body=None
         ) from exc
+
+
+def _add_tool_call_pieces(calls: dict[int, ToolCall], pieces: list[dict]) -> None:
+    """Stream chunks carry each call in parts: id and name first, then arguments in pieces."""
+    for piece in pieces:
+        index = piece.get("index", 0)
+        call = calls.setdefault(index, ToolCall(id="", name=""))
+        if piece.get("id"):
+            call.id = piece["id"]
+        function = piece.get("function") or {}
+        if function.get("name") and not call.name:
+            call.name = function["name"]
+        if function.get("arguments"):
+            call.arguments += function["arguments"]
 
 
 async def complete(

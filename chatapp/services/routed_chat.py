@@ -192,7 +192,7 @@ async def events(turn: Any) -> AsyncIterator[Event]:
             routed_bot_id=routed_bot_id,
         )
         message_id = await anyio.to_thread.run_sync(chat._store, turn, answer)
-        for action in turn.actions:  # e.g. a handoff after too many fallbacks in a row
+        for action in turn.handoff_actions:  # e.g. a handoff after too many fallbacks in a row
             yield Event("action", action)
         done = chat._done(
             turn, message_id, not fell_back, usage.prompt_tokens, usage.completion_tokens

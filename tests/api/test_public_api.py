@@ -66,8 +66,10 @@ def test_widget_config_is_public_cacheable_and_has_no_secrets(client, shop):
         "button_text",
         "handoff",
         "audiences",
+        "lead_form",
     }
     assert config["handoff"] == {"enabled": False, "button_label": ""}  # no handoff action
+    assert config["lead_form"] == {"enabled": False, "title": "", "fields": []}
     assert config["bot_id"] == shop.public_id and config["active"] is True
     assert shop.key not in response.text
     assert response.headers["cache-control"] == "public, max-age=60"

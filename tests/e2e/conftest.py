@@ -84,6 +84,14 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory):
     """Start the production build on a free port with an empty data directory."""
+    with running_app(tmp_path_factory) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def running_app(tmp_path_factory, **extra_env: str):
+    """The production build on a free port and a fresh data directory; `extra_env` sets
+    settings a module needs (e.g. ALLOW_PRIVATE_URLS for a loopback test service)."""
     if shutil.which("bun", path=str(ROOT / "node_modules" / ".bin")) is None:
         require_or_skip("bun is not installed: run scripts/bootstrap.sh")
     data_dir = tmp_path_factory.mktemp("app-data")
@@ -101,6 +109,7 @@ def app_server(tmp_path_factory):
     # The server runs with the product's defaults, not the per-test tweaks of the test process.
     for name in ("DATABASE_URL", "ARGON2_MEMORY_KIB", "ARGON2_ROUNDS", "ALLOW_PRIVATE_URLS"):
         env.pop(name, None)
+    env.update(extra_env)
     subprocess.run([sys.executable, "-m", "chatapp", "migrate"], cwd=ROOT, env=env, check=True)
     log_path = data_dir / "server.log"
     with log_path.open("w") as log:

@@ -12,6 +12,12 @@ It speaks HTTP/1.1 with keep-alive on asyncio (thousands of concurrent streams i
   answer), "break" (stream two tokens, then close mid-answer), "hang" (wait `hang_seconds`),
   "stream-error" (a 200 whose stream carries only an error object, as providers do when they
   fail after accepting), "garbage" (two tokens, then a chunk that is not JSON);
+* `server.tool_calls`: tool calls to answer with instead of text, in the real wire format:
+  a list of `{"name", "arguments"}` (arguments a dict or a JSON string), or a function of the
+  request body returning one (or None / [] for a text answer). Streamed, each call arrives as
+  `delta.tool_calls` chunks (index, id and name first, then the arguments in several pieces)
+  and the stream ends with `finish_reason: "tool_calls"`; non-streamed, as
+  `message.tool_calls` (never without `tools`, nor with `tool_choice: "none"`);
 * `server.requests`: every request body received, in order (`server.auth_headers` their
   Authorization headers).
 """
@@ -33,6 +39,7 @@ DEFAULT_REPLY = "Hello! This is the fake LLM answering."
 class FakeLLMServer:
     def __init__(self) -> None:
         self.reply: str | Callable[[dict], str] = DEFAULT_REPLY
+        self.tool_calls: list[dict] | Callable[[dict], list[dict] | None] | None = None
         self.token_delay = 0.0
         self.first_delay = 0.0
         self.hang_seconds = 30.0
@@ -97,6 +104,27 @@ class FakeLLMServer:
     def _answer(self, body: dict) -> str:
         return self.reply(body) if callable(self.reply) else self.reply
 
+    def _calls(self, body: dict) -> list[dict]:
+        """The tool calls to answer with, with ids and JSON-string arguments ([] for text).
+
+        Like real servers, none without `tools` in the request or with `tool_choice: "none"`."""
+        if not body.get("tools") or body.get("tool_choice") == "none":
+            return []
+        calls = self.tool_calls(body) if callable(self.tool_calls) else self.tool_calls
+        wired = []
+        for number, call in enumerate(calls or ()):
+            arguments = call.get("arguments", {})
+            if not isinstance(arguments, str):
+                arguments = json.dumps(arguments)
+            wired.append(
+                {
+                    "id": call.get("id") or f"call_{len(self.requests)}_{number}",
+                    "type": "function",
+                    "function": {"name": call["name"], "arguments": arguments},
+                }
+            )
+        return wired
+
     # -- HTTP --------------------------------------------------------------------------------
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -157,20 +185,27 @@ class FakeLLMServer:
             error = {"message": f"fake error {status}", "type": "server_error", "code": None}
             await self._send_json(writer, status, {"error": error}, extra)
             return True
-        text = self._answer(body)
+        calls = self._calls(body)
+        text = "" if calls else self._answer(body)
         model = body.get("model", "fake")
         prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in body["messages"])
         pieces = re.findall(r"\S+\s*", text)
+        completion_tokens = len(pieces) + sum(
+            len(c["function"]["arguments"].split()) + 1 for c in calls
+        )
         usage = {
             "prompt_tokens": prompt_tokens,
-            "completion_tokens": len(pieces),
-            "total_tokens": prompt_tokens + len(pieces),
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
         }
         if not body.get("stream"):
+            message: dict[str, Any] = {"role": "assistant", "content": text}
+            if calls:
+                message = {"role": "assistant", "content": None, "tool_calls": calls}
             choice = {
                 "index": 0,
-                "message": {"role": "assistant", "content": text},
-                "finish_reason": "stop",
+                "message": message,
+                "finish_reason": "tool_calls" if calls else "stop",
             }
             await self._send_json(
                 writer,
@@ -210,7 +245,16 @@ class FakeLLMServer:
             writer.write(b"0\r\n\r\n")
             await writer.drain()
             return True
-        await event(chunk({"role": "assistant", "content": ""}))
+        await event(chunk({"role": "assistant", "content": None if calls else ""}))
+        for index, call in enumerate(calls):
+            head = {"index": index, "id": call["id"], "type": "function"}
+            head["function"] = {"name": call["function"]["name"], "arguments": ""}
+            await event(chunk({"tool_calls": [head]}))
+            arguments = call["function"]["arguments"]
+            step = max(1, -(-len(arguments) // 3))  # three pieces, as providers split them
+            for start in range(0, len(arguments), step):
+                piece = {"index": index, "function": {"arguments": arguments[start : start + step]}}
+                await event(chunk({"tool_calls": [piece]}))
         for number, piece in enumerate(pieces):
             if mode == "break" and number == 2:
                 return False  # the connection drops mid-answer
@@ -219,7 +263,7 @@ class FakeLLMServer:
             if self.token_delay and number:
                 await asyncio.sleep(self.token_delay)
             await event(chunk({"content": piece}))
-        await event(chunk({}, "stop"))
+        await event(chunk({}, "tool_calls" if calls else "stop"))
         if (body.get("stream_options") or {}).get("include_usage"):
             await event(
                 {

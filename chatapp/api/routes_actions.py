@@ -1,0 +1,240 @@
+"""Actions over HTTP: a bot's actions and their run log (members), and the widget's lead form.
+
+Admin routes take a login or API token of the workspace; changing actions needs owner or admin.
+Bad settings answer 422 `{detail, errors: {field: message}}`; so does a bad lead form.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+
+from chatapp.api.deps import current_actor, db_session
+from chatapp.api.routes_public import _key
+from chatapp.services import leads
+from chatapp.services.actions import runner, runs, store
+from chatapp.services.actions.common import ActionInvalid
+from chatapp.services.db import session_scope
+from chatapp.services.tenancy import Actor, Permission
+
+router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}/bots/{bot_id}", tags=["actions"])
+public = APIRouter(tags=["public"])
+
+Kind = Literal["collect_lead", "handoff", "http", "link"]
+INVALID = {422: {"description": "Invalid settings: `{detail, errors: {field: message}}`."}}
+
+
+class ActionIn(BaseModel):
+    kind: Kind
+    name: str | None = Field(default=None, max_length=200, description="Empty: the kind's name.")
+    enabled: bool = True
+    config: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The kind's settings (docs/LIVE_AND_ACTIONS.md); missing keys take the "
+        "template's values. Secret header values are stored encrypted and never returned.",
+    )
+
+
+class ActionPatch(BaseModel):
+    name: str | None = Field(default=None, max_length=200)
+    enabled: bool | None = None
+    config: dict[str, Any] | None = Field(
+        default=None, description="Replaces the config; a secret header left empty is kept."
+    )
+
+
+class ActionOut(BaseModel):
+    id: int
+    bot_id: int
+    kind: str
+    name: str
+    enabled: bool
+    config: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+class TestIn(BaseModel):
+    input: dict[str, Any] = Field(
+        default_factory=dict, description="Sample parameters (an HTTP action's JSON schema)."
+    )
+
+
+class RunOut(BaseModel):
+    id: int
+    action_id: int
+    action_name: str
+    kind: str
+    conversation_id: int | None
+    trigger: str = Field(description="rule, model, visitor or test")
+    input: dict[str, Any]
+    outcome: str = Field(description="ok, error or refused")
+    output: str
+    error: str
+    duration_ms: int
+    created_at: datetime
+
+
+class LeadIn(BaseModel):
+    bot_id: str = Field(max_length=64)
+    session_id: str | None = Field(default=None, max_length=64)
+    api_key: str | None = Field(default=None, max_length=200)
+    name: str = Field(default="", max_length=500)
+    email: str = Field(default="", max_length=500)
+    phone: str = Field(default="", max_length=200)
+    message: str = Field(default="", max_length=5000)
+
+
+class LeadOut(BaseModel):
+    contact_id: int
+    message: str
+
+
+def _invalid(exc: ActionInvalid) -> JSONResponse:
+    return JSONResponse({"detail": exc.message, "errors": exc.errors}, status_code=422)
+
+
+def _out(action) -> ActionOut:
+    return ActionOut(**vars(store.view(action)))
+
+
+@router.get("/actions", response_model=list[ActionOut])
+def list_actions(
+    bot_id: int, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
+):
+    """The bot's actions (secret header values never included)."""
+    return [_out(a) for a in store.list_actions(session, actor, bot_id)]
+
+
+@router.post("/actions", response_model=ActionOut, status_code=201, responses=INVALID)
+def create_action(
+    bot_id: int,
+    body: ActionIn,
+    actor: Actor = Depends(current_actor),
+    session: Session = Depends(db_session),
+):
+    """Add an action from a template (`kind`), with your settings over the template's."""
+    try:
+        action = store.create_action(
+            session, actor, bot_id, kind=body.kind, name=body.name, config=body.config,
+            enabled=body.enabled,
+        )  # fmt: skip
+    except ActionInvalid as exc:
+        return _invalid(exc)
+    return _out(action)
+
+
+# Before /actions/{action_id}, which would otherwise take "runs" for an id.
+@router.get("/actions/runs", response_model=list[RunOut])
+def list_runs(
+    bot_id: int,
+    action_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    actor: Actor = Depends(current_actor),
+    session: Session = Depends(db_session),
+):
+    """The bot's action runs, newest first (`?action_id=` for one action's)."""
+    found = runs.list_runs(session, actor, bot_id, action_id=action_id, limit=limit, offset=offset)
+    return [RunOut(**vars(r)) for r in found]
+
+
+@router.get("/actions/{action_id}", response_model=ActionOut)
+def get_action(
+    bot_id: int,
+    action_id: int,
+    actor: Actor = Depends(current_actor),
+    session: Session = Depends(db_session),
+):
+    return _out(store.get_action(session, actor, action_id, bot_id))
+
+
+@router.patch("/actions/{action_id}", response_model=ActionOut, responses=INVALID)
+def update_action(
+    bot_id: int,
+    action_id: int,
+    body: ActionPatch,
+    actor: Actor = Depends(current_actor),
+    session: Session = Depends(db_session),
+):
+    """Rename, enable or disable, or replace the config of an action."""
+    store.get_action(session, actor, action_id, bot_id)
+    try:
+        action = store.update_action(
+            session, actor, action_id, name=body.name, config=body.config, enabled=body.enabled
+        )
+    except ActionInvalid as exc:
+        return _invalid(exc)
+    return _out(action)
+
+
+@router.delete("/actions/{action_id}", status_code=204)
+def delete_action(
+    bot_id: int,
+    action_id: int,
+    actor: Actor = Depends(current_actor),
+    session: Session = Depends(db_session),
+):
+    """Delete an action and its run log."""
+    store.get_action(session, actor, action_id, bot_id)
+    store.delete_action(session, actor, action_id)
+
+
+@router.post("/actions/{action_id}/test", response_model=RunOut)
+def test_action(
+    bot_id: int,
+    action_id: int,
+    body: TestIn,
+    actor: Actor = Depends(current_actor),
+    session: Session = Depends(db_session),
+):
+    """Run the action now with sample input (logged with trigger `test`); the run is returned.
+
+    An HTTP action really calls its service (through the SSRF guard: an internal address is
+    `refused` with the reason in `error`)."""
+    actor.require(Permission.MANAGE_BOTS)
+    action = store.get_action(session, actor, action_id, bot_id)
+    runner.run(session, store.snapshot(action), trigger="test", params=body.input)
+    return RunOut(**vars(runs.list_runs(session, actor, bot_id, action_id=action_id, limit=1)[0]))
+
+
+@public.post(
+    "/api/public/leads",
+    response_model=LeadOut,
+    status_code=201,
+    responses={
+        401: {"description": "Invalid or missing widget key."},
+        403: {"description": "Website not allowed, or bot paused."},
+        404: {"description": "Unknown bot, or the bot has no enabled lead form."},
+        422: {"description": "`{detail, errors: {field: message}}`."},
+        429: {"description": "Too many submissions (see Retry-After)."},
+    },
+)
+def post_lead(
+    body: LeadIn,
+    request: Request,
+    authorization: str | None = Header(default=None),
+    x_widget_key: str | None = Header(default=None),
+):
+    """The widget's lead form: the visitor's details become a contact of the bot's workspace,
+    linked to their conversation."""
+    fields = body.model_dump(include={"name", "email", "phone", "message"})
+    try:
+        with session_scope() as session:
+            result = leads.submit(
+                session,
+                bot_id=body.bot_id,
+                api_key=_key(body.api_key, authorization, x_widget_key),
+                origin=request.headers.get("origin"),
+                referer=request.headers.get("referer"),
+                session_id=body.session_id,
+                fields=fields,
+            )
+    except leads.LeadInvalid as exc:
+        return JSONResponse({"detail": exc.message, "errors": exc.errors}, status_code=422)
+    return LeadOut(contact_id=result.contact_id, message=result.message)

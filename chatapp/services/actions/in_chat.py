@@ -1,0 +1,172 @@
+"""Actions inside the chat pipeline (the few calls `chat.py` makes).
+
+load()          the bot's enabled actions, once per turn (in begin()'s transaction)
+offline()       no LLM: the rules pick actions; an HTTP action's filled answer_template
+                becomes the answer's text
+stream_answer() with an LLM: the actions are tools; calls are run (at most
+                ACTION_MAX_TOOL_CALLS per message), their results go back to the model,
+                which writes the answer
+events()        the `action` events (after `sources`, before `done`)
+attach()        what the answer offered, stored in `message.actions`
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio.to_thread
+from sqlmodel import Session
+
+from chatapp.services import llm
+from chatapp.services.actions import rules, runner, store, tools
+from chatapp.services.chat_request import Event
+from chatapp.services.config import get_settings
+from chatapp.services.db import session_scope
+from chatapp.services.models import Message
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TurnActions:
+    """One visitor message's actions: those available, and what was offered."""
+
+    workspace_id: int
+    bot_id: int
+    conversation_id: int
+    available: list[store.Snapshot]
+    offered: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def has_tools(self) -> bool:
+        return bool(self.available) and get_settings().action_max_tool_calls > 0
+
+    def add(self, outcome: runner.Outcome) -> None:
+        self.offered.append(outcome.offered)
+
+
+def load(session: Session, *, workspace_id: int, bot_id: int, conversation_id: int) -> TurnActions:
+    available = store.enabled_actions(session, workspace_id=workspace_id, bot_id=bot_id)
+    return TurnActions(workspace_id, bot_id, conversation_id, available)
+
+
+def offline(turn: TurnActions | None, message: str, *, fell_back: bool) -> str | None:
+    """Run the actions whose rules fire (in a worker thread); the HTTP answer text, if any."""
+    if turn is None or not turn.available:
+        return None
+    picked = rules.pick(turn.available, message, fell_back=fell_back)
+    answer = None
+    for action, why in picked:
+        params: dict[str, Any] = {}
+        if action.kind == "http":
+            if answer is not None:
+                continue  # one HTTP answer per message
+            params = rules.extract_parameters(action.config.get("parameters") or {}, message)
+        with session_scope() as session:
+            outcome = runner.run(
+                session,
+                action,
+                trigger="rule",
+                params=params,
+                conversation_id=turn.conversation_id,
+                reason=why,
+            )
+        turn.add(outcome)
+        if action.kind == "http" and outcome.outcome == "ok":
+            answer = outcome.answer
+    return answer
+
+
+async def stream_answer(
+    turn: TurnActions | None,
+    config: llm.LLMConfig,
+    messages: list[dict],
+    *,
+    usage: llm.Usage,
+    **options: Any,
+) -> AsyncIterator[str]:
+    """The model's answer, with the actions offered as tools; same options as stream_chat."""
+    if turn is None or not turn.has_tools:
+        async for piece in llm.stream_chat(config, messages, usage=usage, **options):
+            yield piece
+        return
+    offered = tools.as_tools(turn.available)
+    left = get_settings().action_max_tool_calls
+    conversation = list(messages)
+    reported = True
+    usage.prompt_tokens = usage.completion_tokens = 0
+    while True:
+        calls: list[llm.ToolCall] = []
+        round_usage = llm.Usage()
+        async for piece in llm.stream_chat(
+            config,
+            conversation,
+            usage=round_usage,
+            tools=offered,
+            tool_choice=None if left > 0 else "none",
+            tool_calls=calls,
+            **options,
+        ):
+            yield piece
+        usage.prompt_tokens += round_usage.prompt_tokens
+        usage.completion_tokens += round_usage.completion_tokens
+        reported = reported and round_usage.reported
+        calls = calls[:left]
+        if not calls:
+            break
+        left -= len(calls)
+        conversation.append(
+            {"role": "assistant", "content": None, "tool_calls": [c.wire() for c in calls]}
+        )
+        for call in calls:
+            outcome = await anyio.to_thread.run_sync(_run_call, turn, call)
+            conversation.append({"role": "tool", "tool_call_id": call.id, "content": outcome})
+    usage.reported = reported
+
+
+def _run_call(turn: TurnActions, call: llm.ToolCall) -> str:
+    with session_scope() as session:
+        outcome = tools.run_call(
+            session,
+            turn.available,
+            name=call.name,
+            arguments=call.arguments,
+            conversation_id=turn.conversation_id,
+        )
+    if outcome.outcome != "refused" or outcome.event:
+        turn.add(outcome)
+    return outcome.output or outcome.error or outcome.outcome
+
+
+def events(turn: TurnActions | None) -> list[Event]:
+    """The `action` events of what this answer offered (link, lead_form, handoff)."""
+    if turn is None:
+        return []
+    shown = []
+    for offered in turn.offered:
+        if offered.get("kind") in ("link", "lead_form", "handoff") and offered["outcome"] == "ok":
+            data = {k: v for k, v in offered.items() if k not in ("action_id", "name", "outcome")}
+            shown.append(Event("action", data))
+    return shown
+
+
+def attach(
+    session: Session,
+    message_id: int,
+    turn: TurnActions | None,
+    *,
+    also: list[dict[str, Any]] | None = None,
+) -> None:
+    """Store what the answer offered on its message (`message.actions`); `also`: the pipeline's
+    own offers (a handoff asked for by a phrase or after fallbacks in a row)."""
+    offered = (list(turn.offered) if turn is not None else []) + list(also or [])
+    if not offered or not message_id:
+        return
+    message = session.get(Message, message_id)
+    if message is not None:  # the answer's own message: the pipeline just stored it
+        message.actions = offered
+        session.add(message)
+        session.flush()

@@ -1,0 +1,214 @@
+"""The Actions page: the bot's actions, the editor (per kind, errors listed), enable/disable,
+delete, the Test button's outcome and the run log. Every handler calls one service."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import reflex as rx
+
+from chatapp.services.actions import runner, runs, store, templates
+from chatapp.services.actions.common import ActionInvalid
+from chatapp.services.db import session_scope
+from chatapp.services.errors import ServiceError
+from chatapp.state.actions_form import ActionDraft, config_of, draft_of, from_form
+from chatapp.state.bot_scope import BotScopeState
+
+EDITOR_ROLES = ("owner", "admin")  # MANAGE_BOTS
+
+
+@dataclasses.dataclass
+class ActionRow:
+    id: int = 0
+    kind: str = ""
+    kind_label: str = ""
+    name: str = ""
+    enabled: bool = True
+    summary: str = ""
+
+
+@dataclasses.dataclass
+class RunRow:
+    id: int = 0
+    time: str = ""
+    action: str = ""
+    conversation: str = ""
+    trigger: str = ""
+    input: str = ""
+    outcome: str = ""
+    output: str = ""
+    error: str = ""
+
+
+def _summary(kind: str, config: dict) -> str:
+    if kind == "http":
+        return f"{config.get('method', '')} {config.get('url', '')}"
+    if kind == "link":
+        return f"{config.get('label', '')} -> {config.get('url', '')}"
+    if kind == "collect_lead":
+        return ", ".join(f["name"] for f in config.get("fields") or [])
+    return config.get("button_label", "")
+
+
+class ActionsState(BotScopeState):
+    rows: list[ActionRow] = []
+    run_rows: list[RunRow] = []
+    kinds: list[list[str]] = [[k, templates.KIND_LABELS[k]] for k in templates.KINDS]
+
+    editor_open: bool = False
+    editing_id: int = 0
+    editing_kind: str = ""
+    draft: ActionDraft = ActionDraft()
+    errors: list[str] = []
+
+    test_input: str = ""
+    test_outcome: str = ""
+    test_message: str = ""
+
+    @rx.var
+    def can_edit_actions(self) -> bool:
+        return self.role in EDITOR_ROLES
+
+    @rx.var
+    def editing_label(self) -> str:
+        return templates.KIND_LABELS.get(self.editing_kind, "")
+
+    @rx.event
+    def load(self):
+        if not self.bot_id:
+            self.rows, self.run_rows = [], []
+            return None
+        try:
+            with session_scope() as session:
+                actor = self.actor(session)
+                found = [store.view(a) for a in store.list_actions(session, actor, self.bot_id)]
+                logged = runs.list_runs(session, actor, self.bot_id, limit=50)
+        except ServiceError as error:
+            return rx.toast.error(error.message)
+        self.rows = [
+            ActionRow(
+                a.id,
+                a.kind,
+                templates.KIND_LABELS[a.kind],
+                a.name,
+                a.enabled,
+                _summary(a.kind, a.config),
+            )
+            for a in found
+        ]
+        self.run_rows = [
+            RunRow(
+                id=r.id,
+                time=r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                action=r.action_name,
+                conversation=f"#{r.conversation_id}" if r.conversation_id else "-",
+                trigger=r.trigger,
+                input=json.dumps(r.input, ensure_ascii=False)[:200],
+                outcome=r.outcome,
+                output=r.output[:200],
+                error=r.error,
+            )
+            for r in logged
+        ]
+        return None
+
+    @rx.event
+    def create(self, kind: str):
+        """A new action from the kind's template, opened in the editor."""
+        try:
+            with session_scope() as session:
+                action = store.create_action(session, self.actor(session), self.bot_id, kind=kind)
+                opened = store.view(action)
+        except ServiceError as error:
+            return rx.toast.error(error.message)
+        self._open(opened)
+        return [ActionsState.load, rx.toast.success(f"{opened.name} added: set it up.")]
+
+    def _open(self, view: store.ActionView) -> None:
+        self.editing_id, self.editing_kind = view.id, view.kind
+        self.draft = draft_of(view.name, view.config)
+        self.errors, self.test_outcome, self.test_message = [], "", ""
+        self.test_input = '{"order_id": "12345"}' if view.kind == "http" else ""
+        self.editor_open = True
+
+    @rx.event
+    def open_edit(self, action_id: int):
+        try:
+            with session_scope() as session:
+                action = store.get_action(session, self.actor(session), action_id, self.bot_id)
+                opened = store.view(action)
+        except ServiceError as error:
+            return rx.toast.error(error.message)
+        self._open(opened)
+        return None
+
+    @rx.event
+    def set_editor_open(self, value: bool):
+        self.editor_open = value
+
+    @rx.event
+    def save(self, form: dict):
+        self.errors = []
+        draft = from_form(form)
+        try:
+            with session_scope() as session:
+                actor = self.actor(session)
+                action = store.get_action(session, actor, self.editing_id, self.bot_id)
+                stored = store.view(action).config
+                config = config_of(action.kind, draft, stored)
+                store.update_action(session, actor, action.id, name=draft.name, config=config)
+        except ActionInvalid as invalid:
+            self.errors = [f"{field}: {problem}" for field, problem in invalid.errors.items()]
+            self.draft = draft
+            return None
+        except ServiceError as error:
+            return rx.toast.error(error.message)
+        self.editor_open = False
+        return [ActionsState.load, rx.toast.success("Action saved.")]
+
+    @rx.event
+    def set_enabled(self, action_id: int, value: bool):
+        try:
+            with session_scope() as session:
+                store.update_action(session, self.actor(session), action_id, enabled=value)
+        except ServiceError as error:
+            return rx.toast.error(error.message)
+        return ActionsState.load
+
+    @rx.event
+    def delete(self, action_id: int):
+        try:
+            with session_scope() as session:
+                store.delete_action(session, self.actor(session), action_id)
+        except ServiceError as error:
+            return rx.toast.error(error.message)
+        return [ActionsState.load, rx.toast.success("Action deleted.")]
+
+    @rx.event
+    def set_test_input(self, value: str):
+        self.test_input = value[:4000]
+
+    @rx.event
+    def test(self):
+        """Run the saved action with the sample input; show its outcome in words."""
+        self.test_outcome, self.test_message = "", ""
+        try:
+            params = json.loads(self.test_input) if self.test_input.strip() else {}
+        except ValueError:
+            self.test_outcome, self.test_message = "refused", "The sample input is not JSON."
+            return None
+        if not isinstance(params, dict):
+            params = {}
+        try:
+            with session_scope() as session:
+                actor = self.actor(session)
+                if not self.can_edit_actions:
+                    raise ServiceError("Only owners and admins can test actions.")
+                action = store.get_action(session, actor, self.editing_id, self.bot_id)
+                outcome = runner.run(session, store.snapshot(action), trigger="test", params=params)
+        except ServiceError as error:
+            return rx.toast.error(error.message)
+        self.test_outcome = outcome.outcome
+        self.test_message = outcome.error or outcome.answer or outcome.output
+        return ActionsState.load

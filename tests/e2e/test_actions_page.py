@@ -1,0 +1,78 @@
+"""The Actions section in a real browser: an HTTP action made from its template, its settings'
+errors, the Test button against a loopback API (ok) and an internal address (refused, in words),
+and the run log. The app runs with ALLOW_PRIVATE_URLS=true so it may reach the loopback API, as
+URL sources' tests do; the metadata address stays refused whatever the setting."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from chatapp.services.ingest.urlguard import PRIVATE_NETWORK
+from tests.e2e.conftest import running_app
+from tests.e2e.dashboard_helpers import log_in, new_tenant, open_section, screenshot
+from tests.utils.action_api import running_action_api
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def app_server(tmp_path_factory):
+    with running_app(tmp_path_factory, ALLOW_PRIVATE_URLS="true") as server:
+        yield server
+
+
+@pytest.fixture
+def api():
+    with running_action_api({"12345": {"status": "shipped on Monday"}}) as api:
+        yield api
+
+
+def save_url(page, url: str) -> None:
+    page.fill("#action-url", url)
+    page.click("#action-save")
+
+
+def test_http_action_is_made_tested_and_refused_for_an_internal_address(page, app_server, api):
+    label, _ = new_tenant(app_server)
+    log_in(page, f"owner-{label}@example.com")
+    open_section(page, "Actions")
+    expect(page.locator("#no-actions")).to_be_visible()
+    page.click("#add-action-http")
+    expect(page.locator("#action-url")).to_have_value("https://api.example.com/orders/{order_id}")
+
+    save_url(page, "orders/{order}")  # not an address, and an unknown placeholder
+    expect(page.locator("#action-errors")).to_contain_text("url: Define order under parameters")
+
+    save_url(page, api.base_url + "/orders/{order_id}")
+    expect(page.locator(".action-row")).to_have_count(1)
+    expect(page.locator(".action-summary")).to_contain_text(api.base_url + "/orders/{order_id}")
+
+    page.click(".action-edit")
+    expect(page.locator("#action-test-input")).to_have_value('{"order_id": "12345"}')
+    page.click("#action-test")
+    expect(page.locator("#action-test-result")).to_contain_text(
+        "ok: Order 12345: shipped on Monday"
+    )
+    assert api.requests[-1].path == "/orders/12345"
+    screenshot(page, "actions-test")
+
+    save_url(page, "http://169.254.169.254/latest/{order_id}")
+    expect(page.locator(".action-summary")).to_contain_text("169.254.169.254")
+    page.click(".action-edit")
+    page.click("#action-test")
+    expect(page.locator("#action-test-result")).to_contain_text("refused: " + PRIVATE_NETWORK)
+    page.keyboard.press("Escape")
+
+    runs = page.locator(".run-row")
+    expect(runs).to_have_count(2)
+    expect(runs.first).to_contain_text("refused")
+    expect(runs.nth(1)).to_contain_text("ok")
+    expect(runs.nth(1)).to_contain_text("test")
+
+    # Disable, then delete with confirmation.
+    page.click(".action-enabled")
+    expect(page.locator(".action-enabled")).to_have_attribute("data-state", "unchecked")
+    page.click(".action-delete")
+    page.click(".action-delete-confirm")
+    expect(page.locator("#no-actions")).to_be_visible()

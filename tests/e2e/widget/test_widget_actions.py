@@ -1,0 +1,60 @@
+"""An HTTP action through the real widget and the real app, offline (no LLM configured): the
+visitor's question matches the action's rule, its order number is read by the parameter's
+x-pattern, the app calls a loopback API, and the API's answer is what the visitor reads."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from chatapp.services import bots
+from chatapp.services.actions import runs, store
+from chatapp.services.db import get_engine, session_scope
+from tests.e2e.conftest import running_app
+from tests.utils.action_api import running_action_api
+from tests.utils.factories import make_tenant
+from tests.utils.widget_stack import HostSite
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def app_server(tmp_path_factory):
+    # The order API lives on loopback, which the SSRF guard lets through only with this setting.
+    with running_app(tmp_path_factory, ALLOW_PRIVATE_URLS="true") as server:
+        yield server
+
+
+def test_the_widget_shows_the_http_actions_answer(app_server, open_page):
+    base = app_server.base_url
+    with running_action_api({"48213": {"status": "out for delivery"}}) as api:
+        with session_scope(get_engine(app_server.database_url)) as session:
+            tenant = make_tenant(session, "widget-actions")
+            _, key = bots.create_widget_key(session, tenant.owner, tenant.bot.id)
+            store.create_action(
+                session,
+                tenant.owner,
+                tenant.bot.id,
+                kind="http",
+                config={"url": api.base_url + "/orders/{order_id}"},
+            )
+            bot_id = tenant.bot.public_id
+
+        with HostSite() as site:
+            tag = f'<script src="{base}/widget.js" data-bot-id="{bot_id}" data-key="{key}" async>'
+            url = site.add("/", f"<!doctype html><html lang=en><title>Shop</title>{tag}</script>")
+            page = open_page()
+            page.goto(url)
+            page.locator("chatapp-widget .l").click()
+            dialog = page.get_by_role("dialog", name="Bot widget-actions")
+            expect(dialog).to_be_visible()
+            page.locator("#chatapp-input").fill("Where is my order 48213?")
+            page.locator("#chatapp-input").press("Enter")
+            answer = dialog.locator('.m[data-state="done"]').nth(1)
+            expect(answer).to_contain_text("Order 48213: out for delivery", timeout=60_000)
+        assert [r.path for r in api.requests] == ["/orders/48213"]
+
+    with session_scope(get_engine(app_server.database_url)) as session:
+        [run] = runs.list_runs(session, tenant.owner, tenant.bot.id)
+    assert (run.trigger, run.outcome) == ("rule", "ok")
+    assert run.input == {"order_id": "48213", "reason": "keyword: order"}

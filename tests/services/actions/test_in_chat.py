@@ -1,0 +1,211 @@
+"""Actions in the chat pipeline: offline rules and model tool calls (the real openai client
+against our loopback fake LLM emitting real tool calls), with a loopback API behind the action."""
+
+import asyncio
+import json
+
+import pytest
+from sqlmodel import select
+
+from chatapp.services import chat
+from chatapp.services.actions import runs, store
+from chatapp.services.config import reset_settings
+from chatapp.services.db import session_scope
+from chatapp.services.models import Message
+from tests.utils.action_api import running_action_api
+from tests.utils.fake_llm import fake_llm_server
+from tests.utils.knowledge import make_shop, new_session_id
+
+
+@pytest.fixture
+def api(database_url, monkeypatch):
+    monkeypatch.setenv("ALLOW_PRIVATE_URLS", "true")  # the order API lives on loopback
+    reset_settings()
+    with running_action_api({"12345": {"status": "shipped on Monday"}}) as api:
+        yield api
+
+
+@pytest.fixture
+def shop(api):
+    return make_shop()
+
+
+def add(shop, kind, **config):
+    with session_scope() as session:
+        action = store.create_action(
+            session, shop.tenant.owner, shop.bot_id, kind=kind, config=config
+        )
+        return action.id
+
+
+def order_lookup(shop, api):
+    return add(shop, "http", url=api.base_url + "/orders/{order_id}")
+
+
+def collect(shop, message, session_id=None):
+    request = chat.ChatRequest(
+        bot_id=shop.public_id,
+        api_key=shop.key,
+        message=message,
+        session_id=session_id or new_session_id(),
+    )
+
+    async def run():
+        return [event async for event in chat.stream(request)]
+
+    return asyncio.run(run())
+
+
+def answer_of(events):
+    return "".join(e.data["content"] for e in events if e.type == "token")
+
+
+def last_answer():
+    with session_scope() as session:
+        return session.exec(
+            select(Message).where(Message.role == "assistant").order_by(Message.id.desc())
+        ).first()
+
+
+def all_runs(shop):
+    with session_scope() as session:
+        return runs.list_runs(session, shop.tenant.owner, shop.bot_id)
+
+
+def test_offline_rule_calls_the_api_and_its_answer_is_the_reply(shop, api):
+    action_id = order_lookup(shop, api)
+    events = collect(shop, "Where is my order 12345?")
+    assert answer_of(events) == "Order 12345: shipped on Monday"
+    assert [e.type for e in events][-2:] == ["sources", "done"]
+    assert events[-1].data["answered"] is True
+    assert api.requests[-1].path == "/orders/12345"
+    stored = last_answer()
+    assert stored.content == "Order 12345: shipped on Monday"
+    assert stored.actions[0]["kind"] == "http" and stored.actions[0]["action_id"] == action_id
+    [run] = all_runs(shop)
+    assert (run.trigger, run.outcome, run.input["order_id"]) == ("rule", "ok", "12345")
+    assert run.conversation_id == events[-1].data["conversation_id"]
+
+
+def test_offline_rule_without_the_parameter_is_refused_and_the_bot_answers_as_usual(shop, api):
+    order_lookup(shop, api)
+    events = collect(shop, "What is your order returns policy?")
+    assert "30 days" in answer_of(events)
+    [run] = all_runs(shop)
+    assert run.outcome == "refused" and "order_id" in run.error
+    assert api.requests == []
+
+
+def test_link_and_lead_form_events_come_after_sources_and_before_done(shop, api):
+    add(shop, "link", label="Book a call", url="https://shop.example/book")
+    add(shop, "collect_lead")
+    events = collect(shop, "Can I book a demo of your teleporter?")
+    types = [e.type for e in events]
+    assert types[-4:] == ["sources", "action", "action", "done"]
+    link, form = events[-3].data, events[-2].data
+    assert link == {"kind": "link", "label": "Book a call", "url": "https://shop.example/book"}
+    assert form["kind"] == "lead_form" and form["reason"] == "the bot could not answer"
+    assert [f["name"] for f in form["fields"]] == ["name", "email", "phone", "message"]
+    assert [a["kind"] for a in last_answer().actions] == ["link", "lead_form"]
+    sse = events[-3].sse()
+    assert sse.startswith("event: action\n") and json.loads(sse.split("data: ")[1])["type"] == (
+        "action"
+    )
+    # A disabled action is not run.
+    with session_scope() as session:
+        for action in store.list_actions(session, shop.tenant.owner, shop.bot_id):
+            store.update_action(session, shop.tenant.owner, action.id, enabled=False)
+    assert [e.type for e in collect(shop, "Can I book a demo?")][-2:] == ["sources", "done"]
+
+
+@pytest.fixture
+def fake(api, monkeypatch):
+    with fake_llm_server() as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-installation-key-0001")
+        monkeypatch.setenv("LLM_RETRY_BASE_SECONDS", "0.01")
+        reset_settings()
+        yield server
+
+
+def tool_results(body):
+    return [m for m in body["messages"] if m["role"] == "tool"]
+
+
+def test_the_model_calls_the_http_tool_and_writes_the_answer_from_its_result(shop, api, fake):
+    action_id = order_lookup(shop, api)
+    name = f"http_{action_id}"
+
+    def calls(body):
+        if tool_results(body):
+            return None  # the result is back: answer in text
+        return [{"name": name, "arguments": {"order_id": "12345"}}]
+
+    fake.tool_calls = calls
+    fake.reply = lambda body: "Your order " + tool_results(body)[0]["content"] + "."
+    events = collect(shop, "Where is my order 12345?")
+    assert answer_of(events) == "Your order shipped on Monday."
+    first, second = fake.chat_requests(stream=True)
+    [tool] = first["tools"]
+    assert tool["function"]["name"] == name
+    assert "x-pattern" not in json.dumps(tool["function"]["parameters"])
+    assert tool["function"]["parameters"]["required"] == ["order_id"]
+    assistant = second["messages"][-2]
+    assert assistant["tool_calls"][0]["function"] == {
+        "name": name,
+        "arguments": '{"order_id": "12345"}',
+    }
+    assert second["messages"][-1] == {
+        "role": "tool",
+        "tool_call_id": assistant["tool_calls"][0]["id"],
+        "content": "shipped on Monday",
+    }
+    assert api.requests[-1].path == "/orders/12345"
+    [run] = all_runs(shop)
+    assert (run.trigger, run.outcome, run.input) == ("model", "ok", {"order_id": "12345"})
+    assert last_answer().actions[0]["kind"] == "http"
+
+
+def test_tool_calls_are_capped_per_message_and_bad_arguments_are_refused(
+    shop, api, fake, monkeypatch
+):
+    monkeypatch.setenv("ACTION_MAX_TOOL_CALLS", "2")
+    reset_settings()
+    action_id = order_lookup(shop, api)
+    link_id = add(shop, "link", label="Track", url="https://shop.example/track")
+    # The model keeps calling: two bad calls in one turn, then more; only 2 run in all.
+    fake.tool_calls = lambda body: [
+        {"name": f"http_{action_id}", "arguments": {"order_id": "x"}},
+        {"name": f"link_{link_id}", "arguments": "{not json"},
+        {"name": f"http_{action_id}", "arguments": {"order_id": "12345"}},
+    ]
+    fake.reply = "Sorry, I could not look that up."
+    events = collect(shop, "Where is my order?")
+    # The third call was over the cap; the answer came from a request with tool_choice none.
+    requests = fake.chat_requests(stream=True)
+    assert len(requests) == 2 and requests[-1]["tool_choice"] == "none"
+    assert len(tool_results(requests[-1])) == 2
+    assert answer_of(events) == "Sorry, I could not look that up."
+    outcomes = sorted((r.trigger, r.outcome) for r in all_runs(shop))
+    assert outcomes == [("model", "refused"), ("model", "refused")]
+    assert api.requests == []
+
+
+def test_the_model_shows_a_link_through_its_tool(shop, api, fake):
+    link_id = add(shop, "link", label="Book a call", url="https://shop.example/book")
+    fake.tool_calls = lambda body: (
+        None
+        if tool_results(body)
+        else [{"name": f"link_{link_id}", "arguments": {"reason": "wants a call"}}]
+    )
+    fake.reply = "You can book a call with the button below."
+    events = collect(shop, "Can I talk to your team about a big order?")
+    action = next(e for e in events if e.type == "action")
+    assert action.data == {
+        "kind": "link",
+        "label": "Book a call",
+        "url": "https://shop.example/book",
+    }
+    assert answer_of(events) == "You can book a call with the button below."
+    [run] = all_runs(shop)
+    assert (run.trigger, run.input) == ("model", {"reason": "wants a call"})
