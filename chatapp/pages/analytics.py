@@ -137,6 +137,19 @@ def stats() -> rx.Component:
     )
 
 
+def handoff_stats() -> rx.Component:
+    """The people side: how often visitors asked for a person and how fast the team answered."""
+    s = AnalyticsState
+    return rx.grid(
+        stat("Handed to a person", s.handoffs, s.handoff_note, "handoffs"),
+        stat("Time to first human reply", s.first_reply, "median, from the ask", "first-reply"),
+        stat("Time to resolution", s.resolution, "median, from the ask", "resolution"),
+        columns=rx.breakpoints(initial="2", sm="3"),
+        spacing="3",
+        width="100%",
+    )
+
+
 def chart(title: str, figure, chart_id: str, footer: rx.Component | None = None) -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -184,6 +197,7 @@ def figures() -> rx.Component:
         AnalyticsState.loaded,
         rx.vstack(
             stats(),
+            handoff_stats(),
             charts(),
             rx.box(id="analytics-loaded", display="none"),
             spacing="3",

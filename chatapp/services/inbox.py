@@ -223,15 +223,26 @@ def _author(message: Message, user: User | None, visitor: str, bot_name: str) ->
 
 
 def stats(
-    session: Session, actor: Actor, *, bot_id: int | None = None, since: datetime | None = None
+    session: Session,
+    actor: Actor,
+    *,
+    bot_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    audience: str = "",
 ) -> dict[str, Any]:
-    """Handoffs, and the mean time (seconds) to the first human reply and to resolution."""
+    """Handoffs asked for in [since, until), and the median time (seconds) from the ask to the
+    first human reply and to resolution (what Analytics shows)."""
     actor.require(Permission.READ)
     query = scoped_select(actor, Conversation).where(col(Conversation.handoff_at).is_not(None))
     if bot_id is not None:
         query = query.where(Conversation.bot_id == bot_id)
     if since is not None:
         query = query.where(col(Conversation.handoff_at) >= since)
+    if until is not None:
+        query = query.where(col(Conversation.handoff_at) < until)
+    if audience:
+        query = query.where(Conversation.audience == audience)
     first: list[float] = []
     resolution: list[float] = []
     total = 0

@@ -14,7 +14,7 @@ from datetime import UTC
 
 import reflex as rx
 
-from chatapp.services import analytics, bots, missing_content, sources
+from chatapp.services import analytics, bots, inbox, missing_content, sources
 from chatapp.services.analytics import DateRange, RangeInvalid
 from chatapp.services.db import session_scope
 from chatapp.services.errors import ServiceError
@@ -40,6 +40,17 @@ class GroupRow:
 
 def percent(share: float | None) -> str:
     return "n/a" if share is None else f"{round(100 * share)}%"
+
+
+def duration(seconds: float | None) -> str:
+    """A median wait as people say it: 45 s, 3 min, 2.5 h."""
+    if seconds is None:
+        return "n/a"
+    if seconds < 90:
+        return f"{round(seconds)} s"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def hour_label(hour: int) -> str:
@@ -110,6 +121,10 @@ class AnalyticsState(BotScopeState):
     unanswered: int = 0
     unanswered_share: str = "n/a"
     busiest: str = ""
+    handoffs: int = 0
+    first_reply: str = "n/a"  # median time from asking for a person to the first human reply
+    resolution: str = "n/a"  # ... to resolution
+    handoff_note: str = ""
     daily_figure: dict = {}
     hours_figure: dict = {}
 
@@ -158,18 +173,30 @@ class AnalyticsState(BotScopeState):
                 self.audience_options = [[a["key"], a["label"]] for a in defined]
                 if self.audience not in {a["key"] for a in defined}:
                     self.audience = "all"
+                bot_id = None if self.scope == "workspace" else self.bot_id
+                audience = "" if self.audience == "all" else self.audience
+                period = self._period()
                 report = analytics.report(
-                    session,
-                    actor,
-                    bot_id=None if self.scope == "workspace" else self.bot_id,
-                    period=self._period(),
-                    audience="" if self.audience == "all" else self.audience,
+                    session, actor, bot_id=bot_id, period=period, audience=audience
+                )
+                since, until = period.bounds()
+                handoffs = inbox.stats(
+                    session, actor, bot_id=bot_id, since=since, until=until, audience=audience
                 )
         except ServiceError as error:
             yield rx.toast.error(error.message)
             return
         self._show(report)
+        self._show_handoffs(handoffs)
         yield AnalyticsState.load_missing
+
+    def _show_handoffs(self, figures: dict) -> None:
+        self.handoffs = figures["handoffs"]
+        self.first_reply = duration(figures["first_reply_seconds"])
+        self.resolution = duration(figures["resolution_seconds"])
+        self.handoff_note = (
+            f"{figures['replied']} answered by a person, {figures['resolved']} resolved"
+        )
 
     def _show(self, report: analytics.Report) -> None:
         totals = report.totals

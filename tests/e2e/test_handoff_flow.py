@@ -1,9 +1,11 @@
 """The whole human handoff in two browsers: a visitor on a website asks the widget for a person,
 an agent in the dashboard's Inbox (another browser context) takes the conversation, they write to
 each other live both ways (typing indicators too), and the agent resolves it; the bot then answers
-the visitor again."""
+the visitor again, and Analytics shows the handoff with its reply and resolution times."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -80,3 +82,9 @@ def test_visitor_and_agent_talk_live_until_the_agent_resolves(app_server, browse
         visitor.locator("#chatapp-input").press("Enter")
         expect(dialog.locator('.m[data-state="done"]')).to_have_count(2)
     visitor_context.close()
+
+    # Analytics counts the handoff and how fast the team answered and resolved it.
+    open_section(page, "Analytics")
+    expect(page.locator("#stat-handoffs")).to_have_text("1")
+    expect(page.locator("#stat-first-reply")).to_have_text(re.compile(r"^\d+ (s|min)$"))
+    expect(page.locator("#stat-resolution")).to_have_text(re.compile(r"^\d+ (s|min)$"))

@@ -246,6 +246,16 @@ def test_bot_is_silent_while_assigned_and_times_are_kept(desk):
         stats = inbox.stats(session, desk.tenant.owner)
     assert stats["handoffs"] == 1 and stats["replied"] == 1 and stats["resolved"] == 1
     assert stats["first_reply_seconds"] >= 0 and stats["resolution_seconds"] >= 0
+    # Analytics asks for a period (and an audience): the handoff counts where it was asked for.
+    asked = row.handoff_at if row.handoff_at.tzinfo else row.handoff_at.replace(tzinfo=UTC)
+    with session_scope() as session:
+        inside = inbox.stats(
+            session, desk.tenant.owner, since=asked, until=asked + timedelta(seconds=1)
+        )
+        before_it = inbox.stats(session, desk.tenant.owner, until=asked)
+        other_audience = inbox.stats(session, desk.tenant.owner, audience="recruiter")
+    assert inside["handoffs"] == 1 and inside["resolved"] == 1
+    assert before_it["handoffs"] == 0 and other_audience["handoffs"] == 0
     # Resolved: the bot answers again (and counts it).
     after = desk.ask("One more question?", session_id)
     assert done(after)["handled_by"] == "bot" and quota_used(desk) == before + 1
