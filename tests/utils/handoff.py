@@ -6,9 +6,13 @@ import asyncio
 import secrets
 from typing import Any
 
+from sqlmodel import select
+
 from chatapp.services import chat, live
+from chatapp.services.actions import store as actions_store
 from chatapp.services.db import session_scope
-from chatapp.services.models import Action, Conversation
+from chatapp.services.models import Conversation, Membership, Role
+from chatapp.services.tenancy import actor_for
 
 HANDOFF = {
     "button_label": "Talk to a person",
@@ -22,15 +26,17 @@ HANDOFF = {
 
 
 def add_action(bot_id: int, workspace_id: int, kind: str, engine=None, **config: Any) -> int:
-    """An enabled action row (the Actions page makes these; here only its config matters)."""
+    """An enabled action made through the actions service (its config validated), as the
+    Actions page makes it; the handoff defaults above, overridden by `config`."""
     values = {**HANDOFF, **config} if kind == "handoff" else config
     with session_scope(engine) as session:
-        action = Action(
-            workspace_id=workspace_id, bot_id=bot_id, kind=kind, name=kind, config=values
-        )
-        session.add(action)
-        session.flush()
-        return action.id
+        owner = session.exec(
+            select(Membership).where(
+                Membership.workspace_id == workspace_id, Membership.role == Role.OWNER
+            )
+        ).first()
+        actor = actor_for(session, user_id=owner.user_id, workspace_id=workspace_id)
+        return actions_store.create_action(session, actor, bot_id, kind=kind, config=values).id
 
 
 def new_session_id() -> str:

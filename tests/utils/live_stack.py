@@ -85,8 +85,9 @@ def _actions() -> list[tuple[str, str, dict[str, Any]]]:
 def _prepare_here() -> dict[str, Any]:
     """Runs in the child process, with DATA_DIR set."""
     from chatapp.services import api_tokens, bots, migrations
+    from chatapp.services.actions import store as actions_store
     from chatapp.services.db import session_scope
-    from chatapp.services.models import Action, Bot, BotUpdate
+    from chatapp.services.models import Bot, BotUpdate
     from tests.utils.knowledge import make_shop
 
     migrations.upgrade()
@@ -100,16 +101,8 @@ def _prepare_here() -> dict[str, Any]:
         bot.welcome_message = "Hi! Ask me about our shop."
         bot.starter_questions = ["When are you open on Saturdays?"]
         session.add(bot)
-        for kind, name, config in _actions():
-            session.add(
-                Action(
-                    workspace_id=bot.workspace_id,
-                    bot_id=bot.id,
-                    kind=kind,
-                    name=name,
-                    config=config,
-                )
-            )
+        for kind, name, config in _actions():  # through the service: configs are validated
+            actions_store.create_action(session, owner, bot.id, kind=kind, name=name, config=config)
         _, token = api_tokens.create_token(session, owner, name="inbox test")
         return {
             "bot": shop.public_id,
