@@ -45,7 +45,7 @@ from chatapp.services.chat_request import ChatReply, ChatRequest, Event, validat
 from chatapp.services.config import get_settings
 from chatapp.services.db import session_scope
 from chatapp.services.errors import NotFound, ServiceError, ValidationFailed
-from chatapp.services.models import Message, Workspace
+from chatapp.services.models import Conversation, Message, Workspace
 from chatapp.services.providers import LLMConfig, llm_config
 from chatapp.services.retrieval import Passage, Retrieval, retrieve
 from chatapp.services.tenancy import Permission
@@ -271,8 +271,6 @@ def _ms(turn: Turn) -> int:
 
 def _store(turn: Turn, answer: conversations.Answer) -> int:
     with session_scope() as session:
-        from chatapp.services.models import Conversation
-
         conversation = session.get(Conversation, turn.conversation_id)
         message_id = conversations.add_answer(
             session, conversation, answer, turn.request.client_id or None
@@ -281,6 +279,8 @@ def _store(turn: Turn, answer: conversations.Answer) -> int:
             outcome = handoff.after_answer(session, conversation, fell_back=answer.fell_back)
             if outcome is not None:
                 _set_handoff(turn, outcome)
+        if turn.handoff is None and conversation.status != "bot":
+            turn.status = conversation.status  # the model or a rule handed it to a person
         actions.attach(session, message_id, turn.bot_actions, also=turn.handoff_actions)
         conversations.count_usage(
             session,

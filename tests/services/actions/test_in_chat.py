@@ -209,3 +209,49 @@ def test_the_model_shows_a_link_through_its_tool(shop, api, fake):
     assert answer_of(events) == "You can book a call with the button below."
     [run] = all_runs(shop)
     assert (run.trigger, run.input) == ("model", {"reason": "wants a call"})
+
+
+def test_the_model_hands_the_conversation_to_a_person_through_its_tool(shop, api, fake):
+    handoff_id = add(
+        shop,
+        "handoff",
+        connecting_message="A person from our team will join you here.",
+        fallback_threshold=0,
+    )
+    fake.tool_calls = lambda body: (
+        None
+        if tool_results(body)
+        else [{"name": f"handoff_{handoff_id}", "arguments": {"reason": "angry customer"}}]
+    )
+    fake.reply = "I am asking a colleague to join."
+    session_id = new_session_id()
+    events = collect(shop, "This is the third time my parcel is late!", session_id)
+    action = next(e for e in events if e.type == "action")
+    assert action.data["kind"] == "handoff" and action.data["status"] == "pending"
+    assert action.data["message"] == "A person from our team will join you here."
+    assert answer_of(events) == "I am asking a colleague to join."
+    assert events[-1].data["conversation_status"] == "pending"
+    with session_scope() as session:
+        from chatapp.services.models import Conversation
+
+        conversation = session.exec(
+            select(Conversation).where(Conversation.session_id == session_id)
+        ).one()
+        assert (conversation.status, conversation.handoff_reason) == ("pending", "model")
+    [run] = all_runs(shop)
+    assert (run.trigger, run.outcome) == ("model", "ok")
+    # From now on the bot stays silent: the next message waits for the person.
+    fake.tool_calls = None
+    after = collect(shop, "Hello?", session_id)
+    assert [e.type for e in after] == ["done"] and after[0].data["handled_by"] == "human"
+
+
+def test_an_offline_rule_hands_the_conversation_to_a_person(shop):
+    add(shop, "handoff", rules={"keywords": ["complaint"]}, phrases=[], fallback_threshold=0)
+    session_id = new_session_id()
+    events = collect(shop, "I want to make a complaint about my order", session_id)
+    action = next(e for e in events if e.type == "action")
+    assert (action.data["kind"], action.data["status"]) == ("handoff", "pending")
+    assert events[-1].data["conversation_status"] == "pending"
+    [run] = all_runs(shop)
+    assert (run.trigger, run.outcome) == ("rule", "ok")
