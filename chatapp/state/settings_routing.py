@@ -1,6 +1,6 @@
 """Settings > Audiences & routing: the bot's description, the router switch (with the bots it
 would route to) and the audiences editor. Saved through `bots.update_bot` with `BotUpdate`,
-whose validation (`models._check_audiences`) speaks in sentences shown above the editor."""
+whose validation (`bot_fields.check_audiences`) speaks in sentences shown above the editor."""
 
 from __future__ import annotations
 

@@ -110,6 +110,10 @@ def running_app(tmp_path_factory, **extra_env: str):
     for name in ("DATABASE_URL", "ARGON2_MEMORY_KIB", "ARGON2_ROUNDS", "ALLOW_PRIVATE_URLS"):
         env.pop(name, None)
     env.update(extra_env)
+    if extra_env:
+        # A second app with its own settings builds its frontend elsewhere: two production builds
+        # in one `.web` would overwrite the shared app's files while it serves them.
+        env["REFLEX_WEB_WORKDIR"] = str(tmp_path_factory.mktemp("web"))
     subprocess.run([sys.executable, "-m", "chatapp", "migrate"], cwd=ROOT, env=env, check=True)
     log_path = data_dir / "server.log"
     with log_path.open("w") as log:
