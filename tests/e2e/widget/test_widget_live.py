@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -320,3 +321,32 @@ def test_audience_quick_replies_pick_the_starters_and_go_with_every_message(open
     with page.expect_request("**/api/chat") as third:
         ask(page, "Hello")
     assert "audience" not in third.value.post_data_json
+
+
+def test_when_no_agent_takes_it_in_time_the_lead_form_is_offered(open_page, live):
+    page = open_page()
+    dialog = open_widget(page, live, "/live-wait")
+    conversation_id = talk_to_a_person(page, dialog)
+    expect(dialog.get_by_role("form", name="Leave your details")).to_have_count(0)
+
+    # Nobody took it within the handoff's wait (30 minutes): move the ask back in time, as if
+    # the visitor had waited, and let the widget's stream look again.
+    with live.db() as session:
+        conversation = session.get(Conversation, conversation_id)
+        conversation.handoff_at = conversation.handoff_at - timedelta(minutes=31)
+        session.add(conversation)
+        session.commit()
+    page.reload()
+    page.locator("chatapp-widget .l").click()
+    form = page.get_by_role("dialog", name="Shop Assistant").get_by_role(
+        "form", name="Leave your details"
+    )
+    expect(form).to_be_visible()
+    expect(form.get_by_label("Email")).to_be_visible()
+    # Offered once: another look (a reload) does not offer it again.
+    page.reload()
+    page.locator("chatapp-widget .l").click()
+    dialog = page.get_by_role("dialog", name="Shop Assistant")
+    expect(dialog.get_by_role("form", name="Leave your details")).to_be_visible()
+    expect(dialog.get_by_role("form", name="Leave your details")).to_have_count(1)
+    assert len(widget_state(page)[f"chatapp:{live.bot['bot']}"]["msgs"]) == 2  # asked + offer
