@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from tests.utils.widget_stack import ROOT, _test_env
+from tests.utils.widget_stack import prepare
 
 LINK = {"label": "Book a call", "url": "https://example.com/book?from=chat"}
 LEAD_FIELDS = [
@@ -115,18 +114,7 @@ def _prepare_here() -> dict[str, Any]:
 
 def prepare_live(data_dir: Path) -> dict[str, Any]:
     """Prepare `data_dir` in a child process (this process's settings stay untouched)."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.utils.live_stack", str(data_dir)],
-        cwd=ROOT,
-        env=_test_env(data_dir),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"preparing the live bot failed:\n{result.stderr[-4000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return prepare(data_dir, "tests.utils.live_stack")
 
 
 if __name__ == "__main__":

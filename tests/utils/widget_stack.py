@@ -145,11 +145,12 @@ def _test_env(data_dir: Path) -> dict[str, str]:
     return env
 
 
-def prepare(data_dir: Path) -> dict[str, Any]:
-    """Prepare `data_dir` in a child process (this process's settings stay untouched)."""
+def prepare(data_dir: Path, module: str = "tests.utils.widget_stack") -> dict[str, Any]:
+    """Prepare `data_dir` by running `python -m module DATA_DIR` in a child process (this
+    process's settings stay untouched); the module prints its result as JSON on its last line."""
     data_dir.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
-        [sys.executable, "-m", "tests.utils.widget_stack", str(data_dir)],
+        [sys.executable, "-m", module, str(data_dir)],
         cwd=ROOT,
         env=_test_env(data_dir),
         capture_output=True,
@@ -157,7 +158,7 @@ def prepare(data_dir: Path) -> dict[str, Any]:
         check=False,
     )
     if result.returncode != 0:
-        raise RuntimeError(f"preparing the widget's data failed:\n{result.stderr[-4000:]}")
+        raise RuntimeError(f"preparing {module} failed:\n{result.stderr[-4000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
