@@ -92,8 +92,8 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * (len(ordered) - 1) + 0.5))]
 
 
-def load(limit: int | None) -> list[dict]:
-    rows = [json.loads(line) for line in DATA.read_text().splitlines() if line.strip()]
+def load(limit: int | None, data: Path = DATA) -> list[dict]:
+    rows = [json.loads(line) for line in data.read_text().splitlines() if line.strip()]
     if limit:  # a small, still balanced sample: every n-th row
         step = max(1, len(rows) // limit)
         rows = rows[::step][:limit]
@@ -170,7 +170,9 @@ def score(rows: list[dict], decisions: list, labels: dict[int, str]) -> dict:
     }
 
 
-def run(limit: int | None = None, llm_config=None, *, stub: bool = False) -> dict:
+def run(
+    limit: int | None = None, llm_config=None, *, stub: bool = False, data: Path = DATA
+) -> dict:
     """Build the bots in a temporary data directory, route every message, score."""
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="routing-bench-")))
@@ -195,7 +197,7 @@ def run(limit: int | None = None, llm_config=None, *, stub: bool = False) -> dic
             server.reply = stub_reply
             llm_config = LLMConfig(server.base_url, "sk-stub", "stub-model", 10.0)
         router, labels = build()
-        rows = load(limit)
+        rows = load(limit, data)
         routing.decide_sync(router, "warm up the embedder and the indexes")
         decisions, times = [], []
         for row in rows:
@@ -244,13 +246,21 @@ def main() -> None:
     parser.add_argument("--model", default="gpt-4o-mini")
     parser.add_argument("--api-key", default=os.environ.get("OPENAI_API_KEY", ""))
     parser.add_argument("--show-mistakes", action="store_true")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DATA,
+        help="the labelled set (bench/data/routing_holdout.jsonl: 45 messages written after "
+        "the thresholds were tuned on routing_messages.jsonl)",
+    )
     args = parser.parse_args()
     config = None
     if args.base_url:
         from chatapp.services.providers import LLMConfig
 
         config = LLMConfig(args.base_url, args.api_key or "none", args.model, 30.0)
-    result = run(args.limit, config, stub=args.stub)
+    result = run(args.limit, config, stub=args.stub, data=args.data)
+    result["data"] = args.data.name
     if not args.show_mistakes:
         result["mistakes"] = len(result["mistakes"])
     print(json.dumps(result, indent=None))
