@@ -70,6 +70,8 @@ class Workspace(SQLModel, table=True):
     # Monthly message limit a new bot of this workspace starts with; None = the installation's
     # DEFAULT_MESSAGE_LIMIT. Each bot's own limit can be changed afterwards.
     default_message_limit: int | None = Field(default=None, ge=0)
+    # Conversations older than this many days are deleted (None: kept for ever).
+    retention_days: int | None = Field(default=None, ge=1)
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -446,6 +448,22 @@ class ConversationEvent(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, index=True)
 
 
+class AuditEntry(SQLModel, table=True):
+    """Who changed what, when: one row per admin change (settings, bots, keys, members, actions,
+    sources, contacts deleted). `changes` holds the changed fields, secrets replaced by "***"."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
+    user_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    actor: str = Field(default="", max_length=254)  # the member's email or the API token's name
+    action: str = Field(max_length=60)  # e.g. bot.update, key.create, member.remove
+    target_type: str = Field(default="", max_length=40)
+    target_id: str = Field(default="", max_length=64)
+    changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    ip: str = Field(default="", max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
 # Models that belong to one workspace: `tenancy.py` filters every query on them by workspace.
 TENANT_MODELS: tuple[type[SQLModel], ...] = (
     Bot,
@@ -460,5 +478,6 @@ TENANT_MODELS: tuple[type[SQLModel], ...] = (
     Action,
     ActionRun,
     ConversationEvent,
+    AuditEntry,
     Membership,
 )
