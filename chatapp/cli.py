@@ -67,6 +67,33 @@ def cmd_check_config(_args) -> int:
     return 0
 
 
+def cmd_vectors_copy(args) -> int:
+    """Copy the embedded store's vectors to a Qdrant server (then set QDRANT_URL)."""
+    from chatapp.services import vector_copy
+    from chatapp.services.index import VectorIndex, build_client
+
+    settings = get_settings()
+    if settings.qdrant_url:
+        print("error: QDRANT_URL is set: the source must be the embedded store", file=sys.stderr)
+        return 2
+    source_client, _ = build_client(settings)
+    target = VectorIndex(
+        vector_copy.target_client(args.to, args.api_key), dim=None, per_bot_collections=False
+    )
+    try:
+        report = vector_copy.copy_vectors(
+            VectorIndex(source_client, dim=None, per_bot_collections=True),
+            target,
+            progress=lambda bot, n: print(f"bot {bot}: {n} vectors"),
+        )
+    finally:
+        source_client.close()
+        target.client.close()
+    print(f"Copied {report.points} vectors of {len(report.bots)} bots to {args.to}.")
+    print("Now set QDRANT_URL to it and restart the app.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m chatapp", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -83,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("check-config", help="validate settings").set_defaults(
         func=cmd_check_config
     )
+    copy = commands.add_parser(
+        "vectors-copy", help="copy the embedded vector store to a Qdrant server (app stopped)"
+    )
+    copy.add_argument("--to", required=True, help="the server's URL, e.g. http://qdrant:6333")
+    copy.add_argument("--api-key", default="", help="the server's API key, if it has one")
+    copy.set_defaults(func=cmd_vectors_copy)
     return parser
 
 

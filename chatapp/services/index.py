@@ -145,6 +145,15 @@ class VectorIndex:
                 np.stack([np.asarray(p.vector, dtype=np.float32) for p in points]),
             )
 
+    def upsert_copied(self, bot_id: int, points: list[models.PointStruct]) -> None:
+        """Points copied as they are from another store (`vector_copy.py`): ids, vectors and
+        payloads (workspace, bot, chunk) unchanged."""
+        name = self._collection(bot_id)
+        self._ensure(name)
+        self.client.upsert(name, points=points, wait=True)
+        if self._cache is not None:
+            self._cache.drop_collection(name)  # reloaded from the store on the next search
+
     def delete_source(
         self, *, workspace_id: int, bot_id: int, source_id: int, keep: set[str] | None = None
     ) -> None:
