@@ -10,6 +10,12 @@ source "$ROOT/scripts/env.sh"
 python -m chatapp check-config
 python -m chatapp migrate
 python -m chatapp create-admin
+if [ -n "${REFLEX_REDIS_URL:-}" ] && [ -z "${QDRANT_URL:-}" ] && [ -z "${GRANIAN_WORKERS:-}" ]; then
+  # With Redis, Reflex starts several backend workers; the embedded vector store belongs to one
+  # process, so without a Qdrant server (QDRANT_URL) keep one worker.
+  echo "==> REFLEX_REDIS_URL without QDRANT_URL: one backend worker (the embedded vector store)"
+  export GRANIAN_WORKERS=1
+fi
 PORT="${PORT:-3000}"
 echo "==> starting Chatapp on http://localhost:$PORT (the first start installs and builds the frontend)"
 exec reflex run --env prod --single-port --frontend-port "$PORT" --backend-port "$PORT" "$@"
