@@ -130,11 +130,15 @@ def run_until_idle(engine: Engine | None = None, limit: int = 1000) -> int:
 
 
 def _loop() -> None:
+    from chatapp.services.retention import Schedule
+
     engine = get_engine()
     requeue_stale(engine)
     last_sweep = utcnow()
+    retention = Schedule()  # deletes conversations past their workspace's retention, hourly
     while not _stop.is_set():
         try:
+            retention.tick(engine)
             if utcnow() - last_sweep > STALE_AFTER / 2:
                 requeue_stale(engine)
                 last_sweep = utcnow()
