@@ -14,6 +14,7 @@ from chatapp.api import (
     routes_auth,
     routes_avatars,
     routes_chat_admin,
+    routes_contacts,
     routes_health,
     routes_inbox,
     routes_live,
@@ -47,5 +48,6 @@ def create_api() -> FastAPI:
     app.include_router(routes_avatars.router)
     app.include_router(routes_actions.router)
     app.include_router(routes_actions.public)
+    app.include_router(routes_contacts.router)
     app.add_middleware(PublicCORS)
     return app
