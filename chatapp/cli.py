@@ -4,6 +4,8 @@ migrate          apply database migrations (the one migration path)
 create-admin     create the first admin and a demo workspace (ADMIN_EMAIL / ADMIN_PASSWORD)
 reset-password   set a new password for a user and sign them out everywhere
 check-config     load the settings and report problems (used before starting in production)
+purge            delete conversations past their workspace's retention (the worker does it hourly)
+backup           `backup create [--out FILE]` / `backup restore FILE [--data-dir DIR] [--force]`
 """
 
 from __future__ import annotations
@@ -94,6 +96,58 @@ def cmd_vectors_copy(args) -> int:
     return 0
 
 
+def cmd_purge(_args) -> int:
+    from chatapp.services import retention
+
+    report = retention.purge()
+    print(f"Deleted {report.conversations} conversations ({report.messages} messages).")
+    return 0
+
+
+def cmd_backup_create(args) -> int:
+    from pathlib import Path
+
+    from chatapp.services import backup
+
+    result = backup.create_backup(get_settings(), Path(args.out) if args.out else None)
+    counts = ", ".join(f"{v} {k}" for k, v in result.manifest["counts"].items())
+    print(f"Wrote {result.path} ({result.size_bytes / 1e6:.1f} MB): {counts}.")
+    return 0
+
+
+def cmd_backup_restore(args) -> int:
+    from pathlib import Path
+
+    from chatapp.services import backup_restore
+
+    settings = get_settings()
+    data_dir = Path(args.data_dir) if args.data_dir else settings.data_dir
+    done = backup_restore.restore_backup(
+        Path(args.file), data_dir=data_dir, database_url=settings.database_url, force=args.force
+    )
+    print(f"Restored the backup of {done.manifest['created_at']} into {done.data_dir}.")
+    if done.migrated_from != migrations.head_revision():
+        print(f"Migrated the database from {done.migrated_from} to {migrations.head_revision()}.")
+    print(f"Start the app with DATA_DIR={done.data_dir}.")
+    return 0
+
+
+def _add_backup(commands) -> None:
+    commands.add_parser("purge", help="delete conversations past their retention").set_defaults(
+        func=cmd_purge
+    )
+    backup = commands.add_parser("backup", help="one archive of everything; restore it")
+    steps = backup.add_subparsers(dest="step", required=True)
+    create = steps.add_parser("create", help="write the archive (the app may be running)")
+    create.add_argument("--out", help="archive path (default: DATA_DIR/backups/chatapp-*.tar.gz)")
+    create.set_defaults(func=cmd_backup_create)
+    restore = steps.add_parser("restore", help="restore into an empty data directory")
+    restore.add_argument("file")
+    restore.add_argument("--data-dir", help="target directory (default: DATA_DIR)")
+    restore.add_argument("--force", action="store_true", help="replace a non-empty directory")
+    restore.set_defaults(func=cmd_backup_restore)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m chatapp", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -116,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     copy.add_argument("--to", required=True, help="the server's URL, e.g. http://qdrant:6333")
     copy.add_argument("--api-key", default="", help="the server's API key, if it has one")
     copy.set_defaults(func=cmd_vectors_copy)
+    _add_backup(commands)
     return parser
 
 
