@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from chatapp.state.auth import AuthState
 from chatapp.state.contacts import ContactsState, ConversationView
 
 
@@ -111,6 +112,46 @@ def linked_conversation(item: ConversationView) -> rx.Component:
     )
 
 
+def erase_button() -> rx.Component:
+    """Erase after a confirmation that names the person and what goes with them."""
+    detail = ContactsState.detail
+    who = rx.cond(detail.name != "", detail.name, detail.email)
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(
+            rx.button(
+                rx.icon("eraser", size=16),
+                "Erase all data",
+                color_scheme="red",
+                variant="soft",
+                id="erase-contact-data",
+            )
+        ),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Erase all data of " + who + "?"),
+            rx.alert_dialog.description(
+                "This deletes the contact, their "
+                + ContactsState.detail_conversations.length().to_string()
+                + " linked conversations with every message, and the action runs of those "
+                "conversations. It cannot be undone: download the data first if you need it."
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(
+                    rx.button(
+                        "Erase",
+                        color_scheme="red",
+                        on_click=ContactsState.erase(detail.id),
+                        id="confirm-erase-contact",
+                    )
+                ),
+                justify="end",
+                spacing="3",
+                margin_top="1em",
+            ),
+        ),
+    )
+
+
 def detail_dialog() -> rx.Component:
     detail = ContactsState.detail
     return rx.dialog.root(
@@ -137,9 +178,18 @@ def detail_dialog() -> rx.Component:
                 rx.text("No conversations linked yet.", size="2", color_scheme="gray"),
             ),
             rx.hstack(
+                rx.button(
+                    rx.icon("download", size=16),
+                    "Download data",
+                    variant="soft",
+                    on_click=ContactsState.download_data(detail.id),
+                    id="download-contact-data",
+                ),
+                rx.cond(AuthState.is_manager, erase_button()),
+                rx.spacer(),
                 rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray")),
-                justify="end",
                 margin_top="1em",
+                width="100%",
             ),
             max_width="640px",
             id="contact-detail",

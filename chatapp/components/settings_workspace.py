@@ -125,6 +125,19 @@ def workspace_tab() -> rx.Component:
             ),
             save_button("Save default", S.save_default_limit, "save-default-limit"),
         ),
+        section(
+            "Conversation retention",
+            labelled(
+                "Delete conversations after (days)",
+                text_input(
+                    "retention_days", type="number", min="1", max="3650", placeholder="Keep"
+                ),
+                "retention_days",
+                "1 to 3650 days after their last message; empty keeps them for ever. Messages, "
+                "events and action runs go with them; usage figures and contacts stay.",
+            ),
+            save_button("Save retention", S.save_retention, "save-retention"),
+        ),
         rx.cond(S.is_manager, provider_card()),
         rx.cond(
             S.is_manager,

@@ -65,6 +65,11 @@ def check_days(value: int | str | None) -> int | None:
     return days
 
 
+def get_retention(session: Session, actor: Actor) -> int | None:
+    actor.require(Permission.READ)
+    return current_workspace(session, actor).retention_days
+
+
 def set_retention(session: Session, actor: Actor, days: int | str | None) -> Workspace:
     """Owners and admins set how long conversations are kept (None: for ever)."""
     actor.require(Permission.MANAGE_SETTINGS)

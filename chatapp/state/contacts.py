@@ -8,7 +8,7 @@ from datetime import datetime
 
 import reflex as rx
 
-from chatapp.services import contact_export, contact_search, contacts
+from chatapp.services import contact_data, contact_export, contact_search, contacts
 from chatapp.services.contacts import ContactInput, ContactInvalid
 from chatapp.services.db import session_scope
 from chatapp.services.errors import ServiceError
@@ -253,6 +253,33 @@ class ContactsState(BotScopeState):
     @rx.event
     def set_detail_open(self, value: bool):
         self.detail_open = value
+
+    # --- personal data (access and erasure) --------------------------------------------------
+
+    @rx.event
+    def download_data(self, contact_id: int):
+        try:
+            with session_scope() as session:
+                export = contact_data.export_contact(session, self.actor(session), contact_id)
+        except ServiceError as error:
+            return rx.toast.error(error.message)
+        return rx.download(
+            data=export.content, filename=export.filename, mime_type="application/json"
+        )
+
+    @rx.event
+    def erase(self, contact_id: int):
+        try:
+            with session_scope() as session:
+                erased = contact_data.erase_contact(session, self.actor(session), contact_id)
+        except ServiceError as error:
+            return rx.toast.error(error.message)
+        self.detail_open = False
+        done = (
+            f"Erased the contact, {erased.conversations} conversations "
+            f"and {erased.messages} messages."
+        )
+        return [ContactsState.load, rx.toast.success(done)]
 
     # --- export ------------------------------------------------------------------------------
 

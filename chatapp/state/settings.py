@@ -16,6 +16,7 @@ from chatapp.services import (
     avatars,
     bots,
     providers,
+    retention,
     workspace_backup,
     workspace_defaults,
     workspaces,
@@ -40,6 +41,7 @@ TEXT_FIELDS = {
     "button_text",
     "new_workspace_name",
     "default_limit",
+    "retention_days",
 }
 FIELD_OF = {"starter_questions": "starters_text"}  # schema field -> form field
 BEHAVIOUR_FIELDS = ("name", "instructions", "welcome_message", "fallback_message", "model")
@@ -97,6 +99,7 @@ class SettingsState(BotScopeState):
 
     new_workspace_name: str = ""
     default_limit: str = ""
+    retention_days: str = ""  # empty: conversations are kept for ever
     installation_limit: int = 0
     provider_source: str = ""
     provider_base_url: str = ""
@@ -129,6 +132,7 @@ class SettingsState(BotScopeState):
                 actor = self.actor(session)
                 self._show_bot(bots.get_bot(session, actor, self.bot_id))
                 defaults = workspace_defaults.get_bot_defaults(session, actor)
+                days = retention.get_retention(session, actor)
                 # Only managers see (and change) where answers come from.
                 provider = providers.get_provider(session, actor) if self.is_manager else None
         except ServiceError as error:
@@ -136,6 +140,7 @@ class SettingsState(BotScopeState):
         self.new_workspace_name = self.workspace_name
         self.default_limit = "" if defaults.message_limit is None else str(defaults.message_limit)
         self.installation_limit = defaults.installation_limit
+        self.retention_days = "" if days is None else str(days)
         self._show_provider(provider or providers.ProviderView("", "", "", ""))
         return None
 
@@ -279,6 +284,21 @@ class SettingsState(BotScopeState):
         except ServiceError as error:
             return rx.toast.error(error.message)
         return rx.toast.success("Default limit for new bots saved.")
+
+    @rx.event
+    def save_retention(self):
+        try:
+            with session_scope() as session:
+                retention.set_retention(session, self.actor(session), self.retention_days)
+        except ValidationFailed as error:
+            self.errors = {**self.errors, "retention_days": error.message}
+            return None
+        except ServiceError as error:
+            return rx.toast.error(error.message)
+        kept = self.retention_days.strip()
+        return rx.toast.success(
+            f"Conversations are now kept {kept} days." if kept else "Conversations are kept."
+        )
 
     @rx.event
     def save_provider(self, form: dict):

@@ -69,7 +69,9 @@ def world(session):
     chat(session, a, "bob-1", "Hello from Bob", contact=bob)
     chat(session, a, "anon-1", "Just looking")
     chat(session, b, "twin-1", "Ada in b", contact=twin)
-    session.add(UsageDaily(workspace_id=a.workspace.id, bot_id=a.bot.id, day=first.started_at.date()))
+    session.add(
+        UsageDaily(workspace_id=a.workspace.id, bot_id=a.bot.id, day=first.started_at.date())
+    )
     session.flush()
     return a, b, ada, bob, twin, (first.id, second.id)
 
