@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -175,6 +177,44 @@ def test_add_search_edit_link_export_and_delete(page, app_server):
         box = button.bounding_box()
         assert box is not None and box["x"] + box["width"] <= 1280
     screenshot(page, "contacts")
+
+
+def test_download_then_erase_a_contacts_data(page, app_server):
+    label, tenant = new_tenant(app_server)
+    add_contacts(app_server, tenant, "Bob Stays")
+    chat_id = visitor_chat(
+        app_server, tenant, "visitor-eve-0001", "Call me on 555 0100", {"name": "Eve Erased"}
+    )
+    log_in(page, f"owner-{label}@example.com")
+    open_section(page, "Contacts")
+    row(page, "Eve Erased").locator(".contact-name").click()
+    detail = page.locator("#contact-detail")
+    expect(detail.locator(".linked-conversation")).to_have_count(1)
+
+    with page.expect_download() as download:
+        page.click("#download-contact-data")
+    assert re.fullmatch(r"contact-\d+-\d{8}\.json", download.value.suggested_filename)
+    document = json.loads(Path(download.value.path()).read_text())
+    assert document["contact"]["name"] == "Eve Erased"
+    assert document["conversations"][0]["messages"][0]["content"] == "Call me on 555 0100"
+
+    # The confirmation names the person and what goes; cancelling keeps everything.
+    page.click("#erase-contact-data")
+    confirm = page.get_by_role("alertdialog")
+    expect(confirm).to_contain_text("Erase all data of Eve Erased?")
+    expect(confirm).to_contain_text("their 1 linked conversations with every message")
+    confirm.get_by_role("button", name="Cancel").click()
+    page.click("#erase-contact-data")
+    page.click("#confirm-erase-contact")
+    expect(page.get_by_text("Erased the contact, 1 conversations and 1 messages.")).to_be_visible()
+    expect(row(page, "Eve Erased")).to_have_count(0)
+    expect(row(page, "Bob Stays")).to_have_count(1)
+    with _session(app_server) as session:
+        assert session.get(Conversation, chat_id) is None
+        names = session.exec(
+            select(Contact.name).where(Contact.workspace_id == tenant.workspace.id)
+        )
+        assert list(names) == ["Bob Stays"]
 
 
 def test_roles_see_only_what_they_may_do_and_never_another_workspace(page, app_server):
