@@ -193,3 +193,47 @@ def test_the_cli_says_what_is_wrong(isolated_settings, tmp_path):
     assert done.returncode == 2
     assert "error: garbage.tar.gz is damaged or not a backup archive" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_postgresql_backup_and_restore_into_another_database(tmp_path, monkeypatch):
+    """pg_dump while the app's database is live, pg_restore into an empty database: same rows,
+    same answer."""
+    from tests.utils.databases import postgres_database
+
+    with postgres_database() as source_url, postgres_database() as target_url:
+        monkeypatch.setenv("DATABASE_URL", source_url)
+        reset_settings()
+        migrations.upgrade(source_url)
+        shop = make_shop("pg")
+        before = ask(shop)
+        result = backup.create_backup(get_settings(), tmp_path / "pg.tar.gz")
+        assert result.manifest["database"]["file"] == backup.PG_FILE
+        close_indexes()
+        dispose_engines()
+        target_dir = tmp_path / "pg-restored"
+        done = backup_restore.restore_backup(
+            result.path, data_dir=target_dir, database_url=target_url
+        )
+        assert migrations.is_up_to_date(done.database_url)
+        monkeypatch.setenv("DATABASE_URL", target_url)
+        monkeypatch.setenv("DATA_DIR", str(target_dir))
+        reset_settings()
+        assert backup.counts(target_url) == result.manifest["counts"]
+        after = ask(shop)
+        assert after.answer == before.answer and after.sources
+        close_indexes()
+        dispose_engines()
+
+
+def test_without_pg_dump_the_error_says_what_to_install(tmp_path, monkeypatch):
+    from tests.utils.databases import postgres_database
+
+    with postgres_database() as url:
+        monkeypatch.setenv("DATABASE_URL", url)
+        reset_settings()
+        migrations.upgrade(url)
+        monkeypatch.setenv("PATH", str(tmp_path))  # a PATH without the PostgreSQL client tools
+        with pytest.raises(backup.BackupError, match=r"pg_dump was not found.*postgresql-client"):
+            backup.create_backup(get_settings(), tmp_path / "x.tar.gz")
+        assert not (tmp_path / "x.tar.gz").exists()
+        dispose_engines()
