@@ -6,10 +6,10 @@ What goes in, and how each part stays consistent with a running app:
   transactionally consistent copy, WAL included); PostgreSQL through `pg_dump --format=custom`
   (one snapshot), which must be on PATH;
 * the embedded vector store (`DATA_DIR/qdrant`): qdrant's local mode keeps each collection in a
-  SQLite file, copied with the same backup API. Retrieval ignores vectors without a committed
-  chunk row, and `python -m chatapp reindex` rebuilds every vector from the database's chunks,
-  so the database is the part that matters. With QDRANT_URL the server is backed up by its own
-  snapshots (or re-indexed);
+  SQLite file, copied with the same backup API (each collection consistent on its own).
+  Retrieval ignores vectors without a committed chunk row, and re-training a source rebuilds its
+  vectors from the database, so the database is the part that matters. With QDRANT_URL the
+  server is backed up by its own snapshots;
 * uploaded files and avatars, and the generated `secret_key` (it decrypts stored provider keys);
 * `manifest.json`: format, app version, alembic revision, created_at, row counts.
 The archive holds secrets and personal data: it is written mode 0600; keep it as such.
