@@ -5,6 +5,7 @@ import contextlib
 import reflex as rx
 
 from chatapp.api.app import create_api
+from chatapp.api.cors import install_reflex_cors
 from chatapp.pages import (  # noqa: F401  (registers the pages)
     account,
     actions,
@@ -23,6 +24,7 @@ from chatapp.pages import (  # noqa: F401  (registers the pages)
 from chatapp.services.config import get_settings
 from chatapp.services.ingest import worker
 
+install_reflex_cors()  # admin routes get no CORS from Reflex's blanket layer (api/cors.py)
 app = rx.App(api_transformer=create_api())
 
 

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from chatapp import __version__
 from chatapp.api import (
     routes_actions,
+    routes_audit,
     routes_auth,
     routes_avatars,
     routes_chat_admin,
@@ -25,6 +26,8 @@ from chatapp.api import (
 from chatapp.api.cors import PublicCORS
 from chatapp.api.docs import install_docs
 from chatapp.api.errors import install_error_handlers
+from chatapp.api.headers import SecurityHeaders
+from chatapp.services.config import get_settings
 
 
 def create_api() -> FastAPI:
@@ -49,5 +52,7 @@ def create_api() -> FastAPI:
     app.include_router(routes_actions.router)
     app.include_router(routes_actions.public)
     app.include_router(routes_contacts.router)
+    app.include_router(routes_audit.router)
     app.add_middleware(PublicCORS)
+    app.add_middleware(SecurityHeaders, hsts_seconds=get_settings().hsts_max_age)
     return app

@@ -102,3 +102,68 @@ class PublicCORS:
             }
         )
         await send({"type": "http.response.body", "body": payload})
+
+
+def is_admin(path: str) -> bool:
+    """Our API routes that are not public: the admin API, auth, docs, health."""
+    return path.startswith("/api/") and not is_public(path)
+
+
+class ScopedCORS:
+    """Replaces the CORS layer Reflex puts around the whole backend (`App._add_cors`).
+
+    Reflex 0.10 wraps everything in Starlette's CORSMiddleware with `cors_allowed_origins` (any
+    origin by default, with credentials). Here: public routes pass through to `PublicCORS`; admin
+    routes get no CORS headers and their preflights are refused with 403, so no other site's
+    script can call them from a browser; Reflex's own routes (websocket, uploads) keep Reflex's
+    rules, which development needs (the dev frontend runs on another port).
+    """
+
+    def __init__(self, app: ASGIApp, **cors_options):
+        from starlette.middleware.cors import CORSMiddleware
+
+        self.app = app
+        self.reflex_cors = CORSMiddleware(app, **cors_options)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not path.startswith("/api/"):
+            await self.reflex_cors(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        preflight = scope["method"] == "OPTIONS" and b"access-control-request-method" in headers
+        if is_admin(path) and preflight and b"origin" in headers:
+            payload = json.dumps(
+                {"detail": "The admin API cannot be called from another website."}
+            ).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 403,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(payload)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": payload})
+            return
+        await self.app(scope, receive, send)
+
+
+def install_reflex_cors() -> None:
+    """Make Reflex use `ScopedCORS` (with its configured origins) for the layers it adds."""
+    from reflex.app import App
+
+    def add_cors(api) -> None:
+        from reflex.config import get_config
+
+        api.add_middleware(
+            ScopedCORS,
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            allow_origins=get_config().cors_allowed_origins,
+        )
+
+    App._add_cors = staticmethod(add_cors)

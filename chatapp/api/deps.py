@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 from fastapi import Depends, Header, Request
@@ -34,14 +35,17 @@ def current_user(
 
 def current_actor(
     workspace_id: int,
+    request: Request,
     token: str = Depends(bearer_token),
     session: Session = Depends(db_session),
 ) -> Actor:
     """A member acting through a login token, or a script through a workspace API token."""
     if api_tokens.is_api_token(token):
-        return api_tokens.actor_for_token(session, token, workspace_id)
-    user = auth.user_for_token(session, token)
-    return actor_for(session, user_id=user.id, workspace_id=workspace_id)
+        actor = api_tokens.actor_for_token(session, token, workspace_id)
+    else:
+        user = auth.user_for_token(session, token)
+        actor = actor_for(session, user_id=user.id, workspace_id=workspace_id)
+    return dataclasses.replace(actor, ip=client_ip(request))
 
 
 def client_ip(request: Request) -> str:

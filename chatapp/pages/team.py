@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from chatapp.components.audit_log import audit_log_section
 from chatapp.components.layout import dashboard
 from chatapp.state.auth import AuthState
 from chatapp.state.team import MemberRow, TeamState
@@ -115,5 +116,6 @@ def team_page() -> rx.Component:
             ),
             width="100%",
         ),
+        rx.cond(AuthState.is_manager, audit_log_section()),
         title="Team",
     )

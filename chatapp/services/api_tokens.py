@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from chatapp.services import security
+from chatapp.services import audit, security
 from chatapp.services.errors import NotAuthenticated, ValidationFailed
-from chatapp.services.models import ApiToken, Membership, Role, utcnow
+from chatapp.services.models import ApiToken, Membership, Role, User, utcnow
 from chatapp.services.tenancy import Actor, Permission, get_scoped, scoped_select
 
 TOKEN_PREFIX = "cat_"
@@ -34,6 +34,7 @@ def create_token(session: Session, actor: Actor, *, name: str) -> tuple[ApiToken
     )
     session.add(token)
     session.flush()
+    audit.record(session, actor, "token.create", "api_token", token.id, {"name": [None, name]})
     return token, plain
 
 
@@ -45,6 +46,10 @@ def list_tokens(session: Session, actor: Actor) -> list[ApiToken]:
 def revoke_token(session: Session, actor: Actor, token_id: int) -> None:
     actor.require(Permission.MANAGE_SETTINGS)
     token = get_scoped(session, actor, ApiToken, token_id, "Token")
+    if token.revoked_at is None:
+        audit.record(
+            session, actor, "token.revoke", "api_token", token.id, {"name": [token.name, None]}
+        )
     token.revoked_at = token.revoked_at or utcnow()
     session.add(token)
     session.flush()
@@ -68,4 +73,6 @@ def actor_for_token(session: Session, plain: str, workspace_id: int) -> Actor:
         raise NotAuthenticated("The member who created this API token has left the workspace.")
     token.last_used_at = utcnow()
     session.add(token)
-    return Actor(user_id=token.created_by, workspace_id=workspace_id, role=Role.ADMIN)
+    creator = session.get(User, token.created_by)
+    email = creator.email if creator else ""
+    return Actor(token.created_by, workspace_id, Role.ADMIN, email=email, via=token.name)

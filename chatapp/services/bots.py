@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select, update
 
-from chatapp.services import security
+from chatapp.services import audit, security
 from chatapp.services.config import get_settings
 from chatapp.services.errors import ValidationFailed
 from chatapp.services.models import Bot, BotCreate, BotKey, BotUpdate, Workspace, utcnow
@@ -54,6 +54,7 @@ def create_bot(session: Session, actor: Actor, data: BotCreate) -> Bot:
     )
     session.add(bot)
     session.flush()
+    audit.record(session, actor, "bot.create", "bot", bot.public_id, audit.created(values))
     return bot
 
 
@@ -94,6 +95,7 @@ def update_bot(session: Session, actor: Actor, bot_id: int, data: BotUpdate) -> 
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
     if not changes:
         raise ValidationFailed("Nothing to change.")
+    audit.record(session, actor, "bot.update", "bot", bot.public_id, audit.changes_of(bot, changes))
     for field, value in changes.items():
         setattr(bot, field, value)
     bot.updated_at = utcnow()
@@ -119,6 +121,7 @@ def delete_bot(session: Session, actor: Actor, bot_id: int) -> None:
     actor.require(Permission.MANAGE_BOTS)
     bot = get_scoped(session, actor, Bot, bot_id, "Bot")
     avatar = stored_avatar_path(bot.avatar_url)
+    audit.record(session, actor, "bot.delete", "bot", bot.public_id, {"name": [bot.name, None]})
     session.delete(bot)
     session.flush()
     get_index().delete_bot(workspace_id=actor.workspace_id, bot_id=bot.id)
@@ -147,6 +150,9 @@ def create_widget_key(session: Session, actor: Actor, bot_id: int) -> tuple[BotK
     )
     session.add(key)
     session.flush()
+    audit.record(
+        session, actor, "key.create", "bot", bot.public_id, {"key_prefix": [None, key.prefix]}
+    )
     return key, plain
 
 
@@ -187,4 +193,7 @@ def revoke_widget_keys(session: Session, actor: Actor, bot_id: int) -> int:
         key.revoked_at = now
         session.add(key)
     session.flush()
+    audit.record(
+        session, actor, "key.revoke", "bot", bot.public_id, {"keys_revoked": [None, len(keys)]}
+    )
     return len(keys)

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     redis_url: str = ""
     secret_key: str = ""
     public_url: str = "http://localhost:3000"
+    # Strict-Transport-Security max-age, sent only when PUBLIC_URL is https:// (0: never).
+    hsts_seconds: int = Field(default=31_536_000, ge=0)
 
     openai_base_url: str = ""
     openai_api_key: str = ""
@@ -108,6 +110,10 @@ class Settings(BaseSettings):
     @property
     def cookie_secure(self) -> bool:
         return self.public_url.startswith("https://")
+
+    @property
+    def hsts_max_age(self) -> int:
+        return self.hsts_seconds if self.cookie_secure else 0
 
     def validate_secrets(self) -> None:
         """Refuse weak or placeholder secrets in production; explain how to make one."""

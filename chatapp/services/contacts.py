@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, select, update
 
+from chatapp.services import audit
 from chatapp.services.auth import EMAIL_PATTERN
 from chatapp.services.contact_search import within
 from chatapp.services.errors import PermissionDenied, ValidationFailed
@@ -180,6 +181,7 @@ def delete_contact(session: Session, actor: Actor, contact_id: int) -> None:
     """Delete a contact; its conversations stay, unlinked (not relying on the FK's SET NULL)."""
     _require(actor, DELETE_PERMISSION, "delete contacts")
     contact = get_scoped(session, actor, Contact, contact_id, "Contact")
+    audit.record(session, actor, "contact.delete", "contact", contact.id)  # no personal data kept
     session.execute(
         update(Conversation)
         .where(Conversation.contact_id == contact.id)

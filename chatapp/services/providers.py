@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from chatapp.services import security
+from chatapp.services import audit, security
 from chatapp.services.config import Settings, get_settings
 from chatapp.services.errors import ServiceError, ValidationFailed
 from chatapp.services.models import Bot, Plan, Workspace
@@ -115,6 +115,14 @@ def set_provider(
         if len(base_url) > 500:
             raise ValidationFailed("The base URL is too long.")
     workspace = current_workspace(session, actor)
+    audit.record(
+        session,
+        actor,
+        "workspace.provider",
+        "workspace",
+        workspace.id,
+        _provider_changes(workspace, base_url, api_key, model),
+    )
     workspace.llm_base_url = base_url
     workspace.llm_api_key_encrypted = security.encrypt_secret(api_key) if api_key else ""
     workspace.llm_model = model
@@ -126,9 +134,29 @@ def set_provider(
 def clear_provider(session: Session, actor: Actor) -> ProviderView:
     actor.require(Permission.MANAGE_SETTINGS)
     workspace = current_workspace(session, actor)
+    audit.record(
+        session,
+        actor,
+        "workspace.provider",
+        "workspace",
+        workspace.id,
+        _provider_changes(workspace, "", "", ""),
+    )
     workspace.llm_base_url = ""
     workspace.llm_api_key_encrypted = ""
     workspace.llm_model = ""
     session.add(workspace)
     session.flush()
     return get_provider(session, actor)
+
+
+def _provider_changes(workspace, base_url: str, api_key: str, model: str) -> dict:
+    """The provider's changed fields for the audit log; a new key shows as "***" -> "***"."""
+    changes = audit.changes_of(workspace, {"llm_base_url": base_url, "llm_model": model})
+    had_key, has_key = bool(workspace.llm_api_key_encrypted), bool(api_key)
+    if had_key or has_key:
+        changes["llm_api_key"] = [
+            audit.REDACTED if had_key else None,
+            audit.REDACTED if has_key else None,
+        ]
+    return changes

@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
 
+from chatapp.services import audit
 from chatapp.services.config import get_settings
 from chatapp.services.errors import Conflict, ValidationFailed
 from chatapp.services.models import Bot, KnowledgeChunk, Source, utcnow
@@ -313,6 +314,9 @@ def delete_source(session: Session, actor: Actor, source_id: int) -> None:
     """Delete a source, its pages, chunks, vectors and stored file."""
     actor.require(Permission.MANAGE_BOTS)
     source = get_scoped(session, actor, Source, source_id, "Source")
+    audit.record(
+        session, actor, "source.delete", "source", source.id, {"title": [source.title, None]}
+    )
     forget_source_data(session, source)
     session.delete(source)
     session.flush()

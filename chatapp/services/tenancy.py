@@ -55,6 +55,8 @@ class Actor:
     workspace_id: int
     role: Role
     email: str = ""
+    via: str = ""  # the API token's name when a script acts; for the audit log
+    ip: str = ""  # where the request came from, when known; for the audit log
 
     def can(self, permission: Permission) -> bool:
         return permission in ROLE_PERMISSIONS[self.role]

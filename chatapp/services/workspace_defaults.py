@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from chatapp.services import audit
 from chatapp.services.config import get_settings
 from chatapp.services.errors import ValidationFailed
 from chatapp.services.tenancy import Actor, Permission, current_workspace
@@ -39,6 +40,14 @@ def set_default_message_limit(session: Session, actor: Actor, limit: int | None)
     if limit is not None and not 0 <= limit <= MAX_MESSAGE_LIMIT:
         raise ValidationFailed(f"Use a number from 0 to {MAX_MESSAGE_LIMIT:,}.")
     workspace = current_workspace(session, actor)
+    audit.record(
+        session,
+        actor,
+        "workspace.limits",
+        "workspace",
+        workspace.id,
+        audit.changes_of(workspace, {"default_message_limit": limit}),
+    )
     workspace.default_message_limit = limit
     session.add(workspace)
     session.flush()

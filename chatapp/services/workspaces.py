@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from chatapp.services import auth
+from chatapp.services import audit, auth
 from chatapp.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from chatapp.services.models import Membership, Role, User, Workspace
 from chatapp.services.tenancy import (
@@ -105,6 +105,14 @@ def list_user_workspaces(session: Session, *, user_id: int) -> list[WorkspaceVie
 def rename_workspace(session: Session, actor: Actor, *, name: str) -> Workspace:
     actor.require(Permission.MANAGE_SETTINGS)
     workspace = current_workspace(session, actor)
+    audit.record(
+        session,
+        actor,
+        "workspace.rename",
+        "workspace",
+        workspace.id,
+        audit.changes_of(workspace, {"name": _clean_name(name)}),
+    )
     workspace.name = _clean_name(name)
     session.add(workspace)
     session.flush()
@@ -135,6 +143,11 @@ def _membership(session: Session, actor: Actor, user_id: int) -> Membership:
     if membership is None:
         raise NotFound("Member not found.")
     return membership
+
+
+def _email(session: Session, user_id: int) -> str:
+    user = session.get(User, user_id)
+    return user.email if user else str(user_id)
 
 
 def _owner_count(session: Session, workspace_id: int) -> int:
@@ -170,6 +183,7 @@ def add_member(
     membership = Membership(workspace_id=actor.workspace_id, user_id=user.id, role=new_role)
     session.add(membership)
     session.flush()
+    audit.record(session, actor, "member.add", "user", user.email, {"role": [None, new_role.value]})
     return MemberView(user.id, user.email, user.name, membership.role, membership.created_at)
 
 
@@ -183,6 +197,14 @@ def change_member_role(session: Session, actor: Actor, *, user_id: int, role: st
     demoting_owner = old_role == Role.OWNER and new_role != Role.OWNER
     if demoting_owner and _owner_count(session, actor.workspace_id) <= 1:
         raise Conflict("A workspace needs at least one owner.")
+    audit.record(
+        session,
+        actor,
+        "member.role",
+        "user",
+        _email(session, user_id),
+        audit.changes_of(membership, {"role": new_role}),
+    )
     membership.role = new_role
     session.add(membership)
     session.flush()
@@ -196,5 +218,13 @@ def remove_member(session: Session, actor: Actor, *, user_id: int) -> None:
         raise PermissionDenied("Only an owner can remove an owner.")
     if role == Role.OWNER and _owner_count(session, actor.workspace_id) <= 1:
         raise Conflict("A workspace needs at least one owner.")
+    audit.record(
+        session,
+        actor,
+        "member.remove",
+        "user",
+        _email(session, user_id),
+        {"role": [role.value, None]},
+    )
     session.delete(membership)
     session.flush()

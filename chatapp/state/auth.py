@@ -12,11 +12,13 @@ import dataclasses
 import reflex as rx
 
 from chatapp.services import auth, workspaces
+from chatapp.services.config import get_settings
 from chatapp.services.db import session_scope
 from chatapp.services.errors import NotAuthenticated, NotFound, ServiceError
 from chatapp.services.tenancy import Actor, actor_for
 
 REMEMBER_SECONDS = 7 * 24 * 3600
+SECURE_COOKIES = get_settings().cookie_secure
 LOGIN_ROUTE = "/login"
 SETUP_ROUTE = "/setup"
 HOME_ROUTE = "/"
@@ -32,10 +34,19 @@ class WorkspaceOption:
 class AuthState(rx.State):
     """Login, logout, first-run setup, the current user and workspace."""
 
+    # Reflex keeps cookies in the browser's JS (sent with each event over the websocket), so
+    # they cannot be HttpOnly; SameSite=Strict and Secure (https PUBLIC_URL) still apply.
     remembered_token: str = rx.Cookie(
-        "", name="chatapp_remember", max_age=REMEMBER_SECONDS, same_site="strict", path="/"
+        "",
+        name="chatapp_remember",
+        max_age=REMEMBER_SECONDS,
+        same_site="strict",
+        path="/",
+        secure=SECURE_COOKIES,
     )
-    session_token: str = rx.Cookie("", name="chatapp_session", same_site="strict", path="/")
+    session_token: str = rx.Cookie(
+        "", name="chatapp_session", same_site="strict", path="/", secure=SECURE_COOKIES
+    )
     chosen_workspace: str = rx.LocalStorage("", name="chatapp_workspace")
 
     user_email: str = ""
@@ -59,7 +70,8 @@ class AuthState(rx.State):
         user = auth.user_for_token(session, self._token())
         if not self.workspace_id:
             raise NotFound("Choose a workspace first.")
-        return actor_for(session, user_id=user.id, workspace_id=int(self.workspace_id))
+        actor = actor_for(session, user_id=user.id, workspace_id=int(self.workspace_id))
+        return dataclasses.replace(actor, ip=self.router.session.client_ip or "")
 
     @rx.var
     def is_manager(self) -> bool:

@@ -9,6 +9,7 @@ import reflex as rx
 from chatapp.services import workspaces
 from chatapp.services.db import session_scope
 from chatapp.services.errors import ServiceError
+from chatapp.state.audit import AuditState
 from chatapp.state.auth import AuthState
 
 
@@ -35,6 +36,7 @@ class TeamState(AuthState):
             MemberRow(m.user_id, m.email, m.name, m.role, m.joined_at.strftime("%Y-%m-%d"))
             for m in rows
         ]
+        return AuditState.load_audit  # member changes show up in the log at once
 
     @rx.event
     def add(self, form: dict):

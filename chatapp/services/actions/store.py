@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, delete, select
 
+from chatapp.services import audit
 from chatapp.services.actions import templates
 from chatapp.services.actions.common import ActionInvalid
 from chatapp.services.errors import Conflict, NotFound
@@ -125,6 +126,16 @@ def create_action(
     )
     session.add(action)
     session.flush()
+    audit.record(
+        session,
+        actor,
+        "action.create",
+        "action",
+        action.id,
+        audit.created(
+            {"kind": kind, "name": action.name, "enabled": action.enabled, "config": cleaned}
+        ),
+    )
     return action
 
 
@@ -140,12 +151,18 @@ def update_action(
     """Change what is given; `config` replaces the whole config (secrets left empty are kept)."""
     actor.require(Permission.MANAGE_BOTS)
     action = get_scoped(session, actor, Action, action_id, "Action")
+    values: dict[str, Any] = {}
     if name is not None:
-        action.name = _name(name, action.kind)
+        values["name"] = _name(name, action.kind)
     if config is not None:
-        action.config = templates.clean(action.kind, config, previous=action.config)
+        values["config"] = templates.clean(action.kind, config, previous=action.config)
     if enabled is not None:
-        action.enabled = bool(enabled)
+        values["enabled"] = bool(enabled)
+    audit.record(
+        session, actor, "action.update", "action", action.id, audit.changes_of(action, values)
+    )
+    for field, value in values.items():
+        setattr(action, field, value)
     action.updated_at = utcnow()
     session.add(action)
     session.flush()
@@ -156,6 +173,9 @@ def delete_action(session: Session, actor: Actor, action_id: int) -> None:
     """Delete an action and its run log."""
     actor.require(Permission.MANAGE_BOTS)
     action = get_scoped(session, actor, Action, action_id, "Action")
+    audit.record(
+        session, actor, "action.delete", "action", action.id, {"name": [action.name, None]}
+    )
     session.execute(delete(ActionRun).where(ActionRun.action_id == action.id))
     session.delete(action)
     session.flush()
