@@ -22,6 +22,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from chatapp import __version__
+from chatapp.services import audit
 from chatapp.services.contact_search import within
 from chatapp.services.errors import PermissionDenied
 from chatapp.services.models import Action, ActionRun, Bot, Contact, Conversation, Message, utcnow
@@ -182,5 +183,14 @@ def erase_contact(session: Session, actor: Actor, contact_id: int) -> Erased:
     for start in range(0, len(ids), 500):  # bounded IN lists
         messages += delete_conversations(session, actor.workspace_id, ids[start : start + 500])
     session.delete(contact)
+    # Who erased whom is kept, not what: the counts only, no personal data.
+    audit.record(
+        session,
+        actor,
+        "contact.erase",
+        "contact",
+        contact_id,
+        {"conversations": [len(ids), 0], "messages": [messages, 0]},
+    )
     session.flush()
     return Erased(contact_id=contact_id, conversations=len(ids), messages=messages)

@@ -22,6 +22,7 @@ from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from chatapp.services import audit
 from chatapp.services.db import get_engine, session_scope
 from chatapp.services.errors import ValidationFailed
 from chatapp.services.models import (
@@ -74,7 +75,16 @@ def set_retention(session: Session, actor: Actor, days: int | str | None) -> Wor
     """Owners and admins set how long conversations are kept (None: for ever)."""
     actor.require(Permission.MANAGE_SETTINGS)
     workspace = current_workspace(session, actor)
-    workspace.retention_days = check_days(days)
+    before, workspace.retention_days = workspace.retention_days, check_days(days)
+    if before != workspace.retention_days:
+        audit.record(
+            session,
+            actor,
+            "workspace.retention",
+            "workspace",
+            workspace.id,
+            {"retention_days": [before, workspace.retention_days]},
+        )
     session.add(workspace)
     session.flush()
     return workspace

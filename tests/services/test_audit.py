@@ -11,8 +11,10 @@ from chatapp.services import (
     api_tokens,
     audit,
     bots,
+    contact_data,
     contacts,
     providers,
+    retention,
     sources,
     workspace_defaults,
     workspaces,
@@ -68,6 +70,10 @@ CHANGES = {
     ),
     "workspace.limits": lambda s, t: workspace_defaults.set_default_message_limit(s, t.admin, 77),
     "action.create": lambda s, t: _http_action(s, t.admin, t.bot.id),
+    "workspace.retention": lambda s, t: retention.set_retention(s, t.admin, 90),
+    "contact.erase": lambda s, t: contact_data.erase_contact(
+        s, t.admin, contacts.create_contact(s, t.agent, ContactInput(name="Ada"), bot_id=None).id
+    ),
 }
 
 EXPECTED = {
@@ -81,6 +87,8 @@ EXPECTED = {
     "workspace.rename": {"name": ["Workspace A", "Acme Ltd"]},
     "workspace.provider": {"llm_model": ["", "gpt-x"], "llm_api_key": [None, "***"]},
     "workspace.limits": {"default_message_limit": [None, 77]},
+    "workspace.retention": {"retention_days": [None, 90]},
+    "contact.erase": {"conversations": [0, 0], "messages": [0, 0]},  # counts, never the person
 }
 
 
