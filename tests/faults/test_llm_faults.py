@@ -82,6 +82,7 @@ def test_llm_server_down(data, store, stream, tmp_path):
         elapsed = time.monotonic() - started
     assert elapsed < 10
     assert_readable(response.text)
+    print(f"\nLLM down ({response.status_code}, {elapsed:.2f} s): {response.text[-200:]!r}")
     if stream:
         assert response.status_code == 200
         (kind, error), *_ = [e for e in parse_sse(response.text) if e[0] != "token"]
@@ -102,6 +103,7 @@ def test_llm_slower_than_the_timeout(api, data, fake, store, stream):
     elapsed = time.monotonic() - started
     assert elapsed < TIMEOUT * 2 + 5  # two attempts, each bounded by the timeout: no hang
     assert_readable(response.text)
+    print(f"\nLLM slow ({response.status_code}, {elapsed:.2f} s): {response.text[-200:]!r}")
     if stream:
         errors = [data for kind, data in parse_sse(response.text) if kind == "error"]
         assert [e["code"] for e in errors] == ["llm_timeout"]
@@ -120,6 +122,7 @@ def test_llm_answering_an_error_instead_of_an_answer(api, data, fake, store, mod
     response = ask(api.base, shop, session_id)
     assert_readable(response.text)
     events = parse_sse(response.text)
+    print(f"\nLLM {mode}: {events}")
     assert [kind for kind, _ in events] == ["error"]
     assert events[0][1]["message"]
     check_failed_turn(store, shop, session_id, used, refunded=True)
@@ -134,6 +137,7 @@ def test_llm_answering_garbage_mid_stream(api, data, fake, store):
     response = ask(api.base, shop, session_id)
     assert_readable(response.text)
     kinds = [kind for kind, _ in parse_sse(response.text)]
+    print(f"\nLLM garbage: {kinds} {parse_sse(response.text)[-1]}")
     assert kinds[0] == "token" and kinds[-1] == "error" and "done" not in kinds
     check_failed_turn(store, shop, session_id, used, refunded=False)
     # the conversation goes on
