@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 
 from chatapp.services.errors import ServiceError, TooManyRequests
+
+log = logging.getLogger(__name__)
+DATABASE_DOWN = "The service is briefly unavailable. Please try again in a moment."
 
 
 def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
@@ -35,6 +41,16 @@ def _validation_error(_request: Request, exc: RequestValidationError) -> JSONRes
     )
 
 
+def _database_down(_request: Request, exc: Exception) -> JSONResponse:
+    """The database is restarting or unreachable: a quick 503 the client may retry, not a 500.
+
+    (Stale pooled connections are replaced by the pool's pre-ping once it is back.)"""
+    log.warning("database unavailable: %s", str(exc).splitlines()[0][:200])
+    return JSONResponse({"detail": DATABASE_DOWN}, status_code=503, headers={"Retry-After": "5"})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    for error in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError):
+        app.add_exception_handler(error, _database_down)

@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     allow_private_urls: bool = False
     # Run the background ingest worker inside the web process (tests drive it synchronously).
     ingest_worker: bool = True
+    # A source "processing" without a heartbeat for this long is re-queued (its worker died).
+    ingest_stale_seconds: float = Field(default=120.0, gt=0)
 
     # Embeddings: "local" (MiniLM shipped in a package, offline) or "openai" (any compatible API).
     embedding_provider: Literal["local", "openai"] = "local"

@@ -126,6 +126,15 @@ def index_document(
     chunks = chunk_document(document)
     if not chunks:
         raise ValidationFailed("No readable text was found in this source.")
+    embedder = get_embedder()
+    index = get_index(embedder.dim)
+    indexed = index.count(workspace_id=workspace_id, bot_id=bot_id, source_id=source_id)
+    if old_ids and indexed < len(old_ids):
+        # An earlier attempt died (SIGKILL) after its early rows but before their vectors:
+        # start again, or the source would end `ready` with rows that no search can find.
+        with session_scope(engine) as session:
+            session.exec(delete(KnowledgeChunk).where(KnowledgeChunk.source_id == source_id))
+        old_ids = set()
     ids = [chunk_id(source_id, chunk) for chunk in chunks]
     new = [(cid, chunk) for cid, chunk in zip(ids, chunks, strict=True) if cid not in old_ids]
     rows = [_row(cid, chunk, workspace_id, bot_id, source_id, document.url) for cid, chunk in new]
@@ -134,8 +143,6 @@ def index_document(
         with session_scope(engine) as session:
             _replace_rows(session, source_id, ids, rows)
 
-    embedder = get_embedder()
-    index = get_index(embedder.dim)
     try:
         points = _embed(embedder, new, source_id, progress)
         index.upsert(workspace_id=workspace_id, bot_id=bot_id, points=points)

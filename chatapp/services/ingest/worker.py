@@ -16,13 +16,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
+from chatapp.services.config import get_settings
 from chatapp.services.db import get_engine, session_scope
 from chatapp.services.ingest import pipeline
 from chatapp.services.models import Source, utcnow
 
 log = logging.getLogger(__name__)
 
-STALE_AFTER = timedelta(minutes=2)
 MAX_ATTEMPTS = 3
 IDLE_WAIT_SECONDS = 1.0
 
@@ -58,9 +58,14 @@ def claim_next(engine: Engine) -> int | None:
     return int(row[0]) if row else None
 
 
+def stale_after() -> timedelta:
+    """How long a missing heartbeat means a dead worker (INGEST_STALE_SECONDS)."""
+    return timedelta(seconds=get_settings().ingest_stale_seconds)
+
+
 def requeue_stale(engine: Engine) -> int:
     """Sources whose worker stopped beating: queue them again, or give up after a few tries."""
-    cutoff = utcnow() - STALE_AFTER
+    cutoff = utcnow() - stale_after()
     changed = 0
     with session_scope(engine) as session:
         stale = session.exec(
@@ -139,7 +144,7 @@ def _loop() -> None:
     while not _stop.is_set():
         try:
             retention.tick(engine)
-            if utcnow() - last_sweep > STALE_AFTER / 2:
+            if utcnow() - last_sweep > stale_after() / 2:
                 requeue_stale(engine)
                 last_sweep = utcnow()
             if run_once(engine):

@@ -1,0 +1,112 @@
+"""SIGKILL while the worker (in the API process) indexes a big text source, then restart: the
+source ends `ready` with exactly its chunks: no duplicate rows, no rows without vectors, no
+vectors without rows."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+from tests.faults.stack import ROOT, FaultApi, Store, prepare, wait_for
+from tests.utils import widget_stack
+
+CHARS = 200_000
+STALE = 3  # INGEST_STALE_SECONDS: how soon the restarted worker takes the source back
+ENV = {"MAX_TEXT_CHARS": str(CHARS + 1000), "INGEST_STALE_SECONDS": str(STALE)}
+
+
+def big_text() -> str:
+    paragraphs, n = [], 0
+    while sum(map(len, paragraphs)) < CHARS:
+        n += 1
+        paragraphs.append(
+            f"Product {n} manual\n\nThe model {n} kettle holds {n % 7 + 1} litres and boils in "
+            f"{n % 5 + 2} minutes. Its warranty covers {n % 3 + 1} years of normal use; descale "
+            f"it every {n % 9 + 2} weeks with citric acid. Spare lids for series {n} ship from "
+            f"warehouse {n % 11} within {n % 4 + 1} days, and the base plate fits models "
+            f"{n - 1} to {n + 1}."
+        )
+    return "\n\n".join(paragraphs)[:CHARS]
+
+
+def queue_source(data_dir) -> dict:
+    """Queue the big text in a child process (this one keeps its own settings)."""
+    code = (
+        "import json, sys\n"
+        "from chatapp.services import sources\n"
+        "from chatapp.services.db import session_scope\n"
+        "from tests.utils.factories import make_tenant\n"
+        "with session_scope() as s:\n"
+        "    t = make_tenant(s, 'big')\n"
+        "    src = sources.add_text(s, t.owner, t.bot.id, title='Manuals', text=sys.stdin.read())\n"
+        "    print(json.dumps({'source': src.id, 'bot': t.bot.id, 'workspace': t.workspace.id}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        input=big_text(),
+        cwd=ROOT,
+        env=widget_stack._test_env(data_dir) | ENV,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def vector_count(data_dir, ids: dict, monkeypatch) -> int:
+    """Count the source's points in the local Qdrant store (the app is stopped: one opener)."""
+    from chatapp.services.config import reset_settings
+    from chatapp.services.index import close_indexes, get_index
+
+    monkeypatch.setenv("DATA_DIR", str(data_dir))
+    reset_settings()
+    try:
+        return get_index().count(
+            workspace_id=ids["workspace"], bot_id=ids["bot"], source_id=ids["source"]
+        )
+    finally:
+        close_indexes()
+
+
+def test_sigkill_during_ingestion_then_restart(tmp_path, monkeypatch):
+    data_dir = tmp_path / "data"
+    prepare(data_dir)
+    ids = queue_source(data_dir)
+    store = Store.sqlite(data_dir)
+    state = lambda: store.rows(  # noqa: E731
+        "SELECT status, progress, attempts, chunk_count FROM source WHERE id = :i", i=ids["source"]
+    )[0]
+    rows = lambda: store.scalar(  # noqa: E731
+        "SELECT count(*) FROM knowledgechunk WHERE source_id = :i", i=ids["source"]
+    )
+
+    api = FaultApi(data_dir, env=ENV, ingest=True)
+    api.start()
+    try:
+        # mid-embedding: chunk rows are committed early, the vectors are not written yet
+        wait_for(lambda: state()[0] == "processing" and state()[1] >= 0.2, 120, "embedding")
+        api.kill()
+        status, progress, attempts, _ = state()
+        killed_rows = rows()
+        print(f"\nkilled at progress {progress:.2f} with {killed_rows} chunk rows")
+        assert status == "processing" and killed_rows > 0 and 0.2 <= progress < 0.9
+
+        restarted = time.monotonic()
+        api.start()
+        wait_for(lambda: state()[0] in ("ready", "error"), 180, "the source to finish")
+        recovered = time.monotonic() - restarted
+    finally:
+        api.stop()
+    status, progress, attempts, chunk_count = state()
+    print(f"ready {recovered:.1f} s after the restart (attempt {attempts})")
+    assert (status, attempts) == ("ready", 2)
+    assert chunk_count > 30 and rows() == chunk_count
+    positions = store.rows(
+        "SELECT position FROM knowledgechunk WHERE source_id = :i ORDER BY position",
+        i=ids["source"],
+    )
+    assert [p for (p,) in positions] == list(range(chunk_count))  # each chunk once, none missing
+    store.close()
+    assert vector_count(data_dir, ids, monkeypatch) == chunk_count

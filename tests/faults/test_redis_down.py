@@ -1,0 +1,62 @@
+"""Redis unavailable (REDIS_URL set, the server killed): visitors are still answered, quickly.
+
+By design (services/ratelimit.py) the per-visitor limits fail open while Redis is down (logged),
+and live events fall back to the stored table (re-read at every keep-alive)."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from tests.faults.services import private_redis
+from tests.faults.stack import FaultApi, Store, assert_readable, chat_body, parse_sse, prepare
+from tests.utils.fake_llm import fake_llm_server
+from tests.utils.knowledge import new_session_id
+
+QUESTION = "When are you open on Saturdays?"
+
+
+def ask(base: str, shop: dict, session_id: str) -> tuple[int, list, float]:
+    started = time.monotonic()
+    response = httpx.post(
+        f"{base}/api/chat", json=chat_body(shop, QUESTION, session_id), timeout=30
+    )
+    assert_readable(response.text)
+    events = parse_sse(response.text) if response.status_code == 200 else []
+    return response.status_code, events, time.monotonic() - started
+
+
+@pytest.mark.parametrize("how", ["killed", "never-there"])
+def test_chat_answers_with_redis_down(tmp_path, how):
+    with private_redis() as redis, fake_llm_server() as fake:
+        shop = prepare(tmp_path / "data")["shop"]
+        env = {"REDIS_URL": redis.url, "CHAT_SESSION_PER_MINUTE": "2"}
+        if how == "never-there":
+            redis.kill()
+        store = Store.sqlite(tmp_path / "data")
+        with FaultApi(tmp_path / "data", llm_base_url=fake.base_url, env=env) as api:
+            if how == "killed":
+                limited = new_session_id()  # Redis counts: the third message in a minute is refused
+                statuses = [ask(api.base, shop, limited)[0] for _ in range(3)]
+                assert statuses == [200, 200, 429]
+                redis.kill()
+            health = httpx.get(f"{api.base}/api/health", timeout=10).json()
+            session_id = new_session_id()
+            results = [ask(api.base, shop, session_id) for _ in range(3)]  # over the limit of 2
+            log = api.log()
+        for status, events, _took in results:
+            assert status == 200 and events[-1][0] == "done", events
+        took = [round(result[2], 2) for result in results]
+        assert max(took[1:]) < 2, took  # a refused connection, never a wait (the first one
+        # may include loading the embedding model)
+        assert [role for role, _ in store.messages(session_id)] == ["user", "assistant"] * 3
+        assert "rate limit counter unavailable (Redis)" in log
+        checks = health.get("checks", {})
+        print(
+            f"\nhealth with Redis {how}: {health}; answers took {[round(r[2], 2) for r in results]}"
+        )
+        if "redis" in checks:  # the health endpoint reports dependencies: it must say so
+            assert checks["redis"] != "ok" and health["status"] != "ok"
+        store.close()
