@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from chatapp.services import security
+from chatapp.services import security, security_events
 from chatapp.services.errors import NotAuthenticated, ValidationFailed
 from chatapp.services.models import ApiToken, Membership, Role, utcnow
 from chatapp.services.tenancy import Actor, Permission, get_scoped, scoped_select
@@ -56,8 +56,10 @@ def actor_for_token(session: Session, plain: str, workspace_id: int) -> Actor:
         select(ApiToken).where(ApiToken.token_hash == security.hash_token(plain))
     ).first()
     if token is None or token.revoked_at is not None:
+        _refused("unknown" if token is None else "revoked", plain, workspace_id)
         raise NotAuthenticated("This API token is unknown or revoked.")
     if token.workspace_id != workspace_id:
+        _refused("another workspace's token", plain, workspace_id)
         raise NotAuthenticated("This API token belongs to another workspace.")
     creator_still_member = session.exec(
         select(Membership.id).where(
@@ -65,7 +67,17 @@ def actor_for_token(session: Session, plain: str, workspace_id: int) -> Actor:
         )
     ).first()
     if creator_still_member is None:
+        _refused("its creator left the workspace", plain, workspace_id)
         raise NotAuthenticated("The member who created this API token has left the workspace.")
     token.last_used_at = utcnow()
     session.add(token)
     return Actor(user_id=token.created_by, workspace_id=workspace_id, role=Role.ADMIN)
+
+
+def _refused(reason: str, plain: str, workspace_id: int) -> None:
+    security_events.emit(
+        security_events.API_TOKEN_REFUSED,
+        reason,
+        workspace_id=workspace_id,
+        token_prefix=security_events.key_hint(plain, keep=8),
+    )
