@@ -2,7 +2,8 @@
 
 The database is checked on every call (a trivial query: it is what a load balancer must know at
 once). The rest is cached for CACHE_SECONDS so that frequent probes stay cheap: Redis (PING, when
-configured), the vector index (reachable, collection count), the embedder (loaded or installed),
+configured), the vector index (a server: reachable, collection count; local mode: only when this
+process has opened it), the embedder (loaded or installed),
 the LLM (configured; `deep` asks the provider for its model list, with a short timeout) and the
 ingest queue (depth, oldest waiting, sources whose worker stopped beating).
 
@@ -95,11 +96,19 @@ def _redis(settings: Settings) -> Check:
 
 
 def _vector_index(settings: Settings) -> Check:
-    from chatapp.services.index import get_index
+    """A server is asked; local mode is only looked at: opening it takes its one-process lock,
+    which a health probe must never take from the process that answers from it."""
+    from chatapp.services import index
 
-    collections = get_index(settings=settings).client.get_collections().collections
-    mode = "server" if settings.qdrant_url else "local"
-    return {"status": "ok", "mode": mode, "collections": len(collections)}
+    if settings.qdrant_url:
+        collections = index.get_index(settings=settings).client.get_collections().collections
+        return {"status": "ok", "mode": "server", "collections": len(collections)}
+    with index._indexes_lock:
+        opened = index._indexes.get((settings.qdrant_url, str(settings.qdrant_path)))
+    if opened is None:
+        return {"status": "ok", "mode": "local", "opened": False}
+    collections = opened.client.get_collections().collections
+    return {"status": "ok", "mode": "local", "opened": True, "collections": len(collections)}
 
 
 def _embedder(settings: Settings) -> Check:

@@ -7,6 +7,7 @@ from chatapp import __version__
 from chatapp.api.app import create_api
 from chatapp.services import health
 from chatapp.services.config import reset_settings
+from tests.utils.knowledge import make_shop
 
 DEPENDENCIES = {"database", "redis", "vector_index", "embedder", "llm", "ingestion"}
 
@@ -37,6 +38,15 @@ def test_health_reports_each_dependency_and_version(client):
     assert checks["embedder"]["provider"] == "local" and checks["embedder"]["status"] == "ok"
     assert checks["llm"] == {**checks["llm"], "mode": "extractive", "configured": False}
     assert checks["ingestion"]["queued"] == 0 and checks["ingestion"]["stalled"] == 0
+
+
+def test_local_vector_store_is_looked_at_only_once_this_process_opened_it(client):
+    before = client.get("/api/health").json()["checks"]["vector_index"]
+    assert before["opened"] is False  # a probe never takes local mode's one-process lock
+    make_shop()  # indexes knowledge: the store is open now
+    health.reset_cache()
+    after = client.get("/api/health").json()["checks"]["vector_index"]
+    assert after["status"] == "ok" and after["opened"] is True and after["collections"] >= 1
 
 
 def test_health_with_redis_down_is_degraded_not_down(database_url, monkeypatch):
