@@ -19,6 +19,7 @@ from chatapp.api import (
     routes_health,
     routes_inbox,
     routes_live,
+    routes_metrics,
     routes_public,
     routes_sources,
     routes_workspaces,
@@ -27,10 +28,14 @@ from chatapp.api.cors import PublicCORS
 from chatapp.api.docs import install_docs
 from chatapp.api.errors import install_error_handlers
 from chatapp.api.headers import SecurityHeaders
+from chatapp.api.observe import RequestObserver
+from chatapp.services import logs
 from chatapp.services.config import get_settings
 
 
 def create_api() -> FastAPI:
+    settings = get_settings()
+    logs.configure(settings.log_format_used, settings.log_level)
     app = FastAPI(
         title="Chatapp API",
         version=__version__,
@@ -53,6 +58,8 @@ def create_api() -> FastAPI:
     app.include_router(routes_actions.public)
     app.include_router(routes_contacts.router)
     app.include_router(routes_audit.router)
+    app.include_router(routes_metrics.router)
     app.add_middleware(PublicCORS)
     app.add_middleware(SecurityHeaders, hsts_seconds=get_settings().hsts_max_age)
+    app.add_middleware(RequestObserver)  # outermost of ours: ids and metrics cover CORS refusals
     return app

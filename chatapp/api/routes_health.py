@@ -1,24 +1,24 @@
-"""GET /api/health: is the database reachable, which version runs."""
+"""GET /api/health: each dependency's state (services/health.py), 503 when a required one is down.
+
+`?deep=1` also asks the LLM provider for its model list (a network call, with a short timeout).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import anyio.to_thread
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import SQLAlchemyError
 
 from chatapp import __version__
-from chatapp.services.db import ping
+from chatapp.services import health as health_checks
 
 router = APIRouter()
 
 
 @router.get("/api/health", tags=["health"])
-def health() -> JSONResponse:
-    try:
-        ping()
-        database = "ok"
-    except SQLAlchemyError:
-        database = "unreachable"
-    status = "ok" if database == "ok" else "degraded"
-    body = {"status": status, "version": __version__, "checks": {"database": database}}
-    return JSONResponse(body, status_code=200 if status == "ok" else 503)
+async def health(
+    deep: bool = Query(default=False, description="Also call the LLM provider (slower)."),
+) -> JSONResponse:
+    result = await anyio.to_thread.run_sync(lambda: health_checks.report(deep=deep))
+    body = {"status": result["status"], "version": __version__, "checks": result["checks"]}
+    return JSONResponse(body, status_code=503 if result["status"] == "down" else 200)

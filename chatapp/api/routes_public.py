@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from chatapp.api.deps import client_ip
-from chatapp.services import access, chat, feedback
+from chatapp.services import access, chat, feedback, metrics
 from chatapp.services.db import session_scope
 
 router = APIRouter(tags=["public"])
@@ -190,8 +190,9 @@ def _key(body_key: str | None, authorization: str | None, widget_key: str | None
 
 
 async def _sse(turn: chat.Turn) -> AsyncIterator[str]:
-    async for event in chat.events(turn):
-        yield event.sse()
+    with metrics.stream_open("chat"):
+        async for event in chat.events(turn):
+            yield event.sse()
 
 
 @router.post(

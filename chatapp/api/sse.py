@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import anyio.to_thread
 from fastapi.responses import StreamingResponse
 
-from chatapp.services import handoff, live
+from chatapp.services import handoff, live, metrics
 from chatapp.services.db import session_scope
 from chatapp.services.models import Conversation
 
@@ -33,13 +33,14 @@ async def _frames(
     workspace_id: int, conversation_id: int, after: int, hide_typing_of: str
 ) -> AsyncIterator[str]:
     yield "retry: 2000\n\n"
-    await anyio.to_thread.run_sync(_check_wait, conversation_id)
-    async for event in live.subscribe(conversation_id, after, workspace_id=workspace_id):
-        if event.type == "typing" and event.data.get("who") == hide_typing_of:
-            continue
-        if event is live.KEEPALIVE:
-            await anyio.to_thread.run_sync(_check_wait, conversation_id)
-        yield event.sse()
+    with metrics.stream_open("live"):
+        await anyio.to_thread.run_sync(_check_wait, conversation_id)
+        async for event in live.subscribe(conversation_id, after, workspace_id=workspace_id):
+            if event.type == "typing" and event.data.get("who") == hide_typing_of:
+                continue
+            if event is live.KEEPALIVE:
+                await anyio.to_thread.run_sync(_check_wait, conversation_id)
+            yield event.sse()
 
 
 def conversation_stream(

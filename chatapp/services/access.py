@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
 
-from chatapp.services import audiences, security
+from chatapp.services import audiences, security, security_events
 from chatapp.services.errors import NotAuthenticated, NotFound, PermissionDenied
 from chatapp.services.models import Bot, BotKey, BotStatus
 
@@ -35,13 +35,24 @@ def public_bot(session: Session, public_id: str) -> Bot:
 def check_key(session: Session, bot: Bot, key: str | None) -> None:
     """The key must be an unrevoked widget key of this very bot."""
     if not key or len(key) > 200:
-        raise NotAuthenticated(INVALID_KEY)
+        _refused_key(bot, "missing" if not key else "too long", key)
     digest = security.hash_token(key.strip())
     row = session.exec(
         select(BotKey).where(BotKey.key_hash == digest, col(BotKey.revoked_at).is_(None))
     ).first()
     if row is None or row.bot_id != bot.id or not security.same_hash(row.key_hash, digest):
-        raise NotAuthenticated(INVALID_KEY)
+        _refused_key(bot, "unknown or revoked" if row is None else "another bot's key", key)
+
+
+def _refused_key(bot: Bot, reason: str, key: str | None) -> None:
+    security_events.emit(
+        security_events.WIDGET_KEY_REFUSED,
+        reason,
+        bot_id=bot.id,
+        workspace_id=bot.workspace_id,
+        key_prefix=security_events.key_hint(key),
+    )
+    raise NotAuthenticated(INVALID_KEY)
 
 
 def request_host(origin: str | None, referer: str | None = None) -> str:
@@ -74,6 +85,13 @@ def check_origin(bot: Bot, origin: str | None, referer: str | None = None) -> No
         return
     host = request_host(origin, referer)
     if not host or not host_allowed(host, domains):
+        security_events.emit(
+            security_events.ORIGIN_REFUSED,
+            "no Origin or Referer" if not host else "site not in the bot's allowed domains",
+            bot_id=bot.id,
+            workspace_id=bot.workspace_id,
+            origin_host=host[:253],
+        )
         raise PermissionDenied(WRONG_SITE)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from chatapp.services import audit, security
+from chatapp.services import audit, security, security_events
 from chatapp.services.errors import NotAuthenticated, ValidationFailed
 from chatapp.services.models import ApiToken, Membership, Role, User, utcnow
 from chatapp.services.tenancy import Actor, Permission, get_scoped, scoped_select
@@ -61,8 +61,10 @@ def actor_for_token(session: Session, plain: str, workspace_id: int) -> Actor:
         select(ApiToken).where(ApiToken.token_hash == security.hash_token(plain))
     ).first()
     if token is None or token.revoked_at is not None:
+        _refused("unknown" if token is None else "revoked", plain, workspace_id)
         raise NotAuthenticated("This API token is unknown or revoked.")
     if token.workspace_id != workspace_id:
+        _refused("another workspace's token", plain, workspace_id)
         raise NotAuthenticated("This API token belongs to another workspace.")
     creator_still_member = session.exec(
         select(Membership.id).where(
@@ -70,9 +72,19 @@ def actor_for_token(session: Session, plain: str, workspace_id: int) -> Actor:
         )
     ).first()
     if creator_still_member is None:
+        _refused("its creator left the workspace", plain, workspace_id)
         raise NotAuthenticated("The member who created this API token has left the workspace.")
     token.last_used_at = utcnow()
     session.add(token)
     creator = session.get(User, token.created_by)
     email = creator.email if creator else ""
     return Actor(token.created_by, workspace_id, Role.ADMIN, email=email, via=token.name)
+
+
+def _refused(reason: str, plain: str, workspace_id: int) -> None:
+    security_events.emit(
+        security_events.API_TOKEN_REFUSED,
+        reason,
+        workspace_id=workspace_id,
+        token_prefix=security_events.key_hint(plain, keep=8),
+    )

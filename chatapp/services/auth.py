@@ -15,7 +15,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
-from chatapp.services import security
+from chatapp.services import security, security_events
 from chatapp.services.config import get_settings
 from chatapp.services.errors import (
     Conflict,
@@ -106,6 +106,9 @@ def _check_throttle(session: Session, email: str, ip: str) -> None:
         locked = _recent_failures(session, LoginAttempt.ip, ip, since) >= limit * IP_FAILURE_FACTOR
     if locked:
         minutes = settings.login_lockout_minutes
+        security_events.emit(
+            security_events.LOGIN_THROTTLED, "too many failed logins", email=_loggable(email), ip=ip
+        )
         raise TooManyRequests(
             f"Too many failed attempts. Try again in {minutes} minutes.",
             retry_after_seconds=minutes * 60,
@@ -134,8 +137,15 @@ def login(
     session.add(LoginAttempt(email=email, ip=ip, succeeded=ok))
     if not ok:
         session.commit()  # the failure must count even though we raise
+        reason = "unknown email" if user is None else "wrong password or inactive user"
+        security_events.emit(security_events.FAILED_LOGIN, reason, email=_loggable(email), ip=ip)
         raise NotAuthenticated(LOGIN_FAILED)
     return _open_session(session, user, remember=remember, ip=ip, user_agent=user_agent)
+
+
+def _loggable(email: str) -> str:
+    """The email for a security log line, unless it is not one (a password typed there)."""
+    return email if EMAIL_PATTERN.match(email) else "(not an email address)"
 
 
 def _open_session(

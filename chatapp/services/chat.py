@@ -29,6 +29,7 @@ from chatapp.services import (
     followup,
     handoff,
     llm,
+    metrics,
     prompts,
     quota,
     routed_chat,
@@ -78,7 +79,8 @@ def _store(turn: Turn, answer: conversations.Answer) -> int:
             prompt_tokens=answer.prompt_tokens,
             completion_tokens=answer.completion_tokens,
         )
-        return message_id
+    metrics.observe_answer(answer)
+    return message_id
 
 
 def _record_failure(turn: Turn) -> None:
@@ -88,6 +90,7 @@ def _record_failure(turn: Turn) -> None:
         conversations.count_usage(
             session, workspace_id=turn.workspace_id, bot_id=turn.bot_id, error=True
         )
+    metrics.answer_outcome("error")
 
 
 async def _replay(turn: Turn) -> AsyncIterator[Event]:
@@ -129,6 +132,7 @@ async def events(turn: Turn) -> AsyncIterator[Event]:
             yield event
         return
     if turn.handled_by == "human":
+        metrics.answer_outcome("human")
         yield _done(turn, None, False, 0, 0)
         return
     if turn.route is not None:

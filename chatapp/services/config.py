@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     public_url: str = "http://localhost:3000"
     # Strict-Transport-Security max-age, sent only when PUBLIC_URL is https:// (0: never).
     hsts_seconds: int = Field(default=31_536_000, ge=0)
+    # Logs: "text" or "json" (one object per line); empty: json in production, text otherwise.
+    log_format: Literal["", "text", "json"] = ""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>` when set.
+    metrics_token: str = ""
 
     openai_base_url: str = ""
     openai_api_key: str = ""
@@ -108,6 +113,10 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.chatapp_env == "production"
+
+    @property
+    def log_format_used(self) -> str:
+        return self.log_format or ("json" if self.is_production else "text")
 
     @property
     def cookie_secure(self) -> bool:

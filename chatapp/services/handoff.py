@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from chatapp.services import live
+from chatapp.services import live, metrics
 from chatapp.services.errors import Conflict, ValidationFailed
 from chatapp.services.models import (
     Action,
@@ -168,6 +168,7 @@ def request(
     )
     if result.rowcount:
         _changed(session, conversation)
+        metrics.handoff("requested")
     else:
         session.refresh(conversation)
     return HandoffOutcome(conversation.status, settings.connecting_message, False)
@@ -315,6 +316,7 @@ def take(session: Session, actor: Actor, conversation_id: int) -> Conversation:
         who = agent_name(session, conversation.assigned_user_id) or "Another agent"
         raise Conflict(f"{who} is already handling this conversation.")
     _changed(session, conversation, agent=agent_name(session, actor.user_id))
+    metrics.handoff("taken")
     return conversation
 
 
@@ -400,6 +402,7 @@ def resolve(session: Session, actor: Actor, conversation_id: int) -> Conversatio
         session.refresh(conversation)
         raise Conflict("This conversation is already resolved or back with the bot.")
     _changed(session, conversation, agent=agent_name(session, conversation.assigned_user_id))
+    metrics.handoff("resolved")
     return conversation
 
 

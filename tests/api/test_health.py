@@ -1,24 +1,106 @@
+import socket
+
+import pytest
 from fastapi.testclient import TestClient
 
 from chatapp import __version__
 from chatapp.api.app import create_api
+from chatapp.services import health
+from chatapp.services.config import reset_settings
+from tests.utils.knowledge import make_shop
+
+DEPENDENCIES = {"database", "redis", "vector_index", "embedder", "llm", "ingestion"}
 
 
-def test_health_reports_database_and_version(client):
+@pytest.fixture(autouse=True)
+def fresh_health_cache():
+    health.reset_cache()
+    yield
+    health.reset_cache()
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:  # bound then closed: nothing listens there
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_health_reports_each_dependency_and_version(client):
     response = client.get("/api/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "version": __version__, "checks": {"database": "ok"}}
+    result = response.json()
+    assert result["status"] == "ok" and result["version"] == __version__
+    checks = result["checks"]
+    assert set(checks) == DEPENDENCIES
+    assert checks["database"]["status"] == "ok" and checks["database"]["latency_ms"] >= 0
+    assert checks["redis"]["status"] == "disabled"  # no REDIS_URL
+    assert checks["vector_index"] == {**checks["vector_index"], "status": "ok", "mode": "local"}
+    assert checks["embedder"]["provider"] == "local" and checks["embedder"]["status"] == "ok"
+    assert checks["llm"] == {**checks["llm"], "mode": "extractive", "configured": False}
+    assert checks["ingestion"]["queued"] == 0 and checks["ingestion"]["stalled"] == 0
+
+
+def test_local_vector_store_is_looked_at_only_once_this_process_opened_it(client):
+    before = client.get("/api/health").json()["checks"]["vector_index"]
+    assert before["opened"] is False  # a probe never takes local mode's one-process lock
+    make_shop()  # indexes knowledge: the store is open now
+    health.reset_cache()
+    after = client.get("/api/health").json()["checks"]["vector_index"]
+    assert after["status"] == "ok" and after["opened"] is True and after["collections"] >= 1
+
+
+def test_health_with_redis_down_is_degraded_not_down(database_url, monkeypatch):
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{closed_port()}/0")
+    reset_settings()
+    with TestClient(create_api()) as client:
+        response = client.get("/api/health")
+    assert response.status_code == 200
+    result = response.json()
+    assert result["status"] == "degraded"
+    assert result["checks"]["redis"]["status"] == "down"
+    assert "Connection" in result["checks"]["redis"]["error"]
+    assert result["checks"]["database"]["status"] == "ok"
+
+
+def test_health_with_redis_up_pings_it(database_url, monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    reset_settings()
+    with TestClient(create_api()) as client:
+        result = client.get("/api/health").json()
+    assert result["checks"]["redis"]["status"] == "ok", result  # Redis runs on this machine
 
 
 def test_health_is_503_when_the_database_is_unreachable(monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
-    from chatapp.services.config import reset_settings
-
     reset_settings()
     with TestClient(create_api()) as client:
         response = client.get("/api/health")
     assert response.status_code == 503
-    assert response.json()["checks"]["database"] == "unreachable"
+    result = response.json()
+    assert result["status"] == "down"
+    assert result["checks"]["database"]["status"] == "down"
+    assert result["checks"]["ingestion"]["status"] == "unknown"
+    assert response.headers["x-request-id"]
+
+
+def test_deep_health_calls_the_llm_provider(database_url, monkeypatch):
+    from tests.utils.fake_llm import fake_llm_server
+
+    with fake_llm_server() as fake:
+        monkeypatch.setenv("OPENAI_BASE_URL", fake.base_url)
+        reset_settings()
+        with TestClient(create_api()) as client:
+            shallow = client.get("/api/health").json()["checks"]["llm"]
+            deep = client.get("/api/health?deep=1").json()["checks"]["llm"]
+    assert shallow["configured"] is True and "reachable" not in shallow
+    assert deep["status"] == "ok" and deep["reachable"] is True
+    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{closed_port()}/v1")
+    reset_settings()
+    health.reset_cache()
+    with TestClient(create_api()) as client:
+        down = client.get("/api/health?deep=1")
+    assert down.status_code == 200 and down.json()["status"] == "degraded"
+    assert down.json()["checks"]["llm"]["status"] == "down"
 
 
 def test_openapi_docs_are_served_from_local_files(client):

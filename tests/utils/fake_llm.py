@@ -166,6 +166,10 @@ class FakeLLMServer:
         await writer.drain()
 
     async def _respond(self, method: str, path: str, raw: bytes, writer) -> bool:
+        if method == "GET" and path.rstrip("/") == "/v1/models":  # what a deep health check asks
+            model = {"id": "fake", "object": "model", "created": 0, "owned_by": "tests"}
+            await self._send_json(writer, 200, {"object": "list", "data": [model]})
+            return True
         if method != "POST" or path.rstrip("/") != "/v1/chat/completions":
             await self._send_json(writer, 404, {"error": {"message": "not found"}})
             return True

@@ -166,8 +166,11 @@ class ApiProcess:
     """`create_app` under granian on 127.0.0.1:`port` (free by default), stoppable and restartable
     on the same port (a real drop for the widget's live streams). No `llm_base_url`: offline."""
 
-    def __init__(self, data_dir: Path, llm_base_url: str | None, port: int | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, llm_base_url: str | None, port: int | None = None, workers: int = 1
+    ) -> None:
         self.data_dir = data_dir
+        self.workers = workers
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = _test_env(data_dir)
@@ -189,7 +192,7 @@ class ApiProcess:
                     "--port",
                     str(self.port),
                     "--workers",
-                    "1",
+                    str(self.workers),
                     "--log-level",
                     "warning",
                     "tests.utils.widget_stack:create_app",

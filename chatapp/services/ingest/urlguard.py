@@ -23,6 +23,7 @@ import re
 import socket
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from chatapp.services import security_events
 from chatapp.services.config import get_settings
 from chatapp.services.errors import ValidationFailed
 
@@ -139,7 +140,7 @@ def normalise_host(hostname: str) -> str:
 def check_host(host: str, port: int) -> list[IPAddress]:
     """Resolve an already normalised host; every address must be allowed. Returns them."""
     if host in METADATA_HOSTNAMES or host.endswith(".metadata.google.internal"):
-        raise ValidationFailed(PRIVATE_NETWORK)
+        _refused(host, "cloud metadata host")
     try:
         addresses: list[IPAddress] = [ipaddress.ip_address(host)]  # a literal: nothing to resolve
     except ValueError:
@@ -148,8 +149,16 @@ def check_host(host: str, port: int) -> list[IPAddress]:
         raise ValidationFailed(f"We couldn't find a website at this address ({host}).")
     allow_private = get_settings().allow_private_urls
     for address in addresses:
-        check_ip(address, allow_private=allow_private)
+        try:
+            check_ip(address, allow_private=allow_private)
+        except ValidationFailed:
+            _refused(host, f"resolves to a refused address ({address})")
     return addresses
+
+
+def _refused(host: str, reason: str) -> None:
+    security_events.emit(security_events.SSRF_REFUSED, reason, host=host[:253])
+    raise ValidationFailed(PRIVATE_NETWORK)
 
 
 def resolve(host: str, port: int) -> list[IPAddress]:

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
+from chatapp.services import metrics
 from chatapp.services.config import get_settings
 from chatapp.services.db import get_engine, session_scope
 from chatapp.services.ingest import pipeline
@@ -77,9 +78,11 @@ def requeue_stale(engine: Engine) -> int:
         for source in stale:
             if source.attempts >= MAX_ATTEMPTS:
                 source.status = "error"
+                metrics.ingest_job("error")
                 source.error = "Processing was interrupted several times; try re-training it."
             else:
                 source.status = "queued"
+                metrics.ingest_job("requeued")
             session.add(source)
             changed += 1
     return changed
@@ -110,10 +113,12 @@ def process(engine: Engine, source_id: int) -> None:
                 progress=lambda fraction: pipeline.set_progress(engine, source_id, fraction),
             )
         pipeline.mark_ready(engine, source_id)
+        metrics.ingest_job("ready")
     except Exception as error:  # every failure becomes a readable status, never a crash
         if not getattr(error, "message", None):
             log.exception("ingestion of source %s failed", source_id)
         pipeline.mark_failed(engine, source_id, error)
+        metrics.ingest_job("error")
 
 
 def run_once(engine: Engine | None = None) -> bool:
