@@ -52,10 +52,10 @@ export function liveStream(ctx, convo, onEvent, save) {
       'error',
       guard(() => {
         // CONNECTING: the browser retries by itself, with Last-Event-ID. CLOSED: it gave up
-        // (an HTTP error during a restart, say): try again later from the stored id.
+        // (an HTTP error during a restart, say): try again later from the stored id (at most 10 s apart: an agent may be writing).
         if (source === es && es.readyState === 2) {
           source = null;
-          timer = setTimeout(guard(open), Math.min(30000, 1000 * 2 ** retries++));
+          timer = setTimeout(guard(open), Math.min(10000, 1000 * 2 ** retries++));
         }
       }),
     );
