@@ -172,7 +172,7 @@ def _ingestion(settings: Settings) -> Check:
             .where(
                 Source.status == "processing",
                 col(Source.heartbeat_at).is_(None)
-                | (col(Source.heartbeat_at) < now - worker.STALE_AFTER),
+                | (col(Source.heartbeat_at) < now - worker.stale_after()),
             )
         ).one()
     if oldest is not None and oldest.tzinfo is None:

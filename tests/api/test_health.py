@@ -29,7 +29,7 @@ def test_health_reports_each_dependency_and_version(client):
     response = client.get("/api/health")
     assert response.status_code == 200
     result = response.json()
-    assert result["status"] == "ok" and result["version"] == __version__
+    assert result["status"] == "ok" and result["version"] == __version__, result
     checks = result["checks"]
     assert set(checks) == DEPENDENCIES
     assert checks["database"]["status"] == "ok" and checks["database"]["latency_ms"] >= 0
