@@ -14,12 +14,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from chatapp.api.cors import is_public
 
 # What the compiled Reflex frontend needs: its React Router build puts small inline scripts in
-# each page and Radix/Emotion write inline styles; the websocket and fetches go to the same
+# each page, Radix/Emotion write inline styles, and Reflex runs the scripts a server event sends
+# (toasts, downloads, `rx.call_script`) with eval; the websocket and fetches go to the same
 # origin ('self' covers ws:/wss: of the same host in CSP 3). Nothing is loaded from elsewhere.
 DASHBOARD_CSP = "; ".join(
     [
         "default-src 'self'",
-        "script-src 'self' 'unsafe-inline'",
+        "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
         "style-src 'self' 'unsafe-inline'",
         "img-src 'self' data: blob:",
         "font-src 'self' data:",
