@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Annotated
 
+import annotated_types
 from fastapi import Depends, Header, Request
 from sqlmodel import Session
 
@@ -13,6 +15,10 @@ from chatapp.services.db import session_scope
 from chatapp.services.errors import NotAuthenticated
 from chatapp.services.models import User
 from chatapp.services.tenancy import Actor, actor_for
+
+# A row id (or count) in a path or query: any 64-bit integer. A bigger one is 422, not a database
+# overflow error (500); what does not exist in the caller's workspace is 404 from the service.
+Id = Annotated[int, annotated_types.Interval(ge=-(2**63), le=2**63 - 1)]
 
 
 def db_session() -> Iterator[Session]:
@@ -33,7 +39,7 @@ def current_user(
 
 
 def current_actor(
-    workspace_id: int,
+    workspace_id: Id,
     token: str = Depends(bearer_token),
     session: Session = Depends(db_session),
 ) -> Actor:
