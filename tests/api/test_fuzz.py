@@ -11,7 +11,8 @@ from tests.utils.world_stack import api_routes, world_stack
 
 pytestmark = pytest.mark.fuzz
 
-EXAMPLES = 15  # per operation: the whole file stays around a minute on 2 cores
+# Per operation and mode: the whole file stays under two minutes on 2 cores.
+EXAMPLES = {"positive": 15, "negative": 6}
 OPERATIONS = operations(load_schema())
 REACHED: dict[str, dict[int, int]] = {}
 
@@ -37,18 +38,20 @@ def test_the_schema_lists_every_route():
 @pytest.mark.parametrize("op", OPERATIONS, ids=[op.label for op in OPERATIONS])
 def test_operation_survives_fuzzing(stack, op):
     base, a, _b = stack
-    result = fuzz_operation(op, base, a, EXAMPLES)
+    result = fuzz_operation(op, base, a, EXAMPLES["positive"])
     REACHED[op.label] = result.statuses
     assert result.examples > 0
-    assert not result.failures, "\n".join(result.failures)
+    invalid = fuzz_operation(op, base, a, EXAMPLES["negative"], mode="negative")
+    assert not result.failures + invalid.failures, "\n".join(result.failures + invalid.failures)
 
 
 def test_fuzzing_got_past_authentication():
-    """Steering must work: most operations answered 2xx at least once (real ids, real keys),
+    """Steering must work: 70 % of operations answered 2xx at least once (real ids and keys;
+    some cannot: login with a guessed password, random avatar names, DELETEs of deleted rows),
     otherwise the fuzzer only exercised the 401/404 paths."""
     if len(REACHED) < len(OPERATIONS):
         pytest.skip("runs after the whole fuzz (run the file, not one case)")
     succeeded = [
         label for label, statuses in REACHED.items() if any(200 <= s < 300 for s in statuses)
     ]
-    assert len(succeeded) >= 0.8 * len(OPERATIONS), sorted(set(REACHED) - set(succeeded))
+    assert len(succeeded) >= 0.7 * len(OPERATIONS), sorted(set(REACHED) - set(succeeded))

@@ -5,7 +5,8 @@ session ids are swapped for those of prepared workspace a (tests/utils/tenant_wo
 credentials are added (an owner's login token on /api/v1, the widget key on public routes), so
 the fuzzer gets past authentication into the services instead of collecting 401s and 404s.
 
-Checks: `not_a_server_error` everywhere; `response_schema_conformance` on JSON answers. Endless
+Checks: `not_a_server_error` everywhere; `response_schema_conformance` on JSON answers. Mode
+"positive" sends valid requests, "negative" invalid ones (which must be 4xx, never 5xx). Endless
 event streams (`.../events`) are read for a bounded time through `world_stack.call`.
 """
 
@@ -18,8 +19,10 @@ from typing import Any
 import httpx
 import requests
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import response_schema_conformance
@@ -107,7 +110,9 @@ def _bearer(op, world: World) -> str:
     return world.login_tokens[role]
 
 
-def fuzz_operation(op, base: str, world: World, max_examples: int) -> OperationResult:
+def fuzz_operation(
+    op, base: str, world: World, max_examples: int, mode: str = "positive"
+) -> OperationResult:
     """Run `max_examples` generated cases against one operation; failures are collected (one line
     each, with a curl command to reproduce), not raised, so a run reports every operation."""
     result = OperationResult(op.label)
@@ -120,8 +125,10 @@ def fuzz_operation(op, base: str, world: World, max_examples: int) -> OperationR
         derandomize=False,
         phases=[Phase.explicit, Phase.generate],
         suppress_health_check=list(HealthCheck),
+        verbosity=Verbosity.quiet,  # stdout is the bench's JSON; failures are collected
+        print_blob=False,
     )
-    @given(case=op.as_strategy(), data=st.data())
+    @given(case=op.as_strategy(generation_mode=GenerationMode(mode)), data=st.data())
     def run(case, data):
         steer(case, world, _bearer(op, world), data)
         result.examples += 1
@@ -139,17 +146,22 @@ def fuzz_operation(op, base: str, world: World, max_examples: int) -> OperationR
             first = str(exc).strip().splitlines()[:6]
             result.failures.append(" | ".join(first) + f" :: {case.as_curl_command()}")
 
-    run()
-    session.close()
+    try:
+        run()
+    except Unsatisfiable:
+        pass  # negative mode: an operation without inputs has no invalid request to make
+    finally:
+        session.close()
     return result
 
 
-def fuzz_all(base: str, world: World, max_examples: int) -> dict:
+def fuzz_all(base: str, world: World, max_examples: int, mode: str = "positive") -> dict:
     """Every operation; a JSON-ready summary."""
     schema = load_schema()
     started = time.monotonic()
-    results = [fuzz_operation(op, base, world, max_examples) for op in operations(schema)]
+    results = [fuzz_operation(op, base, world, max_examples, mode) for op in operations(schema)]
     return {
+        "mode": mode,
         "operations": len(results),
         "examples": sum(r.examples for r in results),
         "failures": sum(len(r.failures) for r in results),
