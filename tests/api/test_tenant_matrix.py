@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from chatapp.api.app import create_api
+from tests.utils.databases import postgres_database
 from tests.utils.tenant_world import World
 from tests.utils.world_stack import api_routes, call, world_stack
 
@@ -124,9 +125,14 @@ def _public_body_cases(a: World, b: World) -> dict[str, list[tuple[str, dict]]]:
     }
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    with world_stack(tmp_path_factory.mktemp("matrix")) as served:
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def stack(request, tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp(f"matrix-{request.param}")
+    if request.param == "sqlite":
+        with world_stack(data_dir) as served:
+            yield served
+        return
+    with postgres_database() as url, world_stack(data_dir, url) as served:
         yield served
 
 

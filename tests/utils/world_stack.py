@@ -6,6 +6,9 @@ visitor event streams) without hanging, so `call` reads a stream only for `strea
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,18 +20,32 @@ import httpx
 from fastapi.routing import APIRoute
 
 from tests.utils.tenant_world import World
-from tests.utils.widget_stack import ApiProcess, prepare
+from tests.utils.widget_stack import ROOT, ApiProcess, _test_env
 
 
 @contextmanager
-def world_stack(data_dir: Path) -> Iterator[tuple[str, World, World]]:
+def world_stack(
+    data_dir: Path, database_url: str | None = None
+) -> Iterator[tuple[str, World, World]]:
     """Prepare workspaces a and b in `data_dir` (child process), serve the API; yields
-    (base URL, a, b)."""
-    a, b = (World(**w) for w in prepare(data_dir, module="tests.utils.tenant_world"))
+    (base URL, a, b). Without `database_url`: the embedded SQLite file under `data_dir`."""
+    extra = {"DATABASE_URL": database_url} if database_url else {}
+    data_dir.mkdir(parents=True, exist_ok=True)
+    prepared = subprocess.run(
+        [sys.executable, "-m", "tests.utils.tenant_world", str(data_dir)],
+        cwd=ROOT,
+        env=_test_env(data_dir) | extra,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if prepared.returncode != 0:
+        raise RuntimeError(f"preparing the workspaces failed:\n{prepared.stderr[-4000:]}")
+    a, b = (World(**w) for w in json.loads(prepared.stdout.strip().splitlines()[-1]))
     server = ApiProcess(data_dir, llm_base_url=None)
     # Streams send a keep-alive often, so a bounded read ends on time without a read timeout;
     # no per-session chat limit, so fuzzing reaches the pipeline instead of a 429.
-    server.env |= {"LIVE_KEEPALIVE_SECONDS": "0.2", "CHAT_SESSION_PER_MINUTE": "0"}
+    server.env |= {"LIVE_KEEPALIVE_SECONDS": "0.2", "CHAT_SESSION_PER_MINUTE": "0", **extra}
     try:
         yield server.start(), a, b
     finally:
