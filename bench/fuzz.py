@@ -8,6 +8,7 @@ With --negative it also sends schemathesis' invalid requests (wrong types, missi
 outside the schema), which must be refused with 4xx, never 5xx.
 
 Usage: .venv/bin/python bench/fuzz.py [--examples 100] [--negative] [--details]
+       [--database-url postgresql://postgres@127.0.0.1:5432/an_empty_database]
 Prints one JSON object: per mode, operations, examples, failures, seconds (and statuses per
 operation with --details). Exits 1 when a check failed.
 """
@@ -32,10 +33,20 @@ def main() -> int:
     parser.add_argument("--examples", type=int, default=100, help="examples per operation")
     parser.add_argument("--negative", action="store_true", help="also invalid requests")
     parser.add_argument("--details", action="store_true", help="statuses per operation")
+    parser.add_argument(
+        "--database-url", default=None, help="e.g. a PostgreSQL URL (default: SQLite file)"
+    )
     args = parser.parse_args()
     modes = ["positive", "negative"] if args.negative else ["positive"]
     report = {"examples_per_operation": args.examples}
-    with tempfile.TemporaryDirectory() as data_dir, world_stack(Path(data_dir)) as (base, a, _b):
+    with (
+        tempfile.TemporaryDirectory() as data_dir,
+        world_stack(Path(data_dir), args.database_url) as (
+            base,
+            a,
+            _b,
+        ),
+    ):
         for mode in modes:
             report[mode] = fuzz_all(base, a, args.examples, mode)
     failed = False

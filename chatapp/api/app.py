@@ -24,6 +24,7 @@ from chatapp.api import (
 from chatapp.api.cors import PublicCORS
 from chatapp.api.docs import install_docs
 from chatapp.api.errors import install_error_handlers
+from chatapp.api.nul_guard import NulGuard
 
 
 def create_api() -> FastAPI:
@@ -47,5 +48,6 @@ def create_api() -> FastAPI:
     app.include_router(routes_avatars.router)
     app.include_router(routes_actions.router)
     app.include_router(routes_actions.public)
+    app.add_middleware(NulGuard)  # inside PublicCORS: its refusals carry CORS headers
     app.add_middleware(PublicCORS)
     return app

@@ -16,9 +16,10 @@ from chatapp.services.errors import NotAuthenticated
 from chatapp.services.models import User
 from chatapp.services.tenancy import Actor, actor_for
 
-# A row id (or count) in a path or query: any 64-bit integer. A bigger one is 422, not a database
-# overflow error (500); what does not exist in the caller's workspace is 404 from the service.
-Id = Annotated[int, annotated_types.Interval(ge=-(2**63), le=2**63 - 1)]
+# A row id (or count) in a path or query: what an INTEGER column holds (32 bits on PostgreSQL). A
+# bigger one is 422, not a database overflow error (500); what does not exist in the caller's
+# workspace is 404 from the service.
+Id = Annotated[int, annotated_types.Interval(ge=-(2**31), le=2**31 - 1)]
 
 
 def db_session() -> Iterator[Session]:
