@@ -28,6 +28,7 @@ from chatapp.api.cors import PublicCORS
 from chatapp.api.docs import install_docs
 from chatapp.api.errors import install_error_handlers
 from chatapp.api.headers import SecurityHeaders
+from chatapp.api.nul_guard import NulGuard
 from chatapp.api.observe import RequestObserver
 from chatapp.services import logs
 from chatapp.services.config import get_settings
@@ -59,6 +60,7 @@ def create_api() -> FastAPI:
     app.include_router(routes_contacts.router)
     app.include_router(routes_audit.router)
     app.include_router(routes_metrics.router)
+    app.add_middleware(NulGuard)  # inside PublicCORS: its refusals carry CORS headers
     app.add_middleware(PublicCORS)
     app.add_middleware(SecurityHeaders, hsts_seconds=get_settings().hsts_max_age)
     app.add_middleware(RequestObserver)  # outermost of ours: ids and metrics cover CORS refusals

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from typing import Annotated
 
+import annotated_types
 from fastapi import Depends, Header, Request
 from sqlmodel import Session
 
@@ -14,6 +16,11 @@ from chatapp.services.db import session_scope
 from chatapp.services.errors import NotAuthenticated
 from chatapp.services.models import User
 from chatapp.services.tenancy import Actor, actor_for
+
+# A row id (or count) in a path or query: what an INTEGER column holds (32 bits on PostgreSQL). A
+# bigger one is 422, not a database overflow error (500); what does not exist in the caller's
+# workspace is 404 from the service.
+Id = Annotated[int, annotated_types.Interval(ge=-(2**31), le=2**31 - 1)]
 
 
 def db_session() -> Iterator[Session]:
@@ -34,7 +41,7 @@ def current_user(
 
 
 def current_actor(
-    workspace_id: int,
+    workspace_id: Id,
     request: Request,
     token: str = Depends(bearer_token),
     session: Session = Depends(db_session),

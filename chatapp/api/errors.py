@@ -49,8 +49,46 @@ def _database_down(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": DATABASE_DOWN}, status_code=503, headers={"Retry-After": "5"})
 
 
+# What every error answer looks like; `errors` lists the problems (a list of sentences, or a
+# field -> sentence map for action and lead forms).
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "required": ["detail"],
+    "properties": {
+        "detail": {"type": "string", "title": "Detail"},
+        "errors": {
+            "anyOf": [
+                {"type": "array", "items": {"type": "string"}},
+                {"type": "object", "additionalProperties": {"type": "string"}},
+            ],
+            "title": "Errors",
+        },
+    },
+}
+
+
+def _document_errors(app: FastAPI) -> None:
+    """FastAPI documents 422 as its own list-shaped `HTTPValidationError`; our handler answers
+    `{"detail": str, "errors": [...]}`, so the schema says that instead (clients and the fuzz
+    test validate answers against it)."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = build()
+            components = schema.get("components", {}).get("schemas", {})
+            if "HTTPValidationError" in components:
+                components["HTTPValidationError"] = ERROR_SCHEMA
+                components.pop("ValidationError", None)
+        return app.openapi_schema
+
+    app.openapi = openapi
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     for error in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError):
         app.add_exception_handler(error, _database_down)
+    _document_errors(app)

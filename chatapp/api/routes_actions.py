@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from chatapp.api.deps import current_actor, db_session
+from chatapp.api.deps import Id, current_actor, db_session
 from chatapp.api.routes_public import _key
 from chatapp.services import leads
 from chatapp.services.actions import runner, runs, store
@@ -105,7 +105,7 @@ def _out(action) -> ActionOut:
 
 @router.get("/actions", response_model=list[ActionOut])
 def list_actions(
-    bot_id: int, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
+    bot_id: Id, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
 ):
     """The bot's actions (secret header values never included)."""
     return [_out(a) for a in store.list_actions(session, actor, bot_id)]
@@ -113,7 +113,7 @@ def list_actions(
 
 @router.post("/actions", response_model=ActionOut, status_code=201, responses=INVALID)
 def create_action(
-    bot_id: int,
+    bot_id: Id,
     body: ActionIn,
     actor: Actor = Depends(current_actor),
     session: Session = Depends(db_session),
@@ -132,10 +132,10 @@ def create_action(
 # Before /actions/{action_id}, which would otherwise take "runs" for an id.
 @router.get("/actions/runs", response_model=list[RunOut])
 def list_runs(
-    bot_id: int,
-    action_id: int | None = None,
-    limit: int = 50,
-    offset: int = 0,
+    bot_id: Id,
+    action_id: Id | None = None,
+    limit: Id = 50,
+    offset: Id = 0,
     actor: Actor = Depends(current_actor),
     session: Session = Depends(db_session),
 ):
@@ -146,8 +146,8 @@ def list_runs(
 
 @router.get("/actions/{action_id}", response_model=ActionOut)
 def get_action(
-    bot_id: int,
-    action_id: int,
+    bot_id: Id,
+    action_id: Id,
     actor: Actor = Depends(current_actor),
     session: Session = Depends(db_session),
 ):
@@ -156,8 +156,8 @@ def get_action(
 
 @router.patch("/actions/{action_id}", response_model=ActionOut, responses=INVALID)
 def update_action(
-    bot_id: int,
-    action_id: int,
+    bot_id: Id,
+    action_id: Id,
     body: ActionPatch,
     actor: Actor = Depends(current_actor),
     session: Session = Depends(db_session),
@@ -175,8 +175,8 @@ def update_action(
 
 @router.delete("/actions/{action_id}", status_code=204)
 def delete_action(
-    bot_id: int,
-    action_id: int,
+    bot_id: Id,
+    action_id: Id,
     actor: Actor = Depends(current_actor),
     session: Session = Depends(db_session),
 ):
@@ -187,8 +187,8 @@ def delete_action(
 
 @router.post("/actions/{action_id}/test", response_model=RunOut)
 def test_action(
-    bot_id: int,
-    action_id: int,
+    bot_id: Id,
+    action_id: Id,
     body: TestIn,
     actor: Actor = Depends(current_actor),
     session: Session = Depends(db_session),

@@ -14,7 +14,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from chatapp.api.deps import client_ip, current_actor, db_session
+from chatapp.api.deps import Id, client_ip, current_actor, db_session
 from chatapp.api.routes_public import ChatOut, _json_reply, _sse
 from chatapp.services import bots, chat, providers
 from chatapp.services.tenancy import Actor
@@ -53,7 +53,7 @@ class PlaygroundIn(BaseModel):
 
 @router.get("/bots/{bot_id}/keys", response_model=list[WidgetKeyInfo])
 def list_widget_keys(
-    bot_id: int, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
+    bot_id: Id, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
 ):
     """The bot's widget keys (prefix only: a key is shown once, when it is created)."""
     return [
@@ -100,7 +100,7 @@ def clear_llm_provider(
 
 
 def _public_id(
-    bot_id: int, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
+    bot_id: Id, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
 ) -> str:
     return bots.get_bot(session, actor, bot_id).public_id
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from chatapp.api import sse
-from chatapp.api.deps import bearer_token, current_actor, db_session
+from chatapp.api.deps import Id, bearer_token, current_actor, db_session
 from chatapp.services import api_tokens, auth, handoff, inbox, live
 from chatapp.services.db import session_scope
 from chatapp.services.tenancy import Actor, Permission, actor_for
@@ -90,7 +90,7 @@ def _status(row) -> StatusOut:
 @router.get("", response_model=QueueOut)
 def get_queue(
     status: str = Query(default="open", description="pending, mine, open or resolved"),
-    bot_id: int | None = None,
+    bot_id: Id | None = None,
     actor: Actor = Depends(current_actor),
     session: Session = Depends(db_session),
 ):
@@ -103,7 +103,7 @@ def get_queue(
 
 
 @router.get("/events")
-async def queue_events(workspace_id: int, authorization: str | None = Header(default=None)):
+async def queue_events(workspace_id: Id, authorization: str | None = Header(default=None)):
     """SSE: `counts` `{pending, assigned, open, mine, resolved}` now and after each change."""
     actor = await anyio.to_thread.run_sync(_actor, workspace_id, authorization)
     return StreamingResponse(
@@ -113,7 +113,7 @@ async def queue_events(workspace_id: int, authorization: str | None = Header(def
 
 @router.get("/{conversation_id}", response_model=ThreadOut)
 def get_thread(
-    conversation_id: int,
+    conversation_id: Id,
     actor: Actor = Depends(current_actor),
     session: Session = Depends(db_session),
 ):
@@ -122,14 +122,14 @@ def get_thread(
 
 
 @router.post("/{conversation_id}/take", response_model=StatusOut)
-def take(conversation_id: int, actor: Actor = Depends(current_actor), session=Depends(db_session)):
+def take(conversation_id: Id, actor: Actor = Depends(current_actor), session=Depends(db_session)):
     """Take the conversation (409 when another agent has it); the bot stops answering."""
     return _status(handoff.take(session, actor, conversation_id))
 
 
 @router.post("/{conversation_id}/messages", response_model=MessageOut, status_code=201)
 def post_message(
-    conversation_id: int,
+    conversation_id: Id,
     body: ReplyIn,
     actor: Actor = Depends(current_actor),
     session: Session = Depends(db_session),
@@ -147,7 +147,7 @@ def post_message(
 
 @router.post("/{conversation_id}/typing", status_code=204)
 def post_typing(
-    conversation_id: int,
+    conversation_id: Id,
     body: TypingIn,
     actor: Actor = Depends(current_actor),
     session: Session = Depends(db_session),
@@ -159,7 +159,7 @@ def post_typing(
 
 @router.post("/{conversation_id}/release", response_model=StatusOut)
 def release(
-    conversation_id: int, actor: Actor = Depends(current_actor), session=Depends(db_session)
+    conversation_id: Id, actor: Actor = Depends(current_actor), session=Depends(db_session)
 ):
     """Hand the conversation back to the bot."""
     return _status(handoff.release(session, actor, conversation_id))
@@ -167,7 +167,7 @@ def release(
 
 @router.post("/{conversation_id}/resolve", response_model=StatusOut)
 def resolve(
-    conversation_id: int, actor: Actor = Depends(current_actor), session=Depends(db_session)
+    conversation_id: Id, actor: Actor = Depends(current_actor), session=Depends(db_session)
 ):
     """Close the handoff as resolved."""
     return _status(handoff.resolve(session, actor, conversation_id))
@@ -176,7 +176,7 @@ def resolve(
 # --------------------------------------------------------------------------------- streams
 
 
-def _actor(workspace_id: int, authorization: str | None) -> Actor:
+def _actor(workspace_id: Id, authorization: str | None) -> Actor:
     token = bearer_token(authorization)
     with session_scope() as session:
         if api_tokens.is_api_token(token):
@@ -205,9 +205,9 @@ async def _queue_frames(actor: Actor) -> AsyncIterator[str]:
 
 @router.get("/{conversation_id}/events")
 async def conversation_events(
-    workspace_id: int,
-    conversation_id: int,
-    last_event_id: int | None = Query(default=None, ge=0),
+    workspace_id: Id,
+    conversation_id: Id,
+    last_event_id: Id | None = Query(default=None, ge=0),
     last_event_id_header: str | None = Header(default=None, alias="Last-Event-ID"),
     authorization: str | None = Header(default=None),
 ):

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from chatapp.api import sse
+from chatapp.api.deps import Id
 from chatapp.api.routes_public import _key
 from chatapp.services import visitor_live
 from chatapp.services.db import session_scope
@@ -109,7 +110,7 @@ async def conversation_events(
     bot_id: str = Query(max_length=64),
     session_id: str = Query(max_length=64),
     key: str | None = Query(default=None, max_length=200),
-    last_event_id: int | None = Query(default=None, ge=0),
+    last_event_id: Id | None = Query(default=None, ge=0),
     last_event_id_header: str | None = Header(default=None, alias="Last-Event-ID"),
     x_widget_key: str | None = Header(default=None),
 ):

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from chatapp.api.deps import client_ip
+from chatapp.api.deps import Id, client_ip
 from chatapp.services import access, chat, feedback, metrics
 from chatapp.services.db import session_scope
 
@@ -265,7 +265,7 @@ def _json_reply(reply: chat.ChatReply) -> Any:
 
 @router.post("/api/public/messages/{message_id}/feedback", response_model=FeedbackOut)
 def post_feedback(
-    message_id: int,
+    message_id: Id,
     body: FeedbackIn,
     request: Request,
     authorization: str | None = Header(default=None),

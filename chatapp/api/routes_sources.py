@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, File, UploadFile
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from chatapp.api.deps import current_actor, db_session
+from chatapp.api.deps import Id, current_actor, db_session
 from chatapp.services import api_tokens, bots, sources
 from chatapp.services.config import get_settings
 from chatapp.services.errors import ValidationFailed
@@ -114,7 +114,7 @@ def _out(source) -> SourceOut:
 
 @router.get("/bots/{bot_id}/sources", response_model=list[SourceOut])
 def list_sources(
-    bot_id: int,
+    bot_id: Id,
     include_pages: bool = False,
     actor: Actor = Depends(current_actor),
     session: Session = Depends(db_session),
@@ -126,7 +126,7 @@ def list_sources(
 
 @router.post("/bots/{bot_id}/sources/text", response_model=SourceOut, status_code=202)
 def add_text(
-    bot_id: int,
+    bot_id: Id,
     body: TextIn,
     actor: Actor = Depends(current_actor),
     session: Session = Depends(db_session),
@@ -136,7 +136,7 @@ def add_text(
 
 @router.post("/bots/{bot_id}/sources/qa", response_model=SourceOut, status_code=202)
 def add_qa(
-    bot_id: int,
+    bot_id: Id,
     body: QaIn,
     actor: Actor = Depends(current_actor),
     session: Session = Depends(db_session),
@@ -146,7 +146,7 @@ def add_qa(
 
 @router.post("/bots/{bot_id}/sources/file", response_model=SourceOut, status_code=202)
 async def add_file(
-    bot_id: int,
+    bot_id: Id,
     file: UploadFile = File(...),
     actor: Actor = Depends(current_actor),
     session: Session = Depends(db_session),
@@ -163,7 +163,7 @@ async def add_file(
 
 @router.post("/bots/{bot_id}/sources/url", response_model=SourceOut, status_code=202)
 def add_url(
-    bot_id: int,
+    bot_id: Id,
     body: UrlIn,
     actor: Actor = Depends(current_actor),
     session: Session = Depends(db_session),
@@ -173,7 +173,7 @@ def add_url(
 
 @router.post("/bots/{bot_id}/sources/website", response_model=SourceOut, status_code=202)
 def add_website(
-    bot_id: int,
+    bot_id: Id,
     body: WebsiteIn,
     actor: Actor = Depends(current_actor),
     session: Session = Depends(db_session),
@@ -195,28 +195,28 @@ def add_website(
 
 @router.get("/sources/{source_id}", response_model=SourceOut)
 def get_source(
-    source_id: int, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
+    source_id: Id, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
 ):
     return _out(sources.get_source(session, actor, source_id))
 
 
 @router.post("/sources/{source_id}/retrain", response_model=SourceOut, status_code=202)
 def retrain(
-    source_id: int, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
+    source_id: Id, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
 ):
     return _out(sources.retrain(session, actor, source_id))
 
 
 @router.delete("/sources/{source_id}", status_code=204)
 def delete_source(
-    source_id: int, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
+    source_id: Id, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
 ) -> None:
     sources.delete_source(session, actor, source_id)
 
 
 @router.get("/bots/{bot_id}/storage", response_model=StorageOut)
 def storage(
-    bot_id: int, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
+    bot_id: Id, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
 ):
     use = sources.storage_use(session, actor, bot_id)
     return StorageOut(
@@ -229,7 +229,7 @@ def storage(
 
 @router.post("/bots/{bot_id}/search", response_model=SearchOut)
 def search(
-    bot_id: int,
+    bot_id: Id,
     body: SearchIn,
     actor: Actor = Depends(current_actor),
     session: Session = Depends(db_session),
@@ -273,6 +273,6 @@ def list_tokens(actor: Actor = Depends(current_actor), session: Session = Depend
 
 @router.delete("/tokens/{token_id}", status_code=204)
 def revoke_token(
-    token_id: int, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
+    token_id: Id, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
 ) -> None:
     api_tokens.revoke_token(session, actor, token_id)

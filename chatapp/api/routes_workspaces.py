@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from chatapp.api.deps import current_actor, current_user, db_session
+from chatapp.api.deps import Id, current_actor, current_user, db_session
 from chatapp.services import bots, workspaces
 from chatapp.services.models import BotCreate, BotPublic, BotUpdate, User
 from chatapp.services.tenancy import Actor
@@ -78,7 +78,7 @@ def add_member(
 
 @router.patch("/{workspace_id}/members/{user_id}", status_code=204)
 def change_role(
-    user_id: int,
+    user_id: Id,
     body: MemberRole,
     actor: Actor = Depends(current_actor),
     session: Session = Depends(db_session),
@@ -88,7 +88,7 @@ def change_role(
 
 @router.delete("/{workspace_id}/members/{user_id}", status_code=204)
 def remove_member(
-    user_id: int, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
+    user_id: Id, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
 ) -> None:
     workspaces.remove_member(session, actor, user_id=user_id)
 
@@ -109,14 +109,14 @@ def create_bot(
 
 @router.get("/{workspace_id}/bots/{bot_id}", response_model=BotPublic)
 def get_bot(
-    bot_id: int, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
+    bot_id: Id, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
 ):
     return bots.get_bot(session, actor, bot_id)
 
 
 @router.patch("/{workspace_id}/bots/{bot_id}", response_model=BotPublic)
 def update_bot(
-    bot_id: int,
+    bot_id: Id,
     body: BotUpdate,
     actor: Actor = Depends(current_actor),
     session: Session = Depends(db_session),
@@ -126,14 +126,14 @@ def update_bot(
 
 @router.delete("/{workspace_id}/bots/{bot_id}", status_code=204)
 def delete_bot(
-    bot_id: int, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
+    bot_id: Id, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
 ) -> None:
     bots.delete_bot(session, actor, bot_id)
 
 
 @router.post("/{workspace_id}/bots/{bot_id}/keys", response_model=WidgetKeyOut, status_code=201)
 def create_widget_key(
-    bot_id: int, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
+    bot_id: Id, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
 ):
     key, plain = bots.create_widget_key(session, actor, bot_id)
     return WidgetKeyOut(key=plain, prefix=key.prefix, created_at=key.created_at)

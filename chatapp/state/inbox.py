@@ -215,13 +215,21 @@ class InboxState(AuthState):
                 action(session, self.actor(session), self.selected_id)
         except ServiceError as exc:
             self.notice = exc.message
-            self._load_thread()
-            self._refresh_queue()
+            self._reload_after_refusal()
             return rx.toast.error(exc.message)
         self.notice = ""
         self._load_thread()
         self._refresh_queue()
         return None
+
+    def _reload_after_refusal(self) -> None:
+        """Show the thread as it is now; one that is gone (deleted, another workspace's, none
+        selected) closes instead of raising from inside the error path."""
+        try:
+            self._load_thread()
+        except ServiceError:
+            self.selected_id, self.messages = 0, []
+        self._refresh_queue()
 
     @rx.event
     def take(self):

@@ -1,0 +1,226 @@
+"""Cross-tenant access matrix: every route of create_api(), called by workspace A with B's ids.
+
+Routes are enumerated from the app itself, so a route added later is either covered by the
+matrix (it has id parameters, or it is listed in PUBLIC_BODY_CASES / NO_FOREIGN_IDS with a reason)
+or this test fails naming it. Each case must be refused (403/404; 401 for an API token outside its
+workspace) and the body must not contain workspace B's marker; afterwards B's data is unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import httpx
+import pytest
+
+from chatapp.api.app import create_api
+from tests.utils.databases import postgres_database
+from tests.utils.tenant_world import World
+from tests.utils.world_stack import api_routes, call, world_stack
+
+PARAM = re.compile(r"{(\w+)}")
+REFUSED = {403, 404}
+TOKEN_REFUSED = {401, 403, 404}  # an API token outside its workspace is not authenticated there
+
+# Routes with no foreign id to pass, each with the reason it cannot reach another workspace.
+NO_FOREIGN_IDS = {
+    "/api/health": "no data",
+    "/api/openapi.json": "the schema",
+    "/api/docs": "static docs page",
+    "/api/v1/auth/login": "email and password; throttled and tested in test_admin_api",
+    "/api/v1/auth/logout": "acts on the caller's own token only",
+    "/api/v1/me": "the caller's own user and workspaces (checked below)",
+    "/api/v1/me/password": "the caller's own password",
+    "/api/v1/workspaces": "creates a new workspace owned by the caller",
+    "/api/public/bots/{bot_id}/config": "public by design: what the widget renders, no secrets",
+    "/api/public/config/{bot_id}": "public by design: alias of the bot config",
+    "/api/public/avatars/{name}": "public avatar images addressed by random file name",
+}
+
+# Valid bodies, so validation (422) cannot answer before the tenant check does.
+BODIES = {
+    ("PATCH", "members/{user_id}"): {"role": "agent"},
+    ("POST", "members"): {"email": "intruder@example.com", "role": "viewer", "password": "x" * 12},
+    ("PATCH", "bots/{bot_id}"): {"name": "pwned"},
+    ("POST", "bots"): {"name": "pwned"},
+    ("POST", "sources/text"): {"title": "pwned", "text": "pwned text"},
+    ("POST", "sources/qa"): {"question": "pwned?", "answer": "pwned"},
+    ("POST", "sources/url"): {"url": "https://example.com/"},
+    ("POST", "sources/website"): {"url": "https://example.com/"},
+    ("POST", "search"): {"query": "opening hours"},
+    ("POST", "chat"): {"message": "opening hours?", "stream": False},
+    ("POST", "messages"): {"content": "pwned"},
+    ("POST", "typing"): {"typing": True},
+    ("POST", "actions"): {"kind": "link", "name": "pwned"},
+    ("PATCH", "actions/{action_id}"): {"name": "pwned"},
+    ("POST", "test"): {"input": {}},
+    ("POST", "tokens"): {"name": "pwned"},
+    ("PUT", "llm"): {"base_url": "https://api.example.com/v1", "api_key": "sk-x", "model": "m"},
+}
+
+
+def _body(method: str, path: str) -> dict | None:
+    for (m, suffix), body in BODIES.items():
+        if m == method and path.endswith(suffix):
+            return body
+    return None
+
+
+def _ids(world: World, path: str) -> dict[str, str]:
+    public = path.startswith("/api/public/")
+    return {
+        "workspace_id": str(world.workspace_id),
+        "bot_id": world.public_id if public else str(world.bot_id),
+        "source_id": str(world.source_id),
+        "conversation_id": str(world.conversation_id),
+        "action_id": str(world.lead_action_id),
+        "token_id": str(world.api_token_id),
+        "user_id": str(world.user_ids["viewer"]),
+        "message_id": str(world.answer_message_id),
+        "contact_id": str(world.contact_id),
+    }
+
+
+def _fill(path: str, workspace: World, others: World) -> str:
+    ids_w, ids_o = _ids(workspace, path), _ids(others, path)
+    return PARAM.sub(
+        lambda m: ids_w[m.group(1)] if m.group(1) == "workspace_id" else ids_o[m.group(1)], path
+    )
+
+
+def _public_body_cases(a: World, b: World) -> dict[str, list[tuple[str, dict]]]:
+    """Public routes address things by ids in the body or query: A's key with B's ids."""
+    visitor_a = {"bot_id": a.public_id, "api_key": a.widget_key}
+    return {
+        "/api/chat": [
+            ("A key, B bot", {**visitor_a, "bot_id": b.public_id, "message": "hi"}),
+            ("A bot, B session", {**visitor_a, "session_id": b.session_id, "message": "hi"}),
+        ],
+        "/api/public/handoff": [
+            ("A key, B bot", {**visitor_a, "bot_id": b.public_id, "session_id": b.session_id}),
+            ("A bot, B session", {**visitor_a, "session_id": b.session_id}),
+        ],
+        "/api/public/typing": [
+            ("A key, B bot", {**visitor_a, "bot_id": b.public_id, "session_id": b.session_id}),
+        ],
+        "/api/public/leads": [
+            (
+                "A key, B bot",
+                {**visitor_a, "bot_id": b.public_id, "session_id": b.session_id, "name": "x"},
+            ),
+        ],
+        "/api/public/conversations/events": [
+            (
+                "A key, B bot",
+                {"bot_id": b.public_id, "key": a.widget_key, "session_id": b.session_id},
+            ),
+            (
+                "A bot, B session",
+                {"bot_id": a.public_id, "key": a.widget_key, "session_id": b.session_id},
+            ),
+        ],
+        "/api/public/messages/{message_id}/feedback": [
+            ("A visitor, B message", {**visitor_a, "session_id": a.session_id, "rating": "down"}),
+        ],
+    }
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def stack(request, tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp(f"matrix-{request.param}")
+    if request.param == "sqlite":
+        with world_stack(data_dir) as served:
+            yield served
+        return
+    with postgres_database() as url, world_stack(data_dir, url) as served:
+        yield served
+
+
+def _b_snapshot(http: httpx.Client, base: str, b: World) -> str:
+    """What B's owner sees of B's things: must be identical before and after the matrix."""
+    ws = f"{base}/api/v1/workspaces/{b.workspace_id}"
+    parts = [
+        f"{ws}/bots/{b.bot_id}",
+        f"{ws}/members",
+        f"{ws}/sources/{b.source_id}",
+        f"{ws}/bots/{b.bot_id}/actions",
+        f"{ws}/tokens",
+        f"{ws}/inbox/{b.conversation_id}",
+        f"{ws}/bots/{b.bot_id}/keys",
+    ]
+    seen = []
+    for url in parts:
+        response = http.get(url, headers=b.bearer())
+        assert response.status_code == 200, (url, response.text)
+        seen.append(json.dumps(_without_volatile(response.json()), sort_keys=True))
+    return "\n".join(seen)
+
+
+def _without_volatile(value):
+    """Drop clocks that move by themselves (waiting time, last use), not data."""
+    if isinstance(value, dict):
+        return {
+            k: _without_volatile(v)
+            for k, v in value.items()
+            if k not in {"waiting_seconds", "last_used_at", "last_event_id"}
+        }
+    if isinstance(value, list):
+        return [_without_volatile(v) for v in value]
+    return value
+
+
+def test_every_route_refuses_another_workspaces_ids(stack):
+    base, a, b = stack
+    app = create_api()
+    public_cases = _public_body_cases(a, b)
+    cases, leaks, unclassified = 0, [], []
+    routes = sorted({(path, m) for path, methods, _ in api_routes(app) for m in methods - {"HEAD"}})
+    with httpx.Client(timeout=30) as http:
+        before = _b_snapshot(http, base, b)
+        for path, method in routes:
+            params = PARAM.findall(path)
+            if path in public_cases:
+                for name, payload in public_cases[path]:
+                    url = base + _fill(path, a, b)
+                    kwargs = {"params": payload} if method == "GET" else {"json": payload}
+                    reply = call(http, method, url, **kwargs)
+                    cases += 1
+                    if reply.status >= 500 or b.marker in reply.text:
+                        leaks.append((method, path, name, reply.status, reply.text[:300]))
+                continue
+            if path in NO_FOREIGN_IDS:
+                continue
+            if "workspace_id" not in params or not set(params) <= set(_ids(a, path)):
+                unclassified.append(f"{method} {path}")  # a new kind of id: teach _ids about it
+                continue
+            variants = [("B's workspace", b, b)]
+            if params != ["workspace_id"]:
+                variants += [("B's ids in A's workspace", a, b), ("A's ids in B's workspace", b, a)]
+            for name, workspace, others in variants:
+                url = base + _fill(path, workspace, others)
+                body = _body(method, path)
+                upload = path.endswith("/sources/file")
+                send = {"files": {"file": ("x.txt", b"pwned", "text/plain")}} if upload else {}
+                for who, headers, allowed in (
+                    ("A owner", a.bearer(), REFUSED),
+                    ("A API token", {"Authorization": f"Bearer {a.api_token}"}, TOKEN_REFUSED),
+                ):
+                    reply = call(http, method, url, headers=headers, json=body, **send)
+                    cases += 1
+                    if reply.status not in allowed or b.marker in reply.text:
+                        leaks.append((method, path, f"{name} as {who}", reply.status, reply.text))
+        after = _b_snapshot(http, base, b)
+        me = http.get(f"{base}/api/v1/me", headers=a.bearer()).text
+    print(json.dumps({"routes": len(routes), "cases": cases, "leaks": len(leaks)}))
+    assert not unclassified, f"routes the matrix does not know how to attack: {unclassified}"
+    assert not leaks, "\n".join(map(str, leaks))
+    assert after == before, "workspace B changed while A was refused"
+    assert b.marker not in me and a.marker in http_get_bot(base, a)
+    assert cases >= 80
+
+
+def http_get_bot(base: str, a: World) -> str:
+    """A's own bot as A: the marker search above would be vacuous if markers never showed up."""
+    url = f"{base}/api/v1/workspaces/{a.workspace_id}/bots/{a.bot_id}"
+    return httpx.get(url, headers=a.bearer(), timeout=10).text
