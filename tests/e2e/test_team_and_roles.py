@@ -45,11 +45,11 @@ def test_owner_adds_a_member_who_then_logs_in_with_their_role(page, labels):
     _log_in(page, f"owner-{north}@example.com")
     page.click("#nav-team")
     expect(page).to_have_url(re.compile(r"/team/?$"))
-    expect(page.get_by_role("cell", name=f"viewer-{north}@example.com")).to_be_visible()
+    expect(page.get_by_role("cell", name=f"viewer-{north}@example.com", exact=True)).to_be_visible()
     page.fill("input[name=email]", newcomer)
     page.fill("input[name=password]", "newcomer pass 1")
     page.get_by_role("button", name="Add", exact=True).click()
-    expect(page.get_by_role("cell", name=newcomer)).to_be_visible()
+    expect(page.get_by_role("cell", name=newcomer, exact=True)).to_be_visible()
     screenshot(page, "team")
 
     page.click("#logout")
