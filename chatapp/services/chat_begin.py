@@ -190,7 +190,10 @@ def _handoff_turn(session, turn: Turn, conversation, created: bool) -> bool:
             handoff.visitor_message(session, conversation, turn.user_message_id, turn.message)
         turn.handled_by = "human"
         return True
-    settings = handoff.settings_for(session, conversation.bot_id)
+    # The bot's enabled actions are loaded already: no second query for the handoff's settings.
+    available = turn.bot_actions.available if turn.bot_actions is not None else []
+    action = next((a for a in available if a.kind == "handoff"), None)
+    settings = handoff.settings_from(action.config) if action is not None else None
     if not handoff.matches_phrase(settings, turn.message):
         return False
     note_handoff(turn, handoff.request(session, conversation, reason="phrase"))

@@ -66,9 +66,12 @@ def settings_for(session: Session, bot_id: int) -> HandoffSettings | None:
         .where(Action.bot_id == bot_id, Action.kind == "handoff", col(Action.enabled).is_(True))
         .order_by(Action.id)
     ).first()
-    if action is None:
-        return None
-    config = action.config or {}
+    return None if action is None else settings_from(action.config)
+
+
+def settings_from(config: dict[str, Any] | None) -> HandoffSettings:
+    """Handoff settings from a handoff action's config (the chat pipeline has it already)."""
+    config = config or {}
     defaults = HandoffSettings()
     return HandoffSettings(
         button_label=str(config.get("button_label") or defaults.button_label),
