@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from chatapp.api.deps import current_actor, db_session
+from chatapp.api.deps import Id, current_actor, db_session
 from chatapp.services import contact_data
 from chatapp.services.tenancy import Actor
 
@@ -26,7 +26,7 @@ class ErasedOut(BaseModel):
     responses={200: {"content": {"application/json": {}}}},
 )
 def export_contact(
-    contact_id: int,
+    contact_id: Id,
     actor: Actor = Depends(current_actor),
     session: Session = Depends(db_session),
 ):
@@ -42,7 +42,7 @@ def export_contact(
 
 @router.post("/{contact_id}/erase", response_model=ErasedOut)
 def erase_contact(
-    contact_id: int,
+    contact_id: Id,
     actor: Actor = Depends(current_actor),
     session: Session = Depends(db_session),
 ):

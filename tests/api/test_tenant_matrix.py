@@ -26,6 +26,7 @@ TOKEN_REFUSED = {401, 403, 404}  # an API token outside its workspace is not aut
 # Routes with no foreign id to pass, each with the reason it cannot reach another workspace.
 NO_FOREIGN_IDS = {
     "/api/health": "no data",
+    "/metrics": "installation-wide counters without workspace labels (operators; METRICS_TOKEN)",
     "/api/openapi.json": "the schema",
     "/api/docs": "static docs page",
     "/api/v1/auth/login": "email and password; throttled and tested in test_admin_api",
