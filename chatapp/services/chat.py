@@ -84,12 +84,18 @@ def _store(turn: Turn, answer: conversations.Answer) -> int:
 
 
 def _record_failure(turn: Turn) -> None:
-    """The answer failed before it was delivered: give the message back, count the error."""
-    with session_scope() as session:
-        quota.refund(session, turn.bot_id)
-        conversations.count_usage(
-            session, workspace_id=turn.workspace_id, bot_id=turn.bot_id, error=True
-        )
+    """The answer failed before it was delivered: give the message back, count the error.
+
+    Never raises: when the database itself is what failed, the visitor still gets the `error`
+    event (the refund is then lost, and logged)."""
+    try:
+        with session_scope() as session:
+            quota.refund(session, turn.bot_id)
+            conversations.count_usage(
+                session, workspace_id=turn.workspace_id, bot_id=turn.bot_id, error=True
+            )
+    except Exception:
+        log.warning("could not refund a failed answer (bot %s)", turn.bot_id, exc_info=True)
     metrics.answer_outcome("error")
 
 
