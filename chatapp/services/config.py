@@ -146,9 +146,18 @@ def _ensure_dev_secret(settings: Settings) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     key_file = settings.data_dir / "secret_key"
     if not key_file.exists():
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # Several workers may start at once: each writes a whole candidate, and the first hard
+        # link wins (a link never overwrites), so nobody reads a half-written or second key.
+        candidate = settings.data_dir / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(48))
+        try:
+            os.link(candidate, key_file)
+        except FileExistsError:
+            pass  # another worker's key is the one
+        finally:
+            candidate.unlink()
     settings.secret_key = key_file.read_text().strip()
 
 

@@ -1,3 +1,5 @@
+import threading
+
 import pytest
 
 from chatapp.services.config import ConfigError, load_settings
@@ -11,6 +13,22 @@ def test_development_generates_a_secret_once_and_keeps_it(isolated_settings):
     key_file = isolated_settings / "secret_key"
     assert key_file.read_text().strip() == first.secret_key
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+
+
+def test_workers_starting_together_share_one_generated_secret(isolated_settings):
+    """Several processes (here threads) starting at once on a fresh data directory: one key."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    barrier = threading.Barrier(8)
+
+    def start() -> str:
+        barrier.wait()
+        return load_settings().secret_key
+
+    with ThreadPoolExecutor(8) as pool:
+        keys = list(pool.map(lambda _: start(), range(8)))
+    assert len(set(keys)) == 1 and len(keys[0]) >= 32
+    assert [p.name for p in isolated_settings.iterdir() if "secret" in p.name] == ["secret_key"]
 
 
 def test_default_database_is_a_sqlite_file_in_the_data_directory(isolated_settings):

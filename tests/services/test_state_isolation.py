@@ -43,6 +43,8 @@ CASES = {
     ("ContactsState", "open_edit"): (lambda b: [b.contact_id], [("save", [{"name": "pwned"}])]),
     ("ContactsState", "delete"): (lambda b: [b.contact_id], []),
     ("ContactsState", "open_detail"): (lambda b: [b.contact_id], []),
+    ("ContactsState", "download_data"): (lambda b: [b.contact_id], []),
+    ("ContactsState", "erase"): (lambda b: [b.contact_id], []),
     ("InboxState", "select"): (
         lambda b: [b.conversation_id],
         [("take", []), ("send", [{"content": "pwned"}]), ("release", []), ("resolve", [])],
