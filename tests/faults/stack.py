@@ -142,14 +142,7 @@ class FaultApi:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=20)
+        widget_stack.stop_process_group(process)
 
     def __enter__(self) -> FaultApi:
         self.start()

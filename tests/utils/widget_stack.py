@@ -162,6 +162,19 @@ def prepare(data_dir: Path, module: str = "tests.utils.widget_stack") -> dict[st
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def stop_process_group(process: subprocess.Popen | None) -> None:
+    """SIGTERM a server started in its own session (granian and its workers), SIGKILL if it
+    lingers past 20 s."""
+    if process is None or process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=20)
+
+
 class ApiProcess:
     """`create_app` under granian on 127.0.0.1:`port` (free by default), stoppable and restartable
     on the same port (a real drop for the widget's live streams). No `llm_base_url`: offline."""
@@ -221,14 +234,7 @@ class ApiProcess:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=20)
+        stop_process_group(process)
 
     def restart(self) -> str:
         self.stop()
