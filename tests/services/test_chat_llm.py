@@ -130,6 +130,19 @@ def test_tokens_stream_as_they_come_then_sources_then_done(shop, fake):
     assert stored()[-1].first_token_ms < stored()[-1].latency_ms
 
 
+@pytest.mark.parametrize("framing", ["split", "together"])
+def test_events_cut_or_joined_by_the_network_give_the_same_answer(shop, fake, framing):
+    fake.reply = "Naïve café — we open at nine [1]."
+    fake.framing = framing
+    timed = events(shop, "What are your opening hours?")
+    tokens = [e.data["content"] for _, e in timed if e.type == "token"]
+    assert "".join(tokens) == fake.reply
+    assert [e.type for _, e in timed][-2:] == ["sources", "done"]
+    # Events that arrive in one read are relayed as one piece, not one piece each.
+    assert len(tokens) == (1 if framing == "together" else len(fake.reply.split(" ")))
+    assert stored()[-1].completion_tokens == len(fake.reply.split(" "))
+
+
 def test_retries_then_success(shop, fake):
     fake.script = ["503", "429"]
     fake.reply = "Saturdays 10am to 4pm [1]."

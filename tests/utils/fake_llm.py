@@ -43,6 +43,9 @@ class FakeLLMServer:
         self.token_delay = 0.0
         self.first_delay = 0.0
         self.hang_seconds = 30.0
+        # "split": every event in two HTTP chunks cut mid-line; "together": all events of the
+        # answer in one chunk at the end (a server far ahead of its reader)
+        self.framing = "event"
         self.script: list[str] = []
         self.requests: list[dict] = []
         self.auth_headers: list[str] = []
@@ -229,11 +232,24 @@ class FakeLLMServer:
             b"Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n"
         )
 
+        held: list[bytes] = []
+
+        async def send_chunk(chunk: bytes) -> None:
+            writer.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+            await writer.drain()
+
         async def event(data: Any) -> None:
             text = data if isinstance(data, str) else json.dumps(data)
             chunk = f"data: {text}\n\n".encode()
-            writer.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
-            await writer.drain()
+            if self.framing == "together":
+                held.append(chunk)
+                if text == "[DONE]":
+                    await send_chunk(b"".join(held))
+            elif self.framing == "split":
+                await send_chunk(chunk[: len(chunk) // 2])
+                await send_chunk(chunk[len(chunk) // 2 :])
+            else:
+                await send_chunk(chunk)
 
         def chunk(delta: dict, finish: str | None = None) -> dict:
             return {
