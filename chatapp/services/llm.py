@@ -233,9 +233,7 @@ async def _stream_text(
             "unreadable stream chunk", request=response.http_request, body=None
         ) from exc
     except _StreamError as exc:
-        raise openai.APIError(
-            str(exc.body), request=response.http_request, body=exc.body
-        ) from None
+        raise openai.APIError(str(exc.body), request=response.http_request, body=exc.body) from None
 
 
 class _StreamError(Exception):
