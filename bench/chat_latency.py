@@ -326,17 +326,37 @@ def side_by_side(
     return report
 
 
-def open_streams(count: int, env: dict, bot: str, key: str) -> dict:
-    """`count` visitors arriving within 10 s, each answer streaming for 60 s: all held at once."""
+def open_streams(
+    count: int, env: dict, bot: str, key: str, *, ramp: float = 10.0, answer_s: int = 60
+) -> dict:
+    """`count` visitors arriving within `ramp` seconds, each answer streaming for `answer_s`
+    seconds (a token a second): all held open at once. Their time to first token is compared
+    with the same arrivals straight from the stub, as in the levels above."""
     OPEN.update(now=0, peak=0)
-    with stub(1000, 60) as llm_port:
+    with stub(1000, answer_s) as llm_port:
         server, base = api_server(env, llm_port)
         with server:
             asyncio.run(wait_healthy(base))
             result = asyncio.run(
-                load(count, 1, lambda c, s, q: ours_once(c, base, bot, key, s, q), ramp=10.0)
+                load(count, 1, lambda c, s, q: ours_once(c, base, bot, key, s, q), ramp=ramp)
             )
-    return {"visitors": count, "peak_open_streams": OPEN["peak"], **result}
+            peak = OPEN["peak"]
+            direct = asyncio.run(load(count, 1, lambda c, s, q: direct_once(c, llm_port, q), ramp))
+    overhead = {
+        stat: round(result["ttft_ms"][stat] - direct["ttft_ms"][stat], 1)
+        for stat in ("p50", "p95")
+        if result["ttft_ms"][stat] is not None and direct["ttft_ms"][stat] is not None
+    }
+    return {
+        "visitors": count,
+        "arriving_over_s": ramp,
+        "answer_s": answer_s,
+        "peak_open_streams": peak,
+        **result,
+        "direct_ttft_ms": direct["ttft_ms"],
+        "direct_errors": direct["errors"],
+        "ttft_overhead_ms": overhead,
+    }
 
 
 def main() -> None:
@@ -345,6 +365,8 @@ def main() -> None:
     parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
     parser.add_argument("--levels", default="1,50,200")
     parser.add_argument("--open-streams", type=int, default=2000)
+    parser.add_argument("--open-ramp", type=float, default=10.0, help="arrivals over seconds")
+    parser.add_argument("--open-answer-seconds", type=int, default=60)
     # A 200-token answer at 40 tokens/s (5 s), as hosted models stream; at 200 concurrent
     # streams that is ~40 new questions per second, each needing its own retrieval.
     parser.add_argument("--token-ms", type=float, default=25.0)
@@ -363,7 +385,9 @@ def main() -> None:
         "levels": side_by_side(levels, env, bot, key, args.token_ms, args.tokens),
     }
     if args.open_streams:
-        report["open_streams"] = open_streams(args.open_streams, env, bot, key)
+        report["open_streams"] = open_streams(
+            args.open_streams, env, bot, key, ramp=args.open_ramp, answer_s=args.open_answer_seconds
+        )
     print(json.dumps(report, indent=2))
 
 

@@ -212,18 +212,20 @@ async def _stream_text(
     Network errors become the client's own exception types, so retries and messages stay the same.
     """
     pending = b""
+    finished = False
     try:
         async for data in response.iter_bytes():
+            if finished:
+                continue  # read the body to its end: the connection then goes back to the pool
             pending += data
             *lines, pending = pending.split(b"\n")
             texts, finished = _read_events(lines, usage, calls)
             if texts:
                 yield "".join(texts)
-            if finished:
-                return
-        texts, _ = _read_events([pending], usage, calls)  # a last line without its newline
-        if texts:
-            yield "".join(texts)
+        if not finished:
+            texts, _ = _read_events([pending], usage, calls)  # a last line without its newline
+            if texts:
+                yield "".join(texts)
     except _TIMEOUTS as exc:
         raise openai.APITimeoutError(request=response.http_request) from exc
     except _TRANSPORT_ERRORS as exc:

@@ -58,6 +58,9 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
+QUIET_LOGGERS = ("httpx", "httpx2", "httpcore", "httpcore2")
+
+
 def configure(log_format: str, level: str = "INFO") -> None:
     """Install one stderr handler on the root logger (once per process; later calls no-op)."""
     global _configured
@@ -74,3 +77,7 @@ def configure(log_format: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # The HTTP clients log every request at INFO (each LLM call, each webhook): a line per chat
+    # message that says nothing our own request log does not. Their warnings still show.
+    for noisy in QUIET_LOGGERS:
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -50,6 +50,7 @@ class FakeLLMServer:
         self.requests: list[dict] = []
         self.auth_headers: list[str] = []
         self.port = 0
+        self.connections = 0  # TCP connections accepted: clients that keep theirs alive reuse one
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.AbstractServer | None = None
         self._thread: threading.Thread | None = None
@@ -131,6 +132,7 @@ class FakeLLMServer:
     # -- HTTP --------------------------------------------------------------------------------
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
