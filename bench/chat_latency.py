@@ -3,15 +3,19 @@
 Three processes on this machine's 2 cores: a stub OpenAI-compatible LLM
 (tests/utils/fake_llm.py) that streams a fixed answer with a fixed delay per token; our API (the
 FastAPI app the Reflex backend mounts, under granian as `reflex run --env prod` serves it, on
-PostgreSQL + Redis like production, or SQLite with --db sqlite); and this client. For 1, 50 and
-200 concurrent visitors (each sends 3 questions in a row, as a visitor does), it measures time
+PostgreSQL + Redis like production, or SQLite with --db sqlite); and this client. For 1, 10, 50,
+100 and 200 concurrent visitors (each sends 3 questions in a row, as a visitor does: the curve of
+latency against concurrency), it measures time
 to first `token` event and to `done` through `POST /api/chat`, then the same number of
 concurrent streams straight from the stub, side by side in one run. Our overhead is the
-difference of the p95s (and of the p50s). Then 2,000 visitors hold streams open at once against
-a slow stub: every one must finish without an error.
+difference of the p95s (and of the p50s). Then 2,000 visitors arriving over `--open-ramp`
+seconds hold streams open at once against a slow stub (a token a second for
+`--open-answer-seconds`): every one must finish without an error; their time to first token is
+compared with the same arrivals straight from the stub.
 
-Usage: .venv/bin/python bench/chat_latency.py [--db postgres|sqlite] [--levels 1,50,200]
-       [--open-streams 2000] [--token-ms 25] [--tokens 200]
+Usage: .venv/bin/python bench/chat_latency.py [--db postgres|sqlite] [--levels 1,10,50,100,200]
+       [--open-streams 2000] [--open-ramp 10] [--open-answer-seconds 60]
+       [--token-ms 25] [--tokens 200] [--workers N --qdrant-url URL]
 Prints one JSON object.
 """
 
@@ -159,10 +163,11 @@ def prepare(db: str) -> tuple[dict, str, str]:
 
 
 def api_server(env: dict, llm_port: int):
+    workers = int(env.get("BENCH_WORKERS", "1"))
     port = free_port()
     env = {**env, "OPENAI_BASE_URL": f"http://127.0.0.1:{llm_port}/v1", "PORT": str(port)}
-    # Granian, one worker: what `reflex run --env prod` starts without Redis (the embedded index
-    # belongs to one process).
+    # Granian, one worker by default: what `reflex run --env prod` starts without a Qdrant server
+    # (the embedded index belongs to one process).
     proc = process(
         [
             str(Path(sys.executable).parent / "granian"),
@@ -174,7 +179,7 @@ def api_server(env: dict, llm_port: int):
             "--port",
             str(port),
             "--workers",
-            "1",
+            str(workers),
             "--backlog",
             "8192",
             "--log-level",
@@ -359,11 +364,26 @@ def open_streams(
     }
 
 
+def add_scale_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
+    parser.add_argument("--workers", type=int, default=1, help="API workers (> 1: --qdrant-url)")
+    parser.add_argument("--qdrant-url", default="", help="a Qdrant server for the vectors")
+
+
+def apply_scale_options(args: argparse.Namespace) -> None:
+    """Before prepare(): the API process and the prepared bot use these."""
+    if args.workers > 1 and not (args.qdrant_url or os.environ.get("QDRANT_URL")):
+        raise SystemExit("several workers need a Qdrant server: pass --qdrant-url")
+    os.environ["BENCH_WORKERS"] = str(args.workers)
+    if args.qdrant_url:
+        os.environ["QDRANT_URL"] = args.qdrant_url
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--serve-stub", action="store_true")
-    parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
-    parser.add_argument("--levels", default="1,50,200")
+    add_scale_options(parser)
+    parser.add_argument("--levels", default="1,10,50,100,200")
     parser.add_argument("--open-streams", type=int, default=2000)
     parser.add_argument("--open-ramp", type=float, default=10.0, help="arrivals over seconds")
     parser.add_argument("--open-answer-seconds", type=int, default=60)
@@ -375,6 +395,7 @@ def main() -> None:
     if args.serve_stub:
         serve_stub(args.token_ms, args.tokens)
         return
+    apply_scale_options(args)
     env, bot, key = prepare(args.db)
     levels = [int(x) for x in args.levels.split(",") if x]
     report = {

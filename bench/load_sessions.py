@@ -7,11 +7,11 @@ does on a page: `GET /api/public/bots/{id}/config`, then `POST /api/chat` (strea
 question, read to `done`. Reported: sessions per second, errors, latency of the config and of the
 first token, and whether the bot's monthly counter equals the answered messages exactly.
 
-One API worker: the embedded vector store belongs to one process, and no Qdrant server runs on
-this machine (several workers need one: QDRANT_URL).
+One API worker by default: the embedded vector store belongs to one process; several workers
+(`--workers N`) need a Qdrant server (`--qdrant-url`), which cannot run on the development machine.
 
 Usage: .venv/bin/python bench/load_sessions.py [--sessions 10000] [--concurrency 100]
-       [--tokens 20] [--token-ms 5] [--db postgres|sqlite]
+       [--tokens 20] [--token-ms 5] [--db postgres|sqlite] [--workers N --qdrant-url URL]
 Prints one JSON object.
 """
 
@@ -30,7 +30,15 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.chat_latency import api_server, prepare, stub, summary, wait_healthy  # noqa: E402
+from bench.chat_latency import (  # noqa: E402
+    add_scale_options,
+    api_server,
+    apply_scale_options,
+    prepare,
+    stub,
+    summary,
+    wait_healthy,
+)
 
 TARGETS = {"sessions": 10_000, "errors": 0, "quota_exact": True}
 
@@ -116,8 +124,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--tokens", type=int, default=20)
     parser.add_argument("--token-ms", type=float, default=5.0)
-    parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
+    add_scale_options(parser)
     args = parser.parse_args()
+    apply_scale_options(args)
     env, bot, key = prepare(args.db)
     env["CHAT_SESSION_PER_MINUTE"] = "0"
     with stub(args.token_ms, args.tokens) as llm_port:
@@ -126,7 +135,7 @@ def main() -> None:
             asyncio.run(wait_healthy(base))
             result = asyncio.run(run_sessions(base, bot, key, args.sessions, args.concurrency))
     result["db"] = args.db
-    result["workers"] = 1
+    result["workers"] = args.workers
     result["bot_message_count"] = counted_messages(env, bot)
     result["quota_exact"] = result["bot_message_count"] == result["answered"]
     result["targets"] = TARGETS
