@@ -127,8 +127,11 @@ def retrieve(
     limit: int = 5,
     embedder=None,
     index=None,
+    query_vector=None,
 ) -> Retrieval:
-    """The bot's best passages for `query`, fused from dense and lexical rankings."""
+    """The bot's best passages for `query`, fused from dense and lexical rankings.
+
+    `query_vector`: `query` embedded already (the chat embeds it while its transaction runs)."""
     query = (query or "").strip()
     if not query:
         return Retrieval([], False)
@@ -144,7 +147,7 @@ def retrieve(
     dense_hits = index.search(
         workspace_id=workspace_id,
         bot_id=bot_id,
-        vector=embedder.embed_query(query),
+        vector=embedder.embed_query(query) if query_vector is None else query_vector,
         limit=CANDIDATES,
     )
     lexical_hits = lexical_cache.get(session, workspace_id, bot_id).search(query, CANDIDATES)

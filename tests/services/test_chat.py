@@ -311,3 +311,57 @@ def test_a_failing_retrieval_ends_in_a_clean_error_event(shop, monkeypatch):
     assert events[0].data == {"code": "unavailable", "message": chat.UNAVAILABLE}
     with session_scope() as session:
         assert session.get(Bot, shop.bot_id).message_count == 0
+
+
+@pytest.fixture
+def embed_calls(monkeypatch):
+    """The questions the local embedder embeds, with the thread that embedded each."""
+    import threading
+
+    from chatapp.services.embeddings import get_embedder
+
+    embedder = get_embedder()
+    calls = []
+    original = embedder.embed_query
+
+    def recording(text):
+        calls.append((text, threading.current_thread().name))
+        return original(text)
+
+    monkeypatch.setattr(embedder, "embed_query", recording)
+    return calls
+
+
+def test_the_question_is_embedded_beside_the_transaction_and_searched_with(
+    shop, embed_calls, monkeypatch
+):
+    from chatapp.services import chat_begin
+
+    searched_with = []
+    original = chat_begin.retrieve
+
+    def recording(session, **options):
+        searched_with.append(options.get("query_vector"))
+        return original(session, **options)
+
+    monkeypatch.setattr(chat_begin, "retrieve", recording)
+    question = "Can I return an item I bought?"
+    reply = ask(shop, question)
+    assert reply.answered and "30 days" in reply.answer
+    assert embed_calls[0] == (question, embed_calls[0][1])
+    assert embed_calls[0][1].startswith("chat-embed")  # while begin()'s transaction ran
+    assert len(searched_with) == 1 and searched_with[0] is not None  # not embedded again
+
+
+def test_refused_requests_cost_no_embedding(shop, embed_calls):
+    other = make_shop("b")
+    with pytest.raises(NotAuthenticated):
+        ask(shop, "Can I return an item I bought?", api_key=other.key)
+    with session_scope() as session:
+        bots.update_bot(
+            session, shop.tenant.owner, shop.bot_id, BotUpdate(allowed_domains=["shop.example"])
+        )
+    with pytest.raises(PermissionDenied):
+        ask(shop, "Can I return an item I bought?", origin="https://evil.example")
+    assert ask(shop, "Hello!", origin="https://shop.example").answer  # small talk: no search
+    assert embed_calls == []
