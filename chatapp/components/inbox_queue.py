@@ -57,8 +57,32 @@ def queue_item(row: QueueRow) -> rx.Component:
     )
 
 
+def bot_filter() -> rx.Component:
+    """Shown when the workspace has more than one bot."""
+    return rx.cond(
+        InboxState.bot_choices.length() > 2,
+        rx.el.label(
+            rx.text("Bot", size="1", color_scheme="gray"),
+            rx.select.root(
+                rx.select.trigger(aria_label="Show the conversations of", id="inbox-bot-filter"),
+                rx.select.content(
+                    rx.foreach(
+                        InboxState.bot_choices,
+                        lambda choice: rx.select.item(choice.label, value=choice.value),
+                    )
+                ),
+                value=InboxState.bot_choice,
+                on_change=InboxState.set_bot_choice,
+                size="1",
+            ),
+            style={"display": "flex", "gap": "0.5em", "align-items": "center"},
+        ),
+    )
+
+
 def queue_panel() -> rx.Component:
     return rx.vstack(
+        bot_filter(),
         view_tabs(),
         rx.cond(
             InboxState.rows.length() > 0,

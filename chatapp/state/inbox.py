@@ -14,7 +14,7 @@ from datetime import datetime
 
 import reflex as rx
 
-from chatapp.services import handoff, inbox, live
+from chatapp.services import bots, handoff, inbox, live
 from chatapp.services.config import get_settings
 from chatapp.services.db import session_scope
 from chatapp.services.errors import ServiceError
@@ -51,6 +51,15 @@ class QueueRow:
     waiting: str = ""
     agent: str = ""
     reason: str = ""
+
+
+@dataclasses.dataclass
+class BotChoice:
+    value: str = ""  # "all" or a bot's id
+    label: str = ""
+
+
+ALL_BOTS = BotChoice("all", "All bots")
 
 
 @dataclasses.dataclass
@@ -116,6 +125,8 @@ class InboxBadgeState(AuthState):
 
 class InboxState(AuthState):
     view: str = "pending"
+    bot_choices: list[BotChoice] = [ALL_BOTS]
+    bot_choice: str = "all"  # the queue of one bot, or of all the workspace's
     rows: list[QueueRow] = []
     counts: dict[str, int] = {}
     selected_id: int = 0
@@ -140,12 +151,27 @@ class InboxState(AuthState):
 
     # --- loading ----------------------------------------------------------------------------
 
+    def _chosen_bot(self) -> int | None:
+        return None if self.bot_choice == "all" else int(self.bot_choice)
+
+    def _load_bot_choices(self) -> None:
+        """The workspace's bots for the filter; a chosen bot that is gone means all bots."""
+        try:
+            with session_scope() as session:
+                found = bots.list_bots(session, self.actor(session))
+        except ServiceError:
+            found = []
+        self.bot_choices = [ALL_BOTS] + [BotChoice(str(bot.id), bot.name) for bot in found]
+        if not any(choice.value == self.bot_choice for choice in self.bot_choices):
+            self.bot_choice = "all"
+
     def _refresh_queue(self) -> None:
         try:
             with session_scope() as session:
                 actor = self.actor(session)
-                items = inbox.queue(session, actor, view=self.view)
-                self.counts = inbox.counts(session, actor)
+                bot_id = self._chosen_bot()
+                items = inbox.queue(session, actor, view=self.view, bot_id=bot_id)
+                self.counts = inbox.counts(session, actor, bot_id=bot_id)
         except ServiceError as exc:
             self.rows, self.notice = [], exc.message
             return
@@ -177,6 +203,7 @@ class InboxState(AuthState):
     def open_page(self):
         """on_load: the queue now, then live."""
         self.notice = ""
+        self._load_bot_choices()
         self._refresh_queue()
         events = [InboxState.follow_queue]
         if self.selected_id:
@@ -192,6 +219,13 @@ class InboxState(AuthState):
     def set_view(self, view: str):
         if view in dict(VIEWS):
             self.view = view
+            self._refresh_queue()
+
+    @rx.event
+    def set_bot_choice(self, bot_id: str):
+        """Filter the queue and its counts by bot; only the workspace's own bots are offered."""
+        if any(choice.value == bot_id for choice in self.bot_choices):
+            self.bot_choice = bot_id
             self._refresh_queue()
 
     @rx.event

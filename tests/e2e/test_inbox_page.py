@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from chatapp.services import bots
 from chatapp.services.db import get_engine, session_scope
+from chatapp.services.models import BotCreate
 from tests.e2e.dashboard_helpers import log_in, new_tenant, open_section, screenshot
 from tests.utils.handoff import add_action, new_session_id
 from tests.utils.live_server import SSEReader
@@ -99,3 +100,28 @@ def test_viewer_sees_no_inbox(app_server, page):
     expect(page.locator("#nav-inbox")).to_have_count(0)
     page.goto("/inbox")
     expect(page.locator("#inbox-viewer")).to_be_visible()
+
+
+def test_the_queue_filtered_by_bot(app_server, page):
+    label, tenant = new_tenant(app_server)
+    engine = get_engine(app_server.database_url)
+    with session_scope(engine) as session:
+        _, key = bots.create_widget_key(session, tenant.owner, tenant.bot.id)
+        bots.create_bot(session, tenant.owner, BotCreate(name=f"Quiet {label}"))
+    add_action(tenant.bot.id, tenant.workspace.id, "handoff", engine=engine)
+    visitor = {"bot_id": tenant.bot.public_id, "session_id": new_session_id(), "api_key": key}
+    with httpx.Client(base_url=app_server.base_url, timeout=15) as http:
+        http.post("/api/chat", json={**visitor, "message": "Where is my parcel?"})
+        assert http.post("/api/public/handoff", json=visitor).json()["status"] == "pending"
+
+    log_in(page, f"agent-{label}@example.com")
+    open_section(page, "Inbox")
+    expect(page.locator(".inbox-item")).to_have_count(1)
+    page.click("#inbox-bot-filter")
+    page.get_by_role("option", name=f"Quiet {label}", exact=True).click()
+    expect(page.locator("#inbox-empty")).to_be_visible()
+    expect(page.locator("#inbox-view-pending")).to_contain_text("0")
+    page.click("#inbox-bot-filter")
+    page.get_by_role("option", name=tenant.bot.name, exact=True).click()
+    expect(page.locator(".inbox-item")).to_contain_text("Where is my parcel?")
+    expect(page.locator("#inbox-view-pending")).to_contain_text("1")

@@ -45,6 +45,7 @@ CASES = {
     ("ContactsState", "open_detail"): (lambda b: [b.contact_id], []),
     ("ContactsState", "download_data"): (lambda b: [b.contact_id], []),
     ("ContactsState", "erase"): (lambda b: [b.contact_id], []),
+    ("InboxState", "set_bot_choice"): (lambda b: [str(b.bot_id)], []),
     ("InboxState", "select"): (
         lambda b: [b.conversation_id],
         [("take", []), ("send", [{"content": "pwned"}]), ("release", []), ("resolve", [])],
