@@ -51,6 +51,7 @@ class QueueRow:
     waiting: str = ""
     agent: str = ""
     reason: str = ""
+    asked_at: float = 0.0  # epoch seconds: `waiting` is counted from it between refreshes
 
 
 @dataclasses.dataclass
@@ -175,6 +176,7 @@ class InboxState(AuthState):
         except ServiceError as exc:
             self.rows, self.notice = [], exc.message
             return
+        now = time.time()
         self.rows = [
             QueueRow(
                 id=item.conversation_id,
@@ -185,9 +187,23 @@ class InboxState(AuthState):
                 waiting=_waited(item.waiting_seconds) if item.status == "pending" else "",
                 agent=item.agent,
                 reason=item.handoff_reason,
+                asked_at=now - item.waiting_seconds,
             )
             for item in items
         ]
+
+    def _tick_waiting(self) -> None:
+        """Waiting times move on between queue changes (on the stream's keep-alives); the rows
+        are sent again only when a label changed."""
+        now = time.time()
+        ticked = [
+            dataclasses.replace(row, waiting=_waited(int(now - row.asked_at)))
+            if row.status == "pending"
+            else row
+            for row in self.rows
+        ]
+        if any(new.waiting != old.waiting for new, old in zip(ticked, self.rows, strict=True)):
+            self.rows = ticked
 
     def _load_thread(self) -> None:
         with session_scope() as session:
@@ -372,7 +388,9 @@ class InboxState(AuthState):
                         self._queue_beat = 0.0
                         return
                     self._queue_beat = time.time()
-                    if event is not live.KEEPALIVE:
+                    if event is live.KEEPALIVE:
+                        self._tick_waiting()
+                    else:
                         self._refresh_queue()
         finally:
             await stream.aclose()

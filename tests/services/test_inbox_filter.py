@@ -1,4 +1,8 @@
-"""The Inbox's bot filter, on a plain state logged in as a workspace owner (real database)."""
+"""The Inbox on a plain state logged in as a workspace owner (real database): the bot filter and
+the waiting times."""
+
+import dataclasses
+import time
 
 import pytest
 
@@ -47,3 +51,15 @@ def test_a_chosen_bot_that_is_gone_falls_back_to_all_bots(world):
     run(state.open_page())
     assert state.bot_choice == "all"
     assert [row.id for row in state.rows] == [world.conversation_id]
+
+
+def test_waiting_times_move_on_between_queue_changes(world):
+    state = _state_of(InboxState, world)
+    assert state.rows[0].waiting == "just now"
+    state.dirty_vars.clear()
+    state._tick_waiting()
+    assert "rows" not in state.dirty_vars  # no label changed: nothing is sent again
+    state.rows = [dataclasses.replace(state.rows[0], asked_at=time.time() - 185)]
+    state.dirty_vars.clear()
+    state._tick_waiting()
+    assert state.rows[0].waiting == "3 min" and "rows" in state.dirty_vars
