@@ -96,6 +96,20 @@ def cmd_vectors_copy(args) -> int:
     return 0
 
 
+def cmd_reindex(args) -> int:
+    """Re-embed the knowledge with the current embedder (after changing the model)."""
+    from chatapp.services import reindex
+
+    report = reindex.reindex(
+        workspace_id=args.workspace,
+        bot_id=args.bot,
+        progress=lambda bot, n: print(f"bot {bot}: {n} vectors"),
+    )
+    total = sum(report.vectors.values())
+    print(f"Re-embedded {total} chunks of {len(report.vectors)} bots ({report.size} dimensions).")
+    return 0
+
+
 def cmd_purge(_args) -> int:
     from chatapp.services import retention
 
@@ -170,6 +184,12 @@ def build_parser() -> argparse.ArgumentParser:
     copy.add_argument("--to", required=True, help="the server's URL, e.g. http://qdrant:6333")
     copy.add_argument("--api-key", default="", help="the server's API key, if it has one")
     copy.set_defaults(func=cmd_vectors_copy)
+    again = commands.add_parser(
+        "reindex", help="re-embed the knowledge after changing the embedding model (app stopped)"
+    )
+    again.add_argument("--workspace", type=int, help="only this workspace's bots (id)")
+    again.add_argument("--bot", type=int, help="only this bot (id)")
+    again.set_defaults(func=cmd_reindex)
     _add_backup(commands)
     return parser
 

@@ -26,7 +26,8 @@ configured to truncate and pad to 128; we reset it to 256 with no padding (equal
 
 `EMBEDDING_PROVIDER=openai` switches to any OpenAI-compatible `/v1/embeddings` endpoint
 (`OPENAI_BASE_URL`, `OPENAI_API_KEY`, `EMBEDDING_MODEL`, optional `EMBEDDING_DIMENSIONS`).
-Changing the embedder changes the vector space: stored vectors must be re-embedded.
+Changing the embedder changes the vector space: stored vectors must be re-embedded
+(`python -m chatapp reindex`, `services/reindex.py`).
 """
 
 from __future__ import annotations

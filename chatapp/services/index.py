@@ -183,7 +183,36 @@ class VectorIndex:
             wait=True,
         )
 
+    def replace_bot(self, *, workspace_id: int, bot_id: int, points: list[IndexPoint]) -> None:
+        """A bot's vectors become exactly `points` (re-indexing). Per-bot collections are made
+        anew (at the embedder's size); in the shared collection the points are overwritten and
+        the bot's others removed."""
+        if self.per_bot_collections:
+            self.delete_bot(workspace_id=workspace_id, bot_id=bot_id)
+            self.upsert(workspace_id=workspace_id, bot_id=bot_id, points=points)
+            return
+        self.upsert(workspace_id=workspace_id, bot_id=bot_id, points=points)
+        scope = self._scope(workspace_id, bot_id)
+        scope.must_not = [models.HasIdCondition(has_id=[point_id(p.chunk_id) for p in points])]
+        self.client.delete(
+            SHARED_COLLECTION, points_selector=models.FilterSelector(filter=scope), wait=True
+        )
+
+    def drop_shared(self) -> None:
+        """Delete the shared collection (its vector size changes only this way)."""
+        if self.client.collection_exists(SHARED_COLLECTION):
+            self.client.delete_collection(SHARED_COLLECTION)
+        self._known.discard(SHARED_COLLECTION)
+
     # --- reads ----------------------------------------------------------------------------------
+
+    def stored_size(self, bot_id: int) -> int | None:
+        """The vector size of the collection that holds `bot_id`'s points (None: none yet)."""
+        name = self._collection(bot_id)
+        if not self.client.collection_exists(name):
+            return None
+        vectors = self.client.get_collection(name).config.params.vectors
+        return vectors.size if isinstance(vectors, models.VectorParams) else None
 
     def count(self, *, workspace_id: int, bot_id: int, source_id: int | None = None) -> int:
         name = self._collection(bot_id)
@@ -280,7 +309,7 @@ def get_index(dim: int | None = None, settings: Settings | None = None) -> Vecto
             if index.dim not in (None, dim):
                 raise RuntimeError(
                     f"the index holds {index.dim}-dimensional vectors but the embedder makes "
-                    f"{dim}: re-index the knowledge after changing the embedding model"
+                    f"{dim}: run `python -m chatapp reindex` after changing the embedding model"
                 )
             index.dim = dim
         return index

@@ -1,0 +1,98 @@
+"""Re-embed the knowledge with the current embedder: `python -m chatapp reindex`.
+
+Changing the embedding model (or provider, or size) changes the vector space, so the stored
+vectors must be made again. The chunk rows in SQL are the text of record: each bot's chunks are
+embedded as ingestion embeds them (`Chunk.indexed_text`) and replace the bot's vectors, with the
+same point ids. Nothing is fetched or parsed again.
+
+The embedded store keeps one collection per bot: each is made anew at the new size. A Qdrant
+server keeps one shared collection of one size: when the size changes, every bot is re-indexed at
+once (no bot or workspace filter) into a new collection. Run it with the app stopped: the
+embedded store allows one process, and questions asked meanwhile would search half-made vectors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlmodel import select
+
+from chatapp.services.db import session_scope
+from chatapp.services.errors import ValidationFailed
+from chatapp.services.index import IndexPoint, VectorIndex, get_index
+from chatapp.services.ingest.pipeline import EMBED_BATCH
+from chatapp.services.ingest.types import Chunk
+from chatapp.services.models import Bot, KnowledgeChunk
+
+
+@dataclass
+class ReindexReport:
+    size: int  # the vectors' size now
+    vectors: dict[int, int] = field(default_factory=dict)  # bot id -> vectors written
+
+
+def reindex(
+    *,
+    workspace_id: int | None = None,
+    bot_id: int | None = None,
+    embedder=None,
+    index: VectorIndex | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ReindexReport:
+    """Re-embed the chosen bots' chunks (all bots by default); `progress(bot_id, vectors)`."""
+    if embedder is None:
+        from chatapp.services.embeddings import get_embedder
+
+        embedder = get_embedder()
+    index = index or get_index(embedder.dim)
+    with session_scope() as session:
+        query = select(Bot.id, Bot.workspace_id).order_by(Bot.id)
+        if workspace_id is not None:
+            query = query.where(Bot.workspace_id == workspace_id)
+        if bot_id is not None:
+            query = query.where(Bot.id == bot_id)
+        bots = list(session.exec(query).all())
+    if bot_id is not None and not bots:
+        raise ValidationFailed(
+            f"No bot {bot_id}" + (" in that workspace." if workspace_id else ".")
+        )
+    if not index.per_bot_collections and bots:
+        size = index.stored_size(bots[0][0])
+        if size not in (None, embedder.dim):
+            if workspace_id is not None or bot_id is not None:
+                raise ValidationFailed(
+                    f"The server's collection holds {size}-dimensional vectors and the embedder "
+                    f"makes {embedder.dim}: re-index every bot at once (no --bot, no --workspace)."
+                )
+            index.drop_shared()
+    report = ReindexReport(size=embedder.dim)
+    for one_bot, one_workspace in bots:
+        points = _embedded_chunks(embedder, one_bot)
+        index.replace_bot(workspace_id=one_workspace, bot_id=one_bot, points=points)
+        report.vectors[one_bot] = len(points)
+        if progress:
+            progress(one_bot, len(points))
+    return report
+
+
+def _embedded_chunks(embedder, bot_id: int) -> list[IndexPoint]:
+    with session_scope() as session:
+        rows = session.exec(
+            select(KnowledgeChunk)
+            .where(KnowledgeChunk.bot_id == bot_id)
+            .order_by(KnowledgeChunk.source_id, KnowledgeChunk.position)
+        ).all()
+        chunks = [
+            (row.id, row.source_id, Chunk(row.text, row.position, row.title, row.heading))
+            for row in rows
+        ]
+    points: list[IndexPoint] = []
+    for start in range(0, len(chunks), EMBED_BATCH):
+        batch = chunks[start : start + EMBED_BATCH]
+        vectors = embedder.embed_documents([chunk.indexed_text for _id, _source, chunk in batch])
+        points += [
+            IndexPoint(chunk_id, vector, {"source_id": source_id})
+            for (chunk_id, source_id, _chunk), vector in zip(batch, vectors, strict=True)
+        ]
+    return points
