@@ -28,30 +28,37 @@ def db_session() -> Iterator[Session]:
         yield session
 
 
+# The route's session, committed as soon as the route function returns and before its response is
+# sent (FastAPI's "function" scope; the default "request" scope commits after the response, so a
+# client could see 201 and not find what it just made). A streamed answer writes through sessions
+# of its own, never through this one.
+REQUEST_SESSION = Depends(db_session, scope="function")
+
+
 def bearer_token(authorization: str | None = Header(default=None)) -> str:
     if not authorization or not authorization.lower().startswith("bearer "):
         raise NotAuthenticated("Send your token as 'Authorization: Bearer <token>'.")
     return authorization[7:].strip()
 
 
-def current_user(
-    token: str = Depends(bearer_token), session: Session = Depends(db_session)
-) -> User:
-    return auth.user_for_token(session, token)
+# Authentication runs in a short transaction of its own, committed before the route starts: its
+# small write (a token's last use) must never hold SQLite's single write lock while the route, or
+# a chat it starts, writes through another session.
 
 
-def current_actor(
-    workspace_id: Id,
-    request: Request,
-    token: str = Depends(bearer_token),
-    session: Session = Depends(db_session),
-) -> Actor:
+def current_user(token: str = Depends(bearer_token)) -> User:
+    with session_scope() as session:
+        return auth.user_for_token(session, token)
+
+
+def current_actor(workspace_id: Id, request: Request, token: str = Depends(bearer_token)) -> Actor:
     """A member acting through a login token, or a script through a workspace API token."""
-    if api_tokens.is_api_token(token):
-        actor = api_tokens.actor_for_token(session, token, workspace_id)
-    else:
-        user = auth.user_for_token(session, token)
-        actor = actor_for(session, user_id=user.id, workspace_id=workspace_id)
+    with session_scope() as session:
+        if api_tokens.is_api_token(token):
+            actor = api_tokens.actor_for_token(session, token, workspace_id)
+        else:
+            user = auth.user_for_token(session, token)
+            actor = actor_for(session, user_id=user.id, workspace_id=workspace_id)
     return dataclasses.replace(actor, ip=client_ip(request))
 
 

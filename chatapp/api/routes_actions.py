@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from chatapp.api.deps import Id, current_actor, db_session
+from chatapp.api.deps import REQUEST_SESSION, Id, current_actor
 from chatapp.api.routes_public import _key
 from chatapp.services import leads
 from chatapp.services.actions import runner, runs, store
@@ -105,7 +105,7 @@ def _out(action) -> ActionOut:
 
 @router.get("/actions", response_model=list[ActionOut])
 def list_actions(
-    bot_id: Id, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
+    bot_id: Id, actor: Actor = Depends(current_actor), session: Session = REQUEST_SESSION
 ):
     """The bot's actions (secret header values never included)."""
     return [_out(a) for a in store.list_actions(session, actor, bot_id)]
@@ -116,7 +116,7 @@ def create_action(
     bot_id: Id,
     body: ActionIn,
     actor: Actor = Depends(current_actor),
-    session: Session = Depends(db_session),
+    session: Session = REQUEST_SESSION,
 ):
     """Add an action from a template (`kind`), with your settings over the template's."""
     try:
@@ -137,7 +137,7 @@ def list_runs(
     limit: Id = 50,
     offset: Id = 0,
     actor: Actor = Depends(current_actor),
-    session: Session = Depends(db_session),
+    session: Session = REQUEST_SESSION,
 ):
     """The bot's action runs, newest first (`?action_id=` for one action's)."""
     found = runs.list_runs(session, actor, bot_id, action_id=action_id, limit=limit, offset=offset)
@@ -149,7 +149,7 @@ def get_action(
     bot_id: Id,
     action_id: Id,
     actor: Actor = Depends(current_actor),
-    session: Session = Depends(db_session),
+    session: Session = REQUEST_SESSION,
 ):
     return _out(store.get_action(session, actor, action_id, bot_id))
 
@@ -160,7 +160,7 @@ def update_action(
     action_id: Id,
     body: ActionPatch,
     actor: Actor = Depends(current_actor),
-    session: Session = Depends(db_session),
+    session: Session = REQUEST_SESSION,
 ):
     """Rename, enable or disable, or replace the config of an action."""
     store.get_action(session, actor, action_id, bot_id)
@@ -178,7 +178,7 @@ def delete_action(
     bot_id: Id,
     action_id: Id,
     actor: Actor = Depends(current_actor),
-    session: Session = Depends(db_session),
+    session: Session = REQUEST_SESSION,
 ):
     """Delete an action and its run log."""
     store.get_action(session, actor, action_id, bot_id)
@@ -191,7 +191,7 @@ def test_action(
     action_id: Id,
     body: TestIn,
     actor: Actor = Depends(current_actor),
-    session: Session = Depends(db_session),
+    session: Session = REQUEST_SESSION,
 ):
     """Run the action now with sample input (logged with trigger `test`); the run is returned.
 

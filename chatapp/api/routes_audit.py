@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from chatapp.api.deps import current_actor, db_session
+from chatapp.api.deps import REQUEST_SESSION, current_actor
 from chatapp.services import audit
 from chatapp.services.tenancy import Actor
 
@@ -40,7 +40,7 @@ def list_audit(
     page: int = Query(1, ge=1, le=1_000_000),
     per_page: int = Query(50, ge=1, le=audit.MAX_PER_PAGE),
     actor: Actor = Depends(current_actor),
-    session: Session = Depends(db_session),
+    session: Session = REQUEST_SESSION,
 ):
     result = audit.list_entries(session, actor, page=page, per_page=per_page)
     entries = [AuditEntryOut.model_validate(e, from_attributes=True) for e in result.entries]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from chatapp.api.deps import bearer_token, client_ip, current_user, db_session
+from chatapp.api.deps import REQUEST_SESSION, bearer_token, client_ip, current_user
 from chatapp.services import auth, workspaces
 from chatapp.services.models import User
 
@@ -46,7 +46,7 @@ class PasswordChange(BaseModel):
 
 
 @router.post("/auth/login", response_model=LoginResponse)
-def login(body: LoginRequest, request: Request, session: Session = Depends(db_session)):
+def login(body: LoginRequest, request: Request, session: Session = REQUEST_SESSION):
     result = auth.login(
         session,
         email=body.email,
@@ -59,12 +59,12 @@ def login(body: LoginRequest, request: Request, session: Session = Depends(db_se
 
 
 @router.post("/auth/logout", status_code=204)
-def logout(token: str = Depends(bearer_token), session: Session = Depends(db_session)) -> None:
+def logout(token: str = Depends(bearer_token), session: Session = REQUEST_SESSION) -> None:
     auth.logout(session, token)
 
 
 @router.get("/me", response_model=MeResponse)
-def me(user: User = Depends(current_user), session: Session = Depends(db_session)):
+def me(user: User = Depends(current_user), session: Session = REQUEST_SESSION):
     views = workspaces.list_user_workspaces(session, user_id=user.id)
     return MeResponse(
         id=user.id,
@@ -79,7 +79,7 @@ def change_password(
     body: PasswordChange,
     token: str = Depends(bearer_token),
     user: User = Depends(current_user),
-    session: Session = Depends(db_session),
+    session: Session = REQUEST_SESSION,
 ) -> None:
     auth.change_password(
         session,

@@ -14,9 +14,10 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from chatapp.api.deps import Id, client_ip, current_actor, db_session
+from chatapp.api.deps import REQUEST_SESSION, Id, client_ip, current_actor
 from chatapp.api.routes_public import ChatOut, _json_reply, _sse
 from chatapp.services import bots, chat, providers
+from chatapp.services.db import session_scope
 from chatapp.services.tenancy import Actor
 
 router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}", tags=["chat settings"])
@@ -53,7 +54,7 @@ class PlaygroundIn(BaseModel):
 
 @router.get("/bots/{bot_id}/keys", response_model=list[WidgetKeyInfo])
 def list_widget_keys(
-    bot_id: Id, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
+    bot_id: Id, actor: Actor = Depends(current_actor), session: Session = REQUEST_SESSION
 ):
     """The bot's widget keys (prefix only: a key is shown once, when it is created)."""
     return [
@@ -75,14 +76,14 @@ def _provider(view: providers.ProviderView) -> ProviderOut:
 
 
 @router.get("/llm", response_model=ProviderOut)
-def get_llm_provider(actor: Actor = Depends(current_actor), session: Session = Depends(db_session)):
+def get_llm_provider(actor: Actor = Depends(current_actor), session: Session = REQUEST_SESSION):
     """Where this workspace's answers come from (its own provider, the installation's, offline)."""
     return _provider(providers.get_provider(session, actor))
 
 
 @router.put("/llm", response_model=ProviderOut)
 def set_llm_provider(
-    body: ProviderIn, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
+    body: ProviderIn, actor: Actor = Depends(current_actor), session: Session = REQUEST_SESSION
 ):
     """Use the workspace's own OpenAI-compatible provider and key (owners and admins)."""
     view = providers.set_provider(
@@ -92,17 +93,15 @@ def set_llm_provider(
 
 
 @router.delete("/llm", response_model=ProviderOut)
-def clear_llm_provider(
-    actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
-):
+def clear_llm_provider(actor: Actor = Depends(current_actor), session: Session = REQUEST_SESSION):
     """Forget the workspace's own provider (back to the installation's settings)."""
     return _provider(providers.clear_provider(session, actor))
 
 
-def _public_id(
-    bot_id: Id, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
-) -> str:
-    return bots.get_bot(session, actor, bot_id).public_id
+def _public_id(bot_id: Id, actor: Actor = Depends(current_actor)) -> str:
+    """The bot's public id, read in a transaction that ends before the chat starts."""
+    with session_scope() as session:
+        return bots.get_bot(session, actor, bot_id).public_id
 
 
 @router.post("/bots/{bot_id}/chat", response_model=ChatOut)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from chatapp.api.deps import Id, current_actor, db_session
+from chatapp.api.deps import REQUEST_SESSION, Id, current_actor
 from chatapp.services import contact_data
 from chatapp.services.tenancy import Actor
 
@@ -28,7 +28,7 @@ class ErasedOut(BaseModel):
 def export_contact(
     contact_id: Id,
     actor: Actor = Depends(current_actor),
-    session: Session = Depends(db_session),
+    session: Session = REQUEST_SESSION,
 ):
     """Everything stored about the contact: details, notes, conversations with their messages,
     action runs; as a JSON file download."""
@@ -44,7 +44,7 @@ def export_contact(
 def erase_contact(
     contact_id: Id,
     actor: Actor = Depends(current_actor),
-    session: Session = Depends(db_session),
+    session: Session = REQUEST_SESSION,
 ):
     """Delete the contact and its conversations (messages, events, action runs) at once."""
     erased = contact_data.erase_contact(session, actor, contact_id)

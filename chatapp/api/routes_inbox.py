@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from chatapp.api import sse
-from chatapp.api.deps import Id, bearer_token, current_actor, db_session
+from chatapp.api.deps import REQUEST_SESSION, Id, bearer_token, current_actor
 from chatapp.services import api_tokens, auth, handoff, inbox, live
 from chatapp.services.db import session_scope
 from chatapp.services.tenancy import Actor, Permission, actor_for
@@ -92,7 +92,7 @@ def get_queue(
     status: str = Query(default="open", description="pending, mine, open or resolved"),
     bot_id: Id | None = None,
     actor: Actor = Depends(current_actor),
-    session: Session = Depends(db_session),
+    session: Session = REQUEST_SESSION,
 ):
     """The queue (pending first, longest waiting first) and the counts per view."""
     items = inbox.queue(session, actor, view=status, bot_id=bot_id)
@@ -115,14 +115,14 @@ async def queue_events(workspace_id: Id, authorization: str | None = Header(defa
 def get_thread(
     conversation_id: Id,
     actor: Actor = Depends(current_actor),
-    session: Session = Depends(db_session),
+    session: Session = REQUEST_SESSION,
 ):
     """One conversation's whole history."""
     return ThreadOut(**inbox.thread(session, actor, conversation_id).__dict__)
 
 
 @router.post("/{conversation_id}/take", response_model=StatusOut)
-def take(conversation_id: Id, actor: Actor = Depends(current_actor), session=Depends(db_session)):
+def take(conversation_id: Id, actor: Actor = Depends(current_actor), session=REQUEST_SESSION):
     """Take the conversation (409 when another agent has it); the bot stops answering."""
     return _status(handoff.take(session, actor, conversation_id))
 
@@ -132,7 +132,7 @@ def post_message(
     conversation_id: Id,
     body: ReplyIn,
     actor: Actor = Depends(current_actor),
-    session: Session = Depends(db_session),
+    session: Session = REQUEST_SESSION,
 ):
     """Reply to the visitor (the conversation must be yours); it appears in the widget live."""
     message = handoff.reply(session, actor, conversation_id, body.content)
@@ -150,7 +150,7 @@ def post_typing(
     conversation_id: Id,
     body: TypingIn,
     actor: Actor = Depends(current_actor),
-    session: Session = Depends(db_session),
+    session: Session = REQUEST_SESSION,
 ):
     """You are typing (or stopped): the visitor sees it."""
     handoff.typing(session, actor, conversation_id, body.typing)
@@ -158,17 +158,13 @@ def post_typing(
 
 
 @router.post("/{conversation_id}/release", response_model=StatusOut)
-def release(
-    conversation_id: Id, actor: Actor = Depends(current_actor), session=Depends(db_session)
-):
+def release(conversation_id: Id, actor: Actor = Depends(current_actor), session=REQUEST_SESSION):
     """Hand the conversation back to the bot."""
     return _status(handoff.release(session, actor, conversation_id))
 
 
 @router.post("/{conversation_id}/resolve", response_model=StatusOut)
-def resolve(
-    conversation_id: Id, actor: Actor = Depends(current_actor), session=Depends(db_session)
-):
+def resolve(conversation_id: Id, actor: Actor = Depends(current_actor), session=REQUEST_SESSION):
     """Close the handoff as resolved."""
     return _status(handoff.resolve(session, actor, conversation_id))
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, File, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from chatapp.api.deps import Id, current_actor, db_session
+from chatapp.api.deps import REQUEST_SESSION, Id, current_actor
 from chatapp.services import api_tokens, bots, sources
 from chatapp.services.config import get_settings
+from chatapp.services.db import session_scope
 from chatapp.services.errors import ValidationFailed
 from chatapp.services.retrieval import retrieve
 from chatapp.services.tenancy import Actor, Permission
@@ -117,7 +119,7 @@ def list_sources(
     bot_id: Id,
     include_pages: bool = False,
     actor: Actor = Depends(current_actor),
-    session: Session = Depends(db_session),
+    session: Session = REQUEST_SESSION,
 ):
     return [
         _out(s) for s in sources.list_sources(session, actor, bot_id, include_pages=include_pages)
@@ -129,7 +131,7 @@ def add_text(
     bot_id: Id,
     body: TextIn,
     actor: Actor = Depends(current_actor),
-    session: Session = Depends(db_session),
+    session: Session = REQUEST_SESSION,
 ):
     return _out(sources.add_text(session, actor, bot_id, title=body.title, text=body.text))
 
@@ -139,7 +141,7 @@ def add_qa(
     bot_id: Id,
     body: QaIn,
     actor: Actor = Depends(current_actor),
-    session: Session = Depends(db_session),
+    session: Session = REQUEST_SESSION,
 ):
     return _out(sources.add_qa(session, actor, bot_id, question=body.question, answer=body.answer))
 
@@ -149,7 +151,6 @@ async def add_file(
     bot_id: Id,
     file: UploadFile = File(...),
     actor: Actor = Depends(current_actor),
-    session: Session = Depends(db_session),
 ):
     limit = int(get_settings().max_upload_mb * 1024 * 1024)
     data = await file.read(limit + 1)
@@ -158,7 +159,13 @@ async def add_file(
         raise ValidationFailed(
             f"{file.filename} is larger than the {limit_mb:g} MB limit per file."
         )
-    return _out(sources.add_file(session, actor, bot_id, filename=file.filename or "", data=data))
+    # Storing and hashing the file and its database rows is blocking work: off the event loop.
+    return await run_in_threadpool(_store_file, actor, bot_id, file.filename or "", data)
+
+
+def _store_file(actor: Actor, bot_id: int, filename: str, data: bytes) -> SourceOut:
+    with session_scope() as session:
+        return _out(sources.add_file(session, actor, bot_id, filename=filename, data=data))
 
 
 @router.post("/bots/{bot_id}/sources/url", response_model=SourceOut, status_code=202)
@@ -166,7 +173,7 @@ def add_url(
     bot_id: Id,
     body: UrlIn,
     actor: Actor = Depends(current_actor),
-    session: Session = Depends(db_session),
+    session: Session = REQUEST_SESSION,
 ):
     return _out(sources.add_url(session, actor, bot_id, url=body.url))
 
@@ -176,7 +183,7 @@ def add_website(
     bot_id: Id,
     body: WebsiteIn,
     actor: Actor = Depends(current_actor),
-    session: Session = Depends(db_session),
+    session: Session = REQUEST_SESSION,
 ):
     return _out(
         sources.add_website(
@@ -195,29 +202,27 @@ def add_website(
 
 @router.get("/sources/{source_id}", response_model=SourceOut)
 def get_source(
-    source_id: Id, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
+    source_id: Id, actor: Actor = Depends(current_actor), session: Session = REQUEST_SESSION
 ):
     return _out(sources.get_source(session, actor, source_id))
 
 
 @router.post("/sources/{source_id}/retrain", response_model=SourceOut, status_code=202)
 def retrain(
-    source_id: Id, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
+    source_id: Id, actor: Actor = Depends(current_actor), session: Session = REQUEST_SESSION
 ):
     return _out(sources.retrain(session, actor, source_id))
 
 
 @router.delete("/sources/{source_id}", status_code=204)
 def delete_source(
-    source_id: Id, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
+    source_id: Id, actor: Actor = Depends(current_actor), session: Session = REQUEST_SESSION
 ) -> None:
     sources.delete_source(session, actor, source_id)
 
 
 @router.get("/bots/{bot_id}/storage", response_model=StorageOut)
-def storage(
-    bot_id: Id, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
-):
+def storage(bot_id: Id, actor: Actor = Depends(current_actor), session: Session = REQUEST_SESSION):
     use = sources.storage_use(session, actor, bot_id)
     return StorageOut(
         bytes_used=use.bytes_used,
@@ -232,7 +237,7 @@ def search(
     bot_id: Id,
     body: SearchIn,
     actor: Actor = Depends(current_actor),
-    session: Session = Depends(db_session),
+    session: Session = REQUEST_SESSION,
 ):
     """What the bot would retrieve for a question (for testing knowledge)."""
     actor.require(Permission.READ)
@@ -248,7 +253,7 @@ def search(
 
 @router.post("/tokens", response_model=TokenOut, status_code=201)
 def create_token(
-    body: TokenIn, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
+    body: TokenIn, actor: Actor = Depends(current_actor), session: Session = REQUEST_SESSION
 ):
     token, plain = api_tokens.create_token(session, actor, name=body.name)
     return TokenOut(
@@ -262,7 +267,7 @@ def create_token(
 
 
 @router.get("/tokens", response_model=list[TokenOut])
-def list_tokens(actor: Actor = Depends(current_actor), session: Session = Depends(db_session)):
+def list_tokens(actor: Actor = Depends(current_actor), session: Session = REQUEST_SESSION):
     return [
         TokenOut(
             id=t.id, name=t.name, prefix=t.prefix, created_at=t.created_at, revoked_at=t.revoked_at
@@ -273,6 +278,6 @@ def list_tokens(actor: Actor = Depends(current_actor), session: Session = Depend
 
 @router.delete("/tokens/{token_id}", status_code=204)
 def revoke_token(
-    token_id: Id, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
+    token_id: Id, actor: Actor = Depends(current_actor), session: Session = REQUEST_SESSION
 ) -> None:
     api_tokens.revoke_token(session, actor, token_id)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from chatapp.api.deps import Id, current_actor, current_user, db_session
+from chatapp.api.deps import REQUEST_SESSION, Id, current_actor, current_user
 from chatapp.services import bots, workspaces
 from chatapp.services.models import BotCreate, BotPublic, BotUpdate, User
 from chatapp.services.tenancy import Actor
@@ -55,20 +55,20 @@ class WidgetKeyOut(BaseModel):
 def create_workspace(
     body: WorkspaceCreate,
     user: User = Depends(current_user),
-    session: Session = Depends(db_session),
+    session: Session = REQUEST_SESSION,
 ):
     workspace = workspaces.create_workspace(session, user_id=user.id, name=body.name)
     return WorkspaceOut(id=workspace.id, name=workspace.name, slug=workspace.slug)
 
 
 @router.get("/{workspace_id}/members", response_model=list[MemberOut])
-def list_members(actor: Actor = Depends(current_actor), session: Session = Depends(db_session)):
+def list_members(actor: Actor = Depends(current_actor), session: Session = REQUEST_SESSION):
     return [MemberOut(**m.__dict__) for m in workspaces.list_members(session, actor)]
 
 
 @router.post("/{workspace_id}/members", response_model=MemberOut, status_code=201)
 def add_member(
-    body: MemberIn, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
+    body: MemberIn, actor: Actor = Depends(current_actor), session: Session = REQUEST_SESSION
 ):
     view = workspaces.add_member(
         session, actor, email=body.email, role=body.role, password=body.password, name=body.name
@@ -81,36 +81,34 @@ def change_role(
     user_id: Id,
     body: MemberRole,
     actor: Actor = Depends(current_actor),
-    session: Session = Depends(db_session),
+    session: Session = REQUEST_SESSION,
 ) -> None:
     workspaces.change_member_role(session, actor, user_id=user_id, role=body.role)
 
 
 @router.delete("/{workspace_id}/members/{user_id}", status_code=204)
 def remove_member(
-    user_id: Id, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
+    user_id: Id, actor: Actor = Depends(current_actor), session: Session = REQUEST_SESSION
 ) -> None:
     workspaces.remove_member(session, actor, user_id=user_id)
 
 
 @router.get("/{workspace_id}/bots", response_model=list[BotPublic])
 def list_bots(
-    search: str = "", actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
+    search: str = "", actor: Actor = Depends(current_actor), session: Session = REQUEST_SESSION
 ):
     return bots.list_bots(session, actor, search=search[:100])
 
 
 @router.post("/{workspace_id}/bots", response_model=BotPublic, status_code=201)
 def create_bot(
-    body: BotCreate, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
+    body: BotCreate, actor: Actor = Depends(current_actor), session: Session = REQUEST_SESSION
 ):
     return bots.create_bot(session, actor, body)
 
 
 @router.get("/{workspace_id}/bots/{bot_id}", response_model=BotPublic)
-def get_bot(
-    bot_id: Id, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
-):
+def get_bot(bot_id: Id, actor: Actor = Depends(current_actor), session: Session = REQUEST_SESSION):
     return bots.get_bot(session, actor, bot_id)
 
 
@@ -119,21 +117,21 @@ def update_bot(
     bot_id: Id,
     body: BotUpdate,
     actor: Actor = Depends(current_actor),
-    session: Session = Depends(db_session),
+    session: Session = REQUEST_SESSION,
 ):
     return bots.update_bot(session, actor, bot_id, body)
 
 
 @router.delete("/{workspace_id}/bots/{bot_id}", status_code=204)
 def delete_bot(
-    bot_id: Id, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
+    bot_id: Id, actor: Actor = Depends(current_actor), session: Session = REQUEST_SESSION
 ) -> None:
     bots.delete_bot(session, actor, bot_id)
 
 
 @router.post("/{workspace_id}/bots/{bot_id}/keys", response_model=WidgetKeyOut, status_code=201)
 def create_widget_key(
-    bot_id: Id, actor: Actor = Depends(current_actor), session: Session = Depends(db_session)
+    bot_id: Id, actor: Actor = Depends(current_actor), session: Session = REQUEST_SESSION
 ):
     key, plain = bots.create_widget_key(session, actor, bot_id)
     return WidgetKeyOut(key=plain, prefix=key.prefix, created_at=key.created_at)

@@ -5,6 +5,8 @@ A token acts in its workspace with the admin role, on behalf of the member who c
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlmodel import Session, col, select
 
 from chatapp.services import audit, security, security_events
@@ -13,6 +15,7 @@ from chatapp.services.models import ApiToken, Membership, Role, User, utcnow
 from chatapp.services.tenancy import Actor, Permission, get_scoped, scoped_select
 
 TOKEN_PREFIX = "cat_"
+LAST_USED_PRECISION = timedelta(minutes=1)  # how fresh a token's "last used" is kept
 
 
 def is_api_token(token: str) -> bool:
@@ -74,8 +77,10 @@ def actor_for_token(session: Session, plain: str, workspace_id: int) -> Actor:
     if creator_still_member is None:
         _refused("its creator left the workspace", plain, workspace_id)
         raise NotAuthenticated("The member who created this API token has left the workspace.")
-    token.last_used_at = utcnow()
-    session.add(token)
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
+        token.last_used_at = now  # a write per minute at most, not one per request
+        session.add(token)
     creator = session.get(User, token.created_by)
     email = creator.email if creator else ""
     return Actor(token.created_by, workspace_id, Role.ADMIN, email=email, via=token.name)

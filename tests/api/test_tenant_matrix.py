@@ -9,17 +9,16 @@ workspace) and the body must not contain workspace B's marker; afterwards B's da
 from __future__ import annotations
 
 import json
-import re
 
 import httpx
 import pytest
 
 from chatapp.api.app import create_api
 from tests.utils.databases import postgres_database
+from tests.utils.route_cases import PARAM, body_for, fill, ids_of
 from tests.utils.tenant_world import World
 from tests.utils.world_stack import api_routes, call, world_stack
 
-PARAM = re.compile(r"{(\w+)}")
 REFUSED = {403, 404}
 TOKEN_REFUSED = {401, 403, 404}  # an API token outside its workspace is not authenticated there
 
@@ -38,56 +37,6 @@ NO_FOREIGN_IDS = {
     "/api/public/config/{bot_id}": "public by design: alias of the bot config",
     "/api/public/avatars/{name}": "public avatar images addressed by random file name",
 }
-
-# Valid bodies, so validation (422) cannot answer before the tenant check does.
-BODIES = {
-    ("PATCH", "members/{user_id}"): {"role": "agent"},
-    ("POST", "members"): {"email": "intruder@example.com", "role": "viewer", "password": "x" * 12},
-    ("PATCH", "bots/{bot_id}"): {"name": "pwned"},
-    ("POST", "bots"): {"name": "pwned"},
-    ("POST", "sources/text"): {"title": "pwned", "text": "pwned text"},
-    ("POST", "sources/qa"): {"question": "pwned?", "answer": "pwned"},
-    ("POST", "sources/url"): {"url": "https://example.com/"},
-    ("POST", "sources/website"): {"url": "https://example.com/"},
-    ("POST", "search"): {"query": "opening hours"},
-    ("POST", "chat"): {"message": "opening hours?", "stream": False},
-    ("POST", "messages"): {"content": "pwned"},
-    ("POST", "typing"): {"typing": True},
-    ("POST", "actions"): {"kind": "link", "name": "pwned"},
-    ("PATCH", "actions/{action_id}"): {"name": "pwned"},
-    ("POST", "test"): {"input": {}},
-    ("POST", "tokens"): {"name": "pwned"},
-    ("PUT", "llm"): {"base_url": "https://api.example.com/v1", "api_key": "sk-x", "model": "m"},
-}
-
-
-def _body(method: str, path: str) -> dict | None:
-    for (m, suffix), body in BODIES.items():
-        if m == method and path.endswith(suffix):
-            return body
-    return None
-
-
-def _ids(world: World, path: str) -> dict[str, str]:
-    public = path.startswith("/api/public/")
-    return {
-        "workspace_id": str(world.workspace_id),
-        "bot_id": world.public_id if public else str(world.bot_id),
-        "source_id": str(world.source_id),
-        "conversation_id": str(world.conversation_id),
-        "action_id": str(world.lead_action_id),
-        "token_id": str(world.api_token_id),
-        "user_id": str(world.user_ids["viewer"]),
-        "message_id": str(world.answer_message_id),
-        "contact_id": str(world.contact_id),
-    }
-
-
-def _fill(path: str, workspace: World, others: World) -> str:
-    ids_w, ids_o = _ids(workspace, path), _ids(others, path)
-    return PARAM.sub(
-        lambda m: ids_w[m.group(1)] if m.group(1) == "workspace_id" else ids_o[m.group(1)], path
-    )
 
 
 def _public_body_cases(a: World, b: World) -> dict[str, list[tuple[str, dict]]]:
@@ -183,7 +132,7 @@ def test_every_route_refuses_another_workspaces_ids(stack):
             params = PARAM.findall(path)
             if path in public_cases:
                 for name, payload in public_cases[path]:
-                    url = base + _fill(path, a, b)
+                    url = base + fill(path, a, b)
                     kwargs = {"params": payload} if method == "GET" else {"json": payload}
                     reply = call(http, method, url, **kwargs)
                     cases += 1
@@ -192,15 +141,15 @@ def test_every_route_refuses_another_workspaces_ids(stack):
                 continue
             if path in NO_FOREIGN_IDS:
                 continue
-            if "workspace_id" not in params or not set(params) <= set(_ids(a, path)):
+            if "workspace_id" not in params or not set(params) <= set(ids_of(a, path)):
                 unclassified.append(f"{method} {path}")  # a new kind of id: teach _ids about it
                 continue
             variants = [("B's workspace", b, b)]
             if params != ["workspace_id"]:
                 variants += [("B's ids in A's workspace", a, b), ("A's ids in B's workspace", b, a)]
             for name, workspace, others in variants:
-                url = base + _fill(path, workspace, others)
-                body = _body(method, path)
+                url = base + fill(path, workspace, others)
+                body = body_for(method, path)
                 upload = path.endswith("/sources/file")
                 send = {"files": {"file": ("x.txt", b"pwned", "text/plain")}} if upload else {}
                 for who, headers, allowed in (
