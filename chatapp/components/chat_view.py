@@ -12,6 +12,8 @@ from typing import Any
 
 import reflex as rx
 
+from chatapp.services.answerability import STRENGTH_LABELS
+
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S UTC"
 ROLE_LABELS = {"user": "Visitor", "assistant": "Bot", "agent": "Agent", "system": "System"}
 
@@ -21,7 +23,7 @@ class CitationView:
     n: int = 0
     title: str = ""
     snippet: str = ""
-    score: str = ""  # formatted, e.g. "0.8213"
+    strength: str = ""  # the owner's words for the match, e.g. "strong match"; never a number
     url: str = ""
 
 
@@ -44,12 +46,11 @@ def format_time(moment: datetime) -> str:
 
 def citation_view(raw: dict[str, Any]) -> CitationView:
     """A citation as the chat stores it (`sources` event, Message.citations) -> view data."""
-    score = raw.get("score")
     return CitationView(
         n=int(raw.get("n") or 0),
         title=str(raw.get("title") or "Untitled"),
         snippet=str(raw.get("snippet") or ""),
-        score=f"{score:.4f}" if isinstance(score, int | float) else "",
+        strength=STRENGTH_LABELS.get(str(raw.get("strength") or ""), ""),
         url=str(raw.get("url") or ""),
     )
 
@@ -65,8 +66,8 @@ def citation_item(citation: CitationView) -> rx.Component:
             ),
             rx.spacer(),
             rx.cond(
-                citation.score != "",
-                rx.text("score " + citation.score, size="1", color_scheme="gray"),
+                citation.strength != "",
+                rx.badge(citation.strength, variant="outline", size="1", class_name="strength"),
             ),
             align="center",
             width="100%",
@@ -93,7 +94,7 @@ def citation_list(citations) -> rx.Component:
 
 def _badges(message: BubbleView) -> rx.Component:
     return rx.fragment(
-        rx.cond(message.fell_back, rx.badge("fell back", color_scheme="orange", size="1")),
+        rx.cond(message.fell_back, rx.badge("no answer found", color_scheme="orange", size="1")),
         rx.cond(
             message.routed_bot != "",
             rx.badge("answered by ", message.routed_bot, size="1", class_name="routed-bot"),

@@ -192,7 +192,7 @@ def feedback_cell(row: ConversationItem) -> rx.Component:
                 aria_label="thumbs down",
             ),
         ),
-        rx.cond(row.fallbacks > 0, rx.badge("fell back", color_scheme="orange")),
+        rx.cond(row.fallbacks > 0, rx.badge("no answer found", color_scheme="orange")),
         spacing="1",
         wrap="wrap",
     )

@@ -139,8 +139,8 @@ def passages_panel() -> rx.Component:
                     id="playground-passages",
                 ),
                 rx.text(
-                    "None yet: the passages an answer cites appear here with their "
-                    "retrieval scores.",
+                    "None yet: the passages an answer cites appear here, each with how well it "
+                    "matches the question (strong match, weak match).",
                     size="2",
                     color_scheme="gray",
                 ),

@@ -20,7 +20,7 @@ from chatapp.services import access, contacts
 from chatapp.services import ratelimit as rl
 from chatapp.services.actions import http_call, runs, store
 from chatapp.services.actions.common import ActionFailed
-from chatapp.services.chat_request import SESSION_ID
+from chatapp.services.chat.request import SESSION_ID
 from chatapp.services.contacts import ContactInput, ContactInvalid
 from chatapp.services.errors import NotFound, ServiceError
 from chatapp.services.models import Bot, Contact, Conversation, utcnow

@@ -1,7 +1,9 @@
 """The missing-content report: what visitors asked that the bot could not answer, grouped.
 
 A question is "unanswered" when the bot's answer to it fell back (`Message.fell_back` on the
-assistant row; its question is the visitor's message just before it in the same conversation).
+assistant row: the bot said it did not know) or the visitor gave that answer a thumbs-down (an
+answer the visitor found wrong is missing content too); its question is the visitor's message just
+before it in the same conversation.
 Only the most recent `MAX_QUESTIONS` such questions of the range are read, so the report costs the
 same however long the bot has been running.
 
@@ -29,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
+from sqlalchemy import or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
@@ -62,7 +65,8 @@ class MissingGroup:
 def unanswered_questions(
     session: Session, actor: Actor, bot_id: int, period: DateRange, limit: int = MAX_QUESTIONS
 ) -> list[AskedQuestion]:
-    """The visitor questions of the range whose answer fell back, most recent first."""
+    """The visitor questions of the range whose answer fell back or got a thumbs-down, most
+    recent first."""
     actor.require(Permission.READ)
     get_scoped(session, actor, Bot, bot_id, "Bot")
     begin, stop = period.bounds()
@@ -85,7 +89,7 @@ def unanswered_questions(
             Conversation.bot_id == bot_id,
             answer.workspace_id == actor.workspace_id,
             answer.role == "assistant",
-            col(answer.fell_back).is_(True),
+            or_(col(answer.fell_back).is_(True), answer.feedback < 0),
             answer.created_at >= begin,
             answer.created_at < stop,
         )

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from chatapp.services import access, conversations, handoff
 from chatapp.services import ratelimit as rl
-from chatapp.services.chat_request import SESSION_ID
+from chatapp.services.chat.request import SESSION_ID
 from chatapp.services.errors import NotFound, ValidationFailed
 from chatapp.services.models import Conversation
 

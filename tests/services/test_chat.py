@@ -335,16 +335,16 @@ def embed_calls(monkeypatch):
 def test_the_question_is_embedded_beside_the_transaction_and_searched_with(
     shop, embed_calls, monkeypatch
 ):
-    from chatapp.services import chat_begin
+    from chatapp.services.chat import turn as chat_turn
 
     searched_with = []
-    original = chat_begin.retrieve
+    original = chat_turn.retrieve
 
     def recording(session, **options):
         searched_with.append(options.get("query_vector"))
         return original(session, **options)
 
-    monkeypatch.setattr(chat_begin, "retrieve", recording)
+    monkeypatch.setattr(chat_turn, "retrieve", recording)
     question = "Can I return an item I bought?"
     reply = ask(shop, question)
     assert reply.answered and "30 days" in reply.answer

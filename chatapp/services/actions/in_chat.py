@@ -20,14 +20,15 @@ from typing import Any
 import anyio.to_thread
 from sqlmodel import Session
 
-from chatapp.services import llm
+from chatapp.services import llm, prompts
 from chatapp.services.actions import rules, runner, store, tools
-from chatapp.services.chat_request import Event
+from chatapp.services.chat.request import Event
 from chatapp.services.config import get_settings
 from chatapp.services.db import session_scope
 from chatapp.services.models import Message
 
 log = logging.getLogger(__name__)
+MAX_TOOL_RESULT_CHARS = 4000  # an API's answer goes back to the model; a whole page would not fit
 
 
 @dataclass
@@ -43,6 +44,10 @@ class TurnActions:
     @property
     def has_tools(self) -> bool:
         return bool(self.available) and get_settings().action_max_tool_calls > 0
+
+    def tool_specs(self) -> list[dict[str, Any]] | None:
+        """The tools the model is offered (their schemas take room in the prompt), or None."""
+        return tools.as_tools(self.available) if self.has_tools else None
 
     def add(self, outcome: runner.Outcome) -> None:
         self.offered.append(outcome.offered)
@@ -86,9 +91,15 @@ async def stream_answer(
     messages: list[dict],
     *,
     usage: llm.Usage,
+    context_tokens: int | None = None,
     **options: Any,
 ) -> AsyncIterator[str]:
-    """The model's answer, with the actions offered as tools; same options as stream_chat."""
+    """The model's answer, with the actions offered as tools; same options as stream_chat.
+
+    With `context_tokens` (the model's window), `max_tokens` of the rounds after a tool call is
+    capped to what the grown prompt leaves; each tool result is cut at MAX_TOOL_RESULT_CHARS.
+    `usage` sums the rounds; it is `reported` only if every round's was, and `cut` if the last
+    round was cut."""
     if turn is None or not turn.has_tools:
         async for piece in llm.stream_chat(config, messages, usage=usage, **options):
             yield piece
@@ -98,6 +109,7 @@ async def stream_answer(
     conversation = list(messages)
     reported = True
     usage.prompt_tokens = usage.completion_tokens = 0
+    max_tokens = options.get("max_tokens", 0)
     while True:
         calls: list[llm.ToolCall] = []
         round_usage = llm.Usage()
@@ -114,16 +126,19 @@ async def stream_answer(
         usage.prompt_tokens += round_usage.prompt_tokens
         usage.completion_tokens += round_usage.completion_tokens
         reported = reported and round_usage.reported
+        usage.cut, usage.finish_reason = round_usage.cut, round_usage.finish_reason
         calls = calls[:left]
         if not calls:
             break
         left -= len(calls)
-        conversation.append(
-            {"role": "assistant", "content": None, "tool_calls": [c.wire() for c in calls]}
-        )
+        conversation.append(llm.tool_call_message(calls))
         for call in calls:
             outcome = await anyio.to_thread.run_sync(_run_call, turn, call)
-            conversation.append({"role": "tool", "tool_call_id": call.id, "content": outcome})
+            content = outcome[:MAX_TOOL_RESULT_CHARS]
+            conversation.append({"role": "tool", "tool_call_id": call.id, "content": content})
+        if context_tokens:  # the results grew the prompt: leave the answer what still fits
+            size = prompts.prompt_tokens(conversation, offered)
+            options["max_tokens"] = max(16, min(max_tokens, context_tokens - size))
     usage.reported = reported
 
 

@@ -11,11 +11,10 @@ routes can answer with a status. `chat.events()` answers the turn.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import replace
 from typing import Any
 
 import anyio
@@ -34,49 +33,16 @@ from chatapp.services import (
 )
 from chatapp.services import ratelimit as rl
 from chatapp.services.actions import in_chat as actions
-from chatapp.services.chat_request import ChatRequest, validate
+from chatapp.services.chat.request import ChatRequest, validate
+from chatapp.services.chat.turn import Turn, retrieve_passages
 from chatapp.services.config import get_settings
 from chatapp.services.db import session_scope
 from chatapp.services.errors import NotFound, ValidationFailed
-from chatapp.services.models import Message, Workspace
-from chatapp.services.providers import LLMConfig, llm_config
-from chatapp.services.retrieval import Retrieval, retrieve
+from chatapp.services.models import Workspace
+from chatapp.services.providers import llm_config
 from chatapp.services.tenancy import Permission
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Turn:
-    """A validated, counted request whose question is stored; `events()` answers it."""
-
-    request: ChatRequest
-    message: str
-    session_id: str
-    workspace_id: int
-    bot_id: int
-    bot_name: str
-    instructions: str
-    fallback: str
-    welcome: str
-    conversation_id: int
-    user_message_id: int
-    history: list[tuple[str, str]]
-    llm: LLMConfig | None
-    started: float
-    temperature: float | None = None
-    replay: Message | None = None
-    prefetched: Retrieval | None = None
-    status: str = "bot"  # the conversation's status, as `done` reports it
-    handled_by: str = "bot"  # "human": pending or assigned, the bot stays silent
-    handoff: handoff.HandoffOutcome | None = None  # a handoff phrase: answer with its message
-    handoff_actions: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # events
-    audiences: list[dict[str, Any]] = field(default_factory=list)  # the bot's (seed 003)
-    audience: str = ""  # the conversation's audience key ("" = not known)
-    classify_audience: bool = False  # early in the conversation, no audience yet: classify
-    is_router: bool = False
-    route: routing.Decision | None = None  # a router bot's choice of bot(s) for this message
-    bot_actions: actions.TurnActions | None = None  # the bot's actions for this message
 
 
 def _limits(request: ChatRequest, bot_id: int, session_id: str) -> list[rl.Limit]:
@@ -85,19 +51,6 @@ def _limits(request: ChatRequest, bot_id: int, session_id: str) -> list[rl.Limit
     if request.ip:
         limits.append(rl.Limit(f"chat:ip:{request.ip}", settings.chat_ip_per_minute))
     return limits
-
-
-def retrieve_passages(turn: Turn, query: str, query_vector=None) -> Retrieval:
-    """The bot's passages for `query` (in a worker thread: it embeds and searches)."""
-    with session_scope() as session:
-        return retrieve(
-            session,
-            workspace_id=turn.workspace_id,
-            bot_id=turn.bot_id,
-            query=query,
-            limit=get_settings().chat_passages,
-            query_vector=query_vector,
-        )
 
 
 # Embedding the question (~7 ms on 2 cores) needs nothing from the database: it runs here while
@@ -148,6 +101,10 @@ def _begin_sync(request: ChatRequest, started: float) -> Turn:
                 key=pick,
                 pick=True,
             )
+        tweaks = _playground_tweaks(request, llm_config(workspace, bot, settings), bot)
+        bot_actions = actions.load(
+            session, workspace_id=bot.workspace_id, bot_id=bot.id, conversation_id=conversation.id
+        )
         turn = Turn(
             request=request,
             message=message,
@@ -155,99 +112,100 @@ def _begin_sync(request: ChatRequest, started: float) -> Turn:
             workspace_id=bot.workspace_id,
             bot_id=bot.id,
             bot_name=bot.name,
-            instructions=bot.instructions,
             fallback=bot.fallback_message,
             welcome=bot.welcome_message,
             conversation_id=conversation.id,
             user_message_id=0,
-            history=[],
-            llm=llm_config(workspace, bot, settings),
+            history=(),
             started=started,
-            temperature=bot.temperature,
-            audiences=audiences.of(bot),
+            audiences=tuple(audiences.of(bot)),
             audience=pick or conversation.audience,
             is_router=bot.is_router,
+            bot_actions=bot_actions,
+            status=conversation.status,
+            **tweaks,
         )
-        turn.classify_audience = bool(turn.audiences and not turn.audience) and (
-            conversation.message_count < 2 * audiences.CLASSIFY_FIRST_MESSAGES
-        )
-        if request.actor is not None:
-            _apply_playground_tweaks(turn, request)
-        turn.bot_actions = actions.load(
-            session, workspace_id=bot.workspace_id, bot_id=bot.id, conversation_id=conversation.id
+        turn = replace(
+            turn,
+            classify_audience=bool(turn.audiences and not turn.audience)
+            and (conversation.message_count < 2 * audiences.CLASSIFY_FIRST_MESSAGES),
         )
         if client_id is not None:
             stored = conversations.by_client_id(session, conversation.id, "assistant", client_id)
             if stored is not None:  # a retry of an answered request: replay, count nothing
-                turn.replay = stored
-                return turn
-        turn.user_message_id, created = conversations.add_user_message(
+                return replace(turn, replay=stored)
+        user_message_id, created = conversations.add_user_message(
             session, conversation, message, client_id
         )
-        turn.history = conversations.history(
-            session, conversation.id, turn.user_message_id, settings.chat_history_messages
+        history = conversations.history(
+            session, conversation.id, user_message_id, settings.chat_history_messages
         )
+        turn = replace(turn, user_message_id=user_message_id, history=tuple(history))
         rl.hit(session, _limits(request, bot.id, session_id))
-        turn.status = conversation.status
-        if request.actor is None and _handoff_turn(session, turn, conversation, created):
-            return turn  # a person answers (or is being asked for): no bot answer, no quota
+        if request.actor is None:
+            handed = _handoff_turn(session, turn, conversation, created)
+            if handed is not None:
+                return handed  # a person answers (or is being asked for): no bot answer, no quota
         quota.consume(session, bot.id)  # last: the bot row stays locked only until commit
     if (
         not turn.is_router
         and extractive.small_talk(message, welcome=turn.welcome) is None
         and (
-            not followup.recent_user_turns(turn.history)
+            not followup.recent_user_turns(list(turn.history))
             or not followup.looks_like_followup(message)
         )
     ):
         try:
             vector = vector_ahead.result() if vector_ahead is not None else None
-            turn.prefetched = retrieve_passages(turn, message, vector)  # same thread: no hop
+            prefetched = retrieve_passages(turn, message, vector)  # same thread: no hop
+            turn = replace(turn, prefetched=prefetched)
         except Exception:  # counted already: events() retries and reports a failure cleanly
             log.warning("retrieval failed in begin(); retried in events()", exc_info=True)
     return turn
 
 
-def _handoff_turn(session, turn: Turn, conversation, created: bool) -> bool:
-    """Hand the message to a person when one is involved or the visitor asks for one."""
+def _handoff_turn(session, turn: Turn, conversation, created: bool) -> Turn | None:
+    """The turn a person answers, when one is involved or the visitor asks for one."""
     if handoff.human_handles(conversation):
         if created:
             handoff.visitor_message(session, conversation, turn.user_message_id, turn.message)
-        turn.handled_by = "human"
-        return True
+        return replace(turn, handled_by="human")
     # The bot's enabled actions are loaded already: no second query for the handoff's settings.
     available = turn.bot_actions.available if turn.bot_actions is not None else []
     action = next((a for a in available if a.kind == "handoff"), None)
     settings = handoff.settings_from(action.config) if action is not None else None
     if not handoff.matches_phrase(settings, turn.message):
-        return False
-    note_handoff(turn, handoff.request(session, conversation, reason="phrase"))
-    return True
+        return None
+    outcome = handoff.request(session, conversation, reason="phrase")
+    status = outcome.status if outcome.status != "unavailable" else turn.status
+    return replace(turn, handoff=outcome, status=status, handoff_actions=(handoff_event(outcome),))
 
 
-def note_handoff(turn: Turn, outcome: handoff.HandoffOutcome) -> None:
-    """The turn answers with the handoff's message and reports it as an `action` event."""
-    turn.handoff = outcome
-    if outcome.status != "unavailable":
-        turn.status = outcome.status
+def handoff_event(outcome: handoff.HandoffOutcome) -> dict[str, Any]:
+    """The `action` event that tells the widget about a handoff."""
     action = {"kind": "handoff", "status": outcome.status, "message": outcome.message}
-    turn.handoff_actions.append({**action, "offer_lead_form": outcome.offer_lead_form})
+    return {**action, "offer_lead_form": outcome.offer_lead_form}
 
 
-def _apply_playground_tweaks(turn: Turn, request: ChatRequest) -> None:
-    """Let a member try instructions, model and temperature before saving them to the bot."""
+def _playground_tweaks(request: ChatRequest, config, bot) -> dict[str, Any]:
+    """Instructions, temperature and model: the bot's, or for a member (the playground) the
+    unsaved values being tried before they are saved to the bot."""
+    tweaks = {"instructions": bot.instructions, "temperature": bot.temperature, "llm": config}
+    if request.actor is None:
+        return tweaks
     if request.instructions is not None:
         if len(request.instructions) > 20000:
             raise ValidationFailed("Instructions are limited to 20,000 characters.")
-        turn.instructions = request.instructions
+        tweaks["instructions"] = request.instructions
     if request.temperature is not None:
         if not 0.0 <= request.temperature <= 2.0:
             raise ValidationFailed("Temperature must be between 0 and 2.")
-        turn.temperature = request.temperature
-    if request.model and turn.llm is not None:
+        tweaks["temperature"] = request.temperature
+    if request.model and config is not None:
         if len(request.model) > 100:
             raise ValidationFailed("The model name is too long.")
-        turn.llm = dataclasses.replace(turn.llm, model=request.model.strip())
+        tweaks["llm"] = replace(config, model=request.model.strip())
+    return tweaks
 
 
 async def begin(request: ChatRequest) -> Turn:
@@ -255,25 +213,27 @@ async def begin(request: ChatRequest) -> Turn:
     started = time.perf_counter()
     turn = await anyio.to_thread.run_sync(_begin_sync, request, started)
     if turn.replay is None:
-        await _shape(turn)
+        turn = await _shape(turn)
     return turn
 
 
-async def _shape(turn: Turn) -> None:
+async def _shape(turn: Turn) -> Turn:
     """Who the visitor is (audience) and, for a router bot, which bot(s) answer."""
     try:
         if turn.classify_audience:
             texts = [content for role, content in turn.history if role == "user"]
-            turn.audience = await audiences.settle(
-                audiences=turn.audiences,
+            audience = await audiences.settle(
+                audiences=list(turn.audiences),
                 workspace_id=turn.workspace_id,
                 conversation_id=turn.conversation_id,
                 texts=[*texts, turn.message],
                 config=turn.llm,
             )
+            turn = replace(turn, audience=audience)
         if turn.is_router:
             router = routing.RouterRef(turn.bot_id, turn.workspace_id)
             decision = await routing.decide(router, turn.message, turn.llm)
-            turn.route = decision if decision.kind != "none" else None
+            turn = replace(turn, route=decision if decision.kind != "none" else None)
     except Exception:  # never lose the (counted) message over this: answer as a plain bot
         log.warning("audience or routing failed (bot %s)", turn.bot_id, exc_info=True)
+    return turn

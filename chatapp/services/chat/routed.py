@@ -1,0 +1,173 @@
+"""A router bot's answer: the chosen bot(s) answer with their own knowledge, instructions and
+fallback; a message with two intents gets two answers in one reply, each introduced by the
+answering bot's name, with the sources of both; an unclear message gets the clarifying question.
+
+The conversation (its history, usage and quota) stays on the router bot; the stored answer
+records the (first) answering bot in `message.routed_bot_id`. It is one strategy of the engine:
+storing, accounting and the `sources`, `action` and `done` events are the engine's, as for any
+answer. What the visitor is sent is exactly what is stored: the second part's citation numbers
+are shifted as they stream, and its heading starts on a new paragraph.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import anyio.to_thread
+
+from chatapp.services import audiences, citations, extractive, followup, llm, prompts
+from chatapp.services.actions import in_chat as actions
+from chatapp.services.chat import strategies
+from chatapp.services.chat.turn import Draft, Turn, retrieve_passages
+from chatapp.services.config import get_settings
+from chatapp.services.db import session_scope
+from chatapp.services.models import Bot
+from chatapp.services.retrieval import Retrieval
+from chatapp.services.routing import Target
+
+_CITATION = re.compile(r"\[(\d{1,2})\]")
+_OPEN_CITATION = re.compile(r"\[\d{0,2}$")  # a marker cut between two streamed pieces
+
+
+@dataclass(frozen=True)
+class _Answerer:
+    bot_id: int
+    name: str
+    instructions: str
+    fallback: str
+
+
+def _answerer(workspace_id: int, target: Target) -> _Answerer:
+    with session_scope() as session:
+        bot = session.get(Bot, target.bot_id)
+        if bot is None or bot.workspace_id != workspace_id:  # never another workspace's bot
+            raise LookupError(f"routed bot {target.bot_id} is not in workspace {workspace_id}")
+        return _Answerer(bot.id, bot.name, bot.instructions, bot.fallback_message)
+
+
+def renumber(text: str, sources: list[dict[str, Any]], offset: int) -> tuple[str, list[dict]]:
+    """Shift citation numbers by `offset` so two answers' sources do not collide."""
+    if not offset:
+        return text, sources
+    shifted = _CITATION.sub(lambda m: f"[{int(m.group(1)) + offset}]", text)
+    return shifted, [{**s, "n": s["n"] + offset} for s in sources]
+
+
+class Renumbering:
+    """Shifts citation numbers in a stream of pieces, holding back a marker cut in two."""
+
+    def __init__(self, offset: int) -> None:
+        self.offset, self.held = offset, ""
+
+    def feed(self, piece: str) -> str:
+        text = self.held + piece
+        cut = _OPEN_CITATION.search(text)
+        self.held = text[cut.start() :] if cut else ""
+        return renumber(text[: cut.start()] if cut else text, [], self.offset)[0]
+
+    def flush(self) -> str:
+        rest, self.held = self.held, ""
+        return renumber(rest, [], self.offset)[0]
+
+
+async def _part(
+    turn: Turn, who: _Answerer, question: str, draft: Draft, fell_back: list[bool]
+) -> AsyncIterator[str]:
+    """One bot's part of the answer, its citations numbered after the earlier parts' sources;
+    whether it fell back is appended to `fell_back`."""
+    offset = len(draft.sources)
+    found: Retrieval = await anyio.to_thread.run_sync(
+        lambda: retrieve_passages(turn, question, bot_id=who.bot_id)
+    )
+    verdict = await anyio.to_thread.run_sync(strategies.judge, question, found)
+    if not verdict.answerable:
+        fell_back.append(True)
+        for piece in extractive.word_chunks(who.fallback):
+            yield piece
+        return
+    if turn.llm is None:
+        query = followup.heuristic_query(question, list(turn.history))
+        extract = await anyio.to_thread.run_sync(strategies._compose, question, query, found)
+        if extract is None:
+            fell_back.append(True)
+            text = who.fallback
+        else:
+            fell_back.append(False)
+            text, shown = renumber(
+                extract.text, strategies.sources(question, extract.passages), offset
+            )
+            draft.sources += shown
+        for piece in extractive.word_chunks(text):
+            yield piece
+        return
+    settings = get_settings()
+    messages = prompts.chat_messages(
+        bot_name=who.name,
+        instructions=who.instructions,
+        fallback=who.fallback,
+        passages=found.passages,
+        history=list(turn.history),
+        question=question,
+        audience=audiences.prompt_part(list(turn.audiences), turn.audience),
+    )
+    usage = llm.Usage()
+    shift = Renumbering(offset)
+    pieces: list[str] = []
+    async for piece in llm.stream_chat(
+        turn.llm,
+        messages,
+        usage=usage,
+        max_tokens=settings.llm_max_tokens,
+        temperature=turn.temperature,
+        attempts=settings.llm_attempts,
+        retry_base=settings.llm_retry_base_seconds,
+    ):
+        pieces.append(piece)
+        if shifted := shift.feed(piece):
+            yield shifted
+    if rest := shift.flush():
+        yield rest
+    text = "".join(pieces)
+    if not usage.reported:
+        usage.prompt_tokens = sum(llm.estimate_tokens(m["content"] or "") for m in messages)
+        usage.completion_tokens = llm.estimate_tokens(text)
+    draft.usage.prompt_tokens += usage.prompt_tokens
+    draft.usage.completion_tokens += usage.completion_tokens
+    fell_back.append(citations.is_fallback(text, who.fallback))
+    if not fell_back[-1]:
+        _, shown = renumber("", citations.cited(text, found.passages), offset)
+        draft.sources += shown
+
+
+async def answer(turn: Turn, draft: Draft) -> AsyncIterator[str]:
+    """The routed (or clarifying) answer's pieces; `draft` gets its sources and outcome."""
+    decision = turn.route
+    draft.model = turn.llm.model if turn.llm else "extractive"
+    draft.done_extra |= {"routed_to": [], "clarify": decision.kind == "clarify"}
+    if decision.kind == "clarify":
+        for piece in extractive.word_chunks(decision.question):
+            yield piece
+        return
+    two = len(decision.targets) > 1
+    fell_back: list[bool] = []
+    for number, target in enumerate(decision.targets):
+        who = await anyio.to_thread.run_sync(_answerer, turn.workspace_id, target)
+        draft.done_extra["routed_to"].append(who.name)
+        draft.routed_bot_id = draft.routed_bot_id or who.bot_id
+        if two:
+            yield ("\n\n" if number else "") + f"**{who.name}:** "
+        async for piece in _part(turn, who, target.text, draft, fell_back):
+            yield piece
+    draft.fell_back = all(fell_back)
+    if turn.llm is None and turn.bot_actions is not None and turn.bot_actions.available:
+        # The router's own actions apply to its answers as to any bot's (link, lead form...).
+        ran = await anyio.to_thread.run_sync(
+            lambda: actions.offline(turn.bot_actions, turn.message, fell_back=draft.fell_back)
+        )
+        if ran is not None:
+            draft.fell_back = False
+            yield "\n\n" + ran

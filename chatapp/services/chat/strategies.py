@@ -1,0 +1,171 @@
+"""Each kind of answer as one small strategy: an async generator of the text pieces the visitor
+is sent, which fills in the answer's `Draft` (sources, fell back, usage) as it goes.
+
+    replay       the stored answer of a retried request (engine.py: nothing is stored again)
+    human        a person handles the conversation: the bot says nothing (engine.py)
+    say          a fixed text: the handoff's message, or a reply to small talk offline
+    offline      answerable: the sentences of the passages that answer; else the fallback;
+                 then the owner's action rules (lead form, handoff, HTTP call, link)
+    llm_answer   the model, from the passages only, with the bot's actions as tools
+    routed       a router bot's chosen bot(s) (routed.py)
+
+`plan()` picks one from the turn: the answerability verdict comes before any answer is composed,
+with or without an LLM and with or without actions.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any
+
+import anyio
+import anyio.to_thread
+
+from chatapp.services import (
+    answerability,
+    audiences,
+    citations,
+    extractive,
+    followup,
+    llm,
+    prompts,
+)
+from chatapp.services.actions import in_chat as actions
+from chatapp.services.chat.turn import Draft, Turn, retrieve_passages
+from chatapp.services.config import get_settings
+from chatapp.services.errors import ServiceError
+from chatapp.services.retrieval import Passage, Retrieval
+
+Strategy = Callable[[Turn, Draft], AsyncIterator[str]]
+
+
+def sources(question: str, passages: Sequence[Passage]) -> list[dict[str, Any]]:
+    """Numbered sources, each with the owner's plain word for how well it matches."""
+    return [
+        {**citations.source(n, p), "strength": answerability.passage_strength(question, p)}
+        for n, p in enumerate(passages, 1)
+    ]
+
+
+def _embedder():
+    from chatapp.services.embeddings import get_embedder
+
+    try:
+        return get_embedder()
+    except ServiceError:
+        return None
+
+
+def judge(question: str, found: Retrieval) -> answerability.Verdict:
+    """Do the passages answer the question? (In a worker thread: it embeds sentences.)"""
+    if not found.confident:
+        return answerability.Verdict(False, "none", 0.0)
+    return answerability.judge(question, found.passages, embedder=_embedder())
+
+
+async def say(text: str, turn: Turn, draft: Draft) -> AsyncIterator[str]:
+    for piece in extractive.word_chunks(text):
+        yield piece
+
+
+async def offline(
+    found: Retrieval, verdict: answerability.Verdict, turn: Turn, draft: Draft
+) -> AsyncIterator[str]:
+    text = None
+    if verdict.answerable:
+        query = followup.heuristic_query(turn.message, list(turn.history))
+        extract = await anyio.to_thread.run_sync(_compose, turn.message, query, found)
+        if extract is not None:
+            text = extract.text
+            draft.sources = sources(turn.message, extract.passages)
+    if text is None:
+        text, draft.fell_back = turn.fallback, True
+    if turn.bot_actions is not None and turn.bot_actions.available:  # the owner's rules pick
+        ran = await anyio.to_thread.run_sync(
+            lambda: actions.offline(turn.bot_actions, turn.message, fell_back=draft.fell_back)
+        )
+        if ran is not None:
+            text, draft.fell_back, draft.sources = ran, False, []
+    for piece in extractive.word_chunks(text):
+        yield piece
+
+
+def _compose(question: str, query: str, found: Retrieval) -> extractive.Extract | None:
+    return extractive.compose(question, found.passages, query=query, embedder=_embedder())
+
+
+async def llm_answer(
+    passages: list[Passage], small_talk: bool, turn: Turn, draft: Draft
+) -> AsyncIterator[str]:
+    """The model's answer from `passages` only (none: it may only call a tool or say that it
+    does not know)."""
+    settings = get_settings()
+    draft.model = turn.llm.model
+    messages = prompts.chat_messages(
+        bot_name=turn.bot_name,
+        instructions=turn.instructions,
+        fallback=turn.fallback,
+        passages=passages,
+        history=list(turn.history),
+        question=turn.message,
+        audience=audiences.prompt_part(list(turn.audiences), turn.audience),
+    )
+    pieces: list[str] = []
+    async for piece in actions.stream_answer(
+        turn.bot_actions,
+        turn.llm,
+        messages,
+        usage=draft.usage,
+        max_tokens=settings.llm_max_tokens,
+        temperature=turn.temperature,
+        attempts=settings.llm_attempts,
+        retry_base=settings.llm_retry_base_seconds,
+    ):
+        pieces.append(piece)
+        yield piece
+    text = "".join(pieces)
+    if not draft.usage.reported:
+        draft.usage.prompt_tokens = sum(llm.estimate_tokens(m["content"] or "") for m in messages)
+        draft.usage.completion_tokens = llm.estimate_tokens(text)
+    offered = turn.bot_actions is not None and bool(turn.bot_actions.offered)
+    draft.fell_back = not small_talk and (
+        citations.is_fallback(text, turn.fallback) or (not passages and not offered)
+    )
+    if not draft.fell_back and not small_talk and passages:
+        draft.sources = [
+            {**s, "strength": answerability.passage_strength(turn.message, passages[s["n"] - 1])}
+            for s in citations.cited(text, passages)
+        ]
+
+
+async def plan(turn: Turn) -> Strategy:
+    """The strategy that answers this turn (routed, human and replay are the engine's)."""
+    if turn.handoff is not None:
+        return functools.partial(say, turn.handoff.message)
+    canned = extractive.small_talk(turn.message, welcome=turn.welcome)
+    if canned is not None:
+        if turn.llm is None:
+            return functools.partial(say, canned)
+        return functools.partial(llm_answer, [], True)
+    if turn.prefetched is not None:
+        query, found = turn.message, turn.prefetched
+    else:
+        query = await followup.retrieval_query(turn.message, list(turn.history), turn.llm)
+        found = await anyio.to_thread.run_sync(retrieve_passages, turn, query)
+    # A follow-up ("and on weekends?") is judged as the question it continues.
+    verdict = await anyio.to_thread.run_sync(judge, query, found)
+    if turn.llm is None:
+        return functools.partial(offline, found, verdict)
+    tools = turn.bot_actions is not None and turn.bot_actions.has_tools
+    if not verdict.answerable and not tools:
+        return functools.partial(say_fallback)
+    # With actions, a question the passages do not answer still reaches the model, which may
+    # call an action; it is given no passage to answer from.
+    return functools.partial(llm_answer, found.passages if verdict.answerable else [], False)
+
+
+async def say_fallback(turn: Turn, draft: Draft) -> AsyncIterator[str]:
+    draft.fell_back = True
+    for piece in extractive.word_chunks(turn.fallback):
+        yield piece
