@@ -1,12 +1,14 @@
-"""Offline answers: the sentences of the retrieved passages that answer the question, cited.
+"""Offline answers: the whole sentences of the retrieved passages that answer the question, cited.
 
-No LLM is needed. Each passage is split into sentences (headings, questions and navigation-like
-fragments dropped); each sentence is scored by meaning (cosine between the question's and the
-sentence's embeddings, from the same local embedder as retrieval) and by words (stemmed content
-words shared with the question, and with the condensed follow-up query at lower weight), plus a
-small bonus for the passage's rank. The best sentences (at most 3, about 80 words) are kept in
-their original order, grouped by passage, each group ending with its citation number: short,
-readable prose taken word for word from the owner's content, so it cannot invent anything.
+No LLM is needed. A Q&A pair whose question matches the visitor's answers with its whole answer.
+Otherwise each passage is cut into units (`sentences.units`: sentences, list items, table rows,
+code blocks; headings and questions are never answers), each scored by meaning (cosine with the
+question, same local embedder as retrieval) and by words (stemmed content words shared with the
+question, and with the condensed follow-up query at lower weight), plus a small bonus for the
+passage's rank. The answer is the best unit, plus others only when each is itself about the
+question (a score close to the best and a shared content word): being a neighbour from the same
+passage is not enough. A lead-in ending with ":" brings the list or code it introduces. Units are
+quoted verbatim (whitespace normalised), in source order, grouped by passage, each group cited.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import Stemmer
 
+from chatapp.services import sentences
 from chatapp.services.errors import ServiceError
 from chatapp.services.retrieval import Passage
 
@@ -28,15 +31,18 @@ log = logging.getLogger(__name__)
 
 MAX_SENTENCES = 3
 MAX_WORDS = 80
-KEEP_RATIO = 0.6  # keep sentences scoring at least this share of the best one
+CLOSE_RATIO = 0.75  # another unit joins the best only when it scores at least this share of it
 MIN_SIMILARITY = 0.25  # below this, and with no shared word, a sentence does not answer
+MAX_FOLLOWERS = 8  # list items, rows or code blocks a lead-in ending with ":" brings along
 CACHE_CHUNKS = 1024
+QA_KIND = "qa"  # Source.kind of a Q&A pair (chunk text: the question line, then the answer)
+QA_RANKS = 3  # a pair is looked for among the first passages only
+QA_MIN_SIMILARITY = 0.75  # cosine between the visitor's question and the pair's
+QA_MIN_COVERAGE = 0.5  # share of the visitor's content words found in the pair
 
 _stemmer = Stemmer.Stemmer("english")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
-_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
-_BULLET = re.compile(r"^\s*(?:[-*+\u2022]|\d+[.)])\s+")
-_MARKUP = re.compile(r"(\*\*|__|`|^#+\s*)")
+_NEGATED = re.compile(r"\bun[a-z]{3,}")
 STOPWORDS = frozenset(
     """a an the and or but if of to in on at by for with about from into over under as is are was
     were be been being do does did have has had having i me my we our ours you your yours he him his
@@ -81,72 +87,112 @@ def content_terms(text: str) -> set[str]:
     return set(_stemmer.stemWords(words))
 
 
-def _clean(line: str) -> str:
-    line = _MARKUP.sub("", _BULLET.sub("", line)).strip()
-    return re.sub(r"\s+", " ", line)
+@dataclass(frozen=True)
+class _Prepared:
+    """A passage's answer units and the vectors of the scorable ones (None: words only)."""
+
+    units: list[sentences.Unit]
+    vectors: np.ndarray | None  # one row per unit; code rows are zeros
+    terms: list[set[str]]
+
+    def __iter__(self):
+        """(texts, vectors), as `_cache.get` returned before units; answerability unpacks it."""
+        return iter(([u.text for u in self.units], self.vectors))
 
 
-def split_sentences(passage: Passage) -> list[str]:
-    """The passage's sentences, without headings, questions and tiny fragments."""
-    labels = {s.strip().lower() for s in (passage.title, passage.heading) if s}
-    lines = [_clean(line) for line in passage.text.splitlines()]
-    lines = [line for line in lines if line]
-    sentences: list[str] = []
-    for line in lines:
-        if line.lower().rstrip(":") in labels:
-            continue
-        words = line.split()
-        if not line.endswith((".", "!", ":", ";", ")", '"')) and len(words) <= 6 and len(lines) > 1:
-            continue  # a heading or a navigation fragment
-        for sentence in _SPLIT.split(line):
-            sentence = sentence.strip()
-            if len(sentence.split()) < 2 or sentence.endswith("?"):
-                continue
-            if not sentence.endswith((".", "!", ":", ";", '"', ")")):
-                sentence += "."
-            sentences.append(sentence)
-    return sentences
+def sentence_vectors(passage: Passage, embedder) -> tuple[list[str], np.ndarray | None]:
+    """A passage's units and their cached vectors (zero rows for headings and code)."""
+    texts, vectors = _cache.get(passage, embedder)
+    return texts, vectors
 
 
-class _SentenceCache:
-    """Sentences and their vectors per chunk id (a chunk id changes when its text changes)."""
+class _UnitCache:
+    """Units and their vectors per chunk id (a chunk id changes when its text changes)."""
 
     def __init__(self, capacity: int = CACHE_CHUNKS):
         self.capacity = capacity
-        self._items: OrderedDict[tuple, tuple[list[str], np.ndarray | None]] = OrderedDict()
+        self._items: OrderedDict[tuple, _Prepared] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, passage: Passage, embedder) -> tuple[list[str], np.ndarray | None]:
+    def get(self, passage: Passage, embedder) -> _Prepared:
         key = (getattr(embedder, "name", None), passage.chunk_id)
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
-        sentences = split_sentences(passage)
-        vectors = None
-        if embedder is not None and sentences:
-            try:
-                vectors = np.asarray(embedder.embed_documents(sentences), dtype=np.float32)
-            except ServiceError:
-                log.warning("sentence embeddings unavailable; scoring by words only")
+        prepared = _prepare(passage, embedder)
         with self._lock:
-            self._items[key] = (sentences, vectors)
+            self._items[key] = prepared
             while len(self._items) > self.capacity:
                 self._items.popitem(last=False)
-        return sentences, vectors
+        return prepared
 
 
-_cache = _SentenceCache()
+def _prepare(passage: Passage, embedder) -> _Prepared:
+    labels = {" ".join(s.lower().split()).rstrip(":") for s in (passage.title, passage.heading)}
+    units = [
+        u
+        if u.kind not in _ANSWERS or u.text.lower().rstrip(":") not in labels
+        else sentences.Unit(u.text, sentences.HEADING, u.block)
+        for u in sentences.units(passage.text)
+    ]
+    vectors = None
+    texts = [u.text if u.kind in _ANSWERS else "" for u in units]
+    if embedder is not None and any(texts):
+        try:
+            vectors = np.asarray(embedder.embed_documents(texts), dtype=np.float32)
+        except ServiceError:
+            log.warning("sentence embeddings unavailable; scoring by words only")
+    return _Prepared(units, vectors, [_terms(t) for t in texts])
+
+
+def _terms(text: str) -> set[str]:
+    """Content terms, plus the base of negated words: "unused" also answers "used"."""
+    terms = content_terms(text)
+    negated = [w[2:] for w in _NEGATED.findall(text.lower())]
+    return terms | set(_stemmer.stemWords(negated)) if negated else terms
+
+
+_cache = _UnitCache()
+_ANSWERS = (sentences.SENTENCE, sentences.ITEM, sentences.ROW)
+_FOLLOWERS = (sentences.ITEM, sentences.ROW, sentences.CODE)
 
 
 @dataclass
 class _Candidate:
-    passage_rank: int
+    rank: int
     position: int
-    text: str
+    unit: sentences.Unit
     score: float
     similarity: float
     overlap: float
+    shared: int  # content words shared with the question (or the follow-up query)
+
+
+class _Question:
+    """The visitor's question (and the condensed follow-up query) as terms and vectors."""
+
+    def __init__(self, question: str, query: str | None, embedder):
+        self.query = query if query and query != question else None
+        self.terms = content_terms(question)
+        self.extra = content_terms(self.query) - self.terms if self.query else set()
+        self.weight = len(self.terms) + 0.5 * len(self.extra)
+        self.vector = _embed_query(embedder, question)
+        self.extra_vector = _embed_query(embedder, self.query) if self.query else None
+
+    def similarity(self, vector: np.ndarray | None) -> float:
+        if vector is None or self.vector is None:
+            return 0.0
+        value = float(vector @ self.vector)
+        if self.extra_vector is not None:
+            value = 0.6 * value + 0.4 * float(vector @ self.extra_vector)
+        return value
+
+    def overlap(self, terms: set[str]) -> tuple[float, int]:
+        shared = len(terms & self.terms) + 0.5 * len(terms & self.extra)
+        return (shared / self.weight if self.weight else 0.0), len(
+            terms & (self.terms | self.extra)
+        )
 
 
 def _embed_query(embedder, text: str) -> np.ndarray | None:
@@ -167,65 +213,168 @@ def compose(
     max_sentences: int = MAX_SENTENCES,
     max_words: int = MAX_WORDS,
 ) -> Extract | None:
-    """The extractive answer, or None when no sentence answers the question."""
+    """The extractive answer, or None when no sentence is about the question."""
     if not passages:
         return None
-    query = query if query and query != question else None
-    q_terms = content_terms(question)
-    c_terms = content_terms(query) - q_terms if query else set()
-    weight = len(q_terms) + 0.5 * len(c_terms)
-    q_vec = _embed_query(embedder, question)
-    c_vec = _embed_query(embedder, query) if query else None
-
-    candidates: list[_Candidate] = []
-    for rank, passage in enumerate(passages):
-        sentences, vectors = _cache.get(passage, embedder if q_vec is not None else None)
-        for position, sentence in enumerate(sentences):
-            terms = content_terms(sentence)
-            overlap = (
-                (len(terms & q_terms) + 0.5 * len(terms & c_terms)) / weight if weight else 0.0
-            )
-            similarity = 0.0
-            if vectors is not None and q_vec is not None:
-                similarity = float(vectors[position] @ q_vec)
-                if c_vec is not None:
-                    similarity = 0.6 * similarity + 0.4 * float(vectors[position] @ c_vec)
-            prior = 0.05 * (1 - rank / len(passages))
-            score = (0.65 * similarity + 0.35 * overlap if vectors is not None else overlap) + prior
-            candidates.append(_Candidate(rank, position, sentence, score, similarity, overlap))
+    asked = _Question(question, query, embedder)
+    paired = _qa_answer(asked, passages, embedder)
+    if paired is not None:
+        return paired
+    prepared = [_cache.get(p, embedder if asked.vector is not None else None) for p in passages]
+    candidates = _candidates(asked, prepared)
     if not candidates:
         return None
-    candidates.sort(key=lambda c: c.score, reverse=True)
-    best = candidates[0]
-    if best.overlap == 0 and best.similarity < MIN_SIMILARITY:
+    best = max(candidates, key=lambda c: c.score)
+    if best.shared == 0 and best.similarity < MIN_SIMILARITY:
         return None
+    chosen = _choose(best, candidates, max_sentences, max_words)
+    return _render(chosen, prepared, passages)
 
+
+def _candidates(asked: _Question, prepared: list[_Prepared]) -> list[_Candidate]:
+    found: list[_Candidate] = []
+    for rank, item in enumerate(prepared):
+        prior = 0.05 * (1 - rank / len(prepared))
+        for position, unit in enumerate(item.units):
+            if unit.kind not in _ANSWERS or len(unit.text.split()) < 2:
+                continue
+            overlap, shared = asked.overlap(item.terms[position])
+            vector = item.vectors[position] if item.vectors is not None else None
+            similarity = asked.similarity(vector)
+            score = 0.65 * similarity + 0.35 * overlap if vector is not None else overlap
+            found.append(
+                _Candidate(rank, position, unit, score + prior, similarity, overlap, shared)
+            )
+    return found
+
+
+def _choose(
+    best: _Candidate, candidates: list[_Candidate], max_sentences: int, max_words: int
+) -> list[_Candidate]:
+    """The best unit, and others only when each is itself about the question."""
     chosen = [best]
-    words = len(best.text.split())
-    for candidate in candidates[1:]:
-        if len(chosen) == max_sentences or candidate.score < KEEP_RATIO * best.score:
+    words = len(best.unit.text.split())
+    for candidate in sorted(candidates, key=lambda c: c.score, reverse=True)[1:]:
+        if len(chosen) == max_sentences or candidate.score < CLOSE_RATIO * best.score:
             break
-        size = len(candidate.text.split())
-        if words + size > max_words or any(candidate.text == c.text for c in chosen):
+        size = len(candidate.unit.text.split())
+        if (
+            candidate.shared == 0
+            or (candidate.similarity < MIN_SIMILARITY and best.similarity >= MIN_SIMILARITY)
+            or words + size > max_words
+            or any(candidate.unit.text == c.unit.text for c in chosen)
+        ):
             continue
         chosen.append(candidate)
         words += size
+    return chosen
 
-    # Group by passage (best passage first), sentences in their original order.
+
+def _render(
+    chosen: list[_Candidate], prepared: list[_Prepared], passages: Sequence[Passage]
+) -> Extract:
+    """Group by passage (best first), units in source order, each group cited once."""
     order: list[int] = []
     for candidate in chosen:
-        if candidate.passage_rank not in order:
-            order.append(candidate.passage_rank)
+        if candidate.rank not in order:
+            order.append(candidate.rank)
     parts: list[str] = []
     cited: list[Passage] = []
     for number, rank in enumerate(order, start=1):
-        group = sorted((c for c in chosen if c.passage_rank == rank), key=lambda c: c.position)
-        text = " ".join(c.text for c in group)
-        end = text[-1] if text[-1] in ".!;:" else ""
-        text = f"{text[: len(text) - len(end)]} [{number}]{end}"
-        parts.append(text)
+        positions = sorted(c.position for c in chosen if c.rank == rank)
+        units = _with_followers(prepared[rank].units, positions)
+        parts.append(_cite(_join(units), number))
         cited.append(passages[rank])
-    return Extract(" ".join(parts), cited)
+    separator = "\n\n" if any("\n" in part for part in parts) else " "
+    return Extract(separator.join(parts), cited)
+
+
+def _with_followers(units: list[sentences.Unit], positions: list[int]) -> list[sentences.Unit]:
+    """The chosen units, each lead-in ending with ":" followed by the list or code it introduces."""
+    picked: list[int] = []
+    for position in positions:
+        if position in picked:
+            continue
+        picked.append(position)
+        if not units[position].text.endswith(":"):
+            continue
+        for after in range(position + 1, min(len(units), position + 1 + MAX_FOLLOWERS)):
+            if units[after].kind not in _FOLLOWERS:
+                break
+            if after not in picked:
+                picked.append(after)
+    return [units[p] for p in sorted(picked)]
+
+
+def _join(units: list[sentences.Unit]) -> str:
+    """Prose runs on one line; list items, rows and code blocks start their own lines."""
+    text = ""
+    for unit in units:
+        if unit.kind == sentences.SENTENCE:
+            piece, own_line = unit.text, False
+        elif unit.kind == sentences.ITEM:
+            piece, own_line = f"- {unit.text}", True
+        elif unit.kind == sentences.CODE:
+            fenced = unit.text.lstrip().startswith(("```", "~~~"))
+            piece, own_line = (unit.text if fenced else f"```\n{unit.text}\n```"), True
+        else:
+            piece, own_line = unit.text, True
+        if not text:
+            text = piece
+        elif own_line or text.endswith("```"):
+            text = f"{text}\n{piece}" if not text.endswith("```") else f"{text}\n\n{piece}"
+        else:
+            text = f"{text} {piece}"
+    return text
+
+
+def _cite(text: str, number: int) -> str:
+    """The citation marker before the final stop of prose, or after a list, row or code block."""
+    if text.endswith("```"):
+        return f"{text}\n[{number}]"
+    if text[-1] in ".!;:" and "\n" not in text[-3:]:
+        return f"{text[:-1]} [{number}]{text[-1]}"
+    return f"{text} [{number}]"
+
+
+def _qa_answer(asked: _Question, passages: Sequence[Passage], embedder) -> Extract | None:
+    """A Q&A pair among the first passages whose question matches the visitor's: its answer."""
+    for passage in passages[:QA_RANKS]:
+        if passage.source_kind != QA_KIND:
+            continue
+        pair_question = " ".join((passage.heading or passage.title).split())
+        answer = _qa_text(passage, pair_question)
+        if not pair_question or not answer:
+            continue
+        if _matches(asked, pair_question, answer, embedder):
+            return Extract(_cite(answer, 1), [passage])
+    return None
+
+
+def _qa_text(passage: Passage, pair_question: str) -> str:
+    """The pair's answer: the chunk's text after its question line, lines kept."""
+    text = passage.text.strip()
+    first, _, rest = text.partition("\n")
+    if " ".join(first.split()) == pair_question:
+        text = rest
+    lines = [" ".join(line.split()) for line in text.strip().splitlines()]
+    return "\n".join(lines).strip()
+
+
+def _matches(asked: _Question, pair_question: str, answer: str, embedder) -> bool:
+    """Same meaning, and the visitor's content words (names, places) are in the pair."""
+    if not asked.terms:
+        return False
+    covered = len(asked.terms & (content_terms(pair_question) | content_terms(answer)))
+    if covered / len(asked.terms) < QA_MIN_COVERAGE:
+        return False
+    if asked.vector is None or embedder is None:
+        return asked.terms <= content_terms(pair_question)
+    try:
+        vector = np.asarray(embedder.embed_documents([pair_question])[0], dtype=np.float32)
+    except ServiceError:
+        return asked.terms <= content_terms(pair_question)
+    return float(vector @ asked.vector) >= QA_MIN_SIMILARITY
 
 
 def word_chunks(text: str) -> list[str]:

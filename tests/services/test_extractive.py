@@ -1,0 +1,131 @@
+"""Offline answers on real-looking text: whole sentences only, on the question, Q&A pairs whole."""
+
+import re
+import zlib
+
+import pytest
+
+from chatapp.services import extractive
+from chatapp.services.embeddings import get_embedder
+from chatapp.services.retrieval import Passage
+
+DEBIAN = (
+    "The Debian FAQ\n\n"
+    "This document was first maintained by J.H.M. Dekker in 1996. Authors of the Debian FAQ "
+    "are Susan G. Kleinmann and Sven Rudolph. After them, the FAQ was maintained by Santiago "
+    "Vila and, later, by Josip Rodin."
+)
+VOUCHERS = (  # PDF text, line wraps already joined by extraction or still present
+    "Gift vouchers\n"
+    "The maximum\n"
+    "voucher value we accept is \u00a35,000. We also repair e-bikes of every brand in our "
+    "workshop."
+)
+GIT = (
+    "To undo your local changes, reset the working tree to the last committed state with "
+    "`git reset --hard`. Untracked files are kept.\n\n"
+    "Install the hook with pip:\n\n"
+    "$ pip install pre-commit\n$ pre-commit install"
+)
+HOURS = (
+    "Opening hours\n\n"
+    "Our shop in Lyon is open Monday to Friday from 9am to 6pm. On Saturdays we open from "
+    "10am to 4pm. Our mechanics also fit child seats and mudguards."
+)
+PAIR_Q = "Do you ship to Canada?"
+PAIR_A = "Yes, we ship to Canada in 5 to 8 days.\nCustoms fees are paid by the buyer."
+
+
+def passage(n, text, title, kind="file", heading=""):
+    chunk_id = f"chunk-{zlib.crc32(text.encode())}"  # as stored: a new text has a new chunk id
+    return Passage(chunk_id, n, kind, text, title, heading, None, "", "", 0.5, 0.5, 1.0)
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return get_embedder()
+
+
+def answer(question, passages, embedder, **extra):
+    return extractive.compose(question, passages, embedder=embedder, **extra)
+
+
+def sentences_of(text):
+    """The answer's prose sentences without citation markers, whitespace normalised."""
+    text = re.sub(r"\s*\[\d+\]", "", text)
+    return [s for s in re.split(r"(?<=[.!?])\s+(?=[A-Z])", " ".join(text.split())) if s]
+
+
+def assert_verbatim(extract, sources):
+    normalised = " ".join(" ".join(p.text for p in sources).split())
+    for sentence in sentences_of(extract.text):
+        assert sentence in normalised, sentence
+
+
+def test_initials_do_not_cut_the_answer(embedder):
+    source = passage(1, DEBIAN, "Debian FAQ")
+    extract = answer("Who are the authors of the Debian FAQ?", [source], embedder)
+    assert "are Susan G. Kleinmann and Sven Rudolph [1]." in extract.text
+    assert "Susan G. [1]" not in extract.text and "J.H.M. [1]" not in extract.text
+    assert_verbatim(extract, [source])
+
+
+def test_a_wrapped_pdf_sentence_is_whole_and_the_off_topic_one_is_left_out(embedder):
+    source = passage(1, VOUCHERS, "Handbook")
+    extract = answer("What is the maximum voucher value?", [source], embedder)
+    assert extract.text == "The maximum voucher value we accept is \u00a35,000 [1]."
+    assert extract.passages == [source]
+
+
+def test_inline_code_and_a_code_block_are_kept(embedder):
+    docs = passage(1, GIT, "Help centre", kind="url")
+    undo = answer("How do I undo my local changes?", [docs], embedder)
+    assert "with `git reset --hard`" in undo.text
+    assert_verbatim(undo, [docs])
+    hook = answer("How do I install the hook?", [docs], embedder)
+    assert "Install the hook with pip:" in hook.text
+    assert "```\n$ pip install pre-commit\n$ pre-commit install\n```" in hook.text
+
+
+def test_headings_are_not_answers_and_unrelated_sentences_stay_out(embedder):
+    hours, other = passage(1, HOURS, "Hours"), passage(2, VOUCHERS, "Handbook")
+    extract = answer("When are you open on Saturday?", [hours, other], embedder)
+    assert extract.text == "On Saturdays we open from 10am to 4pm [1]."
+    assert extract.passages == [hours]
+    week = answer("What are your opening hours?", [hours, other], embedder)
+    assert "Monday to Friday from 9am to 6pm" in week.text
+    assert "Opening hours" not in week.text and "mechanics" not in week.text
+    assert "repair" not in week.text
+
+
+def test_a_matching_qa_pair_answers_with_its_whole_answer(embedder):
+    pair = passage(3, f"{PAIR_Q}\n{PAIR_A}", PAIR_Q, kind="qa", heading=PAIR_Q)
+    hours = passage(1, HOURS, "Hours")
+    extract = answer("do you deliver to canada", [hours, pair], embedder)
+    assert extract.text == f"{PAIR_A[:-1]} [1]."
+    assert extract.passages == [pair]
+
+
+def test_a_qa_pair_about_something_else_is_not_its_answer(embedder):
+    pair = passage(3, f"{PAIR_Q}\n{PAIR_A}", PAIR_Q, kind="qa", heading=PAIR_Q)
+    extract = answer("Do you ship to Mexico?", [pair], embedder)
+    assert extract is None or "Customs fees" not in extract.text
+
+
+def test_nothing_about_the_question_gives_none(embedder):
+    sources = [passage(1, HOURS, "Hours"), passage(2, DEBIAN, "Debian FAQ")]
+    assert answer("What is the capital of Peru?", sources, embedder) is None
+    assert answer("anything", [], embedder) is None
+
+
+def test_without_an_embedder_words_alone_pick_whole_sentences():
+    source = passage(1, VOUCHERS, "Handbook")
+    extract = extractive.compose("maximum voucher value", [source])
+    assert extract.text == "The maximum voucher value we accept is \u00a35,000 [1]."
+
+
+def test_exports_other_modules_use():
+    assert "the" in extractive.STOPWORDS
+    assert extractive.content_terms("Opening hours") == {"open", "hour"}
+    assert extractive.word_chunks("a b") == ["a ", "b"]
+    assert extractive.small_talk("hello", welcome="Hi!") == "Hi!"
