@@ -1,5 +1,9 @@
 """What an answer cites: numbered sources with a snippet, the ones an LLM answer referred to, and
-whether an answer is the bot's fallback message (so it counts as unanswered)."""
+whether an answer is the bot's fallback message (so it counts as unanswered).
+
+Only cited passages are sources: listing every retrieved passage made an invented answer look
+grounded. When an answer cites none, `listed` gives them marked `consulted: True` (read, not
+cited), so the widget and the playground can say so instead of claiming them as sources."""
 
 from __future__ import annotations
 
@@ -29,12 +33,38 @@ def source(number: int, passage: Passage) -> dict[str, Any]:
     }
 
 
+_GROUP = re.compile(r"\[(\d{1,2}(?:\s*[,;\u2013-]\s*\d{1,2})*)\]")
+_RANGE = re.compile(r"(\d{1,2})(?:\s*[\u2013-]\s*(\d{1,2}))?")
+
+
+def cited_numbers(text: str, count: int) -> list[int]:
+    """The passage numbers the answer cites: [1], [1][3], [1, 3] or [1-2]; in range only."""
+    numbers: set[int] = set()
+    for group in _GROUP.findall(text):
+        for low, high in _RANGE.findall(group):
+            numbers.update(range(int(low), int(high or low) + 1))
+    return sorted(n for n in numbers if 1 <= n <= count)
+
+
 def cited(text: str, passages: list[Passage]) -> list[dict[str, Any]]:
-    """The passages the LLM cited ([n]); all of them if it cited none."""
-    numbers = {int(n) for n in re.findall(r"\[(\d{1,2})\]", text)}
-    numbers = {n for n in numbers if 1 <= n <= len(passages)}
-    chosen = sorted(numbers) or range(1, len(passages) + 1)
-    return [source(n, passages[n - 1]) for n in chosen]
+    """The passages the answer cites ([n]), and only those."""
+    return [source(n, passages[n - 1]) for n in cited_numbers(text, len(passages))]
+
+
+def consulted(text: str, passages: list[Passage]) -> list[dict[str, Any]]:
+    """The passages given to the model that the answer does not cite, marked `consulted`."""
+    numbers = set(cited_numbers(text, len(passages)))
+    return [
+        {**source(n, p), "consulted": True}
+        for n, p in enumerate(passages, start=1)
+        if n not in numbers
+    ]
+
+
+def listed(text: str, passages: list[Passage]) -> list[dict[str, Any]]:
+    """What to show under an answer: the cited passages, or when none is cited, every passage
+    marked as consulted."""
+    return cited(text, passages) or consulted(text, passages)
 
 
 def is_fallback(text: str, fallback: str) -> bool:

@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     llm_attempts: int = Field(default=3, ge=1, le=10)  # tries before the first token
     llm_retry_base_seconds: float = Field(default=0.5, ge=0)  # backoff: base, 2x base, ...
     llm_max_tokens: int = Field(default=600, ge=16)
+    # The model's context window in tokens: the prompt (passages, history) and max_tokens are
+    # fitted into it. Per model or provider: a JSON object of model name or base URL -> tokens.
+    llm_context_tokens: int = Field(default=8192, ge=512)
+    llm_context_tokens_by_model: dict[str, int] = Field(default_factory=dict)
+    # The follow-up rewrite (one extra LLM call before retrieval) gives up after this long.
+    llm_rewrite_timeout_seconds: float = Field(default=3.0, gt=0)
     # Actions: tool calls the model may make per visitor message (0: actions are not offered).
     action_max_tool_calls: int = Field(default=3, ge=0, le=10)
 

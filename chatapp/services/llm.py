@@ -7,7 +7,10 @@ Built on the `openai` client (AsyncOpenAI, its own retries off) with:
   or the server's Retry-After up to 10 s) on connection errors, 429 and 5xx, but only before the
   first token: once text has reached the visitor, a failure ends the answer with an error;
 * provider errors turned into `LLMError(code, message)`: the message is for visitors (no stack
-  trace, no key, no provider text); the details go to the log.
+  trace, no key, no provider text); the details go to the log;
+* an empty answer (200, no text, no tool call: llama.cpp's reply to a prompt over its window)
+  raised as `LLMError("llm_empty")`, never passed on; `finish_reason: "length"` marked as
+  `usage.cut`; counts estimated when the server reports none (`usage.reported` False).
 
 Tool calling: given `tools`, the streamed `delta.tool_calls` pieces are put together into
 `ToolCall`s in the caller's `tool_calls` list (text still streams as it comes); the caller runs
@@ -28,6 +31,7 @@ from dataclasses import dataclass
 import httpx
 import openai
 
+from chatapp.services.config import Settings, get_settings
 from chatapp.services.providers import LLMConfig
 
 log = logging.getLogger(__name__)
@@ -45,6 +49,7 @@ UNAVAILABLE = "The assistant is unavailable right now. Please try again in a mom
 TIMED_OUT = "The assistant took too long to answer. Please try again."
 MISCONFIGURED = "The assistant is not set up correctly. Please contact the website owner."
 INTERRUPTED = "The answer was interrupted. Please try again."
+EMPTY = "The assistant could not write an answer this time. Please try again."
 MAX_RETRY_AFTER = 10.0
 MAX_LLM_CONNECTIONS = 10_000  # concurrent answers streaming from one provider, per process
 
@@ -60,9 +65,27 @@ class LLMError(Exception):
 
 @dataclass
 class Usage:
+    """What one answer cost, and how it ended.
+
+    `reported`: the counts come from the server; False means they are our estimate (many local
+    servers send no usage), so a bill or a chart can say "about". `cut`: the server stopped the
+    answer at `max_tokens` or at the end of its window (`finish_reason: "length"`).
+    """
+
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    reported: bool = False  # False: the server sent no usage, counts are estimates
+    reported: bool = False
+    cut: bool = False
+    finish_reason: str = ""
+
+    def estimate(self, messages: list[dict], answer: str, *, tools: list[dict] | None = None):
+        """Fill the counts with estimates when the server reported none (else keep its own)."""
+        if self.reported:
+            return
+        sent = "".join(str(m.get("content") or "") for m in messages)
+        sent += "".join(json.dumps(m["tool_calls"]) for m in messages if m.get("tool_calls"))
+        self.prompt_tokens = estimate_tokens(sent + (json.dumps(tools) if tools else ""))
+        self.completion_tokens = estimate_tokens(answer)
 
 
 @dataclass
@@ -80,6 +103,12 @@ class ToolCall:
             "type": "function",
             "function": {"name": self.name, "arguments": self.arguments},
         }
+
+
+def tool_call_message(calls: list[ToolCall]) -> dict:
+    """The assistant turn that asked for `calls`, as the next request resends it. Its content is
+    "" and never null: llama.cpp's server refuses `null` with a 500."""
+    return {"role": "assistant", "content": "", "tool_calls": [c.wire() for c in calls]}
 
 
 _clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -145,6 +174,17 @@ def _as_llm_error(exc: Exception, config: LLMConfig) -> LLMError:
     return LLMError("llm_unavailable", UNAVAILABLE)
 
 
+def context_tokens(config: LLMConfig, settings: Settings | None = None) -> int:
+    """The model's window: `LLM_CONTEXT_TOKENS_BY_MODEL` by model name, then by base URL, else
+    `LLM_CONTEXT_TOKENS` (the workspace provider record has no column for it yet)."""
+    settings = settings or get_settings()
+    by_model = settings.llm_context_tokens_by_model
+    for key in (config.model, config.base_url.rstrip("/")):
+        if key and key in by_model:
+            return by_model[key]
+    return settings.llm_context_tokens
+
+
 def estimate_tokens(text: str) -> int:
     """About 4 characters per token: for servers that report no usage (and offline)."""
     return max(1, round(len(text) / 4)) if text else 0
@@ -174,6 +214,8 @@ async def stream_chat(
             extra["tool_choice"] = tool_choice
     for attempt in range(attempts):
         calls: dict[int, ToolCall] = {}
+        usage.reported, usage.cut, usage.finish_reason = False, False, ""
+        written: list[str] = []
         try:
             async with client.chat.completions.with_streaming_response.create(
                 model=config.model,
@@ -185,9 +227,18 @@ async def stream_chat(
             ) as response:
                 async for text in _stream_text(response, usage, calls):
                     started = True
+                    written.append(text)
                     yield text
+            asked = [c for _, c in sorted(calls.items()) if c.name]
+            if not started and not asked:
+                # llama.cpp answers a prompt longer than its window with 200 and no body: never
+                # pass that on as an (empty) answer. Not retried: the same prompt fails the same.
+                log.warning("LLM %s sent an empty answer (%s)", config.base_url, usage)
+                raise LLMError("llm_empty", EMPTY)
             if tool_calls is not None:
-                tool_calls.extend(c for _, c in sorted(calls.items()) if c.name)
+                tool_calls.extend(asked)
+            answer = "".join(written) + "".join(c.arguments for c in asked)
+            usage.estimate(messages, answer, tools=tools)
             return
         except openai.OpenAIError as exc:
             if started:
@@ -264,6 +315,9 @@ def _read_events(
             usage.completion_tokens = chunk["usage"].get("completion_tokens") or 0
             usage.reported = True
         for choice in chunk.get("choices") or ():
+            if choice.get("finish_reason"):
+                usage.finish_reason = choice["finish_reason"]
+                usage.cut = usage.cut or choice["finish_reason"] == "length"
             delta = choice.get("delta") or {}
             if calls is not None and delta.get("tool_calls"):
                 _add_tool_call_pieces(calls, delta["tool_calls"])

@@ -20,6 +20,21 @@ It speaks HTTP/1.1 with keep-alive on asyncio (thousands of concurrent streams i
   `message.tool_calls` (never without `tools`, nor with `tool_choice: "none"`);
 * `server.requests`: every request body received, in order (`server.auth_headers` their
   Authorization headers).
+
+Strict behaviours of real servers (llama.cpp's above all), off by default; `server.strict()`
+turns them all on:
+
+* `validation_status`: a request that is not valid (a message whose `content` is null or not
+  text, a tool message without `tool_call_id`, an unknown role) gets this status, as llama.cpp
+  answers validation errors with 500 (which a client then retries);
+* `context_size`: the model's window in tokens (counted here as words and punctuation marks,
+  about what a real tokenizer gives). A longer prompt gets, streamed, 200 with an empty body
+  (llama.cpp's behaviour) and, not streamed, 400; an answer reaching the window's end, or
+  `max_tokens` when `cut_at_max_tokens`, stops there with `finish_reason: "length"`;
+* `send_usage = False`: no usage chunk even when asked for one;
+* `tools_as_text`: "functions" or "tool_call": `tools` are ignored, as chat formats without tool
+  support do, and the configured tool calls come as text (`functions.name: {...}`,
+  `<tool_call>{...}</tool_call>`).
 """
 
 from __future__ import annotations
@@ -34,6 +49,7 @@ from contextlib import contextmanager
 from typing import Any
 
 DEFAULT_REPLY = "Hello! This is the fake LLM answering."
+_TOKEN = re.compile(r"\w+|[^\w\s]")
 
 
 class FakeLLMServer:
@@ -51,6 +67,11 @@ class FakeLLMServer:
         self.auth_headers: list[str] = []
         self.port = 0
         self.connections = 0  # TCP connections accepted: clients that keep theirs alive reuse one
+        self.validation_status: int | None = None
+        self.context_size: int | None = None
+        self.cut_at_max_tokens = False
+        self.send_usage = True
+        self.tools_as_text = ""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.AbstractServer | None = None
         self._thread: threading.Thread | None = None
@@ -102,6 +123,39 @@ class FakeLLMServer:
         with self._lock:
             return self.script.pop(0) if self.script else "ok"
 
+    def strict(self, context_size: int = 2048, tools_as_text: str = "") -> FakeLLMServer:
+        """Behave as llama.cpp's server does (see the module's docstring)."""
+        self.validation_status = 500
+        self.context_size = context_size
+        self.cut_at_max_tokens = True
+        self.send_usage = False
+        self.tools_as_text = tools_as_text
+        return self
+
+    def prompt_size(self, body: dict) -> int:
+        """The prompt's tokens as this server counts them: words and punctuation marks, plus the
+        tool schemas and a few per message."""
+        text = json.dumps(body.get("tools") or "")
+        for message in body.get("messages") or ():
+            text += " " + str(message.get("content") or "")
+            text += " " + json.dumps(message.get("tool_calls") or "")
+        return len(_TOKEN.findall(text)) + 4 * len(body.get("messages") or ())
+
+    def invalid(self, body: dict) -> str:
+        """Why llama.cpp would refuse this request ("" if it would not)."""
+        messages = body.get("messages")
+        if not isinstance(messages, list) or not messages:
+            return "'messages' must be a non-empty array"
+        for message in messages:
+            role = message.get("role")
+            if role not in ("system", "user", "assistant", "tool"):
+                return f"unknown role {role!r}"
+            if not isinstance(message.get("content"), (str, list)):
+                return "Expected 'content' to be a string or an array"
+            if role == "tool" and not message.get("tool_call_id"):
+                return "a tool message needs 'tool_call_id'"
+        return ""
+
     def chat_requests(self, *, stream: bool | None = None) -> list[dict]:
         return [r for r in self.requests if stream is None or bool(r.get("stream")) == stream]
 
@@ -112,7 +166,7 @@ class FakeLLMServer:
         """The tool calls to answer with, with ids and JSON-string arguments ([] for text).
 
         Like real servers, none without `tools` in the request or with `tool_choice: "none"`."""
-        if not body.get("tools") or body.get("tool_choice") == "none":
+        if not body.get("tools") or body.get("tool_choice") == "none" or self.tools_as_text:
             return []
         calls = self.tool_calls(body) if callable(self.tool_calls) else self.tool_calls
         wired = []
@@ -128,6 +182,22 @@ class FakeLLMServer:
                 }
             )
         return wired
+
+    def _calls_as_text(self, body: dict) -> str:
+        """The configured tool calls written into the answer, as a model whose chat format
+        ignores `tools` writes them."""
+        calls = self.tool_calls(body) if callable(self.tool_calls) else self.tool_calls
+        written = []
+        for call in calls or ():
+            arguments = call.get("arguments", {})
+            if not isinstance(arguments, str):
+                arguments = json.dumps(arguments)
+            if self.tools_as_text == "tool_call":
+                payload = json.dumps({"name": call["name"], "arguments": json.loads(arguments)})
+                written.append(f"<tool_call>\n{payload}\n</tool_call>")
+            else:
+                written.append(f"functions.{call['name']}: {arguments}")
+        return "\n".join(written)
 
     # -- HTTP --------------------------------------------------------------------------------
 
@@ -194,11 +264,36 @@ class FakeLLMServer:
             error = {"message": f"fake error {status}", "type": "server_error", "code": None}
             await self._send_json(writer, status, {"error": error}, extra)
             return True
+        if self.validation_status and self.invalid(body):
+            error = {"message": self.invalid(body), "type": "server_error", "code": None}
+            await self._send_json(writer, self.validation_status, {"error": error})
+            return True
+        room = None
+        if self.context_size is not None:
+            room = self.context_size - self.prompt_size(body)
+            if room <= 0 and body.get("stream"):  # llama.cpp: 200, and nothing in the body
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                    b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+                )
+                await writer.drain()
+                return True
+            if room <= 0:
+                error = {"message": "the request exceeds the available context size"}
+                await self._send_json(writer, 400, {"error": error})
+                return True
+        if self.cut_at_max_tokens and body.get("max_tokens"):
+            room = min(room or body["max_tokens"], body["max_tokens"])
         calls = self._calls(body)
         text = "" if calls else self._answer(body)
+        if self.tools_as_text and body.get("tools"):
+            text = self._calls_as_text(body) or text
         model = body.get("model", "fake")
         prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in body["messages"])
         pieces = re.findall(r"\S+\s*", text)
+        finish = "tool_calls" if calls else "stop"
+        if room is not None and len(pieces) > room:
+            pieces, text, finish = pieces[:room], "".join(pieces[:room]), "length"
         completion_tokens = len(pieces) + sum(
             len(c["function"]["arguments"].split()) + 1 for c in calls
         )
@@ -211,11 +306,7 @@ class FakeLLMServer:
             message: dict[str, Any] = {"role": "assistant", "content": text}
             if calls:
                 message = {"role": "assistant", "content": None, "tool_calls": calls}
-            choice = {
-                "index": 0,
-                "message": message,
-                "finish_reason": "tool_calls" if calls else "stop",
-            }
+            choice = {"index": 0, "message": message, "finish_reason": finish}
             await self._send_json(
                 writer,
                 200,
@@ -285,8 +376,8 @@ class FakeLLMServer:
             if self.token_delay and number:
                 await asyncio.sleep(self.token_delay)
             await event(chunk({"content": piece}))
-        await event(chunk({}, "tool_calls" if calls else "stop"))
-        if (body.get("stream_options") or {}).get("include_usage"):
+        await event(chunk({}, finish))
+        if self.send_usage and (body.get("stream_options") or {}).get("include_usage"):
             await event(
                 {
                     "id": "chatcmpl-fake",
