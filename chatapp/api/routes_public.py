@@ -27,7 +27,7 @@ SSE_EXAMPLE = (
     'event: token\ndata: {"type":"token","content":"We "}\n\n'
     'event: token\ndata: {"type":"token","content":"open at 9am [1]."}\n\n'
     'event: sources\ndata: {"type":"sources","sources":[{"n":1,"title":"Hours","url":"",'
-    '"file":"","page":null,"snippet":"...","score":0.03,"source_id":4}]}\n\n'
+    '"file":"","page":null,"snippet":"...","source_id":4}]}\n\n'
     'event: done\ndata: {"type":"done","message_id":42,"conversation_id":7,'
     '"session_id":"visitor-123","answered":true,"usage":{"prompt_tokens":0,'
     '"completion_tokens":0,"total_tokens":0},"latency_ms":35}\n\n'
@@ -123,8 +123,10 @@ class Source(BaseModel):
     file: str
     page: int | None
     snippet: str
-    score: float
     source_id: int
+    consulted: bool = Field(
+        default=False, description="true: given to the model, not cited by the answer."
+    )
 
 
 class ChatOut(BaseModel):

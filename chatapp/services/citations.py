@@ -28,7 +28,6 @@ def source(number: int, passage: Passage) -> dict[str, Any]:
         "file": passage.file_name,
         "page": passage.page,
         "snippet": snippet,
-        "score": round(passage.score, 4),
         "source_id": passage.source_id,
     }
 

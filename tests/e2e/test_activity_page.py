@@ -44,7 +44,7 @@ def store_conversation(
     conversations.add_user_message(session, conversation, question, None)
     answer = conversations.Answer(
         "Sorry, I don't know." if fell_back else "Here you are [1].",
-        [] if fell_back else [{"n": 1, "title": "Hours", "snippet": "9 to 6", "score": 0.5}],
+        [] if fell_back else [{"n": 1, "title": "Hours", "snippet": "9 to 6", "strength": "weak"}],
         fell_back,
         "extractive",
         10,

@@ -22,7 +22,7 @@ from chatapp.services.errors import NotFound, ValidationFailed
 from chatapp.services.models import Bot, BotCreate, Conversation, Message, Role
 from tests.utils.factories import make_tenant
 
-CITATION = {"n": 1, "title": "Hours", "snippet": "Open 9 to 6", "score": 0.82, "url": ""}
+CITATION = {"n": 1, "title": "Hours", "snippet": "Open 9 to 6", "strength": "strong", "url": ""}
 
 
 def talk(

@@ -85,7 +85,8 @@ def test_grounding_prompt_from_the_knowledge_rules_and_owner_instructions(shop, 
         "You are a helpful customer support assistant for Bot a.",
         "Answer using ONLY the context provided above.",
         "Be helpful, concise and friendly.",
-        f'If the answer isn\'t in the context, say "{FALLBACK}"',
+        "If the context does not contain the answer, reply with exactly NOT_IN_SOURCES and "
+        "nothing else",
         "Do not make up information.",
         "Speak like a friendly pirate.",
     ):
@@ -321,3 +322,24 @@ def test_only_owners_and_admins_set_the_provider(shop):
         providers.set_provider(session, shop.tenant.agent, api_key="sk-x")
     with pytest.raises(ValidationFailed), session_scope() as session:
         providers.set_provider(session, shop.tenant.owner, base_url="http://127.0.0.1:1/v1")
+
+
+def test_not_in_the_sources_becomes_the_fallback_and_is_counted_unanswered(shop, fake):
+    """The model's machine-readable "not in the sources" never reaches the visitor: the bot's
+    fallback does, with no sources, counted as unanswered; streamed as well as in JSON."""
+    fake.reply = "NOT_IN_SOURCES"
+    reply = ask(shop, "What are your opening hours?")
+    assert fake.chat_requests(stream=True)  # the model was asked, and said it is not there
+    assert reply.answer == FALLBACK and not reply.answered and reply.sources == []
+    with session_scope() as session:
+        stored = session.get(Message, reply.message_id)
+    assert stored.content == FALLBACK and stored.fell_back
+
+
+def test_an_empty_answer_from_an_overflowing_server_is_an_error_not_an_answer(shop, fake):
+    fake.strict(context_size=40)  # the prompt cannot fit: an empty 200 stream, as llama.cpp does
+    reply = ask(shop, "What are your opening hours?")
+    assert reply.error is not None and reply.error["code"] in ("llm_empty", "llm_unavailable")
+    with session_scope() as session:
+        answers = session.exec(select(Message).where(Message.role == "assistant")).all()
+    assert answers == []  # nothing stored as answered, and the message was given back

@@ -40,6 +40,7 @@ class TurnActions:
     conversation_id: int
     available: list[store.Snapshot]
     offered: list[dict[str, Any]] = field(default_factory=list)
+    called: int = 0  # tool calls the model made, run or refused
 
     @property
     def has_tools(self) -> bool:
@@ -143,6 +144,7 @@ async def stream_answer(
 
 
 def _run_call(turn: TurnActions, call: llm.ToolCall) -> str:
+    turn.called += 1
     with session_scope() as session:
         outcome = tools.run_call(
             session,

@@ -53,12 +53,19 @@ def _done(turn: Turn, draft: Draft, message_id: int | None, answered: bool, stat
     )
 
 
+def _shown_to(turn: Turn, sources: list[dict]) -> list[dict]:
+    """How well a source matched is for the owner's eyes (playground, Activity), not visitors'."""
+    if turn.request.actor is not None:
+        return sources
+    return [{k: v for k, v in s.items() if k != "strength"} for s in sources]
+
+
 async def _replay(turn: Turn) -> AsyncIterator[Event]:
     """A retried request that was answered already: the stored answer again, nothing counted."""
     stored = turn.replay
     for piece in extractive.word_chunks(stored.content):
         yield Event("token", {"content": piece})
-    yield Event("sources", {"sources": list(stored.citations or [])})
+    yield Event("sources", {"sources": _shown_to(turn, list(stored.citations or []))})
     draft = Draft(usage=llm.Usage(stored.prompt_tokens, stored.completion_tokens))
     yield _done(turn, draft, stored.id, not stored.fell_back, turn.status)
 
@@ -82,7 +89,7 @@ async def events(turn: Turn) -> AsyncIterator[Event]:
                 draft.first_token_ms = turn.elapsed_ms()
             draft.said.append(piece)
             yield Event("token", {"content": piece})
-        yield Event("sources", {"sources": draft.sources})
+        yield Event("sources", {"sources": _shown_to(turn, draft.sources)})
         for event in actions.events(turn.bot_actions):
             yield event
         recorded = await anyio.to_thread.run_sync(recorder.complete, turn, draft)

@@ -19,7 +19,15 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
-from chatapp.services import audiences, citations, extractive, followup, llm, prompts
+from chatapp.services import (
+    audiences,
+    citations,
+    extractive,
+    followup,
+    llm,
+    llm_outcome,
+    prompts,
+)
 from chatapp.services.actions import in_chat as actions
 from chatapp.services.chat import strategies
 from chatapp.services.chat.turn import Draft, Turn, retrieve_passages
@@ -105,7 +113,10 @@ async def _part(
             yield piece
         return
     settings = get_settings()
-    messages = prompts.chat_messages(
+    window = llm.context_tokens(turn.llm)
+    fit = prompts.fit_chat_messages(
+        context_tokens=window,
+        max_tokens=settings.llm_max_tokens,
         bot_name=who.name,
         instructions=who.instructions,
         fallback=who.fallback,
@@ -113,34 +124,39 @@ async def _part(
         history=list(turn.history),
         question=question,
         audience=audiences.prompt_part(list(turn.audiences), turn.audience),
+        marker=llm_outcome.MARKER,
     )
     usage = llm.Usage()
-    shift = Renumbering(offset)
-    pieces: list[str] = []
-    async for piece in llm.stream_chat(
+    stream = llm.stream_chat(
         turn.llm,
-        messages,
+        fit.messages,
         usage=usage,
-        max_tokens=settings.llm_max_tokens,
+        max_tokens=fit.max_tokens,
         temperature=turn.temperature,
         attempts=settings.llm_attempts,
         retry_base=settings.llm_retry_base_seconds,
-    ):
-        pieces.append(piece)
+    )
+    shown = llm_outcome.AnswerFilter()
+    shift = Renumbering(offset)
+    async for piece in llm_outcome.filtered(stream, shown):
         if shifted := shift.feed(piece):
             yield shifted
     if rest := shift.flush():
         yield rest
-    text = "".join(pieces)
-    if not usage.reported:
-        usage.prompt_tokens = sum(llm.estimate_tokens(m["content"] or "") for m in messages)
-        usage.completion_tokens = llm.estimate_tokens(text)
     draft.usage.prompt_tokens += usage.prompt_tokens
     draft.usage.completion_tokens += usage.completion_tokens
-    fell_back.append(citations.is_fallback(text, who.fallback))
+    if shown.not_in_sources and not shown.text.strip():
+        fell_back.append(True)
+        for piece in extractive.word_chunks(who.fallback):
+            yield piece
+        return
+    fell_back.append(shown.not_in_sources or citations.is_fallback(shown.text, who.fallback))
     if not fell_back[-1]:
-        _, shown = renumber("", citations.cited(text, found.passages), offset)
-        draft.sources += shown
+        listed = strategies.with_strength(
+            question, citations.listed(shown.text, fit.passages), fit.passages
+        )
+        _, listed = renumber("", listed, offset)
+        draft.sources += listed
 
 
 async def answer(turn: Turn, draft: Draft) -> AsyncIterator[str]:

@@ -29,6 +29,7 @@ from chatapp.services import (
     extractive,
     followup,
     llm,
+    llm_outcome,
     prompts,
 )
 from chatapp.services.actions import in_chat as actions
@@ -99,10 +100,15 @@ async def llm_answer(
     passages: list[Passage], small_talk: bool, turn: Turn, draft: Draft
 ) -> AsyncIterator[str]:
     """The model's answer from `passages` only (none: it may only call a tool or say that it
-    does not know)."""
+    does not know), fitted to the model's window. "Not in the sources" (the prompt's marker) and
+    tool calls written as text never reach the visitor; the marker becomes the fallback."""
     settings = get_settings()
     draft.model = turn.llm.model
-    messages = prompts.chat_messages(
+    window = llm.context_tokens(turn.llm)
+    fit = prompts.fit_chat_messages(
+        context_tokens=window,
+        max_tokens=settings.llm_max_tokens,
+        tools=turn.bot_actions.tool_specs() if turn.bot_actions is not None else None,
         bot_name=turn.bot_name,
         instructions=turn.instructions,
         fallback=turn.fallback,
@@ -110,33 +116,63 @@ async def llm_answer(
         history=list(turn.history),
         question=turn.message,
         audience=audiences.prompt_part(list(turn.audiences), turn.audience),
+        marker=llm_outcome.MARKER,
     )
-    pieces: list[str] = []
-    async for piece in actions.stream_answer(
+    stream = actions.stream_answer(
         turn.bot_actions,
         turn.llm,
-        messages,
+        fit.messages,
         usage=draft.usage,
-        max_tokens=settings.llm_max_tokens,
+        context_tokens=window,
+        max_tokens=fit.max_tokens,
         temperature=turn.temperature,
         attempts=settings.llm_attempts,
         retry_base=settings.llm_retry_base_seconds,
-    ):
-        pieces.append(piece)
-        yield piece
-    text = "".join(pieces)
-    if not draft.usage.reported:
-        draft.usage.prompt_tokens = sum(llm.estimate_tokens(m["content"] or "") for m in messages)
-        draft.usage.completion_tokens = llm.estimate_tokens(text)
+    )
+    shown = llm_outcome.AnswerFilter()
+    # Without passages (not answerable, but the bot has actions) the model may only act: what it
+    # says is held back and shown only if it called an action (run or refused), else the
+    # fallback is said.
+    hold = not passages and not small_talk
+    async for piece in llm_outcome.filtered(stream, shown):
+        if not hold:
+            yield piece
+    if hold:
+        if turn.bot_actions is not None and turn.bot_actions.called and shown.text.strip():
+            for piece in extractive.word_chunks(shown.text):
+                yield piece
+        else:
+            draft.fell_back = True
+            for piece in extractive.word_chunks(turn.fallback):
+                yield piece
+            return
+    if draft.usage.cut:
+        draft.done_extra["cut"] = True  # the model stopped at its length limit
+    if shown.not_in_sources and not shown.text.strip():
+        draft.fell_back = True
+        for piece in extractive.word_chunks(turn.fallback):
+            yield piece
+        return
     offered = turn.bot_actions is not None and bool(turn.bot_actions.offered)
     draft.fell_back = not small_talk and (
-        citations.is_fallback(text, turn.fallback) or (not passages and not offered)
+        shown.not_in_sources
+        or citations.is_fallback(shown.text, turn.fallback)
+        or (not fit.passages and not offered)
     )
-    if not draft.fell_back and not small_talk and passages:
-        draft.sources = [
-            {**s, "strength": answerability.passage_strength(turn.message, passages[s["n"] - 1])}
-            for s in citations.cited(text, passages)
-        ]
+    if not draft.fell_back and not small_talk and fit.passages:
+        draft.sources = with_strength(
+            turn.message, citations.listed(shown.text, fit.passages), fit.passages
+        )
+
+
+def with_strength(
+    question: str, listed: list[dict[str, Any]], passages: Sequence[Passage]
+) -> list[dict[str, Any]]:
+    """Listed sources (numbered as the prompt's passages) with the owner's word for each."""
+    return [
+        {**item, "strength": answerability.passage_strength(question, passages[item["n"] - 1])}
+        for item in listed
+    ]
 
 
 async def plan(turn: Turn) -> Strategy:

@@ -63,7 +63,6 @@ class Draft:
     stored: list[str] | None = None  # what to store when it differs from what was said
     sources: list[dict[str, Any]] = field(default_factory=list)
     fell_back: bool = False
-    cut: bool = False  # the model stopped at its length limit
     usage: llm.Usage = field(default_factory=llm.Usage)
     first_token_ms: int | None = None
     routed_bot_id: int | None = None

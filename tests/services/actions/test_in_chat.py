@@ -11,7 +11,7 @@ from chatapp.services import chat
 from chatapp.services.actions import runs, store
 from chatapp.services.config import reset_settings
 from chatapp.services.db import session_scope
-from chatapp.services.models import Message
+from chatapp.services.models import Bot, Message
 from tests.utils.action_api import running_action_api
 from tests.utils.fake_llm import fake_llm_server
 from tests.utils.knowledge import make_shop, new_session_id
@@ -255,3 +255,19 @@ def test_an_offline_rule_hands_the_conversation_to_a_person(shop):
     assert events[-1].data["conversation_status"] == "pending"
     [run] = all_runs(shop)
     assert (run.trigger, run.outcome) == ("rule", "ok")
+
+
+def test_with_actions_on_a_question_the_content_does_not_cover_still_gets_the_fallback(
+    shop, api, fake
+):
+    """Enabled actions must not remove "I don't know": the model is given no passage, and what
+    it says without calling an action (an invented answer) is never shown."""
+    add(shop, "link", label="Book a call", url="https://shop.example/book")
+    fake.reply = "The capital of France is Paris, and we sell baguettes."
+    events = collect(shop, "What is the capital of France?")
+    with session_scope() as session:
+        fallback = session.get(Bot, shop.bot_id).fallback_message
+    assert answer_of(events) == fallback
+    assert events[-1].type == "done" and events[-1].data["answered"] is False
+    assert fake.chat_requests(stream=True)  # the model was asked (it could have acted)
+    assert "Paris" not in last_answer().content
