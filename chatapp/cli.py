@@ -4,6 +4,7 @@ migrate          apply database migrations (the one migration path)
 create-admin     create the first admin and a demo workspace (ADMIN_EMAIL / ADMIN_PASSWORD)
 reset-password   set a new password for a user and sign them out everywhere
 check-config     load the settings and report problems (used before starting in production)
+reextract        extract every source again from its stored original (after extraction improves)
 purge            delete conversations past their workspace's retention (the worker does it hourly)
 backup           `backup create [--out FILE]` / `backup restore FILE [--data-dir DIR] [--force]`
 """
@@ -110,6 +111,25 @@ def cmd_reindex(args) -> int:
     return 0
 
 
+def cmd_reextract(args) -> int:
+    """Re-extract files, texts and Q&A from their originals; queue web sources for a re-sync."""
+    from chatapp.services.ingest import reextract
+
+    report = reextract.reextract(
+        workspace_id=args.workspace,
+        bot_id=args.bot,
+        queue_web=not args.skip_web,
+        progress=lambda source, outcome: print(f"source {source}: {outcome}"),
+    )
+    for source, reason in report.failed.items():
+        print(f"source {source} kept its old text: {reason}", file=sys.stderr)
+    print(
+        f"Re-extracted {len(report.changed)} changed sources ({len(report.unchanged)} unchanged, "
+        f"{len(report.failed)} failed); {len(report.queued)} web sources queued for a re-sync."
+    )
+    return 1 if report.failed else 0
+
+
 def cmd_purge(_args) -> int:
     from chatapp.services import retention
 
@@ -190,6 +210,15 @@ def build_parser() -> argparse.ArgumentParser:
     again.add_argument("--workspace", type=int, help="only this workspace's bots (id)")
     again.add_argument("--bot", type=int, help="only this bot (id)")
     again.set_defaults(func=cmd_reindex)
+    fresh = commands.add_parser(
+        "reextract", help="extract every source again from its stored original (app stopped)"
+    )
+    fresh.add_argument("--workspace", type=int, help="only this workspace's sources (id)")
+    fresh.add_argument("--bot", type=int, help="only this bot's sources (id)")
+    fresh.add_argument(
+        "--skip-web", action="store_true", help="do not queue URL and website sources for a re-sync"
+    )
+    fresh.set_defaults(func=cmd_reextract)
     _add_backup(commands)
     return parser
 

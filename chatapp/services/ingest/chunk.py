@@ -210,7 +210,7 @@ class _Group:
     page: int | None
 
 
-_SPACES = re.compile(r"[ \t\f\v\u00a0]+")
+_SPACES = re.compile(r"(?<=\S)[ \t\f\v\u00a0]+")  # inner runs only: code keeps its indentation
 _MANY_NEWLINES = re.compile(r"\n[ \t]*(?:\n[ \t]*)+")
 
 

@@ -19,6 +19,24 @@ _SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x0b\x0c\x85]")
 _WORD = re.compile(r"\S+")
 
+# Whole lines of documentation chrome: pager links, "Last updated" and generator trailers,
+# "edit this page" links, "back to top". Matched on the full line, so a sentence that merely
+# mentions "the next page" is never touched.
+_NAV = "prev previous next up home top index contents modules search back to table of"
+_NAV_WORDS = frozenset(_NAV.split())
+_NAV_SEPARATORS = re.compile(r"[\s|\u00ab\u00bb<>\u2039\u203a\u2190\u2192\u2191\u00b7\u2022/:-]+")
+_CHROME_LINE = re.compile(
+    r"(?:last (?:updated|modified|changed|update|built)\b(?=.{0,24}\d).{0,80}"  # then a date
+    r"|part of the \S+(?: \S+)? suite"
+    r"|(?:edit|improve|suggest an? edits? (?:to|for)) (?:this|the) page\b.{0,30}"
+    r"|(?:edit|view) (?:this page )?on git(?:hub|lab)"
+    r"|(?:view|show) (?:page )?source"
+    r"|back to top"
+    r"|table of contents"
+    r"|\u00b6+)",
+    re.IGNORECASE,
+)
+
 
 def normalize_text(text: str, *, keep_indent: bool = False) -> str:
     """Collapse runs of spaces, keep paragraph breaks, allow at most one blank line.
@@ -40,6 +58,32 @@ def normalize_text(text: str, *, keep_indent: bool = False) -> str:
         if line or (lines and lines[-1]):
             lines.append(line)
     return "\n".join(lines).strip("\n")
+
+
+def verbatim_block(text: str) -> str:
+    """Preformatted text (code, shell sessions) kept as laid out: line breaks and indentation
+    stay, tabs become 4 spaces, trailing spaces and outer blank lines go."""
+    text = _INVISIBLE.sub("", _CONTROL.sub("", _LINE_BREAKS.sub("\n", text).replace("\t", "    ")))
+    lines = [line.rstrip().replace("\u00a0", " ") for line in text.split("\n")]
+    return "\n".join(lines).strip("\n")
+
+
+def is_chrome_line(line: str) -> bool:
+    """Whether a whole line is navigation or generator chrome, not content."""
+    text = line.strip().lstrip("-").strip()
+    if not text:
+        return False
+    if _CHROME_LINE.fullmatch(text):
+        return True
+    words = [word for word in _NAV_SEPARATORS.split(text.lower()) if word]
+    separated = len(words) >= 2 and bool(re.search(r"[|\u00ab\u00bb\u2039\u203a]", text))
+    return bool(words) and separated and all(word in _NAV_WORDS for word in words)
+
+
+def drop_chrome_lines(text: str) -> str:
+    """`text` without its chrome lines (is_chrome_line), paragraph breaks kept."""
+    lines = [line for line in text.split("\n") if not is_chrome_line(line)]
+    return normalize_text("\n".join(lines))
 
 
 def one_line(text: str) -> str:

@@ -5,18 +5,33 @@ footers, forms, embeds, hidden elements and cookie banners are skipped while wal
 so none of their text (and no markup at all) reaches the output. When the page has a <main>
 (or a single <article>) holding a fair share of the text, only that is kept.
 
+Documentation chrome is dropped as well, because a table-of-contents or "Prev | Next" chunk is
+retrieved for many questions and echoed into answers: elements whose class or id names them
+navigation, TOC, sidebar, footer or permalink (CHROME_TOKENS), blocks made mostly of links
+(menus, local TOCs, indexes), "¶" marks and whole lines of chrome text ("Last updated ...",
+"Part of the git(1) suite", see extract_common.is_chrome_line). `<pre>` blocks are kept
+verbatim (indentation and newlines); inline `<code>`/`<kbd>`/`<tt>` stay in their sentence;
+list items and table rows are one line each.
+
 The walk is iterative (an explicit stack), so deeply nested markup cannot exhaust the stack.
 """
 
 from __future__ import annotations
 
 import re
+import warnings
 
-from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4 import BeautifulSoup, NavigableString, Tag, XMLParsedAsHTMLWarning
 from bs4.element import PreformattedString, Script, Stylesheet, TemplateString
 
 from chatapp.services.errors import ValidationFailed
-from chatapp.services.ingest.extract_common import cap_words, normalize_text, one_line
+from chatapp.services.ingest.extract_common import (
+    cap_words,
+    drop_chrome_lines,
+    normalize_text,
+    one_line,
+    verbatim_block,
+)
 from chatapp.services.ingest.types import Document, Section
 
 NO_TEXT = "This page has no text we can read."
@@ -30,12 +45,28 @@ SKIP_TAGS = frozenset(_SKIP.split())
 # "has-cookie-banner" on a page wrapper must not take the page with it.
 SMALL_JUNK_WORDS = 300
 JUNK_MARKERS = ("cookie", "consent", "gdpr", "banner")
+# Class/id words (split at "-", "_" and spaces) of navigation chrome in common doc generators
+# (DocBook navheader/navfooter/toc, Sphinx sphinxsidebar/headerlink/toctree, asciidoc footer).
+# Such an element is dropped when small or mostly links, so a "footer" class on a big content
+# wrapper cannot take the page with it.
+_CHROME = (
+    "nav navbar navheader navfooter navigation breadcrumb breadcrumbs toc toctree sidebar "
+    "sphinxsidebar headerlink footer pagination pager searchbox skip permalink"
+)
+CHROME_TOKENS = frozenset(_CHROME.split())
+# A block with at least LINK_BLOCK_LINKS links and this share of its words inside links is a
+# menu, a local table of contents or an index, not prose.
+LINK_SHARE = 0.7
+LINK_BLOCK_LINKS = 3
+LINK_BLOCKS = frozenset(
+    ["ul", "ol", "dl", "table", "div", "p", "section", "header", "center", "menu", "td"]
+)
 SKIP_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search", "dialog"})
 PROTECTED = frozenset({"html", "body", "main", "article"})
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 LINE_TAGS = frozenset({"li", "dt", "dd", "tr", "caption", "figcaption", "summary", "option"})
 _PARAGRAPHS = (
-    "p div section article main blockquote pre ul ol dl table figure address details fieldset "
+    "p div section article main blockquote ul ol dl table figure address details fieldset "
     "hr center body header"
 )
 PARAGRAPH_TAGS = frozenset(_PARAGRAPHS.split())
@@ -43,6 +74,9 @@ MAIN_SHARE = 0.25  # <main> must hold at least this share of the page's words to
 
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _WHITESPACE = re.compile(r"\s+")
+_WORD = re.compile(r"\w+")  # punctuation between links ("a, b, c") is not a word
+_TOKEN_SPLIT = re.compile(r"[-_\s]+")
+_PILCROW = "\u00b6"
 _SKIP_STRINGS = (PreformattedString, Script, Stylesheet, TemplateString)  # comments, CDATA, ...
 
 
@@ -56,7 +90,9 @@ def extract_html_document(
 ) -> Document:
     """extract_html with a chosen fallback title (the filename stem for uploaded files)."""
     try:
-        soup = BeautifulSoup(html, "lxml")
+        with warnings.catch_warnings():  # XHTML served as HTML parses fine with lxml's HTML parser
+            warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+            soup = BeautifulSoup(html, "lxml")
         sections, first_h1 = _choose_content(soup)
         title_tag = soup.head.find("title") if soup.head else None  # not an <svg><title>
         page_title = one_line(title_tag.get_text()) if title_tag is not None else ""
@@ -74,20 +110,20 @@ def extract_html_document(
 def _choose_content(soup: BeautifulSoup) -> tuple[list[Section], str]:
     """The whole body's sections, or those of <main>/<article> when it is substantial."""
     body = soup.body or soup
-    small_junk = _small_junk(body)
-    page = _Walker(small_junk).run(body)
+    boilerplate = _boilerplate(body)
+    page = _Walker(boilerplate).run(body)
     main = soup.find("main") or soup.find(attrs={"role": "main"})
     if main is None:
         articles = soup.find_all("article")
         main = articles[0] if len(articles) == 1 else None
     if isinstance(main, Tag) and main is not body:
-        focused = _Walker(small_junk).run(main)
+        focused = _Walker(boilerplate).run(main)
         if focused.words and focused.words >= MAIN_SHARE * page.words:
             return focused.sections, focused.first_h1 or page.first_h1
     return page.sections, page.first_h1
 
 
-def _skip(tag: Tag, *, in_article: bool, small_junk: set[int]) -> bool:
+def _skip(tag: Tag, *, in_article: bool, boilerplate: set[int]) -> bool:
     """Whether a tag and everything inside it is boilerplate or invisible."""
     name = tag.name
     if name in SKIP_TAGS or (name == "header" and not in_article):
@@ -100,32 +136,73 @@ def _skip(tag: Tag, *, in_article: bool, small_junk: set[int]) -> bool:
         return True
     if str(tag.get("role", "")).lower() in SKIP_ROLES:
         return True
-    return id(tag) in small_junk
+    return id(tag) in boilerplate
 
 
-def _small_junk(root: Tag) -> set[int]:
-    """ids of forms and banner-like elements with at most SMALL_JUNK_WORDS words and no
-    main/article inside: one bottom-up pass, so nested wrappers cannot make this quadratic."""
-    small: set[int] = set()
-    stack: list[list] = [[root, iter(root.children), 0, False]]  # tag, children, words, has_main
+class _Counts:
+    """Words, words inside links and links of one element, gathered bottom-up."""
+
+    __slots__ = ("children", "has_main", "in_link", "link_words", "links", "pre", "tag", "words")
+
+    def __init__(self, tag: Tag, parent: _Counts | None) -> None:
+        self.tag, self.children = tag, iter(tag.children)
+        self.words = self.link_words = self.links = 0
+        self.has_main = False
+        self.in_link = tag.name == "a" or (parent is not None and parent.in_link)
+        self.pre = tag.name == "pre" or (parent is not None and parent.pre)
+
+
+def _boilerplate(root: Tag) -> set[int]:
+    """ids of elements to drop whole: small forms and banners, navigation chrome named by its
+    class or id, and link-dense blocks; none holding main/article. One bottom-up pass, so nested
+    wrappers cannot make this quadratic."""
+    dropped: set[int] = set()
+    stack = [_Counts(root, None)]
     while stack:
         frame = stack[-1]
-        child = next(frame[1], None)
+        child = next(frame.children, None)
         if isinstance(child, Tag):
-            stack.append([child, iter(child.children), 0, False])
+            stack.append(_Counts(child, frame))
         elif isinstance(child, NavigableString):
             if not isinstance(child, _SKIP_STRINGS):
-                frame[2] += len(child.split())
+                words = len(_WORD.findall(child))
+                frame.words += words
+                frame.link_words += words if frame.in_link and not frame.pre else 0
         elif child is None:
             stack.pop()
-            tag, _, words, has_main = frame
-            junk = tag.name == "form" or _looks_like_banner(tag)
-            if junk and not has_main and words <= SMALL_JUNK_WORDS:
-                small.add(id(tag))
+            if not frame.has_main and frame.tag.name not in PROTECTED and _is_boilerplate(frame):
+                dropped.add(id(frame.tag))
             if stack:
-                stack[-1][2] += words
-                stack[-1][3] = stack[-1][3] or has_main or tag.name in ("main", "article")
-    return small
+                parent = stack[-1]
+                parent.words += frame.words
+                parent.link_words += frame.link_words
+                parent.links += frame.links + (frame.tag.name == "a" and frame.tag.has_attr("href"))
+                parent.has_main = (
+                    parent.has_main or frame.has_main or frame.tag.name in ("main", "article")
+                )
+    return dropped
+
+
+def _is_boilerplate(counts: _Counts) -> bool:
+    tag = counts.tag
+    small = counts.words <= SMALL_JUNK_WORDS
+    link_share = counts.link_words / counts.words if counts.words else 0.0
+    if small and (tag.name == "form" or _looks_like_banner(tag)):
+        return True
+    if _marker_tokens(tag) & CHROME_TOKENS and (small or link_share >= 0.5):
+        return True
+    return (
+        tag.name in LINK_BLOCKS
+        and not counts.pre
+        and counts.links >= LINK_BLOCK_LINKS
+        and link_share >= LINK_SHARE
+    )
+
+
+def _marker_tokens(tag: Tag) -> set[str]:
+    classes = tag.get("class") or []
+    marker = " ".join([str(tag.get("id", "")), *map(str, classes)]).lower()
+    return set(_TOKEN_SPLIT.split(marker))
 
 
 def _looks_like_banner(tag: Tag) -> bool:
@@ -134,11 +211,15 @@ def _looks_like_banner(tag: Tag) -> bool:
     return any(word in marker for word in JUNK_MARKERS)
 
 
+class _Verbatim(str):
+    """A <pre> block's text: kept as is by _end_section (no whitespace folding)."""
+
+
 class _Walker:
     """Turns a subtree into sections: blocks become lines, headings start new sections."""
 
-    def __init__(self, small_junk: set[int]) -> None:
-        self._small_junk = small_junk
+    def __init__(self, boilerplate: set[int]) -> None:
+        self._boilerplate = boilerplate
         self.sections: list[Section] = []
         self.first_h1 = ""
         self.words = 0
@@ -147,7 +228,8 @@ class _Walker:
         self._inline: list[str] = []
         self._heading_parts: list[str] | None = None  # set while inside h1-h6
         self._heading_depth = 0
-        self._pre = 0
+        self._pre_parts: list[str] | None = None  # set while inside <pre>
+        self._pre_depth = 0
         self._article = 0
 
     def run(self, root: Tag) -> _Walker:
@@ -160,7 +242,7 @@ class _Walker:
                 stack.pop()
                 self._exit(node)
             elif isinstance(child, Tag):
-                skip = _skip(child, in_article=self._article > 0, small_junk=self._small_junk)
+                skip = _skip(child, in_article=self._article > 0, boilerplate=self._boilerplate)
                 if not skip:
                     self._enter(child)
                     stack.append((child, iter(child.children)))
@@ -170,8 +252,10 @@ class _Walker:
         return self
 
     def _text(self, text: str) -> None:
-        if not self._pre:
-            text = _WHITESPACE.sub(" ", text)
+        if self._pre_parts is not None:
+            self._pre_parts.append(text)
+            return
+        text = _WHITESPACE.sub(" ", text.replace(_PILCROW, ""))
         target = self._heading_parts if self._heading_parts is not None else self._inline
         target.append(text)
 
@@ -179,9 +263,13 @@ class _Walker:
         name = tag.name
         if name in ("article", "main"):
             self._article += 1
+        if self._pre_parts is not None:  # markup inside <pre> (highlighting spans) adds nothing
+            self._pre_depth += name == "pre"
+            return
         if name == "pre":
-            self._pre += 1
-        if name in HEADINGS:
+            self._paragraph_break()
+            self._pre_parts, self._pre_depth = [], 1
+        elif name in HEADINGS:
             self._heading_depth += 1
             if self._heading_depth == 1:
                 self._paragraph_break()
@@ -202,8 +290,14 @@ class _Walker:
         name = tag.name
         if name in ("article", "main"):
             self._article -= 1
-        if name == "pre":
-            self._pre -= 1
+        if self._pre_parts is not None:
+            self._pre_depth -= name == "pre"
+            if self._pre_depth == 0:
+                block = verbatim_block("".join(self._pre_parts))
+                self._pre_parts = None
+                if block:
+                    self._lines += [_Verbatim(block), ""]
+            return
         if name in HEADINGS:
             self._heading_depth -= 1
             if self._heading_depth > 0 or self._heading_parts is None:
@@ -232,9 +326,19 @@ class _Walker:
             self._lines.append("")
 
     def _end_section(self) -> None:
+        """Folded prose and verbatim <pre> blocks, paragraphs separated by one blank line."""
         self._end_line()
-        text = normalize_text("\n".join(self._lines))
+        blocks: list[str] = []
+        prose: list[str] = []
+        for line in [*self._lines, _Verbatim("")]:
+            if not isinstance(line, _Verbatim):
+                prose.append(line)
+                continue
+            blocks.append(drop_chrome_lines(normalize_text("\n".join(prose))))
+            blocks.append(line)
+            prose.clear()
         self._lines.clear()
+        text = "\n\n".join(block for block in blocks if block)
         if text:
             self.sections.append(Section(text=text, heading=self._heading))
             self.words += len(text.split())

@@ -23,6 +23,36 @@ def pdf(pages: list[str], *, title: str | None = None) -> bytes:
     return bytes(document.output())
 
 
+def laid_out_pdf(pages: list[list[str]], *, header: str = "", numbered: bool = False) -> bytes:
+    """A PDF whose lines are placed one by one, as a word processor lays out wrapped text, with an
+    optional running header and "Page n of m" footer on every page."""
+    document = _LaidOut(header, numbered)
+    document.set_font("Helvetica", size=11)
+    for lines in pages:
+        document.add_page()
+        for line in lines:
+            document.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+    return bytes(document.output())
+
+
+class _LaidOut(FPDF):
+    def __init__(self, running_header: str, numbered: bool) -> None:
+        super().__init__()
+        self.running_header, self.numbered = running_header, numbered
+
+    def header(self) -> None:
+        if self.running_header:
+            self.set_font("Helvetica", size=8)
+            self.cell(0, 6, self.running_header, new_x="LMARGIN", new_y="NEXT")
+            self.set_font("Helvetica", size=11)
+
+    def footer(self) -> None:
+        if self.numbered:
+            self.set_y(-15)
+            self.set_font("Helvetica", size=8)
+            self.cell(0, 10, f"Page {self.page_no()} of {{nb}}")
+
+
 def blank_pdf(pages: int = 2) -> bytes:
     """A valid PDF whose pages carry no text at all (like a scan without OCR)."""
     writer = PdfWriter()

@@ -124,7 +124,7 @@ def test_pdf_keeps_pages_and_metadata_title():
     assert document.title == "Acme Handbook"
     assert document.filename == "handbook.pdf"
     assert [section.page for section in document.sections] == [1, 3]  # page 2 is empty
-    # pypdf's reading-order extraction gives lines, not the vertical gaps between paragraphs.
+    # Line breaks stay between short lines; nothing marks the vertical gaps between paragraphs.
     assert document.sections[0].text == "Welcome to Acme.\nWe sell anvils."
     assert document.sections[1].text == "Shipping takes 3 days."
 
