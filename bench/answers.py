@@ -237,7 +237,9 @@ def _line_ended(before: str) -> bool:
 
 
 def split_sentences(text: str) -> list[str]:
-    return [s for s in _SENTENCE_END.split(text) if s.strip()]
+    """Sentences, and each line on its own: a table row or list item is a unit of its own (a
+    header row quoted above the row it explains is not one sentence with it)."""
+    return [s for line in text.split("\n") for s in _SENTENCE_END.split(line) if s.strip()]
 
 
 def fragments(answer: str, sources: list[dict], source_texts: dict[int, str]) -> list[str]:

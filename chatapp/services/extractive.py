@@ -39,6 +39,8 @@ QA_KIND = "qa"  # Source.kind of a Q&A pair (chunk text: the question line, then
 QA_RANKS = 3  # a pair is looked for among the first passages only
 QA_MIN_SIMILARITY = 0.75  # cosine between the visitor's question and the pair's
 QA_MIN_COVERAGE = 0.5  # share of the visitor's content words found in the pair
+FAQ_MIN_SIMILARITY = 0.7  # an FAQ question line (in a document) matching the visitor's question
+FAQ_MIN_COVERAGE = 0.5  # more than half of the visitor's content words in that line
 
 _stemmer = Stemmer.Stemmer("english")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
@@ -137,7 +139,7 @@ def _prepare(passage: Passage, embedder) -> _Prepared:
         for u in sentences.units(passage.text)
     ]
     vectors = None
-    texts = [u.text if u.kind in _ANSWERS else "" for u in units]
+    texts = [u.text if u.kind in _ANSWERS or u.kind == sentences.QUESTION else "" for u in units]
     if embedder is not None and any(texts):
         try:
             vectors = np.asarray(embedder.embed_documents(texts), dtype=np.float32)
@@ -221,6 +223,9 @@ def compose(
     if paired is not None:
         return paired
     prepared = [_cache.get(p, embedder if asked.vector is not None else None) for p in passages]
+    listed = _faq_answer(asked, prepared, passages, max_words)
+    if listed is not None:
+        return listed
     candidates = _candidates(asked, prepared)
     if not candidates:
         return None
@@ -335,6 +340,45 @@ def _cite(text: str, number: int) -> str:
     if text[-1] in ".!;:" and "\n" not in text[-3:]:
         return f"{text[:-1]} [{number}]{text[-1]}"
     return f"{text} [{number}]"
+
+
+def _faq_answer(
+    asked: _Question, prepared: list[_Prepared], passages: Sequence[Passage], max_words: int
+) -> Extract | None:
+    """In an FAQ-shaped passage, a question line matching the visitor's is answered by what
+    follows it (up to the next question or heading), as a Q&A pair is by its answer: the answer
+    rarely resembles the question ("How is Valgrind pronounced?" / "The Val as in value")."""
+    best: tuple[float, int, int] | None = None
+    for rank, item in enumerate(prepared[:QA_RANKS]):
+        if item.vectors is None or passages[rank].source_kind == QA_KIND:
+            continue  # a Q&A pair is matched by its own, stricter rule
+        for position, unit in enumerate(item.units):
+            if unit.kind != sentences.QUESTION:
+                continue
+            similarity = asked.similarity(item.vectors[position])
+            overlap, _ = asked.overlap(item.terms[position])
+            if similarity < FAQ_MIN_SIMILARITY or overlap <= FAQ_MIN_COVERAGE:
+                continue
+            if best is None or similarity > best[0]:
+                best = (similarity, rank, position)
+    if best is None:
+        return None
+    _, rank, position = best
+    units = prepared[rank].units
+    picked: list[sentences.Unit] = []
+    words = 0
+    for unit in units[position + 1 :]:
+        if unit.kind in (sentences.QUESTION, sentences.HEADING):
+            break
+        size = len(unit.text.split())
+        full = picked and (words + size > max_words or len(picked) == MAX_SENTENCES)
+        if full and (unit.kind not in _FOLLOWERS or not picked[-1].text.endswith(":")):
+            break
+        picked.append(unit)
+        words += size
+    if not picked:
+        return None  # the answer is in the next chunk: the usual scoring finds it
+    return Extract(_cite(_join(picked), 1), [passages[rank]])
 
 
 def _qa_answer(asked: _Question, passages: Sequence[Passage], embedder) -> Extract | None:

@@ -28,8 +28,8 @@ SENTENCE, ITEM, ROW, CODE, HEADING, QUESTION = (
 
 # "Dr. Smith", "e.g. Python": a period after these never ends a sentence.
 _NEVER_END = frozenset(
-    """e.g i.e cf vs mr mrs ms dr prof st mt ft no nos fig figs vol vols p pp ch sec eq eqs ref
-    refs ed eds approx ca gen col lt sgt capt gov sen rep hon dept univ est min max jan feb mar apr
+    """e.g i.e eg ie cf vs mr mrs ms dr prof st mt ft no nos fig figs vol vols p pp ch sec eq
+    eqs ref refs ed eds approx ca gen col lt sgt capt gov sen rep hon dept univ est min max jan feb mar apr
     jun jul aug sep sept oct nov dec""".split()  # noqa: SIM905
 )
 # "Susan G. Kleinmann", "Acme Inc. The shop": ends a sentence only before a usual sentence opener.
@@ -161,7 +161,8 @@ class _Reader:
         elif "|" in stripped and (stripped.startswith("|") or " | " in stripped):
             self._flush_all()
             if not _TABLE_RULE.match(stripped):
-                self._add(" ".join(stripped.split()), ROW)
+                row = " ".join(stripped.split())
+                self._add(row, QUESTION if _asks(row) else ROW)
         elif _MD_HEADING.match(stripped):
             self._flush_all()
             self._add(stripped.lstrip("#").strip(), HEADING)
@@ -219,6 +220,16 @@ def _prose_units(lines: list[str], block: int, *, more: bool) -> list[Unit]:
             kind = QUESTION if sentence.rstrip("\"')*_").endswith("?") else SENTENCE
             result.append(Unit(sentence, kind, block))
     return result
+
+
+_NUMBER_LABEL = re.compile(r"^\|?\s*(?:Q\s*)?\d+(?:\.\d+)*\.?\s*\|")
+
+
+def _asks(row: str) -> bool:
+    """A table row that is a question, not an answer: an FAQ's "1.2. | Where does ... come
+    from?" (a numbered entry's title, as DocBook's question tables lay them out) or any row
+    whose last cell asks."""
+    return bool(_NUMBER_LABEL.match(row)) or row.rstrip(" |\"')*_").endswith("?")
 
 
 def _continues(previous: str, line: str) -> bool:

@@ -129,3 +129,23 @@ def test_exports_other_modules_use():
     assert extractive.content_terms("Opening hours") == {"open", "hour"}
     assert extractive.word_chunks("a b") == ["a ", "b"]
     assert extractive.small_talk("hello", welcome="Hi!") == "Hi!"
+
+
+FAQ_PAGE = """1.1. | How do you pronounce "Valgrind"?
+
+The "Val" as in the word "value". The "grind" is pronounced with a short 'i'.
+
+Don't feel bad: almost everyone gets it wrong at first.
+
+1.2. | Where does the name "Valgrind" come from?
+
+From Nordic mythology. Valgrind is the name of the main entrance to Valhalla."""
+
+
+def test_an_faq_question_in_a_document_is_answered_by_what_follows_it(embedder):
+    """The answer rarely resembles the question: found by the matching question line instead."""
+    faq = passage(1, FAQ_PAGE, "Valgrind FAQ", heading="1. Background")
+    extract = answer("How is Valgrind pronounced?", [faq], embedder)
+    assert extract is not None and "value" in extract.text
+    assert "Nordic" not in extract.text and "?" not in extract.text  # not the next entry
+    assert extract.text.startswith('The "Val" as in the word "value".')

@@ -91,7 +91,9 @@ async def _part(
     found: Retrieval = await anyio.to_thread.run_sync(
         lambda: retrieve_passages(turn, question, bot_id=who.bot_id)
     )
-    verdict = await anyio.to_thread.run_sync(strategies.judge, question, found)
+    verdict = await anyio.to_thread.run_sync(
+        lambda: strategies.judge(question, found, sentences=turn.llm is None)
+    )
     if not verdict.answerable:
         fell_back.append(True)
         for piece in extractive.word_chunks(who.fallback):

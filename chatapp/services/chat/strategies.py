@@ -58,11 +58,15 @@ def _embedder():
         return None
 
 
-def judge(question: str, found: Retrieval) -> answerability.Verdict:
-    """Do the passages answer the question? (In a worker thread: it embeds sentences.)"""
+def judge(question: str, found: Retrieval, *, sentences: bool = True) -> answerability.Verdict:
+    """Do the passages answer the question? With `sentences`, the best sentence's meaning is
+    weighed too (it embeds them: in a worker thread; offline, composing reuses the vectors).
+    Without, words and passage scores decide: cheap for an LLM turn, whose model has its own
+    "not in the sources" outcome."""
     if not found.confident:
         return answerability.Verdict(False, "none", 0.0)
-    return answerability.judge(question, found.passages, embedder=_embedder())
+    embedder = _embedder() if sentences else None
+    return answerability.judge(question, found.passages, embedder=embedder)
 
 
 async def say(text: str, turn: Turn, draft: Draft) -> AsyncIterator[str]:
@@ -190,7 +194,9 @@ async def plan(turn: Turn) -> Strategy:
         query = await followup.retrieval_query(turn.message, list(turn.history), turn.llm)
         found = await anyio.to_thread.run_sync(retrieve_passages, turn, query)
     # A follow-up ("and on weekends?") is judged as the question it continues.
-    verdict = await anyio.to_thread.run_sync(judge, query, found)
+    verdict = await anyio.to_thread.run_sync(
+        lambda: judge(query, found, sentences=turn.llm is None)
+    )
     if turn.llm is None:
         return functools.partial(offline, found, verdict)
     tools = turn.bot_actions is not None and turn.bot_actions.has_tools
