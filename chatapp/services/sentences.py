@@ -29,7 +29,8 @@ SENTENCE, ITEM, ROW, CODE, HEADING, QUESTION = (
 # "Dr. Smith", "e.g. Python": a period after these never ends a sentence.
 _NEVER_END = frozenset(
     """e.g i.e eg ie cf vs mr mrs ms dr prof st mt ft no nos fig figs vol vols p pp ch sec eq
-    eqs ref refs ed eds approx ca gen col lt sgt capt gov sen rep hon dept univ est min max jan feb mar apr
+    eqs ref refs ed eds approx ca gen col lt sgt capt gov sen rep hon dept univ est min max jan
+    feb mar apr
     jun jul aug sep sept oct nov dec""".split()  # noqa: SIM905
 )
 # "Susan G. Kleinmann", "Acme Inc. The shop": ends a sentence only before a usual sentence opener.
