@@ -101,6 +101,20 @@ def _groups(actor: Actor, bot_id: int, period: DateRange) -> list[GroupRow]:
     ]
 
 
+def _figures(session, actor, *, bot_id: int, scope: str, wanted: str, period: DateRange):
+    """The bot's audiences, the audience shown (a gone one means all), the report and the
+    hand-off figures: one session, in the worker thread."""
+    defined = bots.get_bot(session, actor, bot_id).audiences or []
+    audience = wanted if wanted in {a["key"] for a in defined} else ""
+    scoped = None if scope == "workspace" else bot_id
+    since, until = period.bounds()
+    report = analytics.report(session, actor, bot_id=scoped, period=period, audience=audience)
+    handoffs = inbox.stats(
+        session, actor, bot_id=scoped, since=since, until=until, audience=audience
+    )
+    return defined, audience, report, handoffs
+
+
 class AnalyticsState(BotScopeState):
     preset: str = DEFAULT_PRESET
     start: str = ""  # YYYY-MM-DD, the range shown (and typed in the custom inputs)
@@ -167,30 +181,15 @@ class AnalyticsState(BotScopeState):
         if self.loaded:  # hide the figures of before until the new ones are in
             self.loaded = False
             yield
-        chosen = self.bot_id
-        done = await calls.as_member(self, lambda s, a: bots.get_bot(s, a, chosen).audiences or [])
+        period = self._period()  # on the loop: a wrong range resets the controls
+        asked = {"bot_id": self.bot_id, "scope": self.scope, "wanted": self.audience}
+        done = await calls.as_member(self, lambda s, a: _figures(s, a, period=period, **asked))
         if not done.ok:
             yield done.toast
             return
-        defined = done.value
+        defined, audience, report, handoffs = done.value
         self.audience_options = [[a["key"], a["label"]] for a in defined]
-        if self.audience not in {a["key"] for a in defined}:
-            self.audience = "all"
-        bot_id = None if self.scope == "workspace" else self.bot_id
-        audience = "" if self.audience == "all" else self.audience
-        period = self._period()
-        since, until = period.bounds()
-        done = await calls.as_member(
-            self,
-            lambda s, a: (
-                analytics.report(s, a, bot_id=bot_id, period=period, audience=audience),
-                inbox.stats(s, a, bot_id=bot_id, since=since, until=until, audience=audience),
-            ),
-        )
-        if not done.ok:
-            yield done.toast
-            return
-        report, handoffs = done.value
+        self.audience = audience or "all"
         self._show(report)
         self._show_handoffs(handoffs)
         yield AnalyticsState.load_missing
