@@ -10,8 +10,8 @@ import reflex as rx
 
 from chatapp.services.actions import runner, runs, store, templates
 from chatapp.services.actions.common import ActionInvalid
-from chatapp.services.db import session_scope
 from chatapp.services.errors import ServiceError
+from chatapp.state import calls
 from chatapp.state.actions_form import ActionDraft, config_of, draft_of, from_form
 from chatapp.state.bot_scope import BotScopeState
 
@@ -75,17 +75,21 @@ class ActionsState(BotScopeState):
         return templates.KIND_LABELS.get(self.editing_kind, "")
 
     @rx.event
-    def load(self):
+    async def load(self):
         if not self.bot_id:
             self.rows, self.run_rows = [], []
             return None
-        try:
-            with session_scope() as session:
-                actor = self.actor(session)
-                found = [store.view(a) for a in store.list_actions(session, actor, self.bot_id)]
-                logged = runs.list_runs(session, actor, self.bot_id, limit=50)
-        except ServiceError as error:
-            return rx.toast.error(error.message)
+        bot_id = self.bot_id
+        done = await calls.as_member(
+            self,
+            lambda s, a: (
+                [store.view(action) for action in store.list_actions(s, a, bot_id)],
+                runs.list_runs(s, a, bot_id, limit=50),
+            ),
+        )
+        if not done.ok:
+            return done.toast
+        found, logged = done.value
         self.rows = [
             ActionRow(
                 a.id,
@@ -114,14 +118,15 @@ class ActionsState(BotScopeState):
         return None
 
     @rx.event
-    def create(self, kind: str):
+    async def create(self, kind: str):
         """A new action from the kind's template, opened in the editor."""
-        try:
-            with session_scope() as session:
-                action = store.create_action(session, self.actor(session), self.bot_id, kind=kind)
-                opened = store.view(action)
-        except ServiceError as error:
-            return rx.toast.error(error.message)
+        bot_id = self.bot_id
+        done = await calls.as_member(
+            self, lambda s, a: store.view(store.create_action(s, a, bot_id, kind=kind))
+        )
+        if not done.ok:
+            return done.toast
+        opened = done.value
         self._open(opened)
         return [ActionsState.load, rx.toast.success(f"{opened.name} added: set it up.")]
 
@@ -133,14 +138,14 @@ class ActionsState(BotScopeState):
         self.editor_open = True
 
     @rx.event
-    def open_edit(self, action_id: int):
-        try:
-            with session_scope() as session:
-                action = store.get_action(session, self.actor(session), action_id, self.bot_id)
-                opened = store.view(action)
-        except ServiceError as error:
-            return rx.toast.error(error.message)
-        self._open(opened)
+    async def open_edit(self, action_id: int):
+        bot_id = self.bot_id
+        done = await calls.as_member(
+            self, lambda s, a: store.view(store.get_action(s, a, action_id, bot_id))
+        )
+        if not done.ok:
+            return done.toast
+        self._open(done.value)
         return None
 
     @rx.event
@@ -148,41 +153,38 @@ class ActionsState(BotScopeState):
         self.editor_open = value
 
     @rx.event
-    def save(self, form: dict):
+    async def save(self, form: dict):
         self.errors = []
         draft = from_form(form)
-        try:
-            with session_scope() as session:
-                actor = self.actor(session)
-                action = store.get_action(session, actor, self.editing_id, self.bot_id)
-                stored = store.view(action).config
-                config = config_of(action.kind, draft, stored)
-                store.update_action(session, actor, action.id, name=draft.name, config=config)
-        except ActionInvalid as invalid:
-            self.errors = [f"{field}: {problem}" for field, problem in invalid.errors.items()]
+        editing_id, bot_id = self.editing_id, self.bot_id
+
+        def update(session, actor):
+            action = store.get_action(session, actor, editing_id, bot_id)
+            config = config_of(action.kind, draft, store.view(action).config)
+            store.update_action(session, actor, action.id, name=draft.name, config=config)
+
+        done = await calls.as_member(self, update)
+        if isinstance(done.error, ActionInvalid):  # listed above the editor's fields
+            self.errors = [f"{field}: {problem}" for field, problem in done.error.errors.items()]
             self.draft = draft
             return None
-        except ServiceError as error:
-            return rx.toast.error(error.message)
+        if not done.ok:
+            return done.toast
         self.editor_open = False
         return [ActionsState.load, rx.toast.success("Action saved.")]
 
     @rx.event
-    def set_enabled(self, action_id: int, value: bool):
-        try:
-            with session_scope() as session:
-                store.update_action(session, self.actor(session), action_id, enabled=value)
-        except ServiceError as error:
-            return rx.toast.error(error.message)
-        return ActionsState.load
+    async def set_enabled(self, action_id: int, value: bool):
+        done = await calls.as_member(
+            self, lambda s, a: store.update_action(s, a, action_id, enabled=value)
+        )
+        return done.toast or ActionsState.load
 
     @rx.event
-    def delete(self, action_id: int):
-        try:
-            with session_scope() as session:
-                store.delete_action(session, self.actor(session), action_id)
-        except ServiceError as error:
-            return rx.toast.error(error.message)
+    async def delete(self, action_id: int):
+        done = await calls.as_member(self, lambda s, a: store.delete_action(s, a, action_id))
+        if not done.ok:
+            return done.toast
         return [ActionsState.load, rx.toast.success("Action deleted.")]
 
     @rx.event
@@ -190,7 +192,7 @@ class ActionsState(BotScopeState):
         self.test_input = value[:4000]
 
     @rx.event
-    def test(self):
+    async def test(self):
         """Run the saved action with the sample input; show its outcome in words."""
         self.test_outcome, self.test_message = "", ""
         try:
@@ -200,15 +202,18 @@ class ActionsState(BotScopeState):
             return None
         if not isinstance(params, dict):
             params = {}
-        try:
-            with session_scope() as session:
-                actor = self.actor(session)
-                if not self.can_edit_actions:
-                    raise ServiceError("Only owners and admins can test actions.")
-                action = store.get_action(session, actor, self.editing_id, self.bot_id)
-                outcome = runner.run(session, store.snapshot(action), trigger="test", params=params)
-        except ServiceError as error:
-            return rx.toast.error(error.message)
+        allowed, editing_id, bot_id = self.can_edit_actions, self.editing_id, self.bot_id
+
+        def run(session, actor):  # an HTTP action calls out: never on the loop
+            if not allowed:
+                raise ServiceError("Only owners and admins can test actions.")
+            action = store.get_action(session, actor, editing_id, bot_id)
+            return runner.run(session, store.snapshot(action), trigger="test", params=params)
+
+        done = await calls.as_member(self, run)
+        if not done.ok:
+            return done.toast
+        outcome = done.value
         self.test_outcome = outcome.outcome
         self.test_message = outcome.error or outcome.answer or outcome.output
         return ActionsState.load

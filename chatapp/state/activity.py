@@ -14,8 +14,7 @@ import reflex as rx
 from chatapp.components.chat_view import BubbleView, citation_view, format_time
 from chatapp.services import activity, activity_export, audiences, bots
 from chatapp.services.activity import ActivityFilter, ConversationRow
-from chatapp.services.db import session_scope
-from chatapp.services.errors import ServiceError
+from chatapp.state import calls
 from chatapp.state.bot_scope import BotScopeState
 
 CHANNEL_LABELS = {"widget": "Widget", "playground": "Playground", "api": "API"}
@@ -129,7 +128,7 @@ class ActivityState(BotScopeState):
         )
 
     @rx.event
-    def load(self):
+    async def load(self):
         """on_load and after every filter change: the current page of conversations."""
         if not self.bot_id:
             self.rows, self.total, self.loaded = [], 0, True
@@ -137,13 +136,17 @@ class ActivityState(BotScopeState):
         filters = self._filters()
         if filters is None:
             return None
-        try:
-            with session_scope() as session:
-                actor = self.actor(session)
-                result = activity.list_conversations(session, actor, filters, page=self.page)
-                defined = audiences.of(bots.get_bot(session, actor, self.bot_id))
-        except ServiceError as error:
-            return rx.toast.error(error.message)
+        page, bot_id = self.page, self.bot_id
+        done = await calls.as_member(
+            self,
+            lambda s, a: (
+                activity.list_conversations(s, a, filters, page=page),
+                audiences.of(bots.get_bot(s, a, bot_id)),
+            ),
+        )
+        if not done.ok:
+            return done.toast
+        result, defined = done.value
         self.audience_options = [[a["key"], a["label"]] for a in defined]
         labels = {a["key"]: a["label"] for a in defined}
         self.rows = [_item(row, labels) for row in result.rows]
@@ -231,12 +234,13 @@ class ActivityState(BotScopeState):
     # --- one conversation ---------------------------------------------------------------------
 
     @rx.event
-    def open_conversation(self, conversation_id: int):
-        try:
-            with session_scope() as session:
-                found = activity.get_conversation(session, self.actor(session), conversation_id)
-        except ServiceError as error:
-            return rx.toast.error(error.message)
+    async def open_conversation(self, conversation_id: int):
+        done = await calls.as_member(
+            self, lambda s, a: activity.get_conversation(s, a, conversation_id)
+        )
+        if not done.ok:
+            return done.toast
+        found = done.value
         labels = {key: label for key, label in self.audience_options}
         self.detail = _item(found.row, labels)
         self.detail_messages = [
@@ -264,18 +268,17 @@ class ActivityState(BotScopeState):
     # --- export -------------------------------------------------------------------------------
 
     @rx.event
-    def export(self, fmt: str):
+    async def export(self, fmt: str):
         """Download the filtered conversations (newest first, capped) as CSV or JSON."""
         filters = self._filters()
         if filters is None:
             return rx.toast.error("Fix the filters first.")
-        try:
-            with session_scope() as session:
-                result = activity_export.export_conversations(
-                    session, self.actor(session), filters, fmt
-                )
-        except ServiceError as error:
-            return rx.toast.error(error.message)
+        done = await calls.as_member(
+            self, lambda s, a: activity_export.export_conversations(s, a, filters, fmt)
+        )
+        if not done.ok:
+            return done.toast
+        result = done.value
         download = rx.download(
             data=result.content.encode("utf-8"),
             filename=result.filename,

@@ -19,6 +19,7 @@ from chatapp.services.analytics import DateRange, RangeInvalid
 from chatapp.services.db import session_scope
 from chatapp.services.errors import ServiceError
 from chatapp.services.tenancy import Actor
+from chatapp.state import calls
 from chatapp.state.bot_scope import BotScopeState
 
 PRESETS = {"7": "Last 7 days", "30": "Last 30 days", "90": "Last 90 days", "365": "Last 365 days"}
@@ -100,6 +101,20 @@ def _groups(actor: Actor, bot_id: int, period: DateRange) -> list[GroupRow]:
     ]
 
 
+def _figures(session, actor, *, bot_id: int, scope: str, wanted: str, period: DateRange):
+    """The bot's audiences, the audience shown (a gone one means all), the report and the
+    hand-off figures: one session, in the worker thread."""
+    defined = bots.get_bot(session, actor, bot_id).audiences or []
+    audience = wanted if wanted in {a["key"] for a in defined} else ""
+    scoped = None if scope == "workspace" else bot_id
+    since, until = period.bounds()
+    report = analytics.report(session, actor, bot_id=scoped, period=period, audience=audience)
+    handoffs = inbox.stats(
+        session, actor, bot_id=scoped, since=since, until=until, audience=audience
+    )
+    return defined, audience, report, handoffs
+
+
 class AnalyticsState(BotScopeState):
     preset: str = DEFAULT_PRESET
     start: str = ""  # YYYY-MM-DD, the range shown (and typed in the custom inputs)
@@ -152,7 +167,7 @@ class AnalyticsState(BotScopeState):
             return period
 
     @rx.event
-    def load(self):
+    async def load(self):
         """on_load (after the bot is known): the figures now, the missing-content report next.
 
         Figures shown before (another bot, another range) are hidden first, so what is on screen
@@ -166,26 +181,15 @@ class AnalyticsState(BotScopeState):
         if self.loaded:  # hide the figures of before until the new ones are in
             self.loaded = False
             yield
-        try:
-            with session_scope() as session:
-                actor = self.actor(session)
-                defined = bots.get_bot(session, actor, self.bot_id).audiences or []
-                self.audience_options = [[a["key"], a["label"]] for a in defined]
-                if self.audience not in {a["key"] for a in defined}:
-                    self.audience = "all"
-                bot_id = None if self.scope == "workspace" else self.bot_id
-                audience = "" if self.audience == "all" else self.audience
-                period = self._period()
-                report = analytics.report(
-                    session, actor, bot_id=bot_id, period=period, audience=audience
-                )
-                since, until = period.bounds()
-                handoffs = inbox.stats(
-                    session, actor, bot_id=bot_id, since=since, until=until, audience=audience
-                )
-        except ServiceError as error:
-            yield rx.toast.error(error.message)
+        period = self._period()  # on the loop: a wrong range resets the controls
+        asked = {"bot_id": self.bot_id, "scope": self.scope, "wanted": self.audience}
+        done = await calls.as_member(self, lambda s, a: _figures(s, a, period=period, **asked))
+        if not done.ok:
+            yield done.toast
             return
+        defined, audience, report, handoffs = done.value
+        self.audience_options = [[a["key"], a["label"]] for a in defined]
+        self.audience = audience or "all"
         self._show(report)
         self._show_handoffs(handoffs)
         yield AnalyticsState.load_missing
@@ -224,14 +228,14 @@ class AnalyticsState(BotScopeState):
             self._missing_ticket += 1
             ticket = self._missing_ticket
             self.missing_status = "loading"
-            bot_id, period = self.bot_id, self._period()
-            try:
-                with session_scope() as session:
-                    actor = self.actor(session)
-            except ServiceError as error:
+            bot_id, period, who = self.bot_id, self._period(), self._who()
+        try:
+            actor = await calls.off_loop(calls.member, who)
+        except ServiceError as error:
+            async with self:
                 self.missing_status = "error"
-                yield rx.toast.error(error.message)
-                return
+            yield rx.toast.error(error.message)
+            return
         rows: list[GroupRow] | None = None
         problem = ""
         try:
@@ -306,20 +310,19 @@ class AnalyticsState(BotScopeState):
         self.qa_answer_error = ""
 
     @rx.event
-    def save_qa(self, form: dict | None = None):
+    async def save_qa(self, form: dict | None = None):
         """Check both fields, then queue the Q&A source (it goes through the knowledge pipeline)."""
         question, answer = self.qa_question.strip(), self.qa_answer.strip()
         self.qa_question_error = qa_field_error(question, sources.MAX_QUESTION, "question")
         self.qa_answer_error = qa_field_error(answer, sources.MAX_ANSWER, "answer")
         if self.qa_question_error or self.qa_answer_error:
             return None
-        try:
-            with session_scope() as session:
-                sources.add_qa(
-                    session, self.actor(session), self.bot_id, question=question, answer=answer
-                )
-        except ServiceError as error:
-            return rx.toast.error(error.message)
+        bot_id = self.bot_id
+        done = await calls.as_member(
+            self, lambda s, a: sources.add_qa(s, a, bot_id, question=question, answer=answer)
+        )
+        if not done.ok:
+            return done.toast
         self.qa_open = False
         return [
             rx.toast.success("Answer added: the bot learns it in a moment (see Sources)."),

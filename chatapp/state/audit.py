@@ -7,8 +7,7 @@ import dataclasses
 import reflex as rx
 
 from chatapp.services import audit
-from chatapp.services.db import session_scope
-from chatapp.services.errors import ServiceError
+from chatapp.state import calls
 from chatapp.state.auth import AuthState
 
 PER_PAGE = 25
@@ -39,19 +38,19 @@ class AuditState(AuthState):
         return AuditState.show_audit_page
 
     @rx.event
-    def show_audit_page(self):
+    async def show_audit_page(self):
         """Load the current page; members who may not read the log just see nothing."""
         if not self.is_manager:
             self.audit_rows, self.audit_total = [], 0
-            return
-        try:
-            with session_scope() as session:
-                page = audit.list_entries(
-                    session, self.actor(session), page=self.audit_page, per_page=PER_PAGE
-                )
-        except ServiceError as error:
+            return None
+        number = self.audit_page
+        done = await calls.as_member(
+            self, lambda s, a: audit.list_entries(s, a, page=number, per_page=PER_PAGE)
+        )
+        if not done.ok:
             self.audit_rows, self.audit_total = [], 0
-            return rx.toast.error(error.message)
+            return done.toast
+        page = done.value
         self.audit_total = page.total
         self.audit_rows = [
             AuditRow(
@@ -64,6 +63,7 @@ class AuditState(AuthState):
             )
             for e in page.entries
         ]
+        return None
 
     @rx.event
     def next_audit_page(self):

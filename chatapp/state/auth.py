@@ -13,9 +13,8 @@ import reflex as rx
 
 from chatapp.services import auth, workspaces
 from chatapp.services.config import get_settings
-from chatapp.services.db import session_scope
-from chatapp.services.errors import NotAuthenticated, NotFound, ServiceError
-from chatapp.services.tenancy import Actor, actor_for
+from chatapp.services.errors import NotAuthenticated
+from chatapp.state import calls
 
 REMEMBER_SECONDS = 7 * 24 * 3600
 SECURE_COOKIES = get_settings().cookie_secure
@@ -65,13 +64,10 @@ class AuthState(rx.State):
     def _token(self) -> str:
         return self.session_token or self.remembered_token
 
-    def actor(self, session) -> Actor:
-        """The acting member, re-read from the database: a removed member loses access at once."""
-        user = auth.user_for_token(session, self._token())
-        if not self.workspace_id:
-            raise NotFound("Choose a workspace first.")
-        actor = actor_for(session, user_id=user.id, workspace_id=int(self.workspace_id))
-        return dataclasses.replace(actor, ip=self.router.session.client_ip or "")
+    def _who(self) -> calls.Who:
+        """Who acts, for `calls`: read here, on the loop, never from the worker thread."""
+        ip = self.router.session.client_ip or ""
+        return calls.Who(token=self._token(), workspace_id=self.workspace_id, ip=ip)
 
     @rx.var
     def is_manager(self) -> bool:
@@ -84,92 +80,111 @@ class AuthState(rx.State):
     # --- page guards ------------------------------------------------------------------------
 
     @rx.event
-    def require_login(self):
+    async def require_login(self):
         """on_load of every dashboard page: load the user and workspace or go to the login page."""
-        try:
-            with session_scope() as session:
-                user = auth.user_for_token(session, self._token())
-                options = workspaces.list_user_workspaces(session, user_id=user.id)
-                self._load_user(user, options)
-        except NotAuthenticated:
-            self._forget_user()
-            return rx.redirect(LOGIN_ROUTE)
+        token = self._token()
+
+        def load(session):
+            user = auth.user_for_token(session, token)
+            return user, workspaces.list_user_workspaces(session, user_id=user.id)
+
+        done = await calls.in_session(self, load, quiet=True)
+        if not done.ok and not isinstance(done.error, NotAuthenticated):
+            return rx.toast.error(done.error.message)
+        user, options = done.value if done.ok else (None, [])
         if not options:
-            self.form_error = "You are not a member of any workspace. Ask an owner to add you."
+            if done.ok:
+                self.form_error = "You are not a member of any workspace. Ask an owner to add you."
             self._forget_user()
             return rx.redirect(LOGIN_ROUTE)
+        self._load_user(user, options)
+        return None
 
     @rx.event
-    def guard_login_page(self):
+    async def guard_login_page(self):
         """on_load of /login: first run goes to setup; a logged-in user goes home."""
-        with session_scope() as session:
+        token = self._token()
+
+        def where(session) -> str | None:
             if not auth.has_any_user(session):
-                return rx.redirect(SETUP_ROUTE)
+                return SETUP_ROUTE
             try:
-                auth.user_for_token(session, self._token())
+                auth.user_for_token(session, token)
             except NotAuthenticated:
                 return None
-        return rx.redirect(HOME_ROUTE)
+            return HOME_ROUTE
+
+        done = await calls.in_session(self, where)
+        if not done.ok:
+            return done.toast
+        return rx.redirect(done.value) if done.value else None
 
     @rx.event
-    def guard_setup_page(self):
+    async def guard_setup_page(self):
         """on_load of /setup: only while nobody has an account."""
-        with session_scope() as session:
-            if auth.has_any_user(session):
-                return rx.redirect(LOGIN_ROUTE)
+        done = await calls.in_session(self, auth.has_any_user)
+        if not done.ok:
+            return done.toast
+        if done.value:
+            return rx.redirect(LOGIN_ROUTE)
         self.form_error = ""
+        return None
 
     # --- actions -----------------------------------------------------------------------------
 
     @rx.event
-    def login(self, form: dict):
+    async def login(self, form: dict):
+        """Hashing the password takes ~0.5 s: `calls` keeps it off the loop."""
         self.form_error = ""
         remember = bool(form.get("remember"))
-        try:
-            with session_scope() as session:
-                result = auth.login(
-                    session,
-                    email=str(form.get("email", "")),
-                    password=str(form.get("password", "")),
-                    remember=remember,
-                    ip=self.router.session.client_ip or "",
-                    user_agent=self.router.headers.user_agent or "",
-                )
-        except ServiceError as error:
-            self.form_error = error.message
+        email, password = str(form.get("email", "")), str(form.get("password", ""))
+        ip, agent = self.router.session.client_ip or "", self.router.headers.user_agent or ""
+        done = await calls.in_session(
+            self,
+            lambda s: auth.login(
+                s, email=email, password=password, remember=remember, ip=ip, user_agent=agent
+            ),
+            quiet=True,
+        )
+        if not done.ok:
+            self.form_error = done.error.message
             return None
-        self._store_token(result.token, remember)
+        self._store_token(done.value.token, remember)
         return rx.redirect(HOME_ROUTE)
 
     @rx.event
-    def setup(self, form: dict):
+    async def setup(self, form: dict):
         """First run: create the first owner and workspace, then log straight in."""
         self.form_error = ""
         if form.get("password") != form.get("confirm"):
             self.form_error = "The two passwords differ."
             return None
-        try:
-            with session_scope() as session:
-                user, _workspace = workspaces.setup_first_admin(
-                    session,
-                    email=str(form.get("email", "")),
-                    password=str(form.get("password", "")),
-                    name=str(form.get("name", "")),
-                    workspace_name=str(form.get("workspace", "")),
-                )
-                result = auth.login(
-                    session, email=user.email, password=str(form.get("password", ""))
-                )
-        except ServiceError as error:
-            self.form_error = error.message
+        password = str(form.get("password", ""))
+        fields = {k: str(form.get(k, "")) for k in ("email", "name", "workspace")}
+
+        def first_admin(session):
+            user, _workspace = workspaces.setup_first_admin(
+                session,
+                email=fields["email"],
+                password=password,
+                name=fields["name"],
+                workspace_name=fields["workspace"],
+            )
+            return auth.login(session, email=user.email, password=password)
+
+        done = await calls.in_session(self, first_admin, quiet=True)
+        if not done.ok:
+            self.form_error = done.error.message
             return None
-        self._store_token(result.token, remember=False)
+        self._store_token(done.value.token, remember=False)
         return rx.redirect(HOME_ROUTE)
 
     @rx.event
-    def logout(self):
-        with session_scope() as session:
-            auth.logout(session, self._token())
+    async def logout(self):
+        token = self._token()
+        done = await calls.in_session(self, lambda s: auth.logout(s, token))
+        if not done.ok:
+            return done.toast
         self._forget_user()
         self.session_token = ""
         self.remembered_token = ""
@@ -183,16 +198,17 @@ class AuthState(rx.State):
         return rx.toast.error("Workspace not found.")
 
     @rx.event
-    def create_workspace(self, form: dict):
-        try:
-            with session_scope() as session:
-                user = auth.user_for_token(session, self._token())
-                workspace = workspaces.create_workspace(
-                    session, user_id=user.id, name=str(form.get("name", ""))
-                )
-        except ServiceError as error:
-            return rx.toast.error(error.message)
-        self.chosen_workspace = str(workspace.id)
+    async def create_workspace(self, form: dict):
+        token, name = self._token(), str(form.get("name", ""))
+
+        def create(session):
+            user = auth.user_for_token(session, token)
+            return workspaces.create_workspace(session, user_id=user.id, name=name)
+
+        done = await calls.in_session(self, create)
+        if not done.ok:
+            return done.toast
+        self.chosen_workspace = str(done.value.id)
         return rx.redirect(HOME_ROUTE)
 
     # --- internals ---------------------------------------------------------------------------

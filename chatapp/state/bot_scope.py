@@ -11,8 +11,7 @@ import dataclasses
 import reflex as rx
 
 from chatapp.services import bots
-from chatapp.services.db import session_scope
-from chatapp.services.errors import ServiceError
+from chatapp.state import calls
 from chatapp.state.auth import AuthState
 
 
@@ -36,13 +35,9 @@ class BotScopeState(AuthState):
         return self.bot_id != 0
 
     @rx.event
-    def load_bots(self):
+    async def load_bots(self):
         """on_load of every bot section, after `require_login`: pick the remembered bot."""
-        try:
-            with session_scope() as session:
-                found = bots.list_bots(session, self.actor(session))
-        except ServiceError:
-            found = []
+        found = (await calls.as_member(self, bots.list_bots, quiet=True)).value or []
         self.bot_options = [BotOption(str(bot.id), bot.name) for bot in found]
         current = next((bot for bot in found if str(bot.id) == self.chosen_bot), None)
         current = current or (found[0] if found else None)

@@ -7,9 +7,8 @@ import dataclasses
 import reflex as rx
 
 from chatapp.services import bots
-from chatapp.services.db import session_scope
-from chatapp.services.errors import ServiceError
 from chatapp.services.models import BotCreate
+from chatapp.state import calls
 from chatapp.state.auth import AuthState
 
 SEARCH_THRESHOLD = 6  # the search box appears once a workspace has more bots than this
@@ -56,14 +55,15 @@ class BotsState(AuthState):
         return self.total > SEARCH_THRESHOLD
 
     @rx.event
-    def load(self):
-        try:
-            with session_scope() as session:
-                actor = self.actor(session)
-                self.total = bots.count_bots(session, actor)
-                self.cards = [_card(b) for b in bots.list_bots(session, actor, search=self.search)]
-        except ServiceError:
-            self.cards, self.total = [], 0
+    async def load(self):
+        search = self.search
+        done = await calls.as_member(
+            self,
+            lambda s, a: (bots.count_bots(s, a), bots.list_bots(s, a, search=search)),
+            quiet=True,
+        )
+        total, found = done.value or (0, [])
+        self.total, self.cards = total, [_card(b) for b in found]
 
     @rx.event
     def set_search(self, value: str):
@@ -75,18 +75,16 @@ class BotsState(AuthState):
         self.create_open = value
 
     @rx.event
-    def create(self, form: dict):
+    async def create(self, form: dict):
         try:
             data = BotCreate(name=str(form.get("name", "")))
         except ValueError:
             return rx.toast.error("Give the bot a name of 1 to 80 characters.")
-        try:
-            with session_scope() as session:
-                bot = bots.create_bot(session, self.actor(session), data)
-        except ServiceError as error:
-            return rx.toast.error(error.message)
+        done = await calls.as_member(self, lambda s, a: bots.create_bot(s, a, data))
+        if not done.ok:
+            return done.toast
         self.create_open = False
-        return [BotsState.load, rx.toast.success(f"Created {bot.name}.")]
+        return [BotsState.load, rx.toast.success(f"Created {done.value.name}.")]
 
     @rx.event
     def start_rename(self, bot_id: int, name: str):
@@ -102,20 +100,17 @@ class BotsState(AuthState):
             self.rename_id = 0
 
     @rx.event
-    def rename(self, form: dict):
-        try:
-            with session_scope() as session:
-                bots.rename_bot(session, self.actor(session), self.rename_id, form.get("name", ""))
-        except ServiceError as error:
-            return rx.toast.error(error.message)
+    async def rename(self, form: dict):
+        bot_id, name = self.rename_id, form.get("name", "")
+        done = await calls.as_member(self, lambda s, a: bots.rename_bot(s, a, bot_id, name))
+        if not done.ok:
+            return done.toast
         self.rename_id = 0
         return [BotsState.load, rx.toast.success("Renamed.")]
 
     @rx.event
-    def delete(self, bot_id: int):
-        try:
-            with session_scope() as session:
-                bots.delete_bot(session, self.actor(session), bot_id)
-        except ServiceError as error:
-            return rx.toast.error(error.message)
+    async def delete(self, bot_id: int):
+        done = await calls.as_member(self, lambda s, a: bots.delete_bot(s, a, bot_id))
+        if not done.ok:
+            return done.toast
         return [BotsState.load, rx.toast.success("Bot deleted.")]

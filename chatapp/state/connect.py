@@ -15,9 +15,8 @@ from pydantic import ValidationError
 from chatapp.components.widget_preview import text_on
 from chatapp.services import bots
 from chatapp.services.config import get_settings
-from chatapp.services.db import session_scope
-from chatapp.services.errors import ServiceError
 from chatapp.services.models import Bot, BotUpdate
+from chatapp.state import calls
 from chatapp.state.bot_scope import BotScopeState
 from chatapp.state.settings import field_errors
 
@@ -75,7 +74,7 @@ class ConnectState(BotScopeState):
         return text_on(self.accent_color)
 
     @rx.event
-    def load(self):
+    async def load(self):
         """on_load after `load_bots`: the bot, its current key's prefix, where the app is served."""
         self.new_key, self.errors = "", {}
         # The address the dashboard is reached at is where widget.js is served (same server).
@@ -83,13 +82,16 @@ class ConnectState(BotScopeState):
         self.origin = origin if origin.startswith("http") else get_settings().public_url
         if not self.bot_id:
             return None
-        try:
-            with session_scope() as session:
-                actor = self.actor(session)
-                self._show_bot(bots.get_bot(session, actor, self.bot_id))
-                self._show_key(bots.current_widget_key(session, actor, self.bot_id))
-        except ServiceError as error:
-            return rx.toast.error(error.message)
+        bot_id = self.bot_id
+        done = await calls.as_member(
+            self,
+            lambda s, a: (bots.get_bot(s, a, bot_id), bots.current_widget_key(s, a, bot_id)),
+        )
+        if not done.ok:
+            return done.toast
+        bot, key = done.value
+        self._show_bot(bot)
+        self._show_key(key)
         return None
 
     def _show_bot(self, bot: Bot) -> None:
@@ -114,39 +116,37 @@ class ConnectState(BotScopeState):
         self.errors = {}
 
     @rx.event
-    def create_key(self):
+    async def create_key(self):
         """A new key, shown once; any older key stops working at once."""
-        try:
-            with session_scope() as session:
-                key, plain = bots.create_widget_key(session, self.actor(session), self.bot_id)
-                self._show_key(key)
-        except ServiceError as error:
-            return rx.toast.error(error.message)
-        self.new_key = plain
+        bot_id = self.bot_id
+        done = await calls.as_member(self, lambda s, a: bots.create_widget_key(s, a, bot_id))
+        if not done.ok:
+            return done.toast
+        key, self.new_key = done.value
+        self._show_key(key)
         return rx.toast.success("New key created. Copy the embed code now: it is shown only once.")
 
     @rx.event
-    def revoke_keys(self):
-        try:
-            with session_scope() as session:
-                count = bots.revoke_widget_keys(session, self.actor(session), self.bot_id)
-        except ServiceError as error:
-            return rx.toast.error(error.message)
+    async def revoke_keys(self):
+        bot_id = self.bot_id
+        done = await calls.as_member(self, lambda s, a: bots.revoke_widget_keys(s, a, bot_id))
+        if not done.ok:
+            return done.toast
         self.new_key, self.key_prefix, self.key_created = "", "", ""
-        return rx.toast.success(f"Revoked {count} key(s): the widget stops answering.")
+        return rx.toast.success(f"Revoked {done.value} key(s): the widget stops answering.")
 
     @rx.event
-    def save_domains(self):
+    async def save_domains(self):
         lines = [line.strip() for line in self.domains_text.splitlines() if line.strip()]
         try:
             data = BotUpdate(allowed_domains=lines)
         except ValidationError as error:
             self.errors = field_errors(error)
             return rx.toast.error("Fix the allowed domains.")
-        try:
-            with session_scope() as session:
-                self._show_bot(bots.update_bot(session, self.actor(session), self.bot_id, data))
-        except ServiceError as error:
-            return rx.toast.error(error.message)
+        bot_id = self.bot_id
+        done = await calls.as_member(self, lambda s, a: bots.update_bot(s, a, bot_id, data))
+        if not done.ok:
+            return done.toast
+        self._show_bot(done.value)
         self.errors = {}
         return rx.toast.success("Allowed domains saved.")

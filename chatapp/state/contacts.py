@@ -10,8 +10,7 @@ import reflex as rx
 
 from chatapp.services import contact_data, contact_export, contact_search, contacts
 from chatapp.services.contacts import ContactInput, ContactInvalid
-from chatapp.services.db import session_scope
-from chatapp.services.errors import ServiceError
+from chatapp.state import calls
 from chatapp.state.bot_scope import BotScopeState
 
 PER_PAGE = 25
@@ -115,24 +114,19 @@ class ContactsState(BotScopeState):
         return ContactsState.load
 
     @rx.event
-    def load(self):
+    async def load(self):
         """The current page of the table again, after every change of filter or data."""
         if not self.bot_id:
             self.rows, self.total, self.page, self.pages = [], 0, 1, 1
             return None
-        try:
-            with session_scope() as session:
-                found = contact_search.list_contacts(
-                    session,
-                    self.actor(session),
-                    bot_id=self._bot_filter(),
-                    search=self.search,
-                    page=self.page,
-                    per_page=PER_PAGE,
-                )
-        except ServiceError as error:
+        wanted = {"bot_id": self._bot_filter(), "search": self.search, "page": self.page}
+        done = await calls.as_member(
+            self, lambda s, a: contact_search.list_contacts(s, a, per_page=PER_PAGE, **wanted)
+        )
+        if not done.ok:
             self.rows, self.total = [], 0
-            return rx.toast.error(error.message)
+            return done.toast
+        found = done.value
         self.rows = [_view(row) for row in found.rows]
         self.total, self.page, self.pages = found.total, found.page, found.pages
         return None
@@ -170,13 +164,12 @@ class ContactsState(BotScopeState):
         self.editing_id, self.draft, self.editor_open = 0, ContactView(), True
 
     @rx.event
-    def open_edit(self, contact_id: int):
+    async def open_edit(self, contact_id: int):
         self._clear_errors()
-        try:
-            with session_scope() as session:
-                contact = contacts.get_contact(session, self.actor(session), contact_id)
-        except ServiceError as error:
-            return [ContactsState.load, rx.toast.error(error.message)]
+        done = await calls.as_member(self, lambda s, a: contacts.get_contact(s, a, contact_id))
+        if not done.ok:
+            return [ContactsState.load, done.toast]
+        contact = done.value
         self.draft = ContactView(id=contact.id, **{f: getattr(contact, f) for f in FIELDS})
         self.editing_id, self.editor_open = contact.id, True
         return None
@@ -186,22 +179,23 @@ class ContactsState(BotScopeState):
         self.editor_open = value
 
     @rx.event
-    def save(self, form: dict):
+    async def save(self, form: dict):
         self._clear_errors()
         data = ContactInput(**{f: str(form.get(f, "")) for f in FIELDS})
-        try:
-            with session_scope() as session:
-                actor = self.actor(session)
-                if self.editing_id:
-                    contacts.update_contact(session, actor, self.editing_id, data)
-                else:
-                    contacts.create_contact(session, actor, data, bot_id=self.bot_id)
-        except ContactInvalid as invalid:
-            for field, problem in invalid.errors.items():
+        editing_id, bot_id = self.editing_id, self.bot_id
+
+        def store(session, actor):
+            if editing_id:
+                return contacts.update_contact(session, actor, editing_id, data)
+            return contacts.create_contact(session, actor, data, bot_id=bot_id)
+
+        done = await calls.as_member(self, store)
+        if isinstance(done.error, ContactInvalid):  # each problem beside its field
+            for field, problem in done.error.errors.items():
                 setattr(self, f"{field}_error", problem)
             return None
-        except ServiceError as error:
-            return rx.toast.error(error.message)
+        if not done.ok:
+            return done.toast
         done = "Contact saved." if self.editing_id else "Contact added."
         self.editor_open = False
         refresh = [ContactsState.load]
@@ -212,12 +206,10 @@ class ContactsState(BotScopeState):
     # --- delete ------------------------------------------------------------------------------
 
     @rx.event
-    def delete(self, contact_id: int):
-        try:
-            with session_scope() as session:
-                contacts.delete_contact(session, self.actor(session), contact_id)
-        except ServiceError as error:
-            return rx.toast.error(error.message)
+    async def delete(self, contact_id: int):
+        done = await calls.as_member(self, lambda s, a: contacts.delete_contact(s, a, contact_id))
+        if not done.ok:
+            return done.toast
         if self.detail.id == contact_id:
             self.detail_open = False
         return [ContactsState.load, rx.toast.success("Contact deleted; its conversations stay.")]
@@ -225,14 +217,17 @@ class ContactsState(BotScopeState):
     # --- detail ------------------------------------------------------------------------------
 
     @rx.event
-    def open_detail(self, contact_id: int):
-        try:
-            with session_scope() as session:
-                actor = self.actor(session)
-                row = contact_search.contact_row(session, actor, contact_id)
-                linked = contact_search.linked_conversations(session, actor, contact_id)
-        except ServiceError as error:
-            return rx.toast.error(error.message)
+    async def open_detail(self, contact_id: int):
+        done = await calls.as_member(
+            self,
+            lambda s, a: (
+                contact_search.contact_row(s, a, contact_id),
+                contact_search.linked_conversations(s, a, contact_id),
+            ),
+        )
+        if not done.ok:
+            return done.toast
+        row, linked = done.value
         self.detail = _view(row)
         self.detail_conversations = [
             ConversationView(
@@ -257,23 +252,25 @@ class ContactsState(BotScopeState):
     # --- personal data (access and erasure) --------------------------------------------------
 
     @rx.event
-    def download_data(self, contact_id: int):
-        try:
-            with session_scope() as session:
-                export = contact_data.export_contact(session, self.actor(session), contact_id)
-        except ServiceError as error:
-            return rx.toast.error(error.message)
+    async def download_data(self, contact_id: int):
+        done = await calls.as_member(
+            self, lambda s, a: contact_data.export_contact(s, a, contact_id)
+        )
+        if not done.ok:
+            return done.toast
+        export = done.value
         return rx.download(
             data=export.content, filename=export.filename, mime_type="application/json"
         )
 
     @rx.event
-    def erase(self, contact_id: int):
-        try:
-            with session_scope() as session:
-                erased = contact_data.erase_contact(session, self.actor(session), contact_id)
-        except ServiceError as error:
-            return rx.toast.error(error.message)
+    async def erase(self, contact_id: int):
+        done = await calls.as_member(
+            self, lambda s, a: contact_data.erase_contact(s, a, contact_id)
+        )
+        if not done.ok:
+            return done.toast
+        erased = done.value
         self.detail_open = False
         done = (
             f"Erased the contact, {erased.conversations} conversations "
@@ -284,12 +281,11 @@ class ContactsState(BotScopeState):
     # --- export ------------------------------------------------------------------------------
 
     @rx.event
-    def export(self):
-        try:
-            with session_scope() as session:
-                text = contact_export.export_csv(
-                    session, self.actor(session), bot_id=self._bot_filter(), search=self.search
-                )
-        except ServiceError as error:
-            return rx.toast.error(error.message)
-        return rx.download(data=text, filename="contacts.csv", mime_type="text/csv")
+    async def export(self):
+        bot_id, search = self._bot_filter(), self.search
+        done = await calls.as_member(
+            self, lambda s, a: contact_export.export_csv(s, a, bot_id=bot_id, search=search)
+        )
+        if not done.ok:
+            return done.toast
+        return rx.download(data=done.value, filename="contacts.csv", mime_type="text/csv")

@@ -16,8 +16,8 @@ import reflex as rx
 
 from chatapp.services import bots, handoff, inbox, live
 from chatapp.services.config import get_settings
-from chatapp.services.db import session_scope
 from chatapp.services.errors import ServiceError
+from chatapp.state import calls
 from chatapp.state.auth import AuthState
 
 ROUTE = "/inbox"
@@ -82,6 +82,20 @@ def _message_row(data: dict) -> MessageRow:
     )
 
 
+def _reply(session, actor, conversation_id: int, text: str) -> MessageRow:
+    """Send the agent's reply; the row to show, with the author's name."""
+    message = handoff.reply(session, actor, conversation_id, text)
+    return _message_row(
+        {
+            "id": message.id,
+            "role": "agent",
+            "content": message.content,
+            "author": handoff.agent_name(session, message.user_id),
+            "created_at": message.created_at,
+        }
+    )
+
+
 class InboxBadgeState(AuthState):
     """The number of pending conversations beside "Inbox" in the sidebar, kept live."""
 
@@ -89,12 +103,9 @@ class InboxBadgeState(AuthState):
     _badge_ws: str = ""
     _badge_beat: float = 0.0
 
-    def _count(self) -> None:
-        try:
-            with session_scope() as session:
-                self.pending = inbox.counts(session, self.actor(session))["pending"]
-        except ServiceError:
-            self.pending = 0
+    async def _count(self) -> None:
+        done = await calls.as_member(self, lambda s, a: inbox.counts(s, a)["pending"], quiet=True)
+        self.pending = done.value or 0
 
     @rx.event(background=True)
     async def follow(self):
@@ -105,7 +116,7 @@ class InboxBadgeState(AuthState):
             alive = time.time() - self._badge_beat < 2 * keepalive
             if not workspace or self.role not in HANDLER_ROLES:
                 return
-            self._count()
+            await self._count()
             if alive and self._badge_ws == workspace:
                 return
             self._badge_ws, self._badge_beat = workspace, time.time()
@@ -119,7 +130,7 @@ class InboxBadgeState(AuthState):
                         return
                     self._badge_beat = time.time()
                     if event is not live.KEEPALIVE:
-                        self._count()
+                        await self._count()
         finally:
             await stream.aclose()
 
@@ -155,27 +166,27 @@ class InboxState(AuthState):
     def _chosen_bot(self) -> int | None:
         return None if self.bot_choice == "all" else int(self.bot_choice)
 
-    def _load_bot_choices(self) -> None:
+    async def _load_bot_choices(self) -> None:
         """The workspace's bots for the filter; a chosen bot that is gone means all bots."""
-        try:
-            with session_scope() as session:
-                found = bots.list_bots(session, self.actor(session))
-        except ServiceError:
-            found = []
+        found = (await calls.as_member(self, bots.list_bots, quiet=True)).value or []
         self.bot_choices = [ALL_BOTS] + [BotChoice(str(bot.id), bot.name) for bot in found]
         if not any(choice.value == self.bot_choice for choice in self.bot_choices):
             self.bot_choice = "all"
 
-    def _refresh_queue(self) -> None:
-        try:
-            with session_scope() as session:
-                actor = self.actor(session)
-                bot_id = self._chosen_bot()
-                items = inbox.queue(session, actor, view=self.view, bot_id=bot_id)
-                self.counts = inbox.counts(session, actor, bot_id=bot_id)
-        except ServiceError as exc:
-            self.rows, self.notice = [], exc.message
+    async def _refresh_queue(self) -> None:
+        view, bot_id = self.view, self._chosen_bot()
+        done = await calls.as_member(
+            self,
+            lambda s, a: (
+                inbox.queue(s, a, view=view, bot_id=bot_id),
+                inbox.counts(s, a, bot_id=bot_id),
+            ),
+            quiet=True,
+        )
+        if not done.ok:
+            self.rows, self.notice = [], done.error.message
             return
+        items, self.counts = done.value
         now = time.time()
         self.rows = [
             QueueRow(
@@ -205,26 +216,31 @@ class InboxState(AuthState):
         if any(new.waiting != old.waiting for new, old in zip(ticked, self.rows, strict=True)):
             self.rows = ticked
 
-    def _load_thread(self) -> None:
-        with session_scope() as session:
-            actor = self.actor(session)
-            found = inbox.thread(session, actor, self.selected_id)
+    async def _load_thread(self) -> None:
+        """The open conversation again; raises the service's refusal for the caller to show."""
+        selected = self.selected_id
+        done = await calls.as_member(
+            self, lambda s, a: (inbox.thread(s, a, selected), a.user_id), quiet=True
+        )
+        if not done.ok:
+            raise done.error
+        found, user_id = done.value
         self.status, self.visitor, self.agent = found.status, found.visitor, found.agent
         self.bot_name = found.bot_name
-        self.mine = found.status == "assigned" and found.assigned_user_id == actor.user_id
+        self.mine = found.status == "assigned" and found.assigned_user_id == user_id
         self.messages = [_message_row(m) for m in found.messages]
         self._last_event = found.last_event_id
 
     @rx.event
-    def open_page(self):
+    async def open_page(self):
         """on_load: the queue now, then live."""
         self.notice = ""
-        self._load_bot_choices()
-        self._refresh_queue()
+        await self._load_bot_choices()
+        await self._refresh_queue()
         events = [InboxState.follow_queue]
         if self.selected_id:
             try:
-                self._load_thread()
+                await self._load_thread()
                 self._thread_gen += 1
                 events.append(InboxState.follow_thread)
             except ServiceError:
@@ -232,25 +248,25 @@ class InboxState(AuthState):
         return events
 
     @rx.event
-    def set_view(self, view: str):
+    async def set_view(self, view: str):
         if view in dict(VIEWS):
             self.view = view
-            self._refresh_queue()
+            await self._refresh_queue()
 
     @rx.event
-    def set_bot_choice(self, bot_id: str):
+    async def set_bot_choice(self, bot_id: str):
         """Filter the queue and its counts by bot; only the workspace's own bots are offered."""
         if any(choice.value == bot_id for choice in self.bot_choices):
             self.bot_choice = bot_id
-            self._refresh_queue()
+            await self._refresh_queue()
 
     @rx.event
-    def select(self, conversation_id: int):
+    async def select(self, conversation_id: int):
         """Open a conversation: its history, then its live events."""
         self.selected_id, self.notice, self.draft = conversation_id, "", ""
         self.visitor_typing, self._typing_sent = False, False
         try:
-            self._load_thread()
+            await self._load_thread()
         except ServiceError as exc:
             self.selected_id, self.notice = 0, exc.message
             return rx.toast.error(exc.message)
@@ -259,74 +275,60 @@ class InboxState(AuthState):
 
     # --- actions ----------------------------------------------------------------------------
 
-    def _act(self, action) -> rx.event.EventSpec | None:
-        try:
-            with session_scope() as session:
-                action(session, self.actor(session), self.selected_id)
-        except ServiceError as exc:
-            self.notice = exc.message
-            self._reload_after_refusal()
-            return rx.toast.error(exc.message)
+    async def _act(self, action) -> rx.event.EventSpec | None:
+        selected = self.selected_id
+        done = await calls.as_member(self, lambda s, a: action(s, a, selected))
+        if not done.ok:
+            self.notice = done.error.message
+            await self._reload_after_refusal()
+            return done.toast
         self.notice = ""
-        self._load_thread()
-        self._refresh_queue()
+        await self._load_thread()
+        await self._refresh_queue()
         return None
 
-    def _reload_after_refusal(self) -> None:
+    async def _reload_after_refusal(self) -> None:
         """Show the thread as it is now; one that is gone (deleted, another workspace's, none
         selected) closes instead of raising from inside the error path."""
         try:
-            self._load_thread()
+            await self._load_thread()
         except ServiceError:
             self.selected_id, self.messages = 0, []
-        self._refresh_queue()
+        await self._refresh_queue()
 
     @rx.event
-    def take(self):
-        return self._act(handoff.take)
+    async def take(self):
+        return await self._act(handoff.take)
 
     @rx.event
-    def release(self):
-        return self._act(handoff.release)
+    async def release(self):
+        return await self._act(handoff.release)
 
     @rx.event
-    def resolve(self):
-        return self._act(handoff.resolve)
+    async def resolve(self):
+        return await self._act(handoff.resolve)
 
     @rx.event
-    def set_draft(self, value: str):
+    async def set_draft(self, value: str):
         """Typing: the visitor sees "typing" when the box fills, and not when it empties."""
         self.draft = value
         typing = bool(value.strip())
         if self.mine and typing != self._typing_sent:
-            self._send_typing(typing)
-
-    def _send_typing(self, typing: bool) -> None:
-        try:
-            with session_scope() as session:
-                handoff.typing(session, self.actor(session), self.selected_id, typing)
-            self._typing_sent = typing
-        except ServiceError:
-            self._typing_sent = False
+            selected = self.selected_id
+            done = await calls.as_member(
+                self, lambda s, a: handoff.typing(s, a, selected, typing), quiet=True
+            )
+            self._typing_sent = typing if done.ok else False
 
     @rx.event
-    def send(self, form: dict):
+    async def send(self, form: dict):
         text = str(form.get("reply", self.draft) or "").strip() or self.draft.strip()
-        try:
-            with session_scope() as session:
-                message = handoff.reply(session, self.actor(session), self.selected_id, text)
-                row = _message_row(
-                    {
-                        "id": message.id,
-                        "role": "agent",
-                        "content": message.content,
-                        "author": handoff.agent_name(session, message.user_id),
-                        "created_at": message.created_at,
-                    }
-                )
-        except ServiceError as exc:
-            self.notice = exc.message
-            return rx.toast.error(exc.message)
+        selected = self.selected_id
+        done = await calls.as_member(self, lambda s, a: _reply(s, a, selected, text))
+        if not done.ok:
+            self.notice = done.error.message
+            return done.toast
+        row = done.value
         self.draft, self.notice = "", ""
         self._typing_sent = False  # the reply ends the typing indicator on the widget
         self._add(row)
@@ -337,7 +339,7 @@ class InboxState(AuthState):
 
     # --- live ---------------------------------------------------------------------------------
 
-    def _apply(self, event: live.LiveEvent) -> None:
+    async def _apply(self, event: live.LiveEvent) -> None:
         if event.id is not None:
             self._last_event = max(self._last_event, event.id)
         if event.type == "message":
@@ -347,7 +349,7 @@ class InboxState(AuthState):
         elif event.type == "typing" and event.data.get("who") == "visitor":
             self.visitor_typing = bool(event.data.get("typing"))
         elif event.type == "status":
-            self._load_thread()
+            await self._load_thread()
 
     @rx.event(background=True)
     async def follow_thread(self):
@@ -365,7 +367,7 @@ class InboxState(AuthState):
                     gone = self.router.url.path.rstrip("/") != ROUTE
                     if gone or self._thread_gen != generation or time.monotonic() > deadline:
                         return
-                    self._apply(event)
+                    await self._apply(event)
         finally:
             await stream.aclose()
 
@@ -391,6 +393,6 @@ class InboxState(AuthState):
                     if event is live.KEEPALIVE:
                         self._tick_waiting()
                     else:
-                        self._refresh_queue()
+                        await self._refresh_queue()
         finally:
             await stream.aclose()

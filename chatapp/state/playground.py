@@ -17,9 +17,8 @@ import reflex as rx
 from chatapp.components.chat_view import BubbleView, CitationView, citation_view, format_time
 from chatapp.services import bots, chat, providers
 from chatapp.services.config import get_settings
-from chatapp.services.db import session_scope
-from chatapp.services.errors import ServiceError
 from chatapp.services.models import BotUpdate, utcnow
+from chatapp.state import calls
 from chatapp.state.bot_scope import BotScopeState
 
 log = logging.getLogger(__name__)
@@ -114,19 +113,19 @@ class PlaygroundState(BotScopeState):
     # --- loading ------------------------------------------------------------------------------
 
     @rx.event
-    def load(self):
+    async def load(self):
         """on_load: the bot's saved settings; a new chat when the bot changed."""
         if not self.bot_id:
             return None
-        try:
-            with session_scope() as session:
-                actor = self.actor(session)
-                bot = bots.get_bot(session, actor, self.bot_id)
-                provider = providers.get_provider(session, actor)
-                saved = (bot.instructions, bot.model, _format_temperature(bot.temperature))
-                options = [[a["key"], a["label"]] for a in bot.audiences or []]
-        except ServiceError as error:
-            return rx.toast.error(error.message)
+        bot_id = self.bot_id
+        done = await calls.as_member(
+            self, lambda s, a: (bots.get_bot(s, a, bot_id), providers.get_provider(s, a))
+        )
+        if not done.ok:
+            return done.toast
+        bot, provider = done.value
+        saved = (bot.instructions, bot.model, _format_temperature(bot.temperature))
+        options = [[a["key"], a["label"]] for a in bot.audiences or []]
         self.audience_options = options
         if self.audience not in {key for key, _ in options}:
             self.audience = "none"
@@ -189,7 +188,7 @@ class PlaygroundState(BotScopeState):
                 return
             self.messages.append(BubbleView(role="user", content=text.strip(), time=_now()))
             self.question = ""
-            request = self._request(text.strip())
+            request = await self._request(text.strip())
         async for update in _answer(self, request):
             yield update
 
@@ -208,7 +207,7 @@ class PlaygroundState(BotScopeState):
                 return
             while self.messages and self.messages[-1].role != "user":
                 self.messages.pop()  # the answer being replaced
-            request = self._request(last.content)
+            request = await self._request(last.content)
         async for update in _answer(self, request):
             yield update
 
@@ -220,11 +219,10 @@ class PlaygroundState(BotScopeState):
         self._start_new_chat()
         return None
 
-    def _request(self, text: str) -> chat.ChatRequest:
+    async def _request(self, text: str) -> chat.ChatRequest:
         if not self._session_id or self._session_bot != self.bot_id:
             self._start_new_chat()
-        with session_scope() as session:
-            actor = self.actor(session)
+        actor = await calls.off_loop(calls.member, self._who())
         return chat.ChatRequest(
             bot_id=self.bot_public_id,
             message=text,
@@ -240,7 +238,7 @@ class PlaygroundState(BotScopeState):
     # --- settings -----------------------------------------------------------------------------
 
     @rx.event
-    def save_tweaks(self):
+    async def save_tweaks(self):
         """Write the instructions, model and temperature to the bot (owners and admins)."""
         if not self.tweaks_valid:
             return rx.toast.error("Fix the settings first.")
@@ -250,13 +248,14 @@ class PlaygroundState(BotScopeState):
                 model=self.model.strip(),
                 temperature=float(self.temperature),
             )
-            with session_scope() as session:
-                bot = bots.update_bot(session, self.actor(session), self.bot_id, data)
-                saved = (bot.instructions, bot.model, _format_temperature(bot.temperature))
-        except ServiceError as error:
-            return rx.toast.error(error.message)
         except ValueError:
             return rx.toast.error("These settings cannot be saved: check each field.")
+        bot_id = self.bot_id
+        done = await calls.as_member(self, lambda s, a: bots.update_bot(s, a, bot_id, data))
+        if not done.ok:
+            return done.toast
+        bot = done.value
+        saved = (bot.instructions, bot.model, _format_temperature(bot.temperature))
         self.saved_instructions, self.saved_model, self.saved_temperature = saved
         self.instructions, self.model, self.temperature = saved
         return rx.toast.success(f"Saved to {self.bot_name}.")

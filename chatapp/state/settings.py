@@ -21,9 +21,8 @@ from chatapp.services import (
     workspace_defaults,
     workspaces,
 )
-from chatapp.services.db import session_scope
-from chatapp.services.errors import ServiceError, ValidationFailed
 from chatapp.services.models import Bot, BotUpdate
+from chatapp.state import calls
 from chatapp.state.bot_scope import BotScopeState
 
 # Text fields the form edits, as the inputs send them.
@@ -77,6 +76,14 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
+def _backup_bytes(session, actor) -> tuple[str, bytes]:
+    backup = workspace_backup.build_backup(session, actor)
+    try:
+        return backup.filename, backup.path.read_bytes()
+    finally:
+        backup.path.unlink(missing_ok=True)
+
+
 class SettingsState(BotScopeState):
     """View data and actions of /settings for the chosen bot."""
 
@@ -122,21 +129,27 @@ class SettingsState(BotScopeState):
     # --- loading ------------------------------------------------------------------------------
 
     @rx.event
-    def load(self):
+    async def load(self):
         """on_load after `load_bots`: the bot's settings and the workspace's."""
         self.errors = {}
         if not self.bot_id:
             return None
-        try:
-            with session_scope() as session:
-                actor = self.actor(session)
-                self._show_bot(bots.get_bot(session, actor, self.bot_id))
-                defaults = workspace_defaults.get_bot_defaults(session, actor)
-                days = retention.get_retention(session, actor)
+        bot_id, manager = self.bot_id, self.is_manager
+
+        def read(session, actor):
+            return (
+                bots.get_bot(session, actor, bot_id),
+                workspace_defaults.get_bot_defaults(session, actor),
+                retention.get_retention(session, actor),
                 # Only managers see (and change) where answers come from.
-                provider = providers.get_provider(session, actor) if self.is_manager else None
-        except ServiceError as error:
-            return rx.toast.error(error.message)
+                providers.get_provider(session, actor) if manager else None,
+            )
+
+        done = await calls.as_member(self, read)
+        if not done.ok:
+            return done.toast
+        bot, defaults, days, provider = done.value
+        self._show_bot(bot)
         self.new_workspace_name = self.workspace_name
         self.default_limit = "" if defaults.message_limit is None else str(defaults.message_limit)
         self.installation_limit = defaults.installation_limit
@@ -179,7 +192,7 @@ class SettingsState(BotScopeState):
             self.errors = {**self.errors, field: "Enter a number."}
             return None
 
-    def _save(self, values: dict, success: str):
+    async def _save(self, values: dict, success: str):
         """Validate with BotUpdate (errors next to fields), then save through the service."""
         if self.errors:
             return rx.toast.error("Fix the fields marked in red.")
@@ -188,16 +201,15 @@ class SettingsState(BotScopeState):
         except ValidationError as error:
             self.errors = field_errors(error)
             return rx.toast.error("Fix the fields marked in red.")
-        try:
-            with session_scope() as session:
-                bot = bots.update_bot(session, self.actor(session), self.bot_id, data)
-                self._show_bot(bot)
-        except ServiceError as error:
-            return rx.toast.error(error.message)
+        bot_id = self.bot_id
+        done = await calls.as_member(self, lambda s, a: bots.update_bot(s, a, bot_id, data))
+        if not done.ok:
+            return done.toast
+        self._show_bot(done.value)
         return [SettingsState.load_bots, rx.toast.success(success)]
 
     @rx.event
-    def save_bot(self):
+    async def save_bot(self):
         self.errors = {}
         temperature = self._number("temperature", self.temperature, float)
         limit = self._number("message_limit", self.message_limit, int)
@@ -207,10 +219,10 @@ class SettingsState(BotScopeState):
             temperature=temperature,
             message_limit=limit,
         )
-        return self._save(values, "Bot settings saved.")
+        return await self._save(values, "Bot settings saved.")
 
     @rx.event
-    def save_appearance(self):
+    async def save_appearance(self):
         self.errors = {}
         values = {
             "accent_color": self.accent_color,
@@ -218,7 +230,7 @@ class SettingsState(BotScopeState):
             "show_button_text": self.show_button_text,
             "button_text": self.button_text,
         }
-        return self._save(values, "Appearance saved.")
+        return await self._save(values, "Appearance saved.")
 
     @rx.event
     async def upload_avatar(self, files: list[rx.UploadFile]):
@@ -227,15 +239,13 @@ class SettingsState(BotScopeState):
             return None
         self.errors = {k: v for k, v in self.errors.items() if k != "avatar"}
         data = await files[0].read(avatars.MAX_AVATAR_BYTES + 1)
-        try:
-            with session_scope() as session:
-                bot = avatars.set_avatar(session, self.actor(session), self.bot_id, data)
-                self.avatar_url = bot.avatar_url
-        except ValidationFailed as error:
-            self.errors = {**self.errors, "avatar": error.message}
-            return None
-        except ServiceError as error:
-            return rx.toast.error(error.message)
+        bot_id = self.bot_id
+        done = await calls.as_member(
+            self, lambda s, a: avatars.set_avatar(s, a, bot_id, data), field="avatar"
+        )
+        if not done.ok:
+            return done.toast
+        self.avatar_url = done.value.avatar_url
         return rx.toast.success("Avatar saved.")
 
     @rx.event
@@ -244,88 +254,73 @@ class SettingsState(BotScopeState):
         self.errors = {**self.errors, "avatar": f"{avatars.REFUSED[:-1]} of at most 500 KB."}
 
     @rx.event
-    def remove_avatar(self):
-        try:
-            with session_scope() as session:
-                avatars.remove_avatar(session, self.actor(session), self.bot_id)
-        except ServiceError as error:
-            return rx.toast.error(error.message)
+    async def remove_avatar(self):
+        bot_id = self.bot_id
+        done = await calls.as_member(self, lambda s, a: avatars.remove_avatar(s, a, bot_id))
+        if not done.ok:
+            return done.toast
         self.avatar_url = ""
         return rx.toast.success("Avatar removed.")
 
     # --- workspace ----------------------------------------------------------------------------
 
     @rx.event
-    def save_workspace_name(self):
-        try:
-            with session_scope() as session:
-                workspace = workspaces.rename_workspace(
-                    session, self.actor(session), name=self.new_workspace_name
-                )
-        except ValidationFailed as error:
-            self.errors = {**self.errors, "new_workspace_name": error.message}
-            return None
-        except ServiceError as error:
-            return rx.toast.error(error.message)
-        return [SettingsState.require_login, rx.toast.success(f"Renamed to {workspace.name}.")]
+    async def save_workspace_name(self):
+        name = self.new_workspace_name
+        done = await calls.as_member(
+            self,
+            lambda s, a: workspaces.rename_workspace(s, a, name=name),
+            field="new_workspace_name",
+        )
+        if not done.ok:
+            return done.toast
+        return [SettingsState.require_login, rx.toast.success(f"Renamed to {done.value.name}.")]
 
     @rx.event
-    def save_default_limit(self):
+    async def save_default_limit(self):
         text = self.default_limit.strip()
         limit = None if not text else self._number("default_limit", text, int)
         if text and limit is None:
             return None
-        try:
-            with session_scope() as session:
-                workspace_defaults.set_default_message_limit(session, self.actor(session), limit)
-        except ValidationFailed as error:
-            self.errors = {**self.errors, "default_limit": error.message}
-            return None
-        except ServiceError as error:
-            return rx.toast.error(error.message)
+        done = await calls.as_member(
+            self,
+            lambda s, a: workspace_defaults.set_default_message_limit(s, a, limit),
+            field="default_limit",
+        )
+        if not done.ok:
+            return done.toast
         return rx.toast.success("Default limit for new bots saved.")
 
     @rx.event
-    def save_retention(self):
-        try:
-            with session_scope() as session:
-                retention.set_retention(session, self.actor(session), self.retention_days)
-        except ValidationFailed as error:
-            self.errors = {**self.errors, "retention_days": error.message}
-            return None
-        except ServiceError as error:
-            return rx.toast.error(error.message)
+    async def save_retention(self):
+        days = self.retention_days
+        done = await calls.as_member(
+            self, lambda s, a: retention.set_retention(s, a, days), field="retention_days"
+        )
+        if not done.ok:
+            return done.toast
         kept = self.retention_days.strip()
         return rx.toast.success(
             f"Conversations are now kept {kept} days." if kept else "Conversations are kept."
         )
 
     @rx.event
-    def save_provider(self, form: dict):
-        try:
-            with session_scope() as session:
-                view = providers.set_provider(
-                    session,
-                    self.actor(session),
-                    base_url=str(form.get("base_url", "")),
-                    api_key=str(form.get("api_key", "")),
-                    model=str(form.get("model", "")),
-                )
-        except ServiceError as error:
-            self.errors = {**self.errors, "provider": error.message}
-            return rx.toast.error(error.message)
+    async def save_provider(self, form: dict):
+        given = {k: str(form.get(k, "")) for k in ("base_url", "api_key", "model")}
+        done = await calls.as_member(self, lambda s, a: providers.set_provider(s, a, **given))
+        if not done.ok:  # shown by the form and as a toast, whatever the error
+            self.errors = {**self.errors, "provider": done.error.message}
+            return done.toast
         self.errors = {k: v for k, v in self.errors.items() if k != "provider"}
-        self._show_provider(view)
+        self._show_provider(done.value)
         return rx.toast.success("LLM provider saved. The key is stored encrypted.")
 
     @rx.event
-    def clear_provider(self):
-        try:
-            with session_scope() as session:
-                view = providers.clear_provider(session, self.actor(session))
-        except ServiceError as error:
-            return rx.toast.error(error.message)
-        self._show_provider(view)
+    async def clear_provider(self):
+        done = await calls.as_member(self, providers.clear_provider)
+        if not done.ok:
+            return done.toast
+        self._show_provider(done.value)
         return rx.toast.success("The workspace's own provider was removed.")
 
     def _show_provider(self, view: providers.ProviderView) -> None:
@@ -333,15 +328,10 @@ class SettingsState(BotScopeState):
         self.provider_model, self.provider_key_hint = view.model, view.key_hint
 
     @rx.event
-    def download_backup(self):
-        """Build the zip in a temporary file, send it to the browser, delete the file."""
-        try:
-            with session_scope() as session:
-                backup = workspace_backup.build_backup(session, self.actor(session))
-        except ServiceError as error:
-            return rx.toast.error(error.message)
-        try:
-            data = backup.path.read_bytes()
-        finally:
-            backup.path.unlink(missing_ok=True)
-        return rx.download(data=data, filename=backup.filename, mime_type="application/zip")
+    async def download_backup(self):
+        """Build the zip in a temporary file, read it, delete it: all in the worker thread."""
+        done = await calls.as_member(self, _backup_bytes)
+        if not done.ok:
+            return done.toast
+        filename, data = done.value
+        return rx.download(data=data, filename=filename, mime_type="application/zip")

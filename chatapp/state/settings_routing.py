@@ -8,9 +8,8 @@ import reflex as rx
 from pydantic import ValidationError
 
 from chatapp.services import bots, routing
-from chatapp.services.db import session_scope
-from chatapp.services.errors import ServiceError
 from chatapp.services.models import Bot, BotUpdate
+from chatapp.state import calls
 from chatapp.state.bot_scope import BotScopeState
 from chatapp.state.settings import field_errors
 
@@ -19,6 +18,12 @@ AUDIENCE_FIELDS = ("label", "instructions", "starters")
 
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _with_pool(session, bot: Bot) -> tuple[Bot, list[str]]:
+    """The bot and the names of the bots it would route to (read in the worker thread)."""
+    pool = routing.candidates(session, routing.RouterRef(bot.id, bot.workspace_id))
+    return bot, [c.name for c in pool]
 
 
 class RoutingSettingsState(BotScopeState):
@@ -31,22 +36,20 @@ class RoutingSettingsState(BotScopeState):
     errors: dict[str, str] = {}
 
     @rx.event
-    def load(self):
+    async def load(self):
         self.errors = {}
         if not self.bot_id:
             return None
-        try:
-            with session_scope() as session:
-                bot = bots.get_bot(session, self.actor(session), self.bot_id)
-                self._show(session, bot)
-        except ServiceError as error:
-            return rx.toast.error(error.message)
+        bot_id = self.bot_id
+        done = await calls.as_member(self, lambda s, a: _with_pool(s, bots.get_bot(s, a, bot_id)))
+        if not done.ok:
+            return done.toast
+        self._show(*done.value)
         return None
 
-    def _show(self, session, bot: Bot) -> None:
+    def _show(self, bot: Bot, pool: list[str]) -> None:
         self.description, self.is_router = bot.description, bot.is_router
-        pool = routing.candidates(session, routing.RouterRef(bot.id, bot.workspace_id))
-        self.routes_to = [c.name for c in pool]
+        self.routes_to = pool
         self.audiences = [
             {
                 "key": a["key"],
@@ -87,7 +90,7 @@ class RoutingSettingsState(BotScopeState):
         self.errors = {k: v for k, v in self.errors.items() if k != "audiences"}
 
     @rx.event
-    def save(self):
+    async def save(self):
         self.errors = {}
         values = {
             "description": self.description.strip(),
@@ -107,10 +110,11 @@ class RoutingSettingsState(BotScopeState):
         except ValidationError as error:
             self.errors = field_errors(error)
             return rx.toast.error("Fix the fields marked in red.")
-        try:
-            with session_scope() as session:
-                bot = bots.update_bot(session, self.actor(session), self.bot_id, data)
-                self._show(session, bot)
-        except ServiceError as error:
-            return rx.toast.error(error.message)
+        bot_id = self.bot_id
+        done = await calls.as_member(
+            self, lambda s, a: _with_pool(s, bots.update_bot(s, a, bot_id, data))
+        )
+        if not done.ok:
+            return done.toast
+        self._show(*done.value)
         return rx.toast.success("Audiences and routing saved.")

@@ -16,9 +16,8 @@ import reflex as rx
 
 from chatapp.services import sources
 from chatapp.services.config import get_settings
-from chatapp.services.db import session_scope
-from chatapp.services.errors import ServiceError, ValidationFailed
 from chatapp.services.sources_view import SourceEntry, sources_overview
+from chatapp.state import calls
 from chatapp.state.bot_scope import BotScopeState
 
 ROUTE = "/sources"
@@ -127,26 +126,26 @@ class SourcesState(BotScopeState):
     # --- loading and live progress ----------------------------------------------------------
 
     @rx.event
-    def load(self):
+    async def load(self):
         """on_load after `load_bots`: the table, the limits, and live progress if needed."""
         settings = get_settings()
         self.max_upload_bytes = int(settings.max_upload_mb * sources.MB)
         self.upload_limit_label = f"{settings.max_upload_mb:g} MB"
         self.errors, self.upload_refusals, self.edit_id = {}, [], 0
         self._expanded = []
-        return self._refresh_and_watch()
+        return await self._refresh_and_watch()
 
-    def _refresh(self) -> bool:
+    async def _refresh(self) -> bool:
         """Re-read the table from the services; returns whether anything is still training."""
         if not self.bot_id:
             self.rows, self._entries = [], []
             return False
-        try:
-            with session_scope() as session:
-                overview = sources_overview(session, self.actor(session), self.bot_id)
-        except ServiceError:
+        bot_id = self.bot_id
+        done = await calls.as_member(self, lambda s, a: sources_overview(s, a, bot_id), quiet=True)
+        if not done.ok:
             self.rows, self._entries = [], []
             return False
+        overview = done.value
         self._entries = overview.entries
         self.rows = rows_for(overview.entries, set(self._expanded))
         use = overview.storage
@@ -157,14 +156,14 @@ class SourcesState(BotScopeState):
         )
         return overview.active
 
-    def _refresh_and_watch(self):
-        if self._refresh():
+    async def _refresh_and_watch(self):
+        if await self._refresh():
             return SourcesState.watch_progress
         return None
 
-    def _changed(self, message: str) -> list:
+    async def _changed(self, message: str) -> list:
         """After a change: the new table, a watcher if training started, a success toast."""
-        watch = self._refresh_and_watch()
+        watch = await self._refresh_and_watch()
         return [rx.toast.success(message), *([watch] if watch else [])]
 
     @rx.event(background=True)
@@ -180,7 +179,7 @@ class SourcesState(BotScopeState):
             await asyncio.sleep(POLL_SECONDS)
             async with self:  # deciding to stop and saying so happen under one lock
                 left = self.router.url.path.rstrip("/") != ROUTE
-                if left or time.monotonic() > deadline or not self._refresh():
+                if left or time.monotonic() > deadline or not await self._refresh():
                     self._watcher_beat = 0.0
                     return
                 self._watcher_beat = time.time()
@@ -201,19 +200,22 @@ class SourcesState(BotScopeState):
         if not files:  # every file was refused in the browser already
             return None
         self.upload_refusals, self.upload_percent = [], 0
-        added = 0
+        added, bot_id = 0, self.bot_id
         for file in files:
             name = file.name or "upload"
-            data = file.file.read(self.max_upload_bytes + 1)
-            try:
-                with session_scope() as session:
-                    sources.add_file(
-                        session, self.actor(session), self.bot_id, filename=name, data=data
-                    )
+            data = await calls.off_loop(file.file.read, self.max_upload_bytes + 1)
+            done = await calls.as_member(
+                self,
+                lambda s, a, name=name, data=data: sources.add_file(
+                    s, a, bot_id, filename=name, data=data
+                ),
+                quiet=True,
+            )
+            if done.ok:
                 added += 1
-            except ServiceError as error:
-                self.upload_refusals.append(_about(name, error.message))
-        events = [self._refresh_and_watch()]
+            else:
+                self.upload_refusals.append(_about(name, done.error.message))
+        events = [await self._refresh_and_watch()]
         if added:
             events.append(rx.toast.success(f"{_count(added, 'file')} added: training started."))
         if self.upload_refusals:
@@ -238,13 +240,14 @@ class SourcesState(BotScopeState):
         return rx.toast.error(f"{_count(len(rejected), 'file')} refused.")
 
     @rx.event
-    def add_text(self, form: dict):
-        return self._add(
+    async def add_text(self, form: dict):
+        bot_id = self.bot_id
+        return await self._add(
             "text",
             lambda session, actor: sources.add_text(
                 session,
                 actor,
-                self.bot_id,
+                bot_id,
                 title=str(form.get("title", "")),
                 text=str(form.get("text", "")),
             ),
@@ -252,13 +255,14 @@ class SourcesState(BotScopeState):
         )
 
     @rx.event
-    def add_qa(self, form: dict):
-        return self._add(
+    async def add_qa(self, form: dict):
+        bot_id = self.bot_id
+        return await self._add(
             "qa",
             lambda session, actor: sources.add_qa(
                 session,
                 actor,
-                self.bot_id,
+                bot_id,
                 question=str(form.get("question", "")),
                 answer=str(form.get("answer", "")),
             ),
@@ -266,17 +270,18 @@ class SourcesState(BotScopeState):
         )
 
     @rx.event
-    def add_url(self, form: dict):
-        return self._add(
+    async def add_url(self, form: dict):
+        bot_id = self.bot_id
+        return await self._add(
             "url",
             lambda session, actor: sources.add_url(
-                session, actor, self.bot_id, url=str(form.get("url", ""))
+                session, actor, bot_id, url=str(form.get("url", ""))
             ),
             "Page added: reading it now.",
         )
 
     @rx.event
-    def add_website(self, form: dict):
+    async def add_website(self, form: dict):
         numbers = {}
         for field in ("max_pages", "max_depth"):
             raw = str(form.get(field, "")).strip()
@@ -284,12 +289,13 @@ class SourcesState(BotScopeState):
                 self.errors = {f"website.{field}": "Enter a whole number."}
                 return None
             numbers[field] = int(raw) if raw else None
-        return self._add(
+        bot_id = self.bot_id
+        return await self._add(
             "website",
             lambda session, actor: sources.add_website(
                 session,
                 actor,
-                self.bot_id,
+                bot_id,
                 url=str(form.get("url", "")),
                 use_sitemap=form.get("use_sitemap") in (True, "on", "true"),
                 include=_lines(form.get("include")),
@@ -299,20 +305,17 @@ class SourcesState(BotScopeState):
             "Website added: crawling it now.",
         )
 
-    def _add(self, form_name: str, call, success: str):
+    async def _add(self, form_name: str, work, success: str):
         """Run one add service; a refusal goes next to its field, other errors to a toast."""
         self.errors = {}
-        try:
-            with session_scope() as session:
-                call(session, self.actor(session))
-        except ValidationFailed as error:
-            field = getattr(error, "field", _MAIN_FIELD[form_name])
-            self.errors = {f"{form_name}.{field}": error.message}
-            return None
-        except ServiceError as error:
-            return rx.toast.error(error.message)
+        main = _MAIN_FIELD[form_name]
+        done = await calls.as_member(
+            self, work, field=lambda e: f"{form_name}.{getattr(e, 'field', main)}"
+        )
+        if not done.ok:
+            return done.toast
         self.form_versions = {**self.form_versions, form_name: self.form_versions[form_name] + 1}
-        return self._changed(success)
+        return await self._changed(success)
 
     # --- changing ---------------------------------------------------------------------------
 
@@ -331,43 +334,34 @@ class SourcesState(BotScopeState):
             self.edit_id = 0
 
     @rx.event
-    def save_edit(self, form: dict):
+    async def save_edit(self, form: dict):
         self.errors = {}
-        try:
-            with session_scope() as session:
-                sources.update_qa(
-                    session,
-                    self.actor(session),
-                    self.edit_id,
-                    question=str(form.get("question", "")),
-                    answer=str(form.get("answer", "")),
-                )
-        except ValidationFailed as error:
-            self.errors = {f"edit.{getattr(error, 'field', 'answer')}": error.message}
-            return None
-        except ServiceError as error:
-            return rx.toast.error(error.message)
+        edit_id = self.edit_id
+        pair = {k: str(form.get(k, "")) for k in ("question", "answer")}
+        done = await calls.as_member(
+            self,
+            lambda s, a: sources.update_qa(s, a, edit_id, **pair),
+            field=lambda e: f"edit.{getattr(e, 'field', 'answer')}",
+        )
+        if not done.ok:
+            return done.toast
         self.edit_id = 0
-        return self._changed("Pair saved: re-training.")
+        return await self._changed("Pair saved: re-training.")
 
     @rx.event
-    def retrain(self, source_id: int):
-        try:
-            with session_scope() as session:
-                source = sources.retrain(session, self.actor(session), source_id)
-                verb = "Re-syncing the website." if source.kind == "website" else "Re-training."
-        except ServiceError as error:
-            return rx.toast.error(error.message)
-        return self._changed(verb)
+    async def retrain(self, source_id: int):
+        done = await calls.as_member(self, lambda s, a: sources.retrain(s, a, source_id))
+        if not done.ok:
+            return done.toast
+        website = done.value.kind == "website"
+        return await self._changed("Re-syncing the website." if website else "Re-training.")
 
     @rx.event
-    def delete(self, source_id: int):
-        try:
-            with session_scope() as session:
-                sources.delete_source(session, self.actor(session), source_id)
-        except ServiceError as error:
-            return rx.toast.error(error.message)
-        self._refresh()
+    async def delete(self, source_id: int):
+        done = await calls.as_member(self, lambda s, a: sources.delete_source(s, a, source_id))
+        if not done.ok:
+            return done.toast
+        await self._refresh()
         return rx.toast.success("Source deleted.")
 
 

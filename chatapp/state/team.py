@@ -7,8 +7,7 @@ import dataclasses
 import reflex as rx
 
 from chatapp.services import workspaces
-from chatapp.services.db import session_scope
-from chatapp.services.errors import ServiceError
+from chatapp.state import calls
 from chatapp.state.audit import AuditState
 from chatapp.state.auth import AuthState
 
@@ -26,50 +25,41 @@ class TeamState(AuthState):
     members: list[MemberRow] = []
 
     @rx.event
-    def load(self):
-        try:
-            with session_scope() as session:
-                rows = workspaces.list_members(session, self.actor(session))
-        except ServiceError:
-            rows = []
+    async def load(self):
+        done = await calls.as_member(self, workspaces.list_members, quiet=True)
         self.members = [
             MemberRow(m.user_id, m.email, m.name, m.role, m.joined_at.strftime("%Y-%m-%d"))
-            for m in rows
+            for m in done.value or []
         ]
         return AuditState.load_audit  # member changes show up in the log at once
 
     @rx.event
-    def add(self, form: dict):
-        try:
-            with session_scope() as session:
-                view = workspaces.add_member(
-                    session,
-                    self.actor(session),
-                    email=str(form.get("email", "")),
-                    role=str(form.get("role", "") or "agent"),
-                    password=str(form.get("password", "")) or None,
-                    name=str(form.get("name", "")),
-                )
-        except ServiceError as error:
-            return rx.toast.error(error.message)
+    async def add(self, form: dict):
+        """A new member's password is hashed in the worker thread."""
+        fields = {
+            "email": str(form.get("email", "")),
+            "role": str(form.get("role", "") or "agent"),
+            "password": str(form.get("password", "")) or None,
+            "name": str(form.get("name", "")),
+        }
+        done = await calls.as_member(self, lambda s, a: workspaces.add_member(s, a, **fields))
+        if not done.ok:
+            return done.toast
+        view = done.value
         return [TeamState.load, rx.toast.success(f"Added {view.email} as {view.role}.")]
 
     @rx.event
-    def change_role(self, user_id: int, role: str):
-        try:
-            with session_scope() as session:
-                workspaces.change_member_role(
-                    session, self.actor(session), user_id=user_id, role=role
-                )
-        except ServiceError as error:
-            return [TeamState.load, rx.toast.error(error.message)]
-        return [TeamState.load, rx.toast.success("Role changed.")]
+    async def change_role(self, user_id: int, role: str):
+        done = await calls.as_member(
+            self, lambda s, a: workspaces.change_member_role(s, a, user_id=user_id, role=role)
+        )
+        return [TeamState.load, done.toast or rx.toast.success("Role changed.")]
 
     @rx.event
-    def remove(self, user_id: int):
-        try:
-            with session_scope() as session:
-                workspaces.remove_member(session, self.actor(session), user_id=user_id)
-        except ServiceError as error:
-            return rx.toast.error(error.message)
+    async def remove(self, user_id: int):
+        done = await calls.as_member(
+            self, lambda s, a: workspaces.remove_member(s, a, user_id=user_id)
+        )
+        if not done.ok:
+            return done.toast
         return [TeamState.load, rx.toast.success("Member removed.")]

@@ -15,6 +15,7 @@ from chatapp.services.db import session_scope
 from chatapp.services.errors import NotFound
 from chatapp.services.models import BotCreate, Conversation, Message, Role
 from tests.utils.factories import make_tenant
+from tests.utils.handlers import run
 
 START, END = date(2026, 3, 1), date(2026, 3, 10)
 PERIOD = DateRange(START, END)
@@ -269,20 +270,9 @@ def page_state(tenants, role: Role):
         state.session_token = auth.login(session, email=email, password=PASSWORD).token
     state.workspace_id, state.chosen_bot = str(tenant.workspace.id), str(bot_id)
     state.role = role.value
-    state.load_bots()
+    run(state.load_bots())
     assert state.bot_id == bot_id
     return state
-
-
-def run(handler_result) -> list:
-    """Run an event handler's generator to its end; what it yielded or returned, as a list."""
-    if handler_result is None:
-        return []
-    if isinstance(handler_result, list):
-        return handler_result
-    if hasattr(handler_result, "__next__"):
-        return [event for event in handler_result if event is not None]
-    return [handler_result]
 
 
 def test_the_page_state_shows_the_report_of_the_chosen_range(world):
@@ -299,7 +289,7 @@ def test_the_page_state_shows_the_report_of_the_chosen_range(world):
     assert state.hours_figure["data"][0]["y"] == want["per_hour"]
     assert state.busiest == "09:00, 14:00, 00:00"  # 3, 3 and 2 questions
 
-    state.choose_scope("workspace")
+    run(state.choose_scope("workspace"))
     run(state.load())
     assert state.conversations == expected({"main", "other"}, PERIOD)["conversations"]
 

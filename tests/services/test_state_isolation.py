@@ -28,6 +28,7 @@ from chatapp.services.models import (
     Message,
     Source,
 )
+from tests.utils.handlers import run
 from tests.utils.tenant_world import World, make_world
 
 # (state class, handler) -> (arguments from B's world, follow-up (handler, args) on the same state)
@@ -131,17 +132,6 @@ def _state_of(cls: type[rx.State], a: World):
             run(getattr(state, loader)())
             break
     return state
-
-
-def run(result) -> list:
-    """Run a handler's result to its end; what it returned or yielded, as a list."""
-    if result is None:
-        return []
-    if isinstance(result, list):
-        return result
-    if hasattr(result, "__next__"):
-        return [event for event in result if event is not None]
-    return [result]
 
 
 @pytest.mark.parametrize(("cls_name", "handler"), sorted(CASES), ids=lambda v: str(v))
