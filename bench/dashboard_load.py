@@ -317,7 +317,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(data_dir: Path, url: str) -> Iterator[str]:
+def running_app(
+    data_dir: Path, url: str, *, root: Path = ROOT, extra_env: dict | None = None
+) -> Iterator[str]:
+    """The production build of the checkout at `root` over `url`, at the production password
+    cost; yields its base URL."""
     import httpx
 
     port = free_port()
@@ -326,11 +330,13 @@ def running_app(data_dir: Path, url: str) -> Iterator[str]:
         "DATA_DIR": str(data_dir),
         "DATABASE_URL": url,
         "CHATAPP_ENV": "development",
-        "PATH": f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PATH": f"{root / 'node_modules' / '.bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PYTHONPATH": str(root),
         "REFLEX_USE_SYSTEM_BUN": "1",
         "REFLEX_CHECK_LATEST_VERSION": "0",
         "REFLEX_TELEMETRY_ENABLED": "false",
         "INGEST_WORKER": "false",
+        **(extra_env or {}),
     }
     for name in ("ARGON2_MEMORY_KIB", "ARGON2_ROUNDS", "ALLOW_PRIVATE_URLS"):
         env.pop(name, None)
@@ -339,7 +345,7 @@ def running_app(data_dir: Path, url: str) -> Iterator[str]:
     command += ["--frontend-port", str(port), "--backend-port", str(port)]
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
     base = f"http://127.0.0.1:{port}"
     try:
