@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 DATA = ROOT / "bench" / "data" / "answers"
 VALGRIND = Path("/usr/share/doc/valgrind/html")
-VALGRIND_PAGES = ("faq.html", "quick-start.html", "manual-intro.html")
+VALGRIND_PAGES = ("faq.html", "quick-start.html", "manual-intro.html", "manual-core.html")
 TARGETS = {
     "on_subject_fallback": 0.90,
     "off_topic_fallback": 0.98,
