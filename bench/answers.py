@@ -196,6 +196,9 @@ def cited_parts(answer: str) -> list[tuple[int, str]]:
     return parts
 
 
+_FENCED = re.compile(r"```\n(.*?)\n```", re.DOTALL)
+
+
 def whole_in(sentence: str, source: str) -> bool:
     """`sentence` appears in `source` (whitespace and markup aside, a line break counting as a
     space) starting at a sentence or line start and ending at a sentence or line end: a clipped
@@ -214,6 +217,7 @@ def whole_in(sentence: str, source: str) -> bool:
         starts = (
             not before
             or before[-1] in ".!?:;)\"'|"
+            or re.search(r"\n[ \t]*\n", gap) is not None  # a new paragraph
             or ("\n" in gap and _line_ended(before) and not core[:1].islower())
             or re.search(r"(?:^|\n)\s*(?:[-*+\u2022]|\d+[.)])$", before) is not None
         )
@@ -248,7 +252,10 @@ def fragments(answer: str, sources: list[dict], source_texts: dict[int, str]) ->
     bad = []
     for number, text in cited_parts(answer):
         source_text = source_texts.get(by_number.get(number, -1), "")
-        for sentence in split_sentences(text):
+        for block in _FENCED.findall(text):  # a code block must be there whole, line by line
+            if " ".join(block.split()) not in " ".join(source_text.split()):
+                bad.append(block)
+        for sentence in split_sentences(_FENCED.sub("\n", text)):
             if not whole_in(sentence, source_text):
                 bad.append(sentence)
     return bad

@@ -214,6 +214,9 @@ def _prose_units(lines: list[str], block: int, *, more: bool) -> list[Unit]:
     result: list[Unit] = []
     for paragraph in paragraphs:
         joined = " ".join(paragraph)
+        if len(paragraph) == 1 and _TERM_LINE.match(joined.strip()):
+            result.append(Unit(joined.strip(), CODE, block))  # an option, a path, a setting
+            continue
         if len(paragraph) == 1 and more and _looks_like_heading(joined):
             result.append(Unit(" ".join(joined.split()), HEADING, block))
             continue
@@ -222,6 +225,10 @@ def _prose_units(lines: list[str], block: int, *, more: bool) -> list[Unit]:
             result.append(Unit(sentence, kind, block))
     return result
 
+
+# A line that is one technical term, not a title: "--enable-inner", "--memcheck:leak-check=yes",
+# "obj:/usr/lib/libX11.so.6", "$HOME/.valgrindrc" (a manual's option list or example line).
+_TERM_LINE = re.compile(r"^(?!https?://)(?:-{1,2}[\w-]|[$~./]|\S*[=/:]\S)\S*$")
 
 _NUMBER_LABEL = re.compile(r"^\|?\s*(?:Q\s*)?\d+(?:\.\d+)*\.?\s*\|")
 
