@@ -41,6 +41,11 @@ QUESTION_WORDS = frozenset(
     actually still ever much many often long well good best better new old one two thing things
     kind sort type offer provide available us let""".split()  # noqa: SIM905
 )
+# Courtesy around a question ("Hello, when are you open?"): never what it is about.
+COURTESY_WORDS = frozenset(
+    """hello hi hey hiya dear thanks thank cheers please kindly ok okay morning afternoon evening
+    sorry excuse""".split()  # noqa: SIM905
+)
 NAME_WEIGHT = 1.5  # a name in the question ("Bitcoin", "Valgrind") matters more than a verb
 NUMBER_WEIGHT = 2.0  # as does a number ("version 3.2", "size 54")
 TOP_PASSAGES = 3  # the passages judged; lower ones rarely hold an answer the top three miss
@@ -93,7 +98,7 @@ def question_terms(question: str) -> _Terms:
     tokens = _TOKEN.findall(question)
     for position, token in enumerate(tokens):
         lower = token.lower()
-        if lower in STOPWORDS or lower in QUESTION_WORDS:
+        if lower in STOPWORDS or lower in QUESTION_WORDS or lower in COURTESY_WORDS:
             continue
         if len(lower) < 2 and not lower.isdigit():
             continue

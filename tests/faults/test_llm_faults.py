@@ -129,19 +129,24 @@ def test_llm_answering_an_error_instead_of_an_answer(api, data, fake, store, mod
 
 
 def test_llm_answering_garbage_mid_stream(api, data, fake, store):
-    """Two tokens, then a chunk that is not JSON: the visitor saw a start, then the error; the
-    message counts (something was delivered) and no half answer is stored as if complete."""
+    """Two tokens, then a chunk that is not JSON: the visitor saw a start, then the error. What
+    they saw is kept (Activity shows it), the message is given back and counted as an error,
+    never as an answered message."""
     shop, session_id = data[1], new_session_id()
     fake.script = ["garbage"]
     used = store.quota_used(shop["bot"])
     response = ask(api.base, shop, session_id)
     assert_readable(response.text)
-    kinds = [kind for kind, _ in parse_sse(response.text)]
-    print(f"\nLLM garbage: {kinds} {parse_sse(response.text)[-1]}")
+    events = parse_sse(response.text)
+    kinds = [kind for kind, _ in events]
+    print(f"\nLLM garbage: {kinds} {events[-1]}")
     assert kinds[0] == "token" and kinds[-1] == "error" and "done" not in kinds
-    check_failed_turn(store, shop, session_id, used, refunded=False)
+    seen = "".join(payload["content"] for kind, payload in events if kind == "token")
+    assert store.messages(session_id) == [("user", QUESTION), ("assistant", seen)]
+    assert store.quota_used(shop["bot"]) == used  # refunded
     # the conversation goes on
     fake.script = []
     events = parse_sse(ask(api.base, shop, session_id).text)
     assert events[-1][0] == "done"
-    assert [role for role, _ in store.messages(session_id)] == ["user", "user", "assistant"]
+    roles = [role for role, _ in store.messages(session_id)]
+    assert roles == ["user", "assistant", "user", "assistant"]

@@ -76,3 +76,10 @@ def test_no_passages_or_empty_question_is_never_answerable():
 def test_rare_words_weigh_more_than_the_bots_everyday_words():
     stats = answerability.TermStats(docs=10, df={"bike": 10, "gift": 0})
     assert stats.idf("gift") > 3 * stats.idf("bike")
+
+
+def test_courtesy_words_do_not_count_against_a_question():
+    """'Hello, when are you open?' is the same question as 'When are you open?'."""
+    plain = answerability.question_terms("When are you open on Saturdays?").weights
+    polite = answerability.question_terms("Hello! Please, when are you open on Saturdays?")
+    assert polite.weights == plain
