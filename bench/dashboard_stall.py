@@ -79,6 +79,11 @@ def prepare(data_dir: Path, url: str) -> dict:
         _, key = bots.create_widget_key(session, owner, bot.id)
         public_id = bot.public_id
     worker.run_until_idle()
+    from chatapp.services.db import dispose_engines
+    from chatapp.services.index import close_indexes
+
+    close_indexes()  # the embedded vector store is one process's: the app's, from here on
+    dispose_engines()
     return {"bot_id": public_id, "key": key}
 
 
@@ -89,6 +94,7 @@ class Streams:
         self.base, self.bot, self.count = base, bot, count
         self.answers: list[tuple[float, list[float]]] = []  # (asked at, token times)
         self.errors = 0
+        self.first_error = ""  # what the first failure said, for the report
         self.stop = asyncio.Event()
 
     async def visitor(self, number: int) -> None:
@@ -106,15 +112,23 @@ class Streams:
                 asked, times = time.monotonic(), []
                 try:
                     async with client.stream("POST", f"{self.base}/api/chat", json=body) as reply:
+                        if reply.status_code != 200:
+                            await reply.aread()
+                            self.failed(f"{reply.status_code} {reply.text[:200]}")
+                            continue
                         async for line in reply.aiter_lines():
                             if line.startswith("event: token"):
                                 times.append(time.monotonic())
-                            elif line.startswith("event: error"):
-                                self.errors += 1
-                except httpx.HTTPError:
-                    self.errors += 1
+                            elif line.startswith("data:") and '"type":"error"' in line:
+                                self.failed(line[:200])
+                except httpx.HTTPError as error:
+                    self.failed(repr(error))
                 if times:
                     self.answers.append((asked, times))
+
+    def failed(self, what: str) -> None:
+        self.errors += 1
+        self.first_error = self.first_error or what
 
     async def run(self, seconds: float) -> None:
         tasks = [asyncio.create_task(self.visitor(n)) for n in range(self.count)]
@@ -160,15 +174,15 @@ def one_visit(page, actions: list[tuple[str, float, float]]) -> None:
         timed(
             route,
             lambda r=route: page.goto(r),
-            lambda s=ready: page.wait_for_selector(s, timeout=60_000),
+            lambda s=ready: page.wait_for_selector(s, state="attached", timeout=60_000),
         )
     page.goto("/sources")
-    for name in ("Shop", "Second bot"):
+    for name, shown in (("Shop", "#sources-table"), ("Second bot", "#no-sources")):
         timed(
             "switch bot (Sources)",
             lambda: page.click("#bot-switcher"),
             lambda n=name: page.get_by_role("option", name=n, exact=True).click(),
-            lambda: page.wait_for_selector("#sources-table", timeout=60_000),
+            lambda s=shown: page.wait_for_selector(s, state="attached", timeout=60_000),
         )
 
 
@@ -270,6 +284,7 @@ def main() -> None:
                     for name in counts
                 },
                 "errors": streams.errors,
+                "first_error": streams.first_error,
             },
             indent=2,
         )
