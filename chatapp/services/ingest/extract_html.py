@@ -142,7 +142,17 @@ def _skip(tag: Tag, *, in_article: bool, boilerplate: set[int]) -> bool:
 class _Counts:
     """Words, words inside links and links of one element, gathered bottom-up."""
 
-    __slots__ = ("children", "has_main", "in_link", "link_words", "links", "pre", "tag", "words")
+    __slots__ = (
+        "children",
+        "has_main",
+        "in_heading",
+        "in_link",
+        "link_words",
+        "links",
+        "pre",
+        "tag",
+        "words",
+    )
 
     def __init__(self, tag: Tag, parent: _Counts | None) -> None:
         self.tag, self.children = tag, iter(tag.children)
@@ -150,6 +160,9 @@ class _Counts:
         self.has_main = False
         self.in_link = tag.name == "a" or (parent is not None and parent.in_link)
         self.pre = tag.name == "pre" or (parent is not None and parent.pre)
+        # A heading's own text is never chrome: Sphinx wraps FAQ questions in a link back to
+        # the page's contents (<h3><a class="toc-backref">What is Python?</a></h3>).
+        self.in_heading = tag.name in HEADINGS or (parent is not None and parent.in_heading)
 
 
 def _boilerplate(root: Tag) -> set[int]:
@@ -185,6 +198,8 @@ def _boilerplate(root: Tag) -> set[int]:
 
 def _is_boilerplate(counts: _Counts) -> bool:
     tag = counts.tag
+    if counts.in_heading:
+        return False
     small = counts.words <= SMALL_JUNK_WORDS
     link_share = counts.link_words / counts.words if counts.words else 0.0
     if small and (tag.name == "form" or _looks_like_banner(tag)):

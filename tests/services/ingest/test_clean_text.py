@@ -205,3 +205,20 @@ def test_pdf_running_headers_footers_and_page_numbers_are_dropped():
 def test_pdf_header_on_few_pages_is_kept():
     texts = _pdf_text([["Opening hours are 9 to 5."], ["Closed on Sundays."]], header="Acme")
     assert texts == ["Acme\nOpening hours are 9 to 5.", "Acme\nClosed on Sundays."]
+
+
+def test_html_heading_text_inside_a_contents_backlink_is_kept():
+    """Sphinx wraps each FAQ question in a link back to the page's contents: the question is
+    the heading, not navigation (losing it took Python's FAQ retrieval from 1.00 to 0.45)."""
+    page = """<html><body><div class="body">
+    <div class="contents topic"><p class="topic-title">Contents</p><ul>
+      <li><a class="reference internal" href="#what" id="id1">What is Python?</a></li>
+      <li><a class="reference internal" href="#good" id="id2">What is it good for?</a></li>
+      <li><a class="reference internal" href="#who" id="id3">Who made it?</a></li></ul></div>
+    <section id="what"><h3><a class="toc-backref" href="#id1">What is Python?</a><a
+      class="headerlink" href="#what" title="Permalink to this heading">\u00b6</a></h3>
+    <p>Python is an interpreted, interactive, object-oriented programming language.</p>
+    </section></div></body></html>"""
+    document = extract_html(page)
+    assert [s.heading for s in document.sections] == ["What is Python?"]
+    assert "\u00b6" not in document.text and "Who made it?" not in document.text
