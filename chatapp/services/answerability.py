@@ -43,8 +43,7 @@ QUESTION_WORDS = frozenset(
 )
 # Courtesy around a question ("Hello, when are you open?"): never what it is about.
 COURTESY_WORDS = frozenset(
-    """hello hi hey hiya dear thanks thank cheers please kindly ok okay morning afternoon evening
-    sorry excuse""".split()  # noqa: SIM905
+    """hello hi hey hiya dear thanks thank cheers please kindly ok okay sorry excuse""".split()  # noqa: SIM905
 )
 NAME_WEIGHT = 1.5  # a name in the question ("Bitcoin", "Valgrind") matters more than a verb
 NUMBER_WEIGHT = 2.0  # as does a number ("version 3.2", "size 54")

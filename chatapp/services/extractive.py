@@ -295,12 +295,17 @@ def _render(
 
 
 def _with_followers(units: list[sentences.Unit], positions: list[int]) -> list[sentences.Unit]:
-    """The chosen units, each lead-in ending with ":" followed by the list or code it introduces."""
+    """The chosen units, each lead-in ending with ":" followed by the list or code it introduces,
+    and a description preceded by the term it describes (a manual's option: "--trace-children"
+    then "When enabled, Valgrind will trace into sub-processes...")."""
     picked: list[int] = []
     for position in positions:
         if position in picked:
             continue
         picked.append(position)
+        term = position - 1
+        if term >= 0 and _is_term(units[term]) and units[position].kind == sentences.SENTENCE:
+            picked.append(term)
         if not units[position].text.endswith(":"):
             continue
         for after in range(position + 1, min(len(units), position + 1 + MAX_FOLLOWERS)):
@@ -309,6 +314,11 @@ def _with_followers(units: list[sentences.Unit], positions: list[int]) -> list[s
             if after not in picked:
                 picked.append(after)
     return [units[p] for p in sorted(picked)]
+
+
+def _is_term(unit: sentences.Unit) -> bool:
+    """A one-line code unit: an option or setting named above its description."""
+    return unit.kind == sentences.CODE and "\n" not in unit.text.strip()
 
 
 def _join(units: list[sentences.Unit]) -> str:

@@ -228,7 +228,9 @@ def _prose_units(lines: list[str], block: int, *, more: bool) -> list[Unit]:
 
 # A line that is one technical term, not a title: "--enable-inner", "--memcheck:leak-check=yes",
 # "obj:/usr/lib/libX11.so.6", "$HOME/.valgrindrc" (a manual's option list or example line).
-_TERM_LINE = re.compile(r"^(?!https?://)(?:-{1,2}[\w-]|[$~./]|\S*[=/:]\S)\S*$")
+_TERM_LINE = re.compile(
+    r"^(?!https?://)(?:(?:-{1,2}[\w-]|[$~./]|\S*[=/:]\S)\S*|-{1,2}\w[\w-]*[=\s][^.!?]{0,60})$"
+)
 
 _NUMBER_LABEL = re.compile(r"^\|?\s*(?:Q\s*)?\d+(?:\.\d+)*\.?\s*\|")
 

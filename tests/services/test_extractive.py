@@ -149,3 +149,22 @@ def test_an_faq_question_in_a_document_is_answered_by_what_follows_it(embedder):
     assert extract is not None and "value" in extract.text
     assert "Nordic" not in extract.text and "?" not in extract.text  # not the next entry
     assert extract.text.startswith('The "Val" as in the word "value".')
+
+
+MANUAL = """Options that affect child processes:
+
+--trace-children=<yes|no> [default: no]
+
+When enabled, Valgrind will trace into sub-processes initiated via the exec system call.
+
+--child-silent-after-fork=<yes|no> [default: no]
+
+When enabled, Valgrind will not show any debugging output for the child process."""
+
+
+def test_a_manuals_option_is_quoted_with_the_description_that_answers(embedder):
+    """In a reference manual the option line names what the next sentence describes."""
+    manual = passage(1, MANUAL, "Valgrind manual", heading="Core options")
+    extract = answer("How do I make Valgrind trace into sub-processes?", [manual], embedder)
+    assert extract is not None and "--trace-children=<yes|no>" in extract.text
+    assert extract.text.index("--trace-children") < extract.text.index("When enabled")
