@@ -80,7 +80,7 @@ async def events(turn: Turn) -> AsyncIterator[Event]:
         metrics.answer_outcome("human")
         yield _done(turn, Draft(), None, False, turn.status)
         return
-    draft = Draft(model=turn.llm.model if turn.llm and turn.route else "extractive")
+    draft = Draft()  # each strategy names its model
     finished = False
     try:
         strategy = routed.answer if turn.route is not None else await strategies.plan(turn)

@@ -101,7 +101,7 @@ async def _part(
         return
     if turn.llm is None:
         query = followup.heuristic_query(question, list(turn.history))
-        extract = await anyio.to_thread.run_sync(strategies._compose, question, query, found)
+        extract = await anyio.to_thread.run_sync(strategies.compose, question, query, found)
         if extract is None:
             fell_back.append(True)
             text = who.fallback

@@ -80,7 +80,7 @@ async def offline(
     text = None
     if verdict.answerable:
         query = followup.heuristic_query(turn.message, list(turn.history))
-        extract = await anyio.to_thread.run_sync(_compose, turn.message, query, found)
+        extract = await anyio.to_thread.run_sync(compose, turn.message, query, found)
         if extract is not None:
             text = extract.text
             draft.sources = sources(turn.message, extract.passages)
@@ -96,7 +96,8 @@ async def offline(
         yield piece
 
 
-def _compose(question: str, query: str, found: Retrieval) -> extractive.Extract | None:
+def compose(question: str, query: str, found: Retrieval) -> extractive.Extract | None:
+    """The offline answer from the retrieved passages (in a worker thread: it embeds)."""
     return extractive.compose(question, found.passages, query=query, embedder=_embedder())
 
 

@@ -56,11 +56,10 @@ class Turn:
 
 @dataclass
 class Draft:
-    """One answer as it is being given: what the visitor was sent and what will be stored."""
+    """One answer as it is being given: what the visitor was sent is what is stored."""
 
     model: str = "extractive"
-    said: list[str] = field(default_factory=list)  # pieces sent to the visitor
-    stored: list[str] | None = None  # what to store when it differs from what was said
+    said: list[str] = field(default_factory=list)  # pieces sent to the visitor: what is stored
     sources: list[dict[str, Any]] = field(default_factory=list)
     fell_back: bool = False
     usage: llm.Usage = field(default_factory=llm.Usage)
@@ -70,7 +69,7 @@ class Draft:
 
     @property
     def text(self) -> str:
-        return "".join(self.said if self.stored is None else self.stored)
+        return "".join(self.said)
 
 
 def retrieve_passages(turn: Turn, query: str, query_vector=None, *, bot_id: int | None = None):
