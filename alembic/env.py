@@ -10,6 +10,7 @@ import chatapp.services.models  # noqa: F401  (registers every table on SQLModel
 from alembic import context
 from chatapp.services.config import get_settings
 from chatapp.services.db import build_engine, normalize_url
+from chatapp.services.migrations import include_object
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -49,6 +50,7 @@ def _run(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -12,13 +12,14 @@ short answers run together into one chunk). The headline figures use the second,
 strict figures are reported beside them. Also measured: Q&A pairs for the same
 questions, query latency, ingestion speed, and how long a 10,000-word page takes to be searchable.
 
-Usage: .venv/bin/python bench/retrieval.py [--variants A,B] [--max-pages N]
+Usage: .venv/bin/python bench/retrieval.py [--variants A,B] [--max-pages N] [--postgres]
 Prints one JSON object. Needs: apt-get install -y python3.11-doc (and valgrind for distractors).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -94,8 +95,10 @@ def corpus(root: Path, max_pages: int | None) -> list[Path]:
     return faq + [p for p in pages if p not in faq][: max(0, max_pages - len(faq))]
 
 
-def run_variant(variant: str, questions: list[Question], max_pages: int | None) -> dict:
-    """Fresh data directory, ingest everything, evaluate; returns this variant's figures."""
+def run_variant(
+    variant: str, questions: list[Question], max_pages: int | None, database_url: str | None = None
+) -> dict:
+    """Fresh data directory (and database), ingest everything, evaluate; this variant's figures."""
     from sqlmodel import select
 
     from chatapp.services import migrations, sources
@@ -116,7 +119,10 @@ def run_variant(variant: str, questions: list[Question], max_pages: int | None) 
         ARGON2_MEMORY_KIB="1024",
         ARGON2_ROUNDS="1",
     )
-    os.environ.pop("DATABASE_URL", None)
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    else:
+        os.environ.pop("DATABASE_URL", None)
     reset_settings()
     dispose_engines()
     close_indexes()
@@ -197,10 +203,10 @@ def run_variant(variant: str, questions: list[Question], max_pages: int | None) 
 
 def query_breakdown(tenant, questions: list[Question]) -> dict:
     """Median milliseconds of each stage of `retrieve`, timed separately on the same questions."""
+    from chatapp.services import lexical
     from chatapp.services.db import session_scope
     from chatapp.services.embeddings import get_embedder
     from chatapp.services.index import get_index
-    from chatapp.services.retrieval import lexical_cache
 
     embedder = get_embedder()
     index = get_index(embedder.dim)
@@ -213,7 +219,7 @@ def query_breakdown(tenant, questions: list[Question]) -> dict:
             t1 = time.perf_counter()
             index.search(**ids, vector=vector, limit=30)
             t2 = time.perf_counter()
-            lexical_cache.get(session, **ids).search(question.text, 30)
+            lexical.search(session, **ids, query=question.text, limit=30)
             t3 = time.perf_counter()
             stages["embed"].append((t1 - t0) * 1000)
             stages["dense"].append((t2 - t1) * 1000)
@@ -355,6 +361,11 @@ def main() -> None:
     parser.add_argument("--variants", default="A,B")
     parser.add_argument("--max-pages", type=int, default=None)
     parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="each variant in a fresh PostgreSQL database (its tsvector ranker) instead of SQLite",
+    )
+    parser.add_argument(
         "--timings-from",
         metavar="VARIANT=DATA_DIR",
         help="only re-time queries and the 10k-word page on an earlier run's data directory",
@@ -380,13 +391,20 @@ def main() -> None:
         "targets": TARGETS,
     }
     tenant = None
-    for variant in args.variants.split(","):
-        figures = run_variant(variant, questions, args.max_pages)
-        tenant = figures.pop("_tenant")
-        report[variant] = figures
-    if tenant is not None:
-        report["qa_pairs"] = qa_pairs_recall(tenant, questions)
-        report["10k_word_page"] = ten_thousand_word_page(tenant)
+    report["database"] = "postgresql" if args.postgres else "sqlite"
+    with contextlib.ExitStack() as stack:
+        for variant in args.variants.split(","):
+            url = None
+            if args.postgres:
+                from tests.utils.databases import postgres_database
+
+                url = stack.enter_context(postgres_database())
+            figures = run_variant(variant, questions, args.max_pages, url)
+            tenant = figures.pop("_tenant")
+            report[variant] = figures
+        if tenant is not None:
+            report["qa_pairs"] = qa_pairs_recall(tenant, questions)
+            report["10k_word_page"] = ten_thousand_word_page(tenant)
     from chatapp.services.index import close_indexes
 
     close_indexes()  # local Qdrant's own close at interpreter exit fails noisily

@@ -15,6 +15,7 @@ import argparse
 import os
 import secrets
 import sys
+from pathlib import Path
 
 from chatapp.services import auth, migrations, workspaces
 from chatapp.services.config import ConfigError, get_settings
@@ -26,8 +27,23 @@ DEMO_WORKSPACE = "Demo workspace"
 
 
 def cmd_migrate(_args) -> int:
+    """Database migrations, then the vectors of an older install's local Qdrant store."""
+    from chatapp.services import vector_migrate
+    from chatapp.services.db import get_engine
+
     migrations.upgrade()
     print(f"Database is at revision {migrations.head_revision()}.")
+    settings = get_settings()
+    if not settings.qdrant_url and vector_migrate.has_local_store(settings.qdrant_path):
+        report = vector_migrate.migrate_local_store(
+            settings.qdrant_path,
+            get_engine(),
+            progress=lambda bot, n: print(f"bot {bot}: {n} vectors in the database"),
+        )
+        print(
+            f"Moved the vectors of {len(report.moved)} bots into the database "
+            f"({report.orphans} without a chunk skipped); the old store is now {report.folder}."
+        )
     return 0
 
 
@@ -71,30 +87,31 @@ def cmd_check_config(_args) -> int:
 
 
 def cmd_vectors_copy(args) -> int:
-    """Copy the embedded store's vectors to a Qdrant server (then set QDRANT_URL)."""
+    """Copy the database's vectors to a Qdrant server (then set QDRANT_URL)."""
     from chatapp.services import vector_copy
-    from chatapp.services.index import VectorIndex, build_client
+    from chatapp.services.db import get_engine
+    from chatapp.services.index import VectorIndex
 
-    settings = get_settings()
-    if settings.qdrant_url:
-        print("error: QDRANT_URL is set: the source must be the embedded store", file=sys.stderr)
-        return 2
-    source_client, _ = build_client(settings)
-    target = VectorIndex(
-        vector_copy.target_client(args.to, args.api_key), dim=None, per_bot_collections=False
-    )
+    target = VectorIndex(vector_copy.target_client(args.to, args.api_key), dim=None)
     try:
         report = vector_copy.copy_vectors(
-            VectorIndex(source_client, dim=None, per_bot_collections=True),
-            target,
-            progress=lambda bot, n: print(f"bot {bot}: {n} vectors"),
+            get_engine(), target, progress=lambda bot, n: print(f"bot {bot}: {n} vectors")
         )
     finally:
-        source_client.close()
-        target.client.close()
+        target.close()
     print(f"Copied {report.points} vectors of {len(report.bots)} bots to {args.to}.")
     print("Now set QDRANT_URL to it and restart the app.")
     return 0
+
+
+def cmd_serve_api(args) -> int:
+    """Serve the API and the widget without the dashboard, in `--workers` processes."""
+    from chatapp.api.visitors import granian_command
+
+    granian = str(Path(sys.executable).parent / "granian")
+    command = granian_command(granian, host=args.host, port=args.port, workers=args.workers)
+    os.execv(granian, command)
+    return 0  # not reached: the process is granian's now
 
 
 def cmd_reindex(args) -> int:
@@ -185,7 +202,9 @@ def _add_backup(commands) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m chatapp", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    commands.add_parser(
+        "migrate", help="apply database migrations; move an older install's vectors"
+    ).set_defaults(func=cmd_migrate)
     create = commands.add_parser("create-admin", help="create the first admin and a demo workspace")
     create.add_argument("--email")
     create.add_argument("--password")
@@ -199,11 +218,23 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_check_config
     )
     copy = commands.add_parser(
-        "vectors-copy", help="copy the embedded vector store to a Qdrant server (app stopped)"
+        "vectors-copy", help="copy the vectors stored in the database to a Qdrant server"
     )
     copy.add_argument("--to", required=True, help="the server's URL, e.g. http://qdrant:6333")
     copy.add_argument("--api-key", default="", help="the server's API key, if it has one")
     copy.set_defaults(func=cmd_vectors_copy)
+    serve = commands.add_parser(
+        "serve-api", help="serve the visitors' API and widget in processes of their own"
+    )
+    serve.add_argument("--host", default=os.environ.get("API_HOST", "0.0.0.0"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("API_PORT", "8000")))
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("API_WORKERS", "0")) or (os.cpu_count() or 1),
+        help="processes (default: API_WORKERS, else one per core)",
+    )
+    serve.set_defaults(func=cmd_serve_api)
     again = commands.add_parser(
         "reindex", help="re-embed the knowledge after changing the embedding model (app stopped)"
     )

@@ -5,11 +5,9 @@ What goes in, and how each part stays consistent with a running app:
 * the database: SQLite through the online backup API (`sqlite3.Connection.backup`, a
   transactionally consistent copy, WAL included); PostgreSQL through `pg_dump --format=custom`
   (one snapshot), which must be on PATH;
-* the embedded vector store (`DATA_DIR/qdrant`): qdrant's local mode keeps each collection in a
-  SQLite file, copied with the same backup API (each collection consistent on its own).
-  Retrieval ignores vectors without a committed chunk row, and re-training a source rebuilds its
-  vectors from the database, so the database is the part that matters. With QDRANT_URL the
-  server is backed up by its own snapshots;
+* the vectors: the embedded default stores them in the database with their chunks (so they are
+  in the same copy); with QDRANT_URL the server is backed up by its own snapshots, and is
+  rebuilt from the database's vectors by `python -m chatapp vectors-copy` if need be;
 * uploaded files and avatars, and the generated `secret_key` (it decrypts stored provider keys);
 * `manifest.json`: format, app version, alembic revision, created_at, row counts.
 The archive holds secrets and personal data: it is written mode 0600; keep it as such.
@@ -142,24 +140,6 @@ def dump_database(url: str, staging: Path) -> str:
     return PG_FILE
 
 
-def copy_vectors(qdrant_dir: Path, staging: Path) -> int:
-    """The local store's files: SQLite collections through the backup API; no lock file."""
-    copied = 0
-    if not qdrant_dir.is_dir():
-        return copied
-    for path in sorted(qdrant_dir.rglob("*")):
-        if not path.is_file() or path.name == ".lock":
-            continue
-        target = staging / "qdrant" / path.relative_to(qdrant_dir)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if path.suffix == ".sqlite":
-            copy_sqlite(path, target)
-        else:
-            shutil.copy2(path, target)
-        copied += 1
-    return copied
-
-
 def counts(url: str) -> dict[str, int]:
     from chatapp.services.db import get_engine
 
@@ -181,8 +161,6 @@ def create_backup(settings: Settings, out: Path | None = None) -> BackupResult:
     with tempfile.TemporaryDirectory(prefix="chatapp-backup-") as tmp:
         staging = Path(tmp)
         database = dump_database(url, staging)
-        local_vectors = not settings.qdrant_url
-        vector_files = copy_vectors(settings.qdrant_path, staging) if local_vectors else 0
         for name in FILE_DIRS:
             folder = settings.data_dir / name
             if folder.is_dir():
@@ -196,8 +174,7 @@ def create_backup(settings: Settings, out: Path | None = None) -> BackupResult:
             "alembic_revision": migrations.current_revision(url),
             "created_at": created.isoformat(timespec="seconds"),
             "database": {"kind": db_kind(url), "file": database},
-            "vectors": "local" if local_vectors else "server (not in the archive)",
-            "vector_files": vector_files,
+            "vectors": "in the database" if not settings.qdrant_url else "server (and database)",
             "counts": counts(url),
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))

@@ -125,8 +125,22 @@ def restore_backup(
             _install(staging, data_dir, kind, database_url, force)
     migrated_from = migrations.current_revision(database_url)
     migrations.upgrade(database_url)
+    _move_old_vectors(database_url, data_dir)
     _rebase_uploads(database_url, data_dir)
     return Restored(data_dir, database_url, manifest, migrated_from)
+
+
+def _move_old_vectors(database_url: str, data_dir: Path) -> None:
+    """An archive of a release that kept vectors in Qdrant's local mode: into the database."""
+    from chatapp.services import vector_migrate
+    from chatapp.services.db import build_engine
+
+    if vector_migrate.has_local_store(data_dir / "qdrant"):
+        engine = build_engine(database_url)
+        try:
+            vector_migrate.migrate_local_store(data_dir / "qdrant", engine)
+        finally:
+            engine.dispose()
 
 
 def _install(staging: Path, data_dir: Path, kind: str, database_url: str, force: bool) -> None:

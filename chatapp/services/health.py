@@ -96,19 +96,14 @@ def _redis(settings: Settings) -> Check:
 
 
 def _vector_index(settings: Settings) -> Check:
-    """A server is asked; local mode is only looked at: opening it takes its one-process lock,
-    which a health probe must never take from the process that answers from it."""
+    """A server is asked; the embedded index reports what this process holds in memory."""
     from chatapp.services import index
 
     if settings.qdrant_url:
         collections = index.get_index(settings=settings).client.get_collections().collections
         return {"status": "ok", "mode": "server", "collections": len(collections)}
-    with index._indexes_lock:
-        opened = index._indexes.get((settings.qdrant_url, str(settings.qdrant_path)))
-    if opened is None:
-        return {"status": "ok", "mode": "local", "opened": False}
-    collections = opened.client.get_collections().collections
-    return {"status": "ok", "mode": "local", "opened": True, "collections": len(collections)}
+    held = index.get_index(settings=settings).held()
+    return {"status": "ok", "mode": "embedded", "bots": held["bots"], "chunks": held["chunks"]}
 
 
 def _embedder(settings: Settings) -> Check:

@@ -16,6 +16,21 @@ from chatapp.services.db import build_engine, normalize_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# Full-text search lives in the database but not in the models (alembic/versions/0007): SQLite's
+# FTS5 table and its shadow tables, PostgreSQL's generated tsvector column and its GIN index.
+FTS_TABLE_PREFIX = "chunk_fts"
+FTS_COLUMN = "search_words"
+FTS_INDEX = "ix_knowledgechunk_search_words"
+
+
+def include_object(obj, name, type_, _reflected, _compare_to) -> bool:
+    """Leave the full-text objects out of comparisons with the models (autogenerate, tests)."""
+    if type_ == "table" and name and name.startswith(FTS_TABLE_PREFIX):
+        return False
+    if type_ == "column" and name == FTS_COLUMN:
+        return False
+    return not (type_ == "index" and name == FTS_INDEX)
+
 
 def alembic_config(database_url: str | None = None) -> Config:
     config = Config(str(ROOT / "alembic.ini"))

@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import field_validator
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from chatapp.services.bot_fields import (
@@ -167,6 +167,9 @@ class Bot(BotBase, table=True):
     quota_period_start: datetime = Field(default_factory=utcnow)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # Raised in every transaction that changes the bot's chunks: each process's in-memory index
+    # of the bot (embedded_index.py) compares it before a search and catches up.
+    knowledge_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class BotCreate(SQLModel):
@@ -287,6 +290,8 @@ class KnowledgeChunk(SQLModel, table=True):
     url: str = Field(default="", max_length=2048)
     token_count: int = Field(default=0)
     created_at: datetime = Field(default_factory=utcnow)
+    # The chunk's embedding, float16 (vectors.py): the store of record of the embedded default.
+    vector: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
 
 
 class ApiToken(SQLModel, table=True):

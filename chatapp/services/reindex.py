@@ -5,10 +5,11 @@ vectors must be made again. The chunk rows in SQL are the text of record: each b
 embedded as ingestion embeds them (`Chunk.indexed_text`) and replace the bot's vectors, with the
 same point ids. Nothing is fetched or parsed again.
 
-The embedded store keeps one collection per bot: each is made anew at the new size. A Qdrant
-server keeps one shared collection of one size: when the size changes, every bot is re-indexed at
-once (no bot or workspace filter) into a new collection. Run it with the app stopped: the
-embedded store allows one process, and questions asked meanwhile would search half-made vectors.
+The new vectors are written into the chunk rows (the embedded default's store of record), one
+bot per transaction that also raises the bot's knowledge version. A Qdrant server keeps one shared
+collection of one size: when the size changes, every bot is re-indexed at once (no bot or
+workspace filter) into a new collection. Run it with the app stopped and start the app with the
+new embedder afterwards: questions asked meanwhile would compare vectors of two models.
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sqlalchemy import bindparam, update
 from sqlmodel import select
 
+from chatapp.services import vectors
 from chatapp.services.db import session_scope
+from chatapp.services.embedded_index import knowledge_changed
 from chatapp.services.errors import ValidationFailed
-from chatapp.services.index import IndexPoint, VectorIndex, get_index
+from chatapp.services.index import EmbeddedIndex, IndexPoint, VectorIndex, get_index
 from chatapp.services.ingest.pipeline import EMBED_BATCH
 from chatapp.services.ingest.types import Chunk
 from chatapp.services.models import Bot, KnowledgeChunk
@@ -37,7 +41,7 @@ def reindex(
     workspace_id: int | None = None,
     bot_id: int | None = None,
     embedder=None,
-    index: VectorIndex | None = None,
+    index: VectorIndex | EmbeddedIndex | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> ReindexReport:
     """Re-embed the chosen bots' chunks (all bots by default); `progress(bot_id, vectors)`."""
@@ -57,7 +61,7 @@ def reindex(
         raise ValidationFailed(
             f"No bot {bot_id}" + (" in that workspace." if workspace_id else ".")
         )
-    if not index.per_bot_collections and bots:
+    if index.external and bots:
         size = index.stored_size(bots[0][0])
         if size not in (None, embedder.dim):
             if workspace_id is not None or bot_id is not None:
@@ -69,11 +73,32 @@ def reindex(
     report = ReindexReport(size=embedder.dim)
     for one_bot, one_workspace in bots:
         points = _embedded_chunks(embedder, one_bot)
-        index.replace_bot(workspace_id=one_workspace, bot_id=one_bot, points=points)
+        _store(one_bot, points)
+        if index.external:
+            index.replace_bot(workspace_id=one_workspace, bot_id=one_bot, points=points)
+        else:
+            index.delete_bot(workspace_id=one_workspace, bot_id=one_bot)  # reloaded on use
         report.vectors[one_bot] = len(points)
         if progress:
             progress(one_bot, len(points))
     return report
+
+
+def _store(bot_id: int, points: list[IndexPoint]) -> None:
+    """The bot's new vectors into its chunk rows, in one transaction."""
+    if not points:
+        return
+    statement = (
+        update(KnowledgeChunk)
+        .where(KnowledgeChunk.id == bindparam("chunk_id"))
+        .values(vector=bindparam("blob"))
+    )
+    with session_scope() as session:
+        session.connection().execute(
+            statement,
+            [{"chunk_id": p.chunk_id, "blob": vectors.encode(p.vector)} for p in points],
+        )
+        knowledge_changed(session, bot_id)
 
 
 def _embedded_chunks(embedder, bot_id: int) -> list[IndexPoint]:

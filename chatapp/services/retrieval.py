@@ -1,24 +1,21 @@
 """Read path: a question -> the bot's best passages, ranked by dense + lexical evidence, cited.
 
-Dense: the question's embedding searched in the bot's vectors (index.py). Lexical: BM25 (bm25s
-with an English stemmer) over the bot's chunk texts, built in memory on first use and rebuilt when
-the bot's knowledge changes. The two rankings are fused with weighted reciprocal rank fusion (dense
-counts double: on the benchmark, questions phrased unlike the answer are found by meaning far more
-often than by shared words, while exact-term questions still rank first). Vectors whose
-chunk row is gone (or not yet committed) are ignored, so a re-train never shows a half state.
+Dense: the question's embedding searched in the bot's vectors (index.py). Lexical: the database's
+full-text index over the bot's chunks (lexical.py: FTS5's BM25 on SQLite, a tsvector on
+PostgreSQL), kept current per row by the transactions that write the chunks. The two rankings are
+fused with weighted reciprocal rank fusion (dense counts double: on the benchmark, questions
+phrased unlike the answer are found by meaning far more often than by shared words, while
+exact-term questions still rank first). Vectors whose chunk row is gone (or not yet committed)
+are ignored, so a re-train never shows a half state.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
-import bm25s
-import Stemmer
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from chatapp.services import lexical
 from chatapp.services.models import KnowledgeChunk, Source
 
 # Fusion constants chosen on bench/retrieval.py (docs/ARCHITECTURE.md has the figures).
@@ -27,9 +24,6 @@ DENSE_WEIGHT = 2.0
 LEXICAL_WEIGHT = 1.0
 CANDIDATES = 30
 MIN_DENSE_SIMILARITY = 0.30  # below this, and with no strong lexical match, the bot does not know
-LEXICAL_CACHE_BOTS = 32
-
-_stemmer = Stemmer.Stemmer("english")
 
 
 @dataclass(frozen=True)
@@ -52,70 +46,6 @@ class Passage:
 class Retrieval:
     passages: list[Passage]
     confident: bool  # False: nothing relevant enough, answer with the fallback
-
-
-class _LexicalIndex:
-    def __init__(self, chunk_ids: list[str], texts: list[str]):
-        self.chunk_ids = chunk_ids
-        self.retriever = bm25s.BM25()
-        if texts:
-            tokens = bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer, show_progress=False)
-            self.retriever.index(tokens, show_progress=False)
-
-    def search(self, query: str, limit: int) -> list[tuple[str, float]]:
-        if not self.chunk_ids:
-            return []
-        tokens = bm25s.tokenize([query], stopwords="en", stemmer=_stemmer, show_progress=False)
-        if not tokens.vocab:
-            return []
-        k = min(limit, len(self.chunk_ids))
-        docs, scores = self.retriever.retrieve(tokens, k=k, show_progress=False)
-        return [
-            (self.chunk_ids[int(doc)], float(score))
-            for doc, score in zip(docs[0], scores[0], strict=True)
-            if score > 0
-        ]
-
-
-class LexicalCache:
-    """Per-bot BM25 indexes keyed by a version of the bot's chunks (count + newest row)."""
-
-    def __init__(self, capacity: int = LEXICAL_CACHE_BOTS):
-        self.capacity = capacity
-        self._entries: OrderedDict[tuple, tuple[tuple, _LexicalIndex]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, session: Session, workspace_id: int, bot_id: int) -> _LexicalIndex:
-        version = tuple(
-            session.exec(
-                select(func.count(), func.max(KnowledgeChunk.created_at)).where(
-                    KnowledgeChunk.workspace_id == workspace_id, KnowledgeChunk.bot_id == bot_id
-                )
-            ).one()
-        )
-        key = (str(session.get_bind().url), workspace_id, bot_id)
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry and entry[0] == version:
-                self._entries.move_to_end(key)
-                return entry[1]
-        rows = session.exec(
-            select(
-                KnowledgeChunk.id, KnowledgeChunk.title, KnowledgeChunk.heading, KnowledgeChunk.text
-            )
-            .where(KnowledgeChunk.workspace_id == workspace_id, KnowledgeChunk.bot_id == bot_id)
-            .order_by(KnowledgeChunk.id)
-        ).all()
-        index = _LexicalIndex([r[0] for r in rows], [f"{r[1]} {r[2]}\n{r[3]}" for r in rows])
-        with self._lock:
-            self._entries[key] = (version, index)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.capacity:
-                self._entries.popitem(last=False)
-        return index
-
-
-lexical_cache = LexicalCache()
 
 
 def retrieve(
@@ -150,12 +80,14 @@ def retrieve(
         vector=embedder.embed_query(query) if query_vector is None else query_vector,
         limit=CANDIDATES,
     )
-    lexical_hits = lexical_cache.get(session, workspace_id, bot_id).search(query, CANDIDATES)
+    lexical_hits = lexical.search(
+        session, workspace_id=workspace_id, bot_id=bot_id, query=query, limit=CANDIDATES
+    )
 
     dense = {hit.chunk_id: (rank, hit.score) for rank, hit in enumerate(dense_hits)}
-    lexical = {chunk_id: (rank, score) for rank, (chunk_id, score) in enumerate(lexical_hits)}
+    words = {chunk_id: (rank, score) for rank, (chunk_id, score) in enumerate(lexical_hits)}
     fused: dict[str, float] = {}
-    for ranking, weight in ((dense, DENSE_WEIGHT), (lexical, LEXICAL_WEIGHT)):
+    for ranking, weight in ((dense, DENSE_WEIGHT), (words, LEXICAL_WEIGHT)):
         for chunk_id, (rank, _score) in ranking.items():
             fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + rank + 1)
     ordered = sorted(fused, key=fused.__getitem__, reverse=True)[: max(limit * 3, limit)]
@@ -190,7 +122,7 @@ def retrieve(
                 file_name=(meta or {}).get("filename", ""),
                 score=fused[chunk_id],
                 dense_score=dense.get(chunk_id, (0, 0.0))[1],
-                lexical_score=lexical.get(chunk_id, (0, 0.0))[1],
+                lexical_score=words.get(chunk_id, (0, 0.0))[1],
             )
         )
         if len(passages) == limit:

@@ -324,6 +324,7 @@ def delete_source(session: Session, actor: Actor, source_id: int) -> None:
 
 def forget_source_data(session: Session, source: Source) -> None:
     """Remove what a source owns outside its row: vectors, chunk rows, children, stored file."""
+    from chatapp.services.embedded_index import knowledge_changed
     from chatapp.services.index import get_index
 
     children = session.exec(
@@ -340,3 +341,4 @@ def forget_source_data(session: Session, source: Source) -> None:
             Path(path).unlink()
         if item is not source:
             session.delete(item)
+    knowledge_changed(session, source.bot_id)

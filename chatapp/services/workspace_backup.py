@@ -123,7 +123,9 @@ def _write_chunks(session: Session, actor: Actor, archive: zipfile.ZipFile) -> i
     )
     with archive.open("chunks.jsonl", "w") as out:
         for chunk in _stream(session, statement):
-            out.write((json.dumps(_row(chunk), ensure_ascii=False) + "\n").encode())
+            # The vector is the embedder's, not the owner's data: a restore embeds again.
+            row = _row(chunk, exclude={"vector"})
+            out.write((json.dumps(row, ensure_ascii=False) + "\n").encode())
             count += 1
     return count
 

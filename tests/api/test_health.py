@@ -5,8 +5,9 @@ from fastapi.testclient import TestClient
 
 from chatapp import __version__
 from chatapp.api.app import create_api
-from chatapp.services import health
+from chatapp.services import health, retrieval
 from chatapp.services.config import reset_settings
+from chatapp.services.db import session_scope
 from tests.utils.knowledge import make_shop
 
 DEPENDENCIES = {"database", "redis", "vector_index", "embedder", "llm", "ingestion"}
@@ -34,19 +35,29 @@ def test_health_reports_each_dependency_and_version(client):
     assert set(checks) == DEPENDENCIES
     assert checks["database"]["status"] == "ok" and checks["database"]["latency_ms"] >= 0
     assert checks["redis"]["status"] == "disabled"  # no REDIS_URL
-    assert checks["vector_index"] == {**checks["vector_index"], "status": "ok", "mode": "local"}
+    assert checks["vector_index"] == {**checks["vector_index"], "status": "ok", "mode": "embedded"}
     assert checks["embedder"]["provider"] == "local" and checks["embedder"]["status"] == "ok"
     assert checks["llm"] == {**checks["llm"], "mode": "extractive", "configured": False}
     assert checks["ingestion"]["queued"] == 0 and checks["ingestion"]["stalled"] == 0
 
 
-def test_local_vector_store_is_looked_at_only_once_this_process_opened_it(client):
+def test_embedded_index_reports_the_bots_this_process_holds(client):
     before = client.get("/api/health").json()["checks"]["vector_index"]
-    assert before["opened"] is False  # a probe never takes local mode's one-process lock
-    make_shop()  # indexes knowledge: the store is open now
+    assert {**before, "latency_ms": 0} == {
+        "status": "ok",
+        "mode": "embedded",
+        "bots": 0,
+        "chunks": 0,
+        "latency_ms": 0,
+    }
+    shop = make_shop()
+    with session_scope() as session:
+        retrieval.retrieve(
+            session, workspace_id=shop.tenant.workspace.id, bot_id=shop.tenant.bot.id, query="hours"
+        )
     health.reset_cache()
     after = client.get("/api/health").json()["checks"]["vector_index"]
-    assert after["status"] == "ok" and after["opened"] is True and after["collections"] >= 1
+    assert after["status"] == "ok" and after["bots"] == 1 and after["chunks"] >= 3
 
 
 def test_health_with_redis_down_is_degraded_not_down(database_url, monkeypatch):

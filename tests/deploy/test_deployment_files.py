@@ -14,7 +14,8 @@ from chatapp.cli import build_parser
 from chatapp.services.config import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = {"app", "postgres", "redis", "qdrant"}
+SERVICES = {"app", "api", "postgres", "redis", "qdrant"}
+DEPENDENCIES = {"postgres", "redis"}  # qdrant is an optional profile
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +64,21 @@ def test_every_service_has_a_health_check_and_a_named_volume(compose):
 def test_the_app_waits_for_healthy_dependencies(compose):
     depends = compose["services"]["app"]["depends_on"]
     assert {name: d["condition"] for name, d in depends.items()} == {
-        name: "service_healthy" for name in SERVICES - {"app"}
+        name: "service_healthy" for name in DEPENDENCIES
     }
+    assert compose["services"]["qdrant"]["profiles"] == ["qdrant"]
+
+
+def test_the_visitors_api_runs_as_its_own_service(compose):
+    """`api` serves the widget's routes with the product's own command, after the app migrated."""
+    api, app = compose["services"]["api"], compose["services"]["app"]
+    assert api["environment"] == app["environment"] and api["image"] == app["image"]
+    assert api["depends_on"] == {"app": {"condition": "service_healthy"}}
+    command = api["command"]
+    assert command[:3] == ["python", "-m", "chatapp"]
+    args = build_parser().parse_args(command[3:])
+    assert args.command == "serve-api" and args.port == 8000 and args.workers >= 1
+    assert "8000/api/health" in " ".join(api["healthcheck"]["test"])
 
 
 def test_the_app_environment_points_at_the_services_and_is_accepted(compose, monkeypatch):
@@ -76,7 +90,8 @@ def test_the_app_environment_points_at_the_services_and_is_accepted(compose, mon
     assert env["REDIS_URL"].startswith("redis://redis:6379/")
     assert env["REFLEX_REDIS_URL"].startswith("redis://redis:6379/")
     assert env["REDIS_URL"] != env["REFLEX_REDIS_URL"]  # Reflex state apart from our keys
-    assert env["QDRANT_URL"] == "http://qdrant:6333"
+    assert env["QDRANT_URL"] == ""  # vectors in PostgreSQL unless the qdrant profile is used
+    assert interpolate(app["environment"]["QDRANT_URL"], {"QDRANT_URL": "http://qdrant:6333"})
     assert env["CHATAPP_ENV"] == "production"
     postgres = compose["services"]["postgres"]["environment"]
     assert (postgres["POSTGRES_USER"], postgres["POSTGRES_DB"]) == ("chatapp", "chatapp")
@@ -91,7 +106,7 @@ def test_the_app_environment_points_at_the_services_and_is_accepted(compose, mon
     monkeypatch.setenv("SECRET_KEY", "k" * 48)
     settings = load_settings()
     assert settings.is_production and settings.cookie_secure
-    assert settings.database_url.startswith("postgresql://") and settings.qdrant_url
+    assert settings.database_url.startswith("postgresql://") and not settings.qdrant_url
 
 
 def test_every_setting_is_set_by_compose_or_documented():

@@ -13,7 +13,10 @@ def test_upgrade_matches_models_and_downgrade_removes_everything(database_url):
     engine = build_engine(database_url)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                connection,
+                opts={"compare_type": True, "include_object": migrations.include_object},
+            )
             assert compare_metadata(context, SQLModel.metadata) == []
         assert migrations.is_up_to_date(database_url)
         migrations.downgrade(database_url, "base")

@@ -79,9 +79,7 @@ def test_one_bot_only_and_an_unknown_bot(shop, capsys):
 
 def test_the_shared_collection_changes_size_only_all_at_once(shop, tmp_path):
     bot = shop.tenant.bot
-    server = VectorIndex(
-        QdrantClient(path=str(tmp_path / "server")), dim=8, per_bot_collections=False
-    )
+    server = VectorIndex(QdrantClient(path=str(tmp_path / "server")), dim=8)
     try:
         old = np.ones(8, dtype=np.float32) / np.sqrt(8)
         server.upsert(

@@ -22,8 +22,11 @@ from tests.utils.widget_stack import ROOT, free_port
 
 
 @contextmanager
-def api_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
-    """`create_api()` served by granian (one worker) with `env` added; yields its base URL."""
+def api_server(
+    env: dict[str, str], log_path: Path, command: Callable[[int], list[str]] | None = None
+) -> Iterator[str]:
+    """`create_api()` served by granian (one worker) with `env` added, or `command(port)`
+    instead (the product's own `serve-api`); yields its base URL."""
     port = free_port()
     full_env = {
         **os.environ,
@@ -35,7 +38,9 @@ def api_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
     }
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [
+            command(port)
+            if command
+            else [
                 str(Path(sys.executable).parent / "granian"),
                 "--interface",
                 "asgi",

@@ -1,13 +1,16 @@
 """Write path for one source: load -> extract -> chunk -> embed -> index, with no half states.
 
 Order of writes (so the bot never knows nothing, and a failure leaves nothing behind):
-1. text and chunks are computed in memory; a new source's chunk rows are committed at once
-   (searchable by keywords), a re-trained source's old rows stay;
-2. chunks not already indexed are embedded and their vectors upserted (retrieval ignores vectors
+1. text and chunks are computed in memory; chunks whose row already holds a vector are kept;
+2. the others are embedded (and, with a Qdrant server, upserted there: retrieval ignores vectors
    without a committed chunk row);
-3. one transaction replaces the chunk rows (re-train) and records the source's figures;
-4. vectors of chunks that no longer exist are deleted.
-A failure deletes the vectors (and a new source's rows) it added; old chunks keep serving.
+3. one transaction replaces the source's chunk rows, each new row with its vector (the store of
+   record of the embedded default; the full-text index follows by trigger or generated column),
+   records the source's figures and raises the bot's knowledge version, so every process's index
+   catches up before its next search;
+4. with a server, vectors of chunks that no longer exist are deleted.
+A failure before step 3 leaves the rows as they were (old chunks keep serving) and takes back
+what it upserted to a server; nothing of a half-ingested source is ever searchable.
 """
 
 from __future__ import annotations
@@ -104,12 +107,8 @@ def fetch_document(
 def index_document(
     engine: Engine, source_id: int, document: Document, *, progress: Progress | None = None
 ) -> int:
-    """Replace a source's chunks with those of `document`; returns the chunk count.
-
-    A new source's chunk rows are committed before its vectors exist, so its text is searchable by
-    keywords within a moment and semantically once embedded; a re-trained source keeps serving its
-    old chunks until the new set is complete.
-    """
+    """Replace a source's chunks with those of `document`; returns the chunk count."""
+    from chatapp.services.embedded_index import knowledge_changed
     from chatapp.services.embeddings import get_embedder
     from chatapp.services.index import get_index
     from chatapp.services.ingest.chunk import chunk_document
@@ -119,8 +118,12 @@ def index_document(
         if source is None:
             raise ValidationFailed("The source was deleted.")
         workspace_id, bot_id = source.workspace_id, source.bot_id
-        old_ids = set(
-            session.exec(select(KnowledgeChunk.id).where(KnowledgeChunk.source_id == source_id))
+        embedded = set(
+            session.exec(
+                select(KnowledgeChunk.id).where(
+                    KnowledgeChunk.source_id == source_id, col(KnowledgeChunk.vector).is_not(None)
+                )
+            )
         )
 
     chunks = chunk_document(document)
@@ -128,36 +131,31 @@ def index_document(
         raise ValidationFailed("No readable text was found in this source.")
     embedder = get_embedder()
     index = get_index(embedder.dim)
-    indexed = index.count(workspace_id=workspace_id, bot_id=bot_id, source_id=source_id)
-    if old_ids and indexed < len(old_ids):
-        # An earlier attempt died (SIGKILL) after its early rows but before their vectors:
-        # start again, or the source would end `ready` with rows that no search can find.
-        with session_scope(engine) as session:
-            session.exec(delete(KnowledgeChunk).where(KnowledgeChunk.source_id == source_id))
-        old_ids = set()
     ids = [chunk_id(source_id, chunk) for chunk in chunks]
-    new = [(cid, chunk) for cid, chunk in zip(ids, chunks, strict=True) if cid not in old_ids]
-    rows = [_row(cid, chunk, workspace_id, bot_id, source_id, document.url) for cid, chunk in new]
-    early = not old_ids
-    if early:
-        with session_scope(engine) as session:
-            _replace_rows(session, source_id, ids, rows)
-
+    new = [(cid, chunk) for cid, chunk in zip(ids, chunks, strict=True) if cid not in embedded]
     try:
-        points = _embed(embedder, new, source_id, progress)
-        index.upsert(workspace_id=workspace_id, bot_id=bot_id, points=points)
+        vectors = _embed(embedder, new, progress)
+        rows = [
+            _row(cid, chunk, workspace_id, bot_id, source_id, document.url, vector)
+            for (cid, chunk), vector in zip(new, vectors, strict=True)
+        ]
+        if index.external:
+            index.upsert(workspace_id=workspace_id, bot_id=bot_id, points=_points(rows))
         with session_scope(engine) as session:
-            if not early:
-                _replace_rows(session, source_id, ids, rows)
+            kept = [cid for cid in ids if cid in embedded]
+            session.exec(
+                delete(KnowledgeChunk).where(
+                    KnowledgeChunk.source_id == source_id, col(KnowledgeChunk.id).not_in(kept)
+                )
+            )
+            session.add_all(rows)
             _record_stats(session, source_id, document, len(chunks))
+            knowledge_changed(session, bot_id)
     except BaseException:
-        # Take back what this attempt added; a re-trained source's old chunks keep serving.
+        # Take back what this attempt upserted to a server; the old chunks keep serving.
         index.delete_source(
-            workspace_id=workspace_id, bot_id=bot_id, source_id=source_id, keep=old_ids
+            workspace_id=workspace_id, bot_id=bot_id, source_id=source_id, keep=embedded
         )
-        if early:
-            with session_scope(engine) as session:
-                session.exec(delete(KnowledgeChunk).where(KnowledgeChunk.source_id == source_id))
         raise
     index.delete_source(
         workspace_id=workspace_id, bot_id=bot_id, source_id=source_id, keep=set(ids)
@@ -165,7 +163,17 @@ def index_document(
     return len(chunks)
 
 
-def _row(cid: str, chunk: Chunk, workspace_id: int, bot_id: int, source_id: int, url: str):
+def _row(
+    cid: str,
+    chunk: Chunk,
+    workspace_id: int,
+    bot_id: int,
+    source_id: int,
+    url: str,
+    vector,
+) -> KnowledgeChunk:
+    from chatapp.services.vectors import encode
+
     return KnowledgeChunk(
         id=cid,
         workspace_id=workspace_id,
@@ -178,32 +186,32 @@ def _row(cid: str, chunk: Chunk, workspace_id: int, bot_id: int, source_id: int,
         page=chunk.page,
         url=url[:2048],
         token_count=chunk.token_count,
+        vector=encode(vector),
     )
 
 
-def _replace_rows(session, source_id: int, keep_ids: list[str], rows: list[KnowledgeChunk]) -> None:
-    session.exec(
-        delete(KnowledgeChunk).where(
-            KnowledgeChunk.source_id == source_id, col(KnowledgeChunk.id).not_in(keep_ids)
-        )
-    )
-    session.add_all(rows)
-
-
-def _embed(embedder, new: list[tuple[str, Chunk]], source_id: int, progress: Progress | None):
+def _points(rows: list[KnowledgeChunk]) -> list:
+    """The rows as a Qdrant server's points (the embedded index ignores them)."""
     from chatapp.services.index import IndexPoint
+    from chatapp.services.vectors import decode_many
 
-    points: list[IndexPoint] = []
+    if not rows:
+        return []
+    matrix = decode_many([row.vector for row in rows])
+    return [
+        IndexPoint(row.id, vector, {"source_id": row.source_id})
+        for row, vector in zip(rows, matrix, strict=True)
+    ]
+
+
+def _embed(embedder, new: list[tuple[str, Chunk]], progress: Progress | None) -> list:
+    vectors: list = []
     for start in range(0, len(new), EMBED_BATCH):
         batch = new[start : start + EMBED_BATCH]
-        vectors = embedder.embed_documents([chunk.indexed_text for _cid, chunk in batch])
-        points += [
-            IndexPoint(cid, vector, {"source_id": source_id})
-            for (cid, _chunk), vector in zip(batch, vectors, strict=True)
-        ]
+        vectors += list(embedder.embed_documents([chunk.indexed_text for _cid, chunk in batch]))
         if progress:
             progress(0.1 + 0.8 * (start + len(batch)) / max(1, len(new)))
-    return points
+    return vectors
 
 
 def _record_stats(session, source_id: int, document: Document, chunk_count: int) -> None:
