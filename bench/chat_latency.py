@@ -15,7 +15,7 @@ compared with the same arrivals straight from the stub.
 
 Usage: .venv/bin/python bench/chat_latency.py [--db postgres|sqlite] [--levels 1,10,50,100,200]
        [--open-streams 2000] [--open-ramp 10] [--open-answer-seconds 60]
-       [--token-ms 25] [--tokens 200] [--workers N --qdrant-url URL]
+       [--token-ms 25] [--tokens 200] [--workers N] [--qdrant-url URL]
 Prints one JSON object.
 """
 
@@ -157,7 +157,7 @@ def prepare(db: str) -> tuple[dict, str, str]:
     reset_settings()
     migrations.upgrade()
     shop = make_shop("bench")
-    close_indexes()  # the API process opens the local index next
+    close_indexes()
     dispose_engines()
     return env, shop.public_id, shop.key
 
@@ -166,8 +166,8 @@ def api_server(env: dict, llm_port: int):
     workers = int(env.get("BENCH_WORKERS", "1"))
     port = free_port()
     env = {**env, "OPENAI_BASE_URL": f"http://127.0.0.1:{llm_port}/v1", "PORT": str(port)}
-    # Granian, one worker by default: what `reflex run --env prod` starts without a Qdrant server
-    # (the embedded index belongs to one process).
+    # Granian, one worker by default (what `reflex run --env prod` starts); `--workers N` is what
+    # `python -m chatapp serve-api --workers N` starts: each process derives its own index.
     proc = process(
         [
             str(Path(sys.executable).parent / "granian"),
@@ -366,14 +366,16 @@ def open_streams(
 
 def add_scale_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
-    parser.add_argument("--workers", type=int, default=1, help="API workers (> 1: --qdrant-url)")
-    parser.add_argument("--qdrant-url", default="", help="a Qdrant server for the vectors")
+    parser.add_argument("--workers", type=int, default=1, help="API processes (> 1: PostgreSQL)")
+    parser.add_argument(
+        "--qdrant-url", default="", help="a Qdrant server instead of the embedded index"
+    )
 
 
 def apply_scale_options(args: argparse.Namespace) -> None:
     """Before prepare(): the API process and the prepared bot use these."""
-    if args.workers > 1 and not (args.qdrant_url or os.environ.get("QDRANT_URL")):
-        raise SystemExit("several workers need a Qdrant server: pass --qdrant-url")
+    if args.workers > 1 and args.db != "postgres":
+        raise SystemExit("several workers need PostgreSQL (--db postgres): SQLite has one writer")
     os.environ["BENCH_WORKERS"] = str(args.workers)
     if args.qdrant_url:
         os.environ["QDRANT_URL"] = args.qdrant_url

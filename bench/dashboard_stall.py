@@ -10,6 +10,8 @@ longest silence of any stream that overlaps a dashboard action, next to the rati
 
 `--root DIR` runs the app of another checkout (for instance the commit before a change, built in
 a worktree): the same bench on both, one after the other, compares them on one machine.
+`--visitors-api` sends the visitors to `python -m chatapp serve-api` (one process, the same
+database) instead of the app, as the reverse proxy of docs/DEPLOYMENT.md does.
 
 Usage: .venv/bin/python bench/dashboard_stall.py [--streams 20] [--idle 20] [--busy 40]
 Prints one JSON object.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import json
 import os
@@ -205,6 +208,16 @@ def phase_figures(answers, start: float, end: float, actions=None) -> dict:
     return figures
 
 
+@contextlib.contextmanager
+def visitors_api(data_dir: Path, url: str, root: Path, extra_env: dict):
+    """`python -m chatapp serve-api` (one process) on the app's database; yields its base URL."""
+    from tests.utils.live_server import api_server, serve_api
+
+    env = {"DATA_DIR": str(data_dir), "DATABASE_URL": url, "PYTHONPATH": str(root), **extra_env}
+    with api_server(env, data_dir / "visitors.log", serve_api(1)) as base:
+        yield base
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=ROOT, help="the checkout whose app runs")
@@ -213,6 +226,9 @@ def main() -> None:
     parser.add_argument("--busy", type=float, default=40.0)
     parser.add_argument("--tokens", type=int, default=120)
     parser.add_argument("--token-ms", type=float, default=25.0)
+    parser.add_argument(
+        "--visitors-api", action="store_true", help="visitors on serve-api, not the app"
+    )
     args = parser.parse_args()
 
     from tests.utils.fake_llm import FakeLLMServer
@@ -234,8 +250,14 @@ def main() -> None:
             "CHAT_SESSION_PER_MINUTE": "0",
             "CHAT_IP_PER_MINUTE": "0",
         }
-        with running_app(data_dir, url, root=args.root, extra_env=llm_env) as base:
-            streams = Streams(base, bot, args.streams)
+        with contextlib.ExitStack() as stack:
+            base = stack.enter_context(
+                running_app(data_dir, url, root=args.root, extra_env=llm_env)
+            )
+            visitors = base
+            if args.visitors_api:
+                visitors = stack.enter_context(visitors_api(data_dir, url, args.root, llm_env))
+            streams = Streams(visitors, bot, args.streams)
             begin = time.monotonic()
             busy_from, busy_to = begin + args.idle, begin + args.idle + args.busy
             total = 2 * args.idle + args.busy
@@ -265,6 +287,7 @@ def main() -> None:
         json.dumps(
             {
                 "root": str(args.root),
+                "visitors_on": "serve-api" if args.visitors_api else "the app",
                 "streams": args.streams,
                 "stub": {"tokens": args.tokens, "token_ms": args.token_ms},
                 "idle_before": idle[0],

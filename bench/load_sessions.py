@@ -7,11 +7,11 @@ does on a page: `GET /api/public/bots/{id}/config`, then `POST /api/chat` (strea
 question, read to `done`. Reported: sessions per second, errors, latency of the config and of the
 first token, and whether the bot's monthly counter equals the answered messages exactly.
 
-One API worker by default: the embedded vector store belongs to one process; several workers
-(`--workers N`) need a Qdrant server (`--qdrant-url`), which cannot run on the development machine.
+One API worker by default; `--workers N` runs N processes (PostgreSQL and Redis), each with its
+own index derived from the database, as `python -m chatapp serve-api --workers N` does.
 
 Usage: .venv/bin/python bench/load_sessions.py [--sessions 10000] [--concurrency 100]
-       [--tokens 20] [--token-ms 5] [--db postgres|sqlite] [--workers N --qdrant-url URL]
+       [--tokens 20] [--token-ms 5] [--db postgres|sqlite] [--workers N] [--qdrant-url URL]
 Prints one JSON object.
 """
 

@@ -22,21 +22,29 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # Kept in step with chatapp/services/lexical.py (which reads them) and migrations.FTS_NAMES.
+# `scope` ('b' and the bot id) lets FTS5 keep one bot's matches inside its own index (no join per
+# match) and rank them with ORDER BY rank LIMIT; the content table has no such column, so the FTS
+# rows are written by the triggers (never by FTS5's 'rebuild').
 SQLITE_FTS = [
-    "CREATE VIRTUAL TABLE chunk_fts USING fts5(title, heading, text, content='knowledgechunk', "
-    "content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2')",
+    "CREATE VIRTUAL TABLE chunk_fts USING fts5(scope, title, heading, text, "
+    "content='knowledgechunk', content_rowid='rowid', "
+    "tokenize='porter unicode61 remove_diacritics 2')",
     "CREATE TRIGGER chunk_fts_insert AFTER INSERT ON knowledgechunk BEGIN "
-    "INSERT INTO chunk_fts(rowid, title, heading, text) "
-    "VALUES (new.rowid, new.title, new.heading, new.text); END",
+    "INSERT INTO chunk_fts(rowid, scope, title, heading, text) "
+    "VALUES (new.rowid, 'b' || new.bot_id, new.title, new.heading, new.text); END",
     "CREATE TRIGGER chunk_fts_delete AFTER DELETE ON knowledgechunk BEGIN "
-    "INSERT INTO chunk_fts(chunk_fts, rowid, title, heading, text) "
-    "VALUES ('delete', old.rowid, old.title, old.heading, old.text); END",
-    "CREATE TRIGGER chunk_fts_update AFTER UPDATE OF title, heading, text ON knowledgechunk BEGIN "
-    "INSERT INTO chunk_fts(chunk_fts, rowid, title, heading, text) "
-    "VALUES ('delete', old.rowid, old.title, old.heading, old.text); "
-    "INSERT INTO chunk_fts(rowid, title, heading, text) "
-    "VALUES (new.rowid, new.title, new.heading, new.text); END",
-    "INSERT INTO chunk_fts(chunk_fts) VALUES ('rebuild')",
+    "INSERT INTO chunk_fts(chunk_fts, rowid, scope, title, heading, text) "
+    "VALUES ('delete', old.rowid, 'b' || old.bot_id, old.title, old.heading, old.text); END",
+    "CREATE TRIGGER chunk_fts_update AFTER UPDATE OF bot_id, title, heading, text "
+    "ON knowledgechunk BEGIN "
+    "INSERT INTO chunk_fts(chunk_fts, rowid, scope, title, heading, text) "
+    "VALUES ('delete', old.rowid, 'b' || old.bot_id, old.title, old.heading, old.text); "
+    "INSERT INTO chunk_fts(rowid, scope, title, heading, text) "
+    "VALUES (new.rowid, 'b' || new.bot_id, new.title, new.heading, new.text); END",
+    "INSERT INTO chunk_fts(rowid, scope, title, heading, text) "
+    "SELECT rowid, 'b' || bot_id, title, heading, text FROM knowledgechunk",
+    # how many chunks hold each word: lexical.py searches the rarest words first
+    "CREATE VIRTUAL TABLE chunk_fts_terms USING fts5vocab(chunk_fts, 'row')",
 ]
 POSTGRES_FTS = [
     "ALTER TABLE knowledgechunk ADD COLUMN search_words tsvector GENERATED ALWAYS AS "
@@ -62,6 +70,7 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         for trigger in ("chunk_fts_insert", "chunk_fts_delete", "chunk_fts_update"):
             op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+        op.execute("DROP TABLE IF EXISTS chunk_fts_terms")
         op.execute("DROP TABLE IF EXISTS chunk_fts")
     else:
         op.execute("DROP INDEX IF EXISTS ix_knowledgechunk_search_words")

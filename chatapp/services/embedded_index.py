@@ -34,6 +34,7 @@ MAX_SEGMENTS = 8  # past this, every segment but the largest is merged into one
 MAX_DEAD_SHARE = 0.5  # a segment with more masked rows than this is rebuilt
 MAX_INDEXED_CHUNKS = 400_000  # across the bots a process holds (~600 MB at 384 dims)
 LOAD_BATCH = 500  # source ids per query when catching up
+STREAM_ROWS = 5000  # rows decoded at a time while loading
 
 
 def knowledge_changed(session: Session, bot_id: int) -> None:
@@ -88,34 +89,39 @@ def _merged(segments: list[Segment]) -> Segment:
     )
 
 
-@dataclass(frozen=True)
 class BotIndex:
-    """One bot's vectors as one process holds them: immutable, swapped whole when it catches up."""
+    """One bot's vectors as one process holds them: immutable, swapped whole when it catches up.
+    The ids and the live mask of all segments are joined once here, not at every search."""
 
-    version: int
-    signatures: dict[int, tuple]  # source id -> (chunk count, newest row)
-    segments: tuple[Segment, ...]
+    def __init__(self, version: int, signatures: dict[int, tuple], segments: tuple[Segment, ...]):
+        self.version = version
+        self.signatures = signatures  # source id -> (chunk count, newest row)
+        self.segments = segments
+        if segments:
+            self._chunk_ids = np.concatenate([s.chunk_ids for s in segments])
+            self._source_ids = np.concatenate([s.source_ids for s in segments])
+            live = np.concatenate([s.live for s in segments])
+            self._dead = None if live.all() else ~live
+            self._live_count = int(live.sum())
+        else:
+            self._live_count = 0
 
     def __len__(self) -> int:
-        return sum(s.live_count for s in self.segments)
+        return self._live_count
 
     def top(self, vector: np.ndarray, limit: int) -> list[tuple[str, float, int]]:
         """(chunk id, cosine, source id) of the `limit` nearest live rows, best first."""
-        if limit <= 0 or not self.segments:
+        limit = min(limit, self._live_count)
+        if limit <= 0:
             return []
         query = np.asarray(vector, dtype=np.float32)
-        scores = np.concatenate(
-            [np.where(s.live, s.matrix @ query, -np.inf) for s in self.segments]
-        )
-        live = int(np.isfinite(scores).sum())
-        limit = min(limit, live)
-        if limit == 0:
-            return []
+        parts = [s.matrix @ query for s in self.segments]
+        scores = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        if self._dead is not None:
+            scores[self._dead] = -np.inf
         best = np.argpartition(-scores, limit - 1)[:limit]
         best = best[np.argsort(-scores[best], kind="stable")]
-        chunk_ids = np.concatenate([s.chunk_ids for s in self.segments])
-        source_ids = np.concatenate([s.source_ids for s in self.segments])
-        return [(str(chunk_ids[i]), float(scores[i]), int(source_ids[i])) for i in best]
+        return [(str(self._chunk_ids[i]), float(scores[i]), int(self._source_ids[i])) for i in best]
 
 
 class EmbeddedIndex:
@@ -253,20 +259,23 @@ def _caught_up(
     stale = np.array(sorted(set(old) - set(signatures) | set(changed)), dtype=np.int64)
     segments = [s.without_sources(stale) for s in current.segments] if current else []
     if changed:
-        if current is None:
-            loaded = _load(session, scope, None, dim)
-        else:
-            loaded = _load(session, scope, changed, dim)
+        expected = sum(signatures[sid][0] for sid in changed)
+        loaded = _load(session, scope, None if current is None else changed, dim, expected)
         if loaded is not None:
             segments.append(loaded)
     return BotIndex(version, signatures, tuple(_compacted(segments)))
 
 
-def _load(session: Session, scope, source_ids: list[int] | None, dim: int) -> Segment | None:
+def _load(
+    session: Session, scope, source_ids: list[int] | None, dim: int, expected: int
+) -> Segment | None:
+    """The rows of `source_ids` (all the bot's when None), streamed into one float32 matrix
+    allocated for the `expected` rows: blobs are decoded a batch at a time, so loading costs
+    little more than the matrix itself."""
+    size = dim * vectors.STORED.itemsize
     ids: list[str] = []
     sources: list[int] = []
-    blobs: list[bytes] = []
-    size = dim * vectors.STORED.itemsize
+    matrix = np.empty((expected, dim), dtype=np.float32)
     batches = (
         [None]
         if source_ids is None
@@ -274,20 +283,24 @@ def _load(session: Session, scope, source_ids: list[int] | None, dim: int) -> Se
     )
     for batch in batches:
         statement = select(KnowledgeChunk.id, KnowledgeChunk.source_id, KnowledgeChunk.vector)
-        statement = statement.where(*scope)
+        statement = statement.where(*scope, func.length(KnowledgeChunk.vector) == size)
         if batch is not None:
             statement = statement.where(col(KnowledgeChunk.source_id).in_(batch))
-        for chunk_id, source_id, blob in session.exec(statement):
-            if len(blob) == size:  # a vector of another model (before a reindex) is not comparable
-                ids.append(chunk_id)
-                sources.append(source_id)
-                blobs.append(blob)
+        result = session.exec(statement.execution_options(yield_per=STREAM_ROWS))
+        for rows in result.partitions():
+            rows = rows[: expected - len(ids)]  # rows committed since the count wait their turn
+            if rows:
+                matrix[len(ids) : len(ids) + len(rows)] = vectors.decode_many([r[2] for r in rows])
+                ids += [row[0] for row in rows]
+                sources += [row[1] for row in rows]
     if not ids:
         return None
+    if len(ids) < expected:
+        matrix = matrix[: len(ids)].copy()
     return Segment(
         np.array(ids, dtype=object),
         np.array(sources, dtype=np.int64),
-        vectors.decode_many(blobs),
+        matrix,
         np.ones(len(ids), dtype=bool),
     )
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from chatapp.services import lexical
@@ -92,17 +93,17 @@ def retrieve(
             fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + rank + 1)
     ordered = sorted(fused, key=fused.__getitem__, reverse=True)[: max(limit * 3, limit)]
 
+    # By primary key only (a filter on the bot lets SQLite scan the bot's index instead: 80 ms
+    # at 100k chunks); the tenant is checked on every row here.
     rows = {
         chunk.id: (chunk, kind, meta)
         for chunk, kind, meta in session.exec(
             select(KnowledgeChunk, Source.kind, Source.meta)
             .join(Source, Source.id == KnowledgeChunk.source_id)
-            .where(
-                KnowledgeChunk.workspace_id == workspace_id,
-                KnowledgeChunk.bot_id == bot_id,
-                col(KnowledgeChunk.id).in_(ordered),
-            )
+            .where(col(KnowledgeChunk.id).in_(ordered))
+            .options(defer(KnowledgeChunk.vector))
         ).all()
+        if chunk.workspace_id == workspace_id and chunk.bot_id == bot_id
     }
     passages = []
     for chunk_id in ordered:

@@ -5,7 +5,6 @@ another at its next question, without a restart, and a deleted one is forgotten 
 
 from __future__ import annotations
 
-import sys
 import time
 
 import httpx
@@ -18,27 +17,9 @@ from tests.api.test_live_api import login
 from tests.utils.databases import postgres_database, require_or_skip
 from tests.utils.factories import make_tenant
 from tests.utils.knowledge import new_session_id
-from tests.utils.live_server import api_server
+from tests.utils.live_server import api_server, serve_api
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-def serve_api(workers: int):
-    def command(port: int) -> list[str]:
-        return [
-            sys.executable,
-            "-m",
-            "chatapp",
-            "serve-api",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ]
-
-    return command
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,26 +26,6 @@ from sqlalchemy import create_engine, text
 from tests.utils import widget_stack
 
 ROOT = widget_stack.ROOT
-
-
-def create_app():
-    """widget_stack's app plus the ingest worker for the server's lifetime (INGEST_WORKER)."""
-    from chatapp.services.config import get_settings
-    from chatapp.services.ingest import worker
-
-    app = widget_stack.create_app()
-
-    @asynccontextmanager
-    async def lifespan(_app):
-        if get_settings().ingest_worker:
-            worker.start()
-        try:
-            yield
-        finally:
-            worker.stop()
-
-    app.router.lifespan_context = lifespan
-    return app
 
 
 def wait_for(check: Callable[[], Any], timeout: float, what: str, every: float = 0.05) -> Any:
@@ -106,7 +85,7 @@ class FaultApi:
                     str(Path(sys.executable).parent / "granian"),
                     *("--interface", "asgi", "--factory", "--host", "127.0.0.1"),
                     *("--port", str(self.port), "--workers", "1", "--log-level", "warning"),
-                    "tests.faults.stack:create_app",
+                    "tests.utils.widget_stack:create_app",
                 ],
                 cwd=ROOT,
                 env=self.env,

@@ -21,6 +21,16 @@ import httpx
 from tests.utils.widget_stack import ROOT, free_port
 
 
+def serve_api(workers: int) -> Callable[[int], list[str]]:
+    """The product's own `python -m chatapp serve-api` with `workers` processes, for api_server."""
+
+    def command(port: int) -> list[str]:
+        host = ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+        return [sys.executable, "-m", "chatapp", "serve-api", *host]
+
+    return command
+
+
 @contextmanager
 def api_server(
     env: dict[str, str], log_path: Path, command: Callable[[int], list[str]] | None = None

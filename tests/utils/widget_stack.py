@@ -58,14 +58,11 @@ def build_widget() -> str:
 
 
 def create_app():
-    """The API as the widget sees it in production: public routes and /widget.js on one origin."""
-    from fastapi.staticfiles import StaticFiles
+    """The API as the widget sees it in production: the product's visitor server (public routes
+    and /widget.js on one origin; the ingest worker runs when INGEST_WORKER says so)."""
+    from chatapp.api.visitors import create_visitor_server
 
-    from chatapp.api.app import create_api
-
-    app = create_api()
-    app.mount("/", StaticFiles(directory=ASSETS), name="assets")
-    return app
+    return create_visitor_server()
 
 
 # --- data ------------------------------------------------------------------------------------
