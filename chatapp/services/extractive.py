@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import Stemmer
 
-from chatapp.services import sentences
+from chatapp.services import quoting, sentences
 from chatapp.services.errors import ServiceError
 from chatapp.services.retrieval import Passage
 
@@ -33,7 +33,6 @@ MAX_SENTENCES = 3
 MAX_WORDS = 80
 CLOSE_RATIO = 0.75  # another unit joins the best only when it scores at least this share of it
 MIN_SIMILARITY = 0.25  # below this, and with no shared word, a sentence does not answer
-MAX_FOLLOWERS = 8  # list items, rows or code blocks a lead-in ending with ":" brings along
 CACHE_CHUNKS = 1024
 QA_KIND = "qa"  # Source.kind of a Q&A pair (chunk text: the question line, then the answer)
 QA_RANKS = 3  # a pair is looked for among the first passages only
@@ -41,6 +40,8 @@ QA_MIN_SIMILARITY = 0.75  # cosine between the visitor's question and the pair's
 QA_MIN_COVERAGE = 0.5  # share of the visitor's content words found in the pair
 FAQ_MIN_SIMILARITY = 0.7  # an FAQ question line (in a document) matching the visitor's question
 FAQ_MIN_COVERAGE = 0.5  # more than half of the visitor's content words in that line
+FAQ_LEAD = 2  # a long FAQ answer is quoted from its start (the direct answer and what follows)
+FAQ_EXTRA = 1  # then its units that speak most to the question, one more than a composed answer
 
 _stemmer = Stemmer.Stemmer("english")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
@@ -157,7 +158,6 @@ def _terms(text: str) -> set[str]:
 
 _cache = _UnitCache()
 _ANSWERS = (sentences.SENTENCE, sentences.ITEM, sentences.ROW)
-_FOLLOWERS = (sentences.ITEM, sentences.ROW, sentences.CODE)
 
 
 @dataclass
@@ -223,7 +223,7 @@ def compose(
     if paired is not None:
         return paired
     prepared = [_cache.get(p, embedder if asked.vector is not None else None) for p in passages]
-    listed = _faq_answer(asked, prepared, passages, max_words)
+    listed = _faq_answer(asked, prepared, passages, max_sentences, max_words)
     if listed is not None:
         return listed
     candidates = _candidates(asked, prepared)
@@ -233,7 +233,7 @@ def compose(
     if best.shared == 0 and best.similarity < MIN_SIMILARITY:
         return None
     chosen = _choose(best, candidates, max_sentences, max_words)
-    return _render(chosen, prepared, passages)
+    return _render([(c.rank, c.position) for c in chosen], prepared, passages)
 
 
 def _candidates(asked: _Question, prepared: list[_Prepared]) -> list[_Candidate]:
@@ -243,14 +243,21 @@ def _candidates(asked: _Question, prepared: list[_Prepared]) -> list[_Candidate]
         for position, unit in enumerate(item.units):
             if unit.kind not in _ANSWERS or len(unit.text.split()) < 2:
                 continue
-            overlap, shared = asked.overlap(item.terms[position])
-            vector = item.vectors[position] if item.vectors is not None else None
-            similarity = asked.similarity(vector)
-            score = 0.65 * similarity + 0.35 * overlap if vector is not None else overlap
-            found.append(
-                _Candidate(rank, position, unit, score + prior, similarity, overlap, shared)
-            )
+            found.append(_candidate(asked, prepared, rank, position, prior))
     return found
+
+
+def _candidate(
+    asked: _Question, prepared: list[_Prepared], rank: int, position: int, prior: float
+) -> _Candidate:
+    """A unit scored by meaning and by words, plus the passage's rank prior."""
+    item = prepared[rank]
+    overlap, shared = asked.overlap(item.terms[position])
+    vector = item.vectors[position] if item.vectors is not None else None
+    similarity = asked.similarity(vector)
+    score = 0.65 * similarity + 0.35 * overlap if vector is not None else overlap
+    unit = item.units[position]
+    return _Candidate(rank, position, unit, score + prior, similarity, overlap, shared)
 
 
 def _choose(
@@ -276,88 +283,63 @@ def _choose(
 
 
 def _render(
-    chosen: list[_Candidate], prepared: list[_Prepared], passages: Sequence[Passage]
+    chosen: list[tuple[int, int]], prepared: list[_Prepared], passages: Sequence[Passage]
 ) -> Extract:
-    """Group by passage (best first), units in source order, each group cited once."""
+    """Group the chosen (rank, position) by passage, in the order first chosen; cite each group."""
     order: list[int] = []
-    for candidate in chosen:
-        if candidate.rank not in order:
-            order.append(candidate.rank)
-    parts: list[str] = []
-    cited: list[Passage] = []
-    for number, rank in enumerate(order, start=1):
-        positions = sorted(c.position for c in chosen if c.rank == rank)
-        units = _with_followers(prepared[rank].units, positions)
-        parts.append(_cite(_join(units), number))
-        cited.append(passages[rank])
-    separator = "\n\n" if any("\n" in part for part in parts) else " "
-    return Extract(separator.join(parts), cited)
-
-
-def _with_followers(units: list[sentences.Unit], positions: list[int]) -> list[sentences.Unit]:
-    """The chosen units, each lead-in ending with ":" followed by the list or code it introduces,
-    and a description preceded by the term it describes (a manual's option: "--trace-children"
-    then "When enabled, Valgrind will trace into sub-processes...")."""
-    picked: list[int] = []
-    for position in positions:
-        if position in picked:
-            continue
-        picked.append(position)
-        term = position - 1
-        if term >= 0 and _is_term(units[term]) and units[position].kind == sentences.SENTENCE:
-            picked.append(term)
-        if not units[position].text.endswith(":"):
-            continue
-        for after in range(position + 1, min(len(units), position + 1 + MAX_FOLLOWERS)):
-            if units[after].kind not in _FOLLOWERS:
-                break
-            if after not in picked:
-                picked.append(after)
-    return [units[p] for p in sorted(picked)]
-
-
-def _is_term(unit: sentences.Unit) -> bool:
-    """A one-line code unit: an option or setting named above its description."""
-    return unit.kind == sentences.CODE and "\n" not in unit.text.strip()
-
-
-def _join(units: list[sentences.Unit]) -> str:
-    """Prose runs on one line; list items, rows and code blocks start their own lines."""
-    text = ""
-    for unit in units:
-        if unit.kind == sentences.SENTENCE:
-            piece, own_line = unit.text, False
-        elif unit.kind == sentences.ITEM:
-            piece, own_line = f"- {unit.text}", True
-        elif unit.kind == sentences.CODE:
-            fenced = unit.text.lstrip().startswith(("```", "~~~"))
-            piece, own_line = (unit.text if fenced else f"```\n{unit.text}\n```"), True
-        else:
-            piece, own_line = unit.text, True
-        if not text:
-            text = piece
-        elif own_line or text.endswith("```"):
-            text = f"{text}\n{piece}" if not text.endswith("```") else f"{text}\n\n{piece}"
-        else:
-            text = f"{text} {piece}"
-    return text
-
-
-def _cite(text: str, number: int) -> str:
-    """The citation marker before the final stop of prose, or after a list, row or code block."""
-    if text.endswith("```"):
-        return f"{text}\n[{number}]"
-    if text[-1] in ".!;:" and "\n" not in text[-3:]:
-        return f"{text[:-1]} [{number}]{text[-1]}"
-    return f"{text} [{number}]"
+    for rank, _ in chosen:
+        if rank not in order:
+            order.append(rank)
+    groups = [(prepared[r].units, [p for rank, p in chosen if rank == r]) for r in order]
+    return Extract(quoting.render(groups), [passages[r] for r in order])
 
 
 def _faq_answer(
-    asked: _Question, prepared: list[_Prepared], passages: Sequence[Passage], max_words: int
+    asked: _Question,
+    prepared: list[_Prepared],
+    passages: Sequence[Passage],
+    max_sentences: int,
+    max_words: int,
 ) -> Extract | None:
     """In an FAQ-shaped passage, a question line matching the visitor's is answered by what
     follows it (up to the next question or heading), as a Q&A pair is by its answer: the answer
-    rarely resembles the question ("How is Valgrind pronounced?" / "The Val as in value")."""
+    rarely resembles the question ("How is Valgrind pronounced?" / "The Val as in value").
+    A long answer is quoted by its first unit (the direct answer, as FAQ answers begin) and the
+    units of it that speak most to the question, wherever they are in it."""
+    found = _faq_question(asked, prepared, passages)
+    if found is None:
+        return None
+    block = _faq_block(prepared, passages, *found)
+    if not block:
+        return None  # the answer is in the next chunk: the usual scoring finds it
+    sizes = [len(prepared[r].units[p].text.split()) for r, p in block]
+    most = max_sentences + FAQ_EXTRA
+    if len(block) <= most and sum(sizes) <= max_words:
+        return _render(block, prepared, passages)
+    keep, words = {0}, sizes[0]
+    for i in range(1, min(FAQ_LEAD, len(block))):
+        if words + sizes[i] <= max_words:
+            keep.add(i)
+            words += sizes[i]
+    scored = {
+        i: _candidate(asked, prepared, rank, position, 0.0).score
+        for i, (rank, position) in enumerate(block)
+        if i >= FAQ_LEAD and prepared[rank].units[position].kind in _ANSWERS
+    }
+    for i in sorted(scored, key=scored.__getitem__, reverse=True):
+        if len(keep) == most:
+            break
+        if words + sizes[i] <= max_words:
+            keep.add(i)
+            words += sizes[i]
+    return _render([block[i] for i in sorted(keep)], prepared, passages)
+
+
+def _faq_question(
+    asked: _Question, prepared: list[_Prepared], passages: Sequence[Passage]
+) -> tuple[int, int] | None:
+    """(rank, position) of the question line among the first passages that matches the
+    visitor's question best, if one does."""
     best: tuple[float, int, int] | None = None
     for rank, item in enumerate(prepared[:QA_RANKS]):
         if item.vectors is None or passages[rank].source_kind == QA_KIND:
@@ -371,24 +353,42 @@ def _faq_answer(
                 continue
             if best is None or similarity > best[0]:
                 best = (similarity, rank, position)
-    if best is None:
+    return None if best is None else (best[1], best[2])
+
+
+def _faq_block(
+    prepared: list[_Prepared], passages: Sequence[Passage], rank: int, position: int
+) -> list[tuple[int, int]]:
+    """(rank, position) of the answer's units: up to the next question or heading, read on into
+    the retrieved passage that continues the same source when the answer runs past its chunk
+    (chunks overlap: units already read are skipped)."""
+    block: list[tuple[int, int]] = []
+    seen: set[str] = set()
+    start = position + 1
+    while rank is not None:
+        for at in range(start, len(prepared[rank].units)):
+            unit = prepared[rank].units[at]
+            if unit.kind in (sentences.QUESTION, sentences.HEADING):
+                return block
+            if unit.text not in seen:
+                block.append((rank, at))
+                seen.add(unit.text)
+        rank, start = _next_chunk(passages, rank), 0
+    return block
+
+
+def _next_chunk(passages: Sequence[Passage], rank: int) -> int | None:
+    """The rank of the retrieved passage that follows passage `rank` in its source, if any
+    (a chunk id is "source:position:digest")."""
+    source, _, rest = passages[rank].chunk_id.partition(":")
+    at, _, _ = rest.partition(":")
+    if not at.isdigit():
         return None
-    _, rank, position = best
-    units = prepared[rank].units
-    picked: list[sentences.Unit] = []
-    words = 0
-    for unit in units[position + 1 :]:
-        if unit.kind in (sentences.QUESTION, sentences.HEADING):
-            break
-        size = len(unit.text.split())
-        full = picked and (words + size > max_words or len(picked) == MAX_SENTENCES)
-        if full and (unit.kind not in _FOLLOWERS or not picked[-1].text.endswith(":")):
-            break
-        picked.append(unit)
-        words += size
-    if not picked:
-        return None  # the answer is in the next chunk: the usual scoring finds it
-    return Extract(_cite(_join(picked), 1), [passages[rank]])
+    wanted = f"{source}:{int(at) + 1}:"
+    for other, passage in enumerate(passages):
+        if passage.chunk_id.startswith(wanted) and passage.source_id == passages[rank].source_id:
+            return other
+    return None
 
 
 def _qa_answer(asked: _Question, passages: Sequence[Passage], embedder) -> Extract | None:
@@ -401,7 +401,7 @@ def _qa_answer(asked: _Question, passages: Sequence[Passage], embedder) -> Extra
         if not pair_question or not answer:
             continue
         if _matches(asked, pair_question, answer, embedder):
-            return Extract(_cite(answer, 1), [passage])
+            return Extract(quoting.cite(answer, 1), [passage])
     return None
 
 

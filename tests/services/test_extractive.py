@@ -168,3 +168,64 @@ def test_a_manuals_option_is_quoted_with_the_description_that_answers(embedder):
     extract = answer("How do I make Valgrind trace into sub-processes?", [manual], embedder)
     assert extract is not None and "--trace-children=<yes|no>" in extract.text
     assert extract.text.index("--trace-children") < extract.text.index("When enabled")
+
+
+TOOLS = """The Valgrind distribution includes several tools.
+
+Memcheck is a memory error detector. It helps you make your programs more correct.
+
+Massif is a heap profiler. It helps you make your programs use less memory."""
+
+
+def test_a_sentence_that_points_back_is_quoted_with_the_one_it_points_to(embedder):
+    """ "It helps you..." alone does not say what helps: the sentence before it names it."""
+    tools = passage(1, TOOLS, "Valgrind manual", heading="Tools")
+    extract = answer("Which tool helps me use less memory?", [tools], embedder)
+    assert extract is not None
+    assert "Massif is a heap profiler. It helps you make your programs use less memory" in (
+        extract.text
+    )
+    assert not extract.text.startswith("It ")
+    assert "Memcheck" not in extract.text
+
+
+FREERES_1 = """4.1. | My program crashes at exit under Valgrind. Why?
+
+When the program exits, Valgrind runs the procedure __libc_freeres in glibc. This is a hook for
+memory debuggers, so they can ask glibc to free up any memory it has used. Doing that is needed
+to ensure that Valgrind doesn't incorrectly report space leaks in glibc."""
+FREERES_2 = """Doing that is needed to ensure that Valgrind doesn't incorrectly report space leaks
+in glibc. The problem is that running __libc_freeres in older glibc versions causes this crash.
+Some versions also print a warning first.
+
+Workaround for 1.1.X and later versions of Valgrind: use the --run-libc-freeres=no option.
+
+4.2. | My program uses the C++ STL. Why does Memcheck report leaks?
+
+Memcheck reports blocks the STL keeps in its own pool."""
+
+
+ASKED = "How do I stop my program crashing at exit under Valgrind?"
+
+
+def faq_chunk(position, text):
+    """A chunk of an FAQ page as ingest stores it: chunk ids are "source:position:digest"."""
+    return Passage(
+        f"7:{position}:{zlib.crc32(text.encode()):x}", 7, "url", text, "Valgrind FAQ",
+        "4. Valgrind behaves unexpectedly", None, "", "", 0.5, 0.5, 1.0,
+    )  # fmt: skip
+
+
+def test_a_long_faq_answer_read_on_into_the_next_chunk_keeps_what_answers(embedder):
+    """The answer runs past its chunk: the retrieved next chunk of the same page continues it
+    (the overlap is not quoted twice), and its sentence that answers is kept, not only the
+    first three."""
+    first, second = faq_chunk(3, FREERES_1), faq_chunk(4, FREERES_2)
+    extract = answer(ASKED, [first, second], embedder)
+    assert extract is not None and "--run-libc-freeres=no" in extract.text
+    assert extract.text.startswith("When the program exits")
+    assert extract.text.count("Doing that is needed") <= 1
+    assert "STL" not in extract.text  # the next entry is not part of the answer
+    assert extract.passages == [first, second]
+    alone = answer(ASKED, [first, faq_chunk(9, FREERES_2)], embedder)
+    assert alone is not None and alone.passages[0] == first  # not the next chunk: not read on
