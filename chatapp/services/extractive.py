@@ -140,13 +140,28 @@ def _prepare(passage: Passage, embedder) -> _Prepared:
         for u in sentences.units(passage.text)
     ]
     vectors = None
-    texts = [u.text if u.kind in _ANSWERS or u.kind == sentences.QUESTION else "" for u in units]
+    texts = [_in_context(units, p) for p in range(len(units))]
     if embedder is not None and any(texts):
         try:
             vectors = np.asarray(embedder.embed_documents(texts), dtype=np.float32)
         except ServiceError:
             log.warning("sentence embeddings unavailable; scoring by words only")
     return _Prepared(units, vectors, [_terms(t) for t in texts])
+
+
+def _in_context(units: list[sentences.Unit], position: int) -> str:
+    """What a unit is scored on: its text, and what it is quoted with that says what it is about
+    (a lead-in ending with ":" is about the list or code it brings; "It helps you..." is about
+    what the sentence before it names). Empty for units that never answer."""
+    unit = units[position]
+    if unit.kind == sentences.QUESTION:
+        return unit.text
+    if unit.kind not in _ANSWERS:
+        return ""
+    picked = quoting.with_context(units, [position])
+    if unit.text.endswith(":"):
+        picked += quoting.followers(units, position)
+    return " ".join(units[p].text for p in sorted(set(picked)))
 
 
 def _terms(text: str) -> set[str]:
@@ -157,7 +172,7 @@ def _terms(text: str) -> set[str]:
 
 
 _cache = _UnitCache()
-_ANSWERS = (sentences.SENTENCE, sentences.ITEM, sentences.ROW)
+_ANSWERS = (sentences.SENTENCE, sentences.ITEM, sentences.ROW, sentences.LINE)
 
 
 @dataclass
@@ -309,12 +324,14 @@ def _faq_answer(
     found = _faq_question(asked, prepared, passages)
     if found is None:
         return None
-    block = _faq_block(prepared, passages, *found)
+    block, closed = _faq_block(prepared, passages, *found)
     if not block:
         return None  # the answer is in the next chunk: the usual scoring finds it
     sizes = [len(prepared[r].units[p].text.split()) for r, p in block]
     most = max_sentences + FAQ_EXTRA
     if len(block) <= most and sum(sizes) <= max_words:
+        if not closed:  # the rest of the answer was not retrieved whole: look for it
+            block += _rest_of_answer(asked, prepared, passages, block, most, max_words)
         return _render(block, prepared, passages)
     keep, words = {0}, sizes[0]
     for i in range(1, min(FAQ_LEAD, len(block))):
@@ -333,6 +350,30 @@ def _faq_answer(
             keep.add(i)
             words += sizes[i]
     return _render([block[i] for i in sorted(keep)], prepared, passages)
+
+
+def _rest_of_answer(
+    asked: _Question,
+    prepared: list[_Prepared],
+    passages: Sequence[Passage],
+    block: list[tuple[int, int]],
+    most: int,
+    max_words: int,
+) -> list[tuple[int, int]]:
+    """Units the usual scoring chooses from other passages of the FAQ's page, when the answer
+    runs on into a chunk that was not retrieved (its later part may be in one that was)."""
+    source = passages[block[0][0]].source_id
+    candidates = _candidates(asked, prepared)
+    if not candidates:
+        return []
+    best = max(candidates, key=lambda c: c.score)
+    words = sum(len(prepared[r].units[p].text.split()) for r, p in block)
+    chosen = _choose(best, candidates, most - len(block), max_words - words)
+    return [
+        (c.rank, c.position)
+        for c in chosen
+        if passages[c.rank].source_id == source and (c.rank, c.position) not in block
+    ]
 
 
 def _faq_question(
@@ -358,10 +399,11 @@ def _faq_question(
 
 def _faq_block(
     prepared: list[_Prepared], passages: Sequence[Passage], rank: int, position: int
-) -> list[tuple[int, int]]:
+) -> tuple[list[tuple[int, int]], bool]:
     """(rank, position) of the answer's units: up to the next question or heading, read on into
     the retrieved passage that continues the same source when the answer runs past its chunk
-    (chunks overlap: units already read are skipped)."""
+    (chunks overlap: units already read are skipped). And whether the answer's end was seen
+    (False: it goes on in a chunk that was not retrieved)."""
     block: list[tuple[int, int]] = []
     seen: set[str] = set()
     start = position + 1
@@ -369,12 +411,12 @@ def _faq_block(
         for at in range(start, len(prepared[rank].units)):
             unit = prepared[rank].units[at]
             if unit.kind in (sentences.QUESTION, sentences.HEADING):
-                return block
+                return block, True
             if unit.text not in seen:
                 block.append((rank, at))
                 seen.add(unit.text)
         rank, start = _next_chunk(passages, rank), 0
-    return block
+    return block, False
 
 
 def _next_chunk(passages: Sequence[Passage], rank: int) -> int | None:

@@ -7,7 +7,10 @@ module turns them into the answer's text. A unit is quoted with what it cannot b
 * a description brings the option or setting line above it (a manual's "--trace-children=..."
   then "When enabled, Valgrind will trace into sub-processes...");
 * a sentence that opens by pointing back ("It helps you...", "This option...") brings the
-  sentence before it in the same paragraph, which says what "it" is.
+  sentence before it in the same paragraph, which says what "it" is;
+* two sentences of one paragraph with one sentence between them bring that one: quoting the
+  first and third skips a step of the text ("It's probably a bug in 'make'. Some, but not all,
+  instances of version 3.79.1 have this bug. Try upgrading...").
 
 Units are verbatim (whitespace normalised), in source order, grouped by passage; each group is
 cited once ("[1]" before the final stop of prose, after a list, row or code block).
@@ -22,7 +25,7 @@ from chatapp.services import sentences
 
 MAX_FOLLOWERS = 8  # list items, rows or code blocks a lead-in ending with ":" brings along
 MAX_ANTECEDENTS = 2  # sentences a pointing-back sentence may bring ("It ..." after "This ...")
-FOLLOWERS = (sentences.ITEM, sentences.ROW, sentences.CODE)
+FOLLOWERS = (sentences.ITEM, sentences.ROW, sentences.CODE, sentences.LINE)
 
 # A sentence that opens with one of these points back to the one before it ("It helps you make
 # your programs use less memory" says nothing without "Massif is a heap profiler").
@@ -58,7 +61,16 @@ def with_context(units: Sequence[sentences.Unit], positions: list[int]) -> list[
             picked.add(before)
         if unit.text.endswith(":"):
             picked.update(followers(units, position))
+    for position in sorted(picked):  # one sentence left out between two of one paragraph
+        gap, after = position + 1, position + 2
+        if after in picked and gap not in picked and _same_paragraph(units, position, after):
+            picked.add(gap)
     return sorted(picked)
+
+
+def _same_paragraph(units: Sequence[sentences.Unit], first: int, last: int) -> bool:
+    span = units[first : last + 1]
+    return all(u.kind == sentences.SENTENCE and u.block == span[0].block for u in span)
 
 
 def followers(units: Sequence[sentences.Unit], position: int) -> list[int]:

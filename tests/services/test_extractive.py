@@ -229,3 +229,50 @@ def test_a_long_faq_answer_read_on_into_the_next_chunk_keeps_what_answers(embedd
     assert extract.passages == [first, second]
     alone = answer(ASKED, [first, faq_chunk(9, FREERES_2)], embedder)
     assert alone is not None and alone.passages[0] == first  # not the next chunk: not read on
+
+
+CLI = """The ledgerly command-line tool runs on macOS, Linux and Windows.
+
+Install it with pip:
+
+pip install ledgerly-cli
+ledgerly --version"""
+UPDATE = "Run ledgerly self-update to install the latest version of the CLI."
+
+
+def test_a_lead_in_is_scored_with_the_code_it_introduces(embedder):
+    """ "Install it with pip:" says little alone; with its command it answers "how to install"."""
+    install = passage(1, CLI, "Install the Ledgerly CLI", kind="url", heading="Install")
+    update = passage(2, UPDATE, "Install the Ledgerly CLI", kind="url", heading="Update")
+    extract = answer("How do I install the Ledgerly CLI?", [update, install], embedder)
+    assert extract is not None
+    assert "Install it with pip:\n```\npip install ledgerly-cli\nledgerly --version\n```" in (
+        extract.text
+    )
+    assert "macOS" not in extract.text
+
+
+JIT_1 = """3.3. | My program dies with an illegal instruction. Why?
+
+Valgrind does not support every instruction set extension.
+
+3.4. | I tried running a Java program under Valgrind but something went wrong. Does Valgrind \
+handle such programs?
+
+Valgrind can handle dynamically generated code, so long as none of the generated code is later \
+overwritten by other generated code."""
+JIT_3 = """Valgrind will run much more slowly, but should detect the use of the out-of-date code.
+
+Apart from this, in theory Valgrind can run any Java program just fine, even those that use JNI \
+and are partially implemented in other languages like C and C++."""
+
+
+def test_an_faq_answer_cut_by_its_chunk_takes_what_answers_from_the_same_page(embedder):
+    """The answer goes on in a chunk that was not retrieved (position 2 here): a later chunk of
+    the same page that was retrieved (position 3) may hold the part that answers."""
+    first, third = faq_chunk(1, JIT_1), faq_chunk(3, JIT_3)
+    extract = answer("Can Valgrind run Java programs that use JNI?", [first, third], embedder)
+    assert extract is not None
+    assert extract.text.startswith("Valgrind can handle dynamically generated code")
+    assert "even those that use JNI" in extract.text
+    assert "illegal instruction" not in extract.text

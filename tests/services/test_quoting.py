@@ -35,3 +35,24 @@ def test_a_description_brings_its_option_line_and_renders_it_as_code():
     assert text == (
         "```\n--massif-out-file=<file>\n```\n\nWhen enabled, Massif writes its profile to file [1]."
     )
+
+
+MAKE = """It's probably a bug in 'make'. Some, but not all, instances of version 3.79.1 have this \
+bug. Try upgrading to a more recent version of 'make'. Unsetting CFLAGS may also help.
+
+Another paragraph starts here. It has its own sentences."""
+
+
+def test_one_sentence_between_two_chosen_of_a_paragraph_is_quoted_too():
+    units = sentences.units(MAKE)
+    texts = [u.text for u in units]
+    first, third = (
+        texts.index("It's probably a bug in 'make'."),
+        texts.index("Try upgrading to a more recent version of 'make'."),
+    )
+    assert quoting.with_context(units, [first, third]) == [first, first + 1, third]
+    last = texts.index("Unsetting CFLAGS may also help.")
+    assert quoting.with_context(units, [first, last]) == [first, last]  # a wider gap stays
+    other = texts.index("Another paragraph starts here.")
+    assert other - last == 1
+    assert quoting.with_context(units, [third, other]) == [third, other]  # not across paragraphs
