@@ -18,7 +18,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import Stemmer
@@ -96,7 +96,8 @@ class _Prepared:
 
     units: list[sentences.Unit]
     vectors: np.ndarray | None  # one row per unit; code rows are zeros
-    terms: list[set[str]]
+    terms: list[set[str]]  # of the unit with its context (`_in_context`)
+    context: dict[int, np.ndarray] = field(default_factory=dict)  # units read with context
 
     def __iter__(self):
         """(texts, vectors), as `_cache.get` returned before units; answerability unpacks it."""
@@ -139,25 +140,30 @@ def _prepare(passage: Passage, embedder) -> _Prepared:
         else sentences.Unit(u.text, sentences.HEADING, u.block)
         for u in sentences.units(passage.text)
     ]
-    vectors = None
-    texts = [_in_context(units, p) for p in range(len(units))]
+    texts = [u.text if u.kind in _ANSWERS or u.kind == sentences.QUESTION else "" for u in units]
+    read = [_in_context(units, p) if texts[p] else "" for p in range(len(units))]
+    more = [p for p, text in enumerate(read) if text != texts[p]]
+    vectors, context = None, {}
     if embedder is not None and any(texts):
         try:
-            vectors = np.asarray(embedder.embed_documents(texts), dtype=np.float32)
+            found = embedder.embed_documents(texts + [read[p] for p in more])
+            vectors = np.asarray(found[: len(texts)], dtype=np.float32)
+            context = {
+                p: np.asarray(v, dtype=np.float32)
+                for p, v in zip(more, found[len(texts) :], strict=True)
+            }
         except ServiceError:
             log.warning("sentence embeddings unavailable; scoring by words only")
-    return _Prepared(units, vectors, [_terms(t) for t in texts])
+    return _Prepared(units, vectors, [_terms(t) for t in read], context)
 
 
 def _in_context(units: list[sentences.Unit], position: int) -> str:
-    """What a unit is scored on: its text, and what it is quoted with that says what it is about
-    (a lead-in ending with ":" is about the list or code it brings; "It helps you..." is about
-    what the sentence before it names). Empty for units that never answer."""
+    """A unit with what it is quoted with that says what it is about: a lead-in ending with ":"
+    is about the list or code it brings, "It helps you..." about what the sentence before it
+    names, a description about the option line above it."""
     unit = units[position]
     if unit.kind == sentences.QUESTION:
         return unit.text
-    if unit.kind not in _ANSWERS:
-        return ""
     picked = quoting.with_context(units, [position])
     if unit.text.endswith(":"):
         picked += quoting.followers(units, position)
@@ -270,6 +276,8 @@ def _candidate(
     overlap, shared = asked.overlap(item.terms[position])
     vector = item.vectors[position] if item.vectors is not None else None
     similarity = asked.similarity(vector)
+    if position in item.context:  # read alone or with its context, whichever answers better
+        similarity = max(similarity, asked.similarity(item.context[position]))
     score = 0.65 * similarity + 0.35 * overlap if vector is not None else overlap
     unit = item.units[position]
     return _Candidate(rank, position, unit, score + prior, similarity, overlap, shared)

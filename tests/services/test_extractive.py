@@ -276,3 +276,45 @@ def test_an_faq_answer_cut_by_its_chunk_takes_what_answers_from_the_same_page(em
     assert extract.text.startswith("Valgrind can handle dynamically generated code")
     assert "even those that use JNI" in extract.text
     assert "illegal instruction" not in extract.text
+
+
+SUPPRESSIONS = """Each location line names a function or an object.
+
+A location line may also be simply "..." (three dots). This is a frame-level wildcard, which \
+matches zero or more frames.
+
+Frame level wildcards are useful because they make it easy to ignore varying numbers of \
+uninteresting frames. A suppression only suppresses an error when the error matches all the \
+details in the suppression. Locations may be given as object names too."""
+
+
+def test_a_pointing_back_sentence_answers_by_itself_or_with_what_it_points_to(embedder):
+    """ "This is a frame-level wildcard, which matches zero or more frames" answers "any number
+    of frames" by itself: read with the sentence before it, it is still found, and quoted with
+    it (the sentence that names what "this" is)."""
+    manual = passage(1, SUPPRESSIONS, "Valgrind manual", heading="Suppressing errors")
+    extract = answer("How do I match any number of frames in a suppression?", [manual], embedder)
+    assert extract is not None
+    assert 'A location line may also be simply "..." (three dots). This is a frame-level' in (
+        extract.text
+    )
+
+
+TOOL_LIST = """Massif is a heap profiler. It helps you make your programs use less memory.
+
+DHAT is a different kind of heap profiler. It helps you understand issues of block lifetimes, \
+block utilisation, and layout inefficiencies.
+
+Callgrind is a call-graph generating cache profiler. It has some overlap with Cachegrind."""
+
+
+def test_a_pointing_back_sentence_is_scored_with_what_it_points_to(embedder):
+    """ "It helps you understand issues of block lifetimes" says what DHAT is for only when read
+    with "DHAT is a different kind of heap profiler" before it."""
+    manual = passage(1, TOOL_LIST, "Valgrind manual", heading="Tools")
+    extract = answer("What is DHAT for?", [manual], embedder)
+    assert extract is not None
+    assert extract.text == (
+        "DHAT is a different kind of heap profiler. It helps you understand issues of block "
+        "lifetimes, block utilisation, and layout inefficiencies [1]."
+    )
