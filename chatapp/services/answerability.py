@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import Stemmer
 
+from chatapp.services import number_ranges
 from chatapp.services.extractive import STOPWORDS, content_terms
 from chatapp.services.retrieval import Passage
 
@@ -218,10 +219,14 @@ _passage_terms = _PassageTerms()
 
 def coverage(terms: _Terms, passage: Passage, stats: TermStats | None = None) -> float:
     """Share of the question's terms found in the passage, each weighted by how rare it is in
-    the bot's content (1.0 when the question has no content word)."""
+    the bot's content (1.0 when the question has no content word). A number of the question
+    inside a range the passage gives is found."""
     if not terms.weights:
         return 1.0
     held = _passage_terms.get(passage)
+    asked_numbers = {t for t in terms.weights if t not in held and t[:1].isdigit()}
+    if asked_numbers:  # "178" is covered by a passage giving "174-181 cm"
+        held = held | number_ranges.within(asked_numbers, passage.text)
     weights = {
         t: w * (stats.idf(t) if stats is not None else 1.0) for t, w in terms.weights.items()
     }

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import Stemmer
 
-from chatapp.services import quoting, sentences
+from chatapp.services import number_ranges, quoting, sentences
 from chatapp.services.errors import ServiceError
 from chatapp.services.retrieval import Passage
 
@@ -198,6 +198,7 @@ class _Question:
     def __init__(self, question: str, query: str | None, embedder):
         self.query = query if query and query != question else None
         self.terms = content_terms(question)
+        self.numbers = number_ranges.numbers(question) & self.terms
         self.extra = content_terms(self.query) - self.terms if self.query else set()
         self.weight = len(self.terms) + 0.5 * len(self.extra)
         self.vector = _embed_query(embedder, question)
@@ -211,10 +212,21 @@ class _Question:
             value = 0.6 * value + 0.4 * float(vector @ self.extra_vector)
         return value
 
-    def overlap(self, terms: set[str]) -> tuple[float, int]:
+    def overlap(self, terms: set[str], text: str = "") -> tuple[float, int]:
+        """Share of the question's terms in `terms` (the follow-up query's at half weight), and
+        how many are shared; a number of the question inside a range of `text` counts."""
+        if self.numbers and text:
+            terms = terms | number_ranges.within(self.numbers - terms, text)
         shared = len(terms & self.terms) + 0.5 * len(terms & self.extra)
         return (shared / self.weight if self.weight else 0.0), len(
             terms & (self.terms | self.extra)
+        )
+
+    def holds_number(self, unit: sentences.Unit) -> bool:
+        """Does the unit give one of the question's numbers, as written or inside a range?"""
+        return bool(
+            self.numbers
+            & (content_terms(unit.text) | number_ranges.within(self.numbers, unit.text))
         )
 
 
@@ -253,7 +265,7 @@ def compose(
     best = max(candidates, key=lambda c: c.score)
     if best.shared == 0 and best.similarity < MIN_SIMILARITY:
         return None
-    chosen = _choose(best, candidates, max_sentences, max_words)
+    chosen = _choose(asked, best, candidates, max_sentences, max_words)
     return _render([(c.rank, c.position) for c in chosen], prepared, passages)
 
 
@@ -273,7 +285,7 @@ def _candidate(
 ) -> _Candidate:
     """A unit scored by meaning and by words, plus the passage's rank prior."""
     item = prepared[rank]
-    overlap, shared = asked.overlap(item.terms[position])
+    overlap, shared = asked.overlap(item.terms[position], item.units[position].text)
     vector = item.vectors[position] if item.vectors is not None else None
     similarity = asked.similarity(vector)
     if position in item.context:  # read alone or with its context, whichever answers better
@@ -284,17 +296,29 @@ def _candidate(
 
 
 def _choose(
-    best: _Candidate, candidates: list[_Candidate], max_sentences: int, max_words: int
+    asked: _Question,
+    best: _Candidate,
+    candidates: list[_Candidate],
+    max_sentences: int,
+    max_words: int,
 ) -> list[_Candidate]:
     """The best unit, and others only when each is itself about the question."""
     chosen = [best]
     words = len(best.unit.text.split())
+    # A table row holding the question's number ("178 cm" in "| 174-181 cm | ...") is the answer;
+    # the other rows of such a table give other values, not more of the answer.
+    by_number = best.unit.kind == sentences.ROW and asked.holds_number(best.unit)
     for candidate in sorted(candidates, key=lambda c: c.score, reverse=True)[1:]:
         if len(chosen) == max_sentences or candidate.score < CLOSE_RATIO * best.score:
             break
         size = len(candidate.unit.text.split())
         if (
             candidate.shared == 0
+            or (
+                by_number
+                and candidate.unit.kind == sentences.ROW
+                and not asked.holds_number(candidate.unit)
+            )
             or (candidate.similarity < MIN_SIMILARITY and best.similarity >= MIN_SIMILARITY)
             or words + size > max_words
             or any(candidate.unit.text == c.unit.text for c in chosen)
@@ -376,7 +400,7 @@ def _rest_of_answer(
         return []
     best = max(candidates, key=lambda c: c.score)
     words = sum(len(prepared[r].units[p].text.split()) for r, p in block)
-    chosen = _choose(best, candidates, most - len(block), max_words - words)
+    chosen = _choose(asked, best, candidates, most - len(block), max_words - words)
     return [
         (c.rank, c.position)
         for c in chosen

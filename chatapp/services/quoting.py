@@ -4,6 +4,8 @@
 module turns them into the answer's text. A unit is quoted with what it cannot be read without:
 
 * a lead-in ending with ":" brings the list items, rows or code it introduces;
+* a table row brings the table's header row ("| Rider height | Frame size |" above
+  "| 174-181 cm | 56 cm (M) |");
 * a description brings the option or setting line above it (a manual's "--trace-children=..."
   then "When enabled, Valgrind will trace into sub-processes...");
 * a sentence that opens by pointing back ("It helps you...", "This option...") brings the
@@ -50,6 +52,8 @@ def with_context(units: Sequence[sentences.Unit], positions: list[int]) -> list[
         term = position - 1
         if term >= 0 and is_term(units[term]) and unit.kind == sentences.SENTENCE:
             picked.add(term)
+        if unit.kind == sentences.ROW:
+            picked.add(header(units, position))
         before = position
         for _ in range(MAX_ANTECEDENTS):
             if not points_back(units[before]) or before == 0:
@@ -71,6 +75,14 @@ def with_context(units: Sequence[sentences.Unit], positions: list[int]) -> list[
 def _same_paragraph(units: Sequence[sentences.Unit], first: int, last: int) -> bool:
     span = units[first : last + 1]
     return all(u.kind == sentences.SENTENCE and u.block == span[0].block for u in span)
+
+
+def header(units: Sequence[sentences.Unit], position: int) -> int:
+    """The first row of the table a row belongs to (its header; the row itself if first)."""
+    first = position
+    while first > 0 and units[first - 1].kind == sentences.ROW:
+        first -= 1
+    return first
 
 
 def followers(units: Sequence[sentences.Unit], position: int) -> list[int]:

@@ -318,3 +318,23 @@ def test_a_pointing_back_sentence_is_scored_with_what_it_points_to(embedder):
         "DHAT is a different kind of heap profiler. It helps you understand issues of block "
         "lifetimes, block utilisation, and layout inefficiencies [1]."
     )
+
+
+SIZES = """Road and gravel bikes
+
+| Rider height | Frame size |
+|---|---|
+| 160-167 cm | 51 cm (XS) |
+| 167-174 cm | 54 cm (S) |
+| 174-181 cm | 56 cm (M) |
+| 181-188 cm | 58 cm (L) |"""
+
+
+def test_the_table_row_holding_the_asked_value_is_quoted_under_its_header(embedder):
+    """ "178 cm" is inside "174-181 cm": that row answers, with the header that says what its
+    cells are; the rows for other heights do not."""
+    guide = passage(1, SIZES, "Bike size guide", heading="Road and gravel bikes")
+    extract = answer("What frame size should I get if I am 178 cm tall?", [guide], embedder)
+    assert extract is not None
+    assert "| Rider height | Frame size |\n| 174-181 cm | 56 cm (M) |" in extract.text
+    assert "58 cm" not in extract.text and "54 cm" not in extract.text
