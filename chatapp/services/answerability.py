@@ -31,8 +31,8 @@ import numpy as np
 import Stemmer
 
 from chatapp.services import number_ranges
-from chatapp.services.extractive import STOPWORDS, content_terms
 from chatapp.services.retrieval import Passage
+from chatapp.services.unit_scoring import STOPWORDS, content_terms
 
 # Words of a question that say what kind of answer is wanted, not what it is about: they are
 # not required in the passage ("What is the price of...": "price" is, "tell" is not).
