@@ -32,7 +32,7 @@ import Stemmer
 
 from chatapp.services import number_ranges
 from chatapp.services.retrieval import Passage
-from chatapp.services.unit_scoring import STOPWORDS, content_terms
+from chatapp.services.unit_scoring import STOPWORDS, base_form, content_terms
 
 # Words of a question that say what kind of answer is wanted, not what it is about: they are
 # not required in the passage ("What is the price of...": "price" is, "tell" is not).
@@ -107,7 +107,7 @@ def question_terms(question: str) -> _Terms:
             weight = NUMBER_WEIGHT
         elif (position > 0 and token[0].isupper()) or (token.isupper() and len(token) > 1):
             weight = NAME_WEIGHT
-        stem = _stemmer.stemWord(lower)
+        stem = base_form(lower)
         weights[stem] = max(weight, weights.get(stem, 0.0))
     return _Terms(weights)
 

@@ -47,9 +47,34 @@ class Extract:
     passages: list[Passage]  # the cited passages; passage n is passages[n - 1]
 
 
+# Irregular verb forms the stemmer leaves apart from their base ("sent" / "send"): a question
+# "after sending it" is answered by "once an invoice is sent".
+IRREGULAR = {
+    form: base
+    for base, forms in {
+        "send": "sent", "buy": "bought", "pay": "paid", "make": "made", "take": "took taken",
+        "give": "gave given", "leave": "left", "keep": "kept", "find": "found", "build": "built",
+        "run": "ran", "go": "went gone", "come": "came", "sell": "sold", "hold": "held",
+        "bring": "brought", "begin": "began begun", "choose": "chose chosen",
+        "write": "wrote written", "lose": "lost", "break": "broke broken", "spend": "spent",
+        "lend": "lent", "forget": "forgot forgotten", "freeze": "froze frozen",
+        "hide": "hid hidden", "show": "shown", "grow": "grew grown", "know": "knew known",
+        "throw": "threw thrown", "drive": "drove driven", "ride": "rode ridden",
+        "steal": "stole stolen", "wear": "wore worn", "tear": "tore torn", "bind": "bound",
+        "feed": "fed", "meet": "met", "fall": "fell fallen",
+    }.items()
+    for form in forms.split()
+}  # fmt: skip
+
+
+def base_form(word: str) -> str:
+    """The stem of a lower-case word, an irregular verb form taken back to its base first."""
+    return _stemmer.stemWord(IRREGULAR.get(word, word))
+
+
 def content_terms(text: str) -> set[str]:
     words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]
-    return set(_stemmer.stemWords(words))
+    return {base_form(w) for w in words}
 
 
 def unit_terms(text: str) -> set[str]:

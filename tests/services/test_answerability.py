@@ -95,3 +95,15 @@ def test_a_number_inside_a_range_of_the_passage_is_covered():
     other = answerability.question_terms("Which frame size for 150 cm?")
     assert answerability.coverage(terms, table) == 1.0
     assert answerability.coverage(other, table) < 1.0
+
+
+def test_an_irregular_verb_form_is_covered_by_its_base_form():
+    """ "What did you send?" is covered by a passage saying what is "sent"."""
+    sent = Passage(
+        "9:1:abc", 9, "file", "Parcels are sent within two days.", "Shipping", "Shipping",
+        None, "", "", 0.5, 0.5, 1.0,
+    )  # fmt: skip
+    assert (
+        answerability.coverage(answerability.question_terms("When is my parcel send?"), sent) == 1
+    )
+    assert answerability.question_terms("What was sent?").weights == {"send": 1.0}

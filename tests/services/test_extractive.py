@@ -338,3 +338,21 @@ def test_the_table_row_holding_the_asked_value_is_quoted_under_its_header(embedd
     assert extract is not None
     assert "| Rider height | Frame size |\n| 174-181 cm | 56 cm (M) |" in extract.text
     assert "58 cm" not in extract.text and "54 cm" not in extract.text
+
+
+INVOICES = """An invoice starts as a draft, which you can edit freely until you send it. Once an \
+invoice is sent, its number and amounts are locked; to change them, issue a credit note and a \
+new invoice.
+
+Invoice numbers follow the pattern INV-{year}-{sequence}."""
+
+
+def test_an_irregular_verb_form_matches_its_base_form(embedder):
+    """ "sending" in the question and "sent" in the text are one word: the sentence saying what
+    happens once an invoice is sent answers "after sending it"."""
+    assert extractive.content_terms("it was sent") == extractive.content_terms("sending it")
+    assert extractive.content_terms("we bought it") == extractive.content_terms("buy it")
+    help_page = passage(1, INVOICES, "Invoices", kind="url", heading="Invoices")
+    extract = answer("Can I edit an invoice after sending it?", [help_page], embedder)
+    assert extract is not None and "issue a credit note" in extract.text
+    assert "INV-{year}" not in extract.text
