@@ -122,10 +122,12 @@ def _prepare(passage: Passage, embedder) -> Prepared:
 def _in_context(units: list[sentences.Unit], position: int) -> str:
     """A unit with what it is quoted with that says what it is about: a lead-in ending with ":"
     is about the list or code it brings, "It helps you..." about what the sentence before it
-    names, a description about the option line above it."""
+    names, a description about the option line above it, an FAQ question ending with ":" about
+    the error or example it quotes ("'make' fails with this:" / "cannot find -lc")."""
     unit = units[position]
     if unit.kind == sentences.QUESTION:
-        return unit.text
+        quoted = quoting.quoted_by(units, position)
+        return " ".join(u.text for u in units[position : (quoted or position) + 1])
     picked = quoting.with_context(units, [position])
     if unit.text.endswith(":"):
         picked += quoting.followers(units, position)

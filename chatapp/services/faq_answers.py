@@ -117,6 +117,8 @@ def _faq_question(
             if unit.kind != sentences.QUESTION:
                 continue
             similarity = asked.similarity(item.vectors[position])
+            if position in item.context:  # with the error or example it quotes
+                similarity = max(similarity, asked.similarity(item.context[position]))
             overlap, _ = asked.overlap(item.terms[position])
             if similarity < FAQ_MIN_SIMILARITY or overlap <= FAQ_MIN_COVERAGE:
                 continue
@@ -133,8 +135,10 @@ def _faq_block(
     (chunks overlap: units already read are skipped). And whether the answer's end was seen
     (False: it goes on in a chunk that was not retrieved)."""
     block: list[tuple[int, int]] = []
-    seen: set[str] = set()
-    start = position + 1
+    units = prepared[rank].units
+    quoted = quoting.quoted_by(units, position)
+    start = position + 1 if quoted is None else quoted + 1
+    seen = {u.text for u in units[position:start]}  # the question and what it quotes
     while rank is not None:
         for at in range(start, len(prepared[rank].units)):
             unit = prepared[rank].units[at]
@@ -144,7 +148,23 @@ def _faq_block(
                 block.append((rank, at))
                 seen.add(unit.text)
         rank, start = _next_chunk(passages, rank), 0
+        if rank is not None and not block and quoted is not None:  # the quote runs on
+            start = _quote_rest(prepared[rank].units, seen)
     return block, False
+
+
+def _quote_rest(units: list[sentences.Unit], seen: set[str]) -> int:
+    """Where the answer starts in a chunk that opens inside the question's quote: after the
+    units already read and the quote's lower-case or ":"-introduced continuation."""
+    at = 0
+    while at < len(units) and units[at].text in seen:
+        at += 1
+    while at < len(units) and (
+        units[at].text[:1].islower() or (at and units[at - 1].text.endswith(":"))
+    ):
+        seen.add(units[at].text)
+        at += 1
+    return at
 
 
 def _next_chunk(passages: Sequence[Passage], rank: int) -> int | None:

@@ -85,6 +85,23 @@ def header(units: Sequence[sentences.Unit], position: int) -> int:
     return first
 
 
+def quoted_by(units: Sequence[sentences.Unit], position: int) -> int | None:
+    """The last unit a question ending with ":" quotes ("'make' fails with this:" then the error
+    message; "...dies like this:", the message, "or like this:", another one, "or otherwise
+    aborts..."): part of the question, not of its answer. None when it quotes nothing."""
+    if not units[position].text.endswith(":"):
+        return None
+    last = None
+    at = position + 1
+    while at < len(units) and units[at].kind not in (sentences.QUESTION, sentences.HEADING):
+        unit = units[at]
+        if last is not None and not (units[last].text.endswith(":") or unit.text[:1].islower()):
+            break
+        last = at
+        at += 1
+    return last
+
+
 def followers(units: Sequence[sentences.Unit], position: int) -> list[int]:
     """The list items, rows or code blocks right after a lead-in ending with ":"."""
     found = []

@@ -356,3 +356,39 @@ def test_an_irregular_verb_form_matches_its_base_form(embedder):
     extract = answer("Can I edit an invoice after sending it?", [help_page], embedder)
     assert extract is not None and "issue a credit note" in extract.text
     assert "INV-{year}" not in extract.text
+
+
+BUILD_FAQ = """2.1. | When building Valgrind, 'make' dies partway with an assertion failure:
+
+It's probably a bug in 'make'. Try upgrading to a more recent version of 'make'.
+
+2.2. | When building Valgrind, 'make' fails with this:
+
+/usr/bin/ld: cannot find -lc collect2: ld returned 1 exit status
+
+You need to install the glibc-static-devel package.
+
+2.3. | My program dies like this:
+
+valgrind: m_mallocfree.c:248 (get_bszB_as_is): Assertion 'bszB_lo == bszB_hi' failed.
+
+or like this:
+
+valgrind: m_mallocfree.c:442 (mk_inuse_bszB): Assertion 'bszB != 0' failed.
+
+or otherwise aborts or crashes in m_mallocfree.c.
+
+Your program may trash Valgrind's low-level memory manager. Fix the illegal memory accesses."""
+
+
+def test_an_faq_question_is_matched_with_the_error_it_quotes_and_answered_after_it(embedder):
+    """ "'make' fails with this:" says little alone; with the error it quotes it matches the
+    visitor's "cannot find -lc" question, and the answer is what follows the quote."""
+    faq = passage(1, BUILD_FAQ, "Valgrind FAQ", heading="2. Compiling, installing")
+    lc = answer(
+        'make fails with "cannot find -lc" when building Valgrind, what do I install?',
+        [faq],
+        embedder,
+    )
+    assert lc is not None
+    assert lc.text == "You need to install the glibc-static-devel package [1]."

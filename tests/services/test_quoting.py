@@ -56,3 +56,27 @@ def test_one_sentence_between_two_chosen_of_a_paragraph_is_quoted_too():
     other = texts.index("Another paragraph starts here.")
     assert other - last == 1
     assert quoting.with_context(units, [third, other]) == [third, other]  # not across paragraphs
+
+
+CRASH = """2.3. | My program dies like this:
+
+valgrind: m_mallocfree.c:248 (get_bszB_as_is): Assertion 'bszB_lo == bszB_hi' failed.
+
+or like this:
+
+valgrind: m_mallocfree.c:442 (mk_inuse_bszB): Assertion 'bszB != 0' failed.
+
+or otherwise aborts or crashes in m_mallocfree.c.
+
+Your program may trash Valgrind's low-level memory manager."""
+
+
+def test_what_a_question_ending_with_a_colon_quotes_runs_to_the_answer():
+    units = sentences.units(CRASH)
+    texts = [u.text for u in units]
+    assert units[0].kind == sentences.QUESTION
+    last = quoting.quoted_by(units, 0)
+    assert texts[last] == "or otherwise aborts or crashes in m_mallocfree.c."
+    assert texts[last + 1].startswith("Your program may trash")
+    plain = sentences.units("1.1. | How do you pronounce it?\n\nThe Val as in value.")
+    assert quoting.quoted_by(plain, 0) is None  # a question that quotes nothing
