@@ -103,35 +103,46 @@ def _prepare(passage: Passage, embedder) -> Prepared:
         for u in sentences.units(passage.text)
     ]
     texts = [u.text if u.kind in ANSWERS or u.kind == sentences.QUESTION else "" for u in units]
-    read = [_in_context(units, p) if texts[p] else "" for p in range(len(units))]
-    more = [p for p, text in enumerate(read) if text != texts[p]]
+    spans = [_context_of(units, p) if texts[p] else [p] for p in range(len(units))]
+    read = [
+        " ".join(units[q].text for q in span) if texts[p] else "" for p, span in enumerate(spans)
+    ]
+    # Code is embedded only as part of a context (what a lead-in introduces), never alone.
+    code = {q for p, span in enumerate(spans) if len(span) > 1 for q in span if not texts[q]}
     vectors, context = None, {}
     if embedder is not None and any(texts):
         try:
-            found = embedder.embed_documents(texts + [read[p] for p in more])
-            vectors = np.asarray(found[: len(texts)], dtype=np.float32)
-            context = {
-                p: np.asarray(v, dtype=np.float32)
-                for p, v in zip(more, found[len(texts) :], strict=True)
-            }
+            found = embedder.embed_documents(
+                [units[p].text if p in code else t for p, t in enumerate(texts)]
+            )
+            vectors = np.asarray(found, dtype=np.float32)
         except ServiceError:
             log.warning("sentence embeddings unavailable; scoring by words only")
+    if vectors is not None:
+        parts = vectors.copy()
+        vectors[sorted(code)] = 0.0
+        for p, span in enumerate(spans):
+            if len(span) > 1:
+                mean = parts[span].sum(axis=0)
+                norm = float(np.linalg.norm(mean))
+                if norm > 0:
+                    context[p] = mean / norm
     return Prepared(units, vectors, [unit_terms(t) for t in read], context)
 
 
-def _in_context(units: list[sentences.Unit], position: int) -> str:
-    """A unit with what it is quoted with that says what it is about: a lead-in ending with ":"
-    is about the list or code it brings, "It helps you..." about what the sentence before it
-    names, a description about the option line above it, an FAQ question ending with ":" about
-    the error or example it quotes ("'make' fails with this:" / "cannot find -lc")."""
+def _context_of(units: list[sentences.Unit], position: int) -> list[int]:
+    """A unit with what it is quoted with that says what it is about (positions, in order): a
+    lead-in ending with ":" is about the list or code it brings, "It helps you..." about what the
+    sentence before it names, a description about the option line above it, an FAQ question
+    ending with ":" about the error or example it quotes ("'make' fails with this:")."""
     unit = units[position]
     if unit.kind == sentences.QUESTION:
         quoted = quoting.quoted_by(units, position)
-        return " ".join(u.text for u in units[position : (quoted or position) + 1])
+        return list(range(position, (quoted or position) + 1))
     picked = quoting.with_context(units, [position])
     if unit.text.endswith(":"):
         picked += quoting.followers(units, position)
-    return " ".join(units[p].text for p in sorted(set(picked)))
+    return sorted(set(picked))
 
 
 _cache = _UnitCache()

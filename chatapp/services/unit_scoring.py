@@ -91,7 +91,8 @@ class Prepared:
     units: list[sentences.Unit]
     vectors: np.ndarray | None  # one row per unit; code rows are zeros
     terms: list[set[str]]  # of the unit with its context (`_in_context`)
-    context: dict[int, np.ndarray] = field(default_factory=dict)  # units read with context
+    # Units read with their context: the normalised sum of the context units' vectors.
+    context: dict[int, np.ndarray] = field(default_factory=dict)
 
     def __iter__(self):
         """(texts, vectors), as `_cache.get` returned before units; answerability unpacks it."""
