@@ -90,7 +90,7 @@ class Prepared:
 
     units: list[sentences.Unit]
     vectors: np.ndarray | None  # one row per unit; code rows are zeros
-    terms: list[set[str]]  # of the unit with its context (`_in_context`)
+    terms: list[set[str]]  # of the unit with its context (`extractive._context_of`)
     # Units read with their context: the normalised sum of the context units' vectors.
     context: dict[int, np.ndarray] = field(default_factory=dict)
 
