@@ -30,8 +30,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import Stemmer
 
-from chatapp.services.extractive import STOPWORDS, content_terms
+from chatapp.services import number_ranges
 from chatapp.services.retrieval import Passage
+from chatapp.services.unit_scoring import STOPWORDS, base_form, content_terms
 
 # Words of a question that say what kind of answer is wanted, not what it is about: they are
 # not required in the passage ("What is the price of...": "price" is, "tell" is not).
@@ -106,7 +107,7 @@ def question_terms(question: str) -> _Terms:
             weight = NUMBER_WEIGHT
         elif (position > 0 and token[0].isupper()) or (token.isupper() and len(token) > 1):
             weight = NAME_WEIGHT
-        stem = _stemmer.stemWord(lower)
+        stem = base_form(lower)
         weights[stem] = max(weight, weights.get(stem, 0.0))
     return _Terms(weights)
 
@@ -218,10 +219,14 @@ _passage_terms = _PassageTerms()
 
 def coverage(terms: _Terms, passage: Passage, stats: TermStats | None = None) -> float:
     """Share of the question's terms found in the passage, each weighted by how rare it is in
-    the bot's content (1.0 when the question has no content word)."""
+    the bot's content (1.0 when the question has no content word). A number of the question
+    inside a range the passage gives is found."""
     if not terms.weights:
         return 1.0
     held = _passage_terms.get(passage)
+    asked_numbers = {t for t in terms.weights if t not in held and t[:1].isdigit()}
+    if asked_numbers:  # "178" is covered by a passage giving "174-181 cm"
+        held = held | number_ranges.within(asked_numbers, passage.text)
     weights = {
         t: w * (stats.idf(t) if stats is not None else 1.0) for t, w in terms.weights.items()
     }

@@ -8,7 +8,10 @@ none wrongly but missed "README.md. Read"; neither knows lists, table rows, code
 A passage is read block by block (blank lines separate blocks). In a block, fenced or code-like
 lines form one code unit, bullet or numbered lines and table rows are one unit each, a short line
 with no end punctuation is a heading, and the other lines are prose: soft line wraps are joined,
-then cut at sentence ends. Every unit's text is verbatim from the passage after whitespace
+then cut at sentence ends. Short lines after a lead-in ending with ":" are the lines of the list
+it announces (an HTML list whose bullets the clean text dropped), and a command-like line right
+after code in the same block is more of that code (a `<pre>` block's "ledgerly --version" under
+"pip install ledgerly-cli"). Every unit's text is verbatim from the passage after whitespace
 normalisation (code keeps its lines).
 """
 
@@ -17,13 +20,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-SENTENCE, ITEM, ROW, CODE, HEADING, QUESTION = (
+SENTENCE, ITEM, ROW, CODE, HEADING, QUESTION, LINE = (
     "sentence",
     "item",
     "row",
     "code",
     "heading",
     "question",
+    "line",  # a short line a lead-in ending with ":" introduces: a list that lost its bullets
 )
 
 # "Dr. Smith", "e.g. Python": a period after these never ends a sentence.
@@ -56,6 +60,7 @@ _MD_HEADING = re.compile(r"^#{1,6}\s")
 _CODE_LINE = re.compile(
     r"""^(?:\s{2,}|\t|[$%>]\s|>>>|\.\.\.\s|\#include|\#!|//|/\*|[{}]|</?[a-z][\w-]*[\s>])
     |[;{}]\s*$
+    |\s\\$
     |^[\w.\[\]'"]+\s*(?:=|\+=|:=|->)\s*\S
     |^[a-z_][\w.]*\(.*\)\s*$
     |^(?:sudo|pip|pip3|git|apt|apt-get|npm|npx|cd|ls|docker|python3?|curl|wget|make|cargo|go|
@@ -63,6 +68,8 @@ _CODE_LINE = re.compile(
       public|private|int|void|SELECT|INSERT|UPDATE|CREATE)\b(?!.*[.!?]$)""",
     re.VERBOSE,
 )
+_COMMAND_WORDS = 8
+_TECHNICAL = re.compile(r"\S[-_/=.:]\S|(?:^|\s)-{1,2}\w|\d")
 _SOFT_END = (".", "!", "?", ":", ";", "\u2026")
 
 
@@ -153,7 +160,11 @@ class _Reader:
         if self._wraps_item(stripped) and not bullet:
             last = self.result.pop()  # a list item wrapped onto the next line
             self._add(f"{last.text} {' '.join(stripped.split())}", ITEM)
-        elif _CODE_LINE.search(line) and not bullet and "|" not in stripped:
+        elif (
+            (_CODE_LINE.search(line) or self._more_code(stripped))
+            and not bullet
+            and ("|" not in stripped)
+        ):
             self._flush_prose()
             self.code.append(line)
         elif bullet:
@@ -170,6 +181,21 @@ class _Reader:
         else:
             self._flush_code()
             self.prose.append(stripped)
+
+    def _more_code(self, stripped: str) -> bool:
+        """A line that goes on with the code lines right above it: after a shell continuation
+        ("\\"), or a short command-like line (lower case or a symbol first, a technical token,
+        no end punctuation) rather than prose."""
+        if not self.code:
+            return False
+        if self.code[-1].rstrip().endswith("\\"):
+            return True
+        return (
+            not stripped[0].isupper()
+            and not stripped.endswith(_SOFT_END)
+            and len(stripped.split()) <= _COMMAND_WORDS
+            and _TECHNICAL.search(stripped) is not None
+        )
 
     def _wraps_item(self, stripped: str) -> bool:
         last = self.result[-1] if self.result else None
@@ -191,8 +217,20 @@ class _Reader:
 
     def _flush_prose(self) -> None:
         if self.prose:
-            self.result.extend(_prose_units(self.prose, self.block, more=self.more))
+            for unit in _prose_units(self.prose, self.block, more=self.more):
+                if unit.kind == HEADING and self._listing():
+                    unit = Unit(unit.text, LINE, unit.block)
+                self.result.append(unit)
             self.prose = []
+
+    def _listing(self) -> bool:
+        """After a lead-in ending with ":" (or a line it introduced), a short line is an entry
+        of the list it announces, not a heading: HTML lists lose their bullets in clean text
+        ("Valgrind also reads options from three places:" / "The file ~/.valgrindrc")."""
+        last = self.result[-1] if self.result else None
+        return last is not None and (
+            last.kind == LINE or (last.kind == SENTENCE and last.text.endswith(":"))
+        )
 
     def _flush_code(self) -> None:
         body = "\n".join(line.rstrip() for line in self.code).strip("\n")

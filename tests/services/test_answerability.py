@@ -8,7 +8,7 @@ from chatapp.services import answerability, sources
 from chatapp.services.db import session_scope
 from chatapp.services.embeddings import get_embedder
 from chatapp.services.ingest import worker
-from chatapp.services.retrieval import retrieve
+from chatapp.services.retrieval import Passage, retrieve
 from tests.utils.factories import make_tenant
 
 RENTALS = (
@@ -83,3 +83,27 @@ def test_courtesy_words_do_not_count_against_a_question():
     plain = answerability.question_terms("When are you open on Saturdays?").weights
     polite = answerability.question_terms("Hello! Please, when are you open on Saturdays?")
     assert polite.weights == plain
+
+
+def test_a_number_inside_a_range_of_the_passage_is_covered():
+    """ "I am 178 cm" against a size table's "174-181 cm": the number is not missing."""
+    table = Passage(
+        "9:0:abc", 9, "file", "| Rider height | Frame size |\n| 174-181 cm | 56 cm (M) |",
+        "Bike size guide", "Road bikes", None, "", "", 0.5, 0.5, 1.0,
+    )  # fmt: skip
+    terms = answerability.question_terms("Which frame size for 178 cm?")
+    other = answerability.question_terms("Which frame size for 150 cm?")
+    assert answerability.coverage(terms, table) == 1.0
+    assert answerability.coverage(other, table) < 1.0
+
+
+def test_an_irregular_verb_form_is_covered_by_its_base_form():
+    """ "What did you send?" is covered by a passage saying what is "sent"."""
+    sent = Passage(
+        "9:1:abc", 9, "file", "Parcels are sent within two days.", "Shipping", "Shipping",
+        None, "", "", 0.5, 0.5, 1.0,
+    )  # fmt: skip
+    assert (
+        answerability.coverage(answerability.question_terms("When is my parcel send?"), sent) == 1
+    )
+    assert answerability.question_terms("What was sent?").weights == {"send": 1.0}

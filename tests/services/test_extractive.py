@@ -168,3 +168,227 @@ def test_a_manuals_option_is_quoted_with_the_description_that_answers(embedder):
     extract = answer("How do I make Valgrind trace into sub-processes?", [manual], embedder)
     assert extract is not None and "--trace-children=<yes|no>" in extract.text
     assert extract.text.index("--trace-children") < extract.text.index("When enabled")
+
+
+TOOLS = """The Valgrind distribution includes several tools.
+
+Memcheck is a memory error detector. It helps you make your programs more correct.
+
+Massif is a heap profiler. It helps you make your programs use less memory."""
+
+
+def test_a_sentence_that_points_back_is_quoted_with_the_one_it_points_to(embedder):
+    """ "It helps you..." alone does not say what helps: the sentence before it names it."""
+    tools = passage(1, TOOLS, "Valgrind manual", heading="Tools")
+    extract = answer("Which tool helps me use less memory?", [tools], embedder)
+    assert extract is not None
+    assert "Massif is a heap profiler. It helps you make your programs use less memory" in (
+        extract.text
+    )
+    assert not extract.text.startswith("It ")
+    assert "Memcheck" not in extract.text
+
+
+FREERES_1 = """4.1. | My program crashes at exit under Valgrind. Why?
+
+When the program exits, Valgrind runs the procedure __libc_freeres in glibc. This is a hook for
+memory debuggers, so they can ask glibc to free up any memory it has used. Doing that is needed
+to ensure that Valgrind doesn't incorrectly report space leaks in glibc."""
+FREERES_2 = """Doing that is needed to ensure that Valgrind doesn't incorrectly report space leaks
+in glibc. The problem is that running __libc_freeres in older glibc versions causes this crash.
+Some versions also print a warning first.
+
+Workaround for 1.1.X and later versions of Valgrind: use the --run-libc-freeres=no option.
+
+4.2. | My program uses the C++ STL. Why does Memcheck report leaks?
+
+Memcheck reports blocks the STL keeps in its own pool."""
+
+
+ASKED = "How do I stop my program crashing at exit under Valgrind?"
+
+
+def faq_chunk(position, text):
+    """A chunk of an FAQ page as ingest stores it: chunk ids are "source:position:digest"."""
+    return Passage(
+        f"7:{position}:{zlib.crc32(text.encode()):x}", 7, "url", text, "Valgrind FAQ",
+        "4. Valgrind behaves unexpectedly", None, "", "", 0.5, 0.5, 1.0,
+    )  # fmt: skip
+
+
+def test_a_long_faq_answer_read_on_into_the_next_chunk_keeps_what_answers(embedder):
+    """The answer runs past its chunk: the retrieved next chunk of the same page continues it
+    (the overlap is not quoted twice), and its sentence that answers is kept, not only the
+    first three."""
+    first, second = faq_chunk(3, FREERES_1), faq_chunk(4, FREERES_2)
+    extract = answer(ASKED, [first, second], embedder)
+    assert extract is not None and "--run-libc-freeres=no" in extract.text
+    assert extract.text.startswith("When the program exits")
+    assert extract.text.count("Doing that is needed") <= 1
+    assert "STL" not in extract.text  # the next entry is not part of the answer
+    assert extract.passages == [first, second]
+    alone = answer(ASKED, [first, faq_chunk(9, FREERES_2)], embedder)
+    assert alone is not None and alone.passages[0] == first  # not the next chunk: not read on
+
+
+CLI = """The ledgerly command-line tool runs on macOS, Linux and Windows.
+
+Install it with pip:
+
+pip install ledgerly-cli
+ledgerly --version"""
+UPDATE = "Run ledgerly self-update to install the latest version of the CLI."
+
+
+def test_a_lead_in_is_scored_with_the_code_it_introduces(embedder):
+    """ "Install it with pip:" says little alone; with its command it answers "how to install"."""
+    install = passage(1, CLI, "Install the Ledgerly CLI", kind="url", heading="Install")
+    update = passage(2, UPDATE, "Install the Ledgerly CLI", kind="url", heading="Update")
+    extract = answer("How do I install the Ledgerly CLI?", [update, install], embedder)
+    assert extract is not None
+    assert "Install it with pip:\n```\npip install ledgerly-cli\nledgerly --version\n```" in (
+        extract.text
+    )
+    assert "macOS" not in extract.text
+
+
+JIT_1 = """3.3. | My program dies with an illegal instruction. Why?
+
+Valgrind does not support every instruction set extension.
+
+3.4. | I tried running a Java program under Valgrind but something went wrong. Does Valgrind \
+handle such programs?
+
+Valgrind can handle dynamically generated code, so long as none of the generated code is later \
+overwritten by other generated code."""
+JIT_3 = """Valgrind will run much more slowly, but should detect the use of the out-of-date code.
+
+Apart from this, in theory Valgrind can run any Java program just fine, even those that use JNI \
+and are partially implemented in other languages like C and C++."""
+
+
+def test_an_faq_answer_cut_by_its_chunk_takes_what_answers_from_the_same_page(embedder):
+    """The answer goes on in a chunk that was not retrieved (position 2 here): a later chunk of
+    the same page that was retrieved (position 3) may hold the part that answers."""
+    first, third = faq_chunk(1, JIT_1), faq_chunk(3, JIT_3)
+    extract = answer("Can Valgrind run Java programs that use JNI?", [first, third], embedder)
+    assert extract is not None
+    assert extract.text.startswith("Valgrind can handle dynamically generated code")
+    assert "even those that use JNI" in extract.text
+    assert "illegal instruction" not in extract.text
+
+
+SUPPRESSIONS = """Each location line names a function or an object.
+
+A location line may also be simply "..." (three dots). This is a frame-level wildcard, which \
+matches zero or more frames.
+
+Frame level wildcards are useful because they make it easy to ignore varying numbers of \
+uninteresting frames. A suppression only suppresses an error when the error matches all the \
+details in the suppression. Locations may be given as object names too."""
+
+
+def test_a_pointing_back_sentence_answers_by_itself_or_with_what_it_points_to(embedder):
+    """ "This is a frame-level wildcard, which matches zero or more frames" answers "any number
+    of frames" by itself: read with the sentence before it, it is still found, and quoted with
+    it (the sentence that names what "this" is)."""
+    manual = passage(1, SUPPRESSIONS, "Valgrind manual", heading="Suppressing errors")
+    extract = answer("How do I match any number of frames in a suppression?", [manual], embedder)
+    assert extract is not None
+    assert 'A location line may also be simply "..." (three dots). This is a frame-level' in (
+        extract.text
+    )
+
+
+TOOL_LIST = """Massif is a heap profiler. It helps you make your programs use less memory.
+
+DHAT is a different kind of heap profiler. It helps you understand issues of block lifetimes, \
+block utilisation, and layout inefficiencies.
+
+Callgrind is a call-graph generating cache profiler. It has some overlap with Cachegrind."""
+
+
+def test_a_pointing_back_sentence_is_scored_with_what_it_points_to(embedder):
+    """ "It helps you understand issues of block lifetimes" says what DHAT is for only when read
+    with "DHAT is a different kind of heap profiler" before it."""
+    manual = passage(1, TOOL_LIST, "Valgrind manual", heading="Tools")
+    extract = answer("What is DHAT for?", [manual], embedder)
+    assert extract is not None
+    assert extract.text == (
+        "DHAT is a different kind of heap profiler. It helps you understand issues of block "
+        "lifetimes, block utilisation, and layout inefficiencies [1]."
+    )
+
+
+SIZES = """Road and gravel bikes
+
+| Rider height | Frame size |
+|---|---|
+| 160-167 cm | 51 cm (XS) |
+| 167-174 cm | 54 cm (S) |
+| 174-181 cm | 56 cm (M) |
+| 181-188 cm | 58 cm (L) |"""
+
+
+def test_the_table_row_holding_the_asked_value_is_quoted_under_its_header(embedder):
+    """ "178 cm" is inside "174-181 cm": that row answers, with the header that says what its
+    cells are; the rows for other heights do not."""
+    guide = passage(1, SIZES, "Bike size guide", heading="Road and gravel bikes")
+    extract = answer("What frame size should I get if I am 178 cm tall?", [guide], embedder)
+    assert extract is not None
+    assert "| Rider height | Frame size |\n| 174-181 cm | 56 cm (M) |" in extract.text
+    assert "58 cm" not in extract.text and "54 cm" not in extract.text
+
+
+INVOICES = """An invoice starts as a draft, which you can edit freely until you send it. Once an \
+invoice is sent, its number and amounts are locked; to change them, issue a credit note and a \
+new invoice.
+
+Invoice numbers follow the pattern INV-{year}-{sequence}."""
+
+
+def test_an_irregular_verb_form_matches_its_base_form(embedder):
+    """ "sending" in the question and "sent" in the text are one word: the sentence saying what
+    happens once an invoice is sent answers "after sending it"."""
+    assert extractive.content_terms("it was sent") == extractive.content_terms("sending it")
+    assert extractive.content_terms("we bought it") == extractive.content_terms("buy it")
+    help_page = passage(1, INVOICES, "Invoices", kind="url", heading="Invoices")
+    extract = answer("Can I edit an invoice after sending it?", [help_page], embedder)
+    assert extract is not None and "issue a credit note" in extract.text
+    assert "INV-{year}" not in extract.text
+
+
+BUILD_FAQ = """2.1. | When building Valgrind, 'make' dies partway with an assertion failure:
+
+It's probably a bug in 'make'. Try upgrading to a more recent version of 'make'.
+
+2.2. | When building Valgrind, 'make' fails with this:
+
+/usr/bin/ld: cannot find -lc collect2: ld returned 1 exit status
+
+You need to install the glibc-static-devel package.
+
+2.3. | My program dies like this:
+
+valgrind: m_mallocfree.c:248 (get_bszB_as_is): Assertion 'bszB_lo == bszB_hi' failed.
+
+or like this:
+
+valgrind: m_mallocfree.c:442 (mk_inuse_bszB): Assertion 'bszB != 0' failed.
+
+or otherwise aborts or crashes in m_mallocfree.c.
+
+Your program may trash Valgrind's low-level memory manager. Fix the illegal memory accesses."""
+
+
+def test_an_faq_question_is_matched_with_the_error_it_quotes_and_answered_after_it(embedder):
+    """ "'make' fails with this:" says little alone; with the error it quotes it matches the
+    visitor's "cannot find -lc" question, and the answer is what follows the quote."""
+    faq = passage(1, BUILD_FAQ, "Valgrind FAQ", heading="2. Compiling, installing")
+    lc = answer(
+        'make fails with "cannot find -lc" when building Valgrind, what do I install?',
+        [faq],
+        embedder,
+    )
+    assert lc is not None
+    assert lc.text == "You need to install the glibc-static-devel package [1]."

@@ -2,7 +2,17 @@
 
 import pytest
 
-from chatapp.services.sentences import CODE, HEADING, ITEM, QUESTION, ROW, SENTENCE, split, units
+from chatapp.services.sentences import (
+    CODE,
+    HEADING,
+    ITEM,
+    LINE,
+    QUESTION,
+    ROW,
+    SENTENCE,
+    split,
+    units,
+)
 
 
 @pytest.mark.parametrize(
@@ -116,3 +126,47 @@ def test_faq_questions_are_marked_as_questions_not_answers():
 
 def test_a_single_short_line_is_a_sentence_not_a_heading():
     assert [u.kind for u in units("Free shipping over 50 euros")] == [SENTENCE]
+
+
+def test_short_lines_after_a_lead_in_are_the_list_it_announces_not_headings():
+    """HTML list items lose their bullets in clean text: after "...three places:" the short
+    lines are that list; a short line after ordinary prose is still a heading."""
+    text = (
+        "Setting default options\n\n"
+        "Note that Valgrind also reads options from three places:\n\n"
+        "The file ~/.valgrindrc\n\nThe environment variable $VALGRIND_OPTS\n\n"
+        "The file ./.valgrindrc\n\n"
+        "These are processed in the given order.\n\nDynamically changing options\n\n"
+        "Some options can be changed while the program runs."
+    )
+    assert [(u.kind, u.text) for u in units(text)] == [
+        (HEADING, "Setting default options"),
+        (SENTENCE, "Note that Valgrind also reads options from three places:"),
+        (LINE, "The file ~/.valgrindrc"),
+        (LINE, "The environment variable $VALGRIND_OPTS"),
+        (LINE, "The file ./.valgrindrc"),
+        (SENTENCE, "These are processed in the given order."),
+        (HEADING, "Dynamically changing options"),
+        (SENTENCE, "Some options can be changed while the program runs."),
+    ]
+
+
+def test_command_lines_of_one_pre_block_stay_one_code_unit():
+    """A `<pre>` block's lines arrive without a blank line between them: a command-like line
+    right after code, or after a shell continuation, is more of that code; prose after it is not."""
+    install = units(
+        "Install it with pip:\n\npip install ledgerly-cli\nledgerly --version\n"
+        "On macOS you can also use Homebrew."
+    )
+    assert [(u.kind, u.text) for u in install] == [
+        (SENTENCE, "Install it with pip:"),
+        (CODE, "pip install ledgerly-cli\nledgerly --version"),
+        (SENTENCE, "On macOS you can also use Homebrew."),
+    ]
+    create = units(
+        "ledgerly invoices create --customer cus_812 \\\n"
+        '    --item "Consulting, 10 hours" --amount 1200.00\n'
+        "ledgerly invoices send INV-2026-0042"
+    )
+    assert [u.kind for u in create] == [CODE]
+    assert create[0].text.endswith("ledgerly invoices send INV-2026-0042")
