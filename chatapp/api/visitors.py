@@ -12,7 +12,6 @@ This server answers every API route (the same `create_api()`), and runs the inge
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -25,22 +24,11 @@ ASSETS = Path(__file__).resolve().parents[2] / "assets"
 
 def create_visitor_server() -> FastAPI:
     """`create_api()` with `/widget.js` and the other built assets at the root (granian factory)."""
-    from chatapp.services.config import get_settings
     from chatapp.services.ingest import worker
 
     app = create_api()
     app.mount("/", StaticFiles(directory=ASSETS, check_dir=False), name="assets")
-
-    @asynccontextmanager
-    async def lifespan(_app):
-        if get_settings().ingest_worker:
-            worker.start()
-        try:
-            yield
-        finally:
-            worker.stop()
-
-    app.router.lifespan_context = lifespan
+    app.router.lifespan_context = worker.serving
     return app
 
 

@@ -32,6 +32,7 @@ import Stemmer
 
 from chatapp.services import number_ranges
 from chatapp.services.retrieval import Passage
+from chatapp.services.term_stats import TermStats, bot_terms
 from chatapp.services.unit_scoring import STOPWORDS, base_form, content_terms
 
 # Words of a question that say what kind of answer is wanted, not what it is about: they are
@@ -110,86 +111,6 @@ def question_terms(question: str) -> _Terms:
         stem = base_form(lower)
         weights[stem] = max(weight, weights.get(stem, 0.0))
     return _Terms(weights)
-
-
-@dataclass(frozen=True)
-class TermStats:
-    """How many of a bot's chunks hold each term: a word in every chunk ("bike" for a bike shop,
-    "valgrind" in Valgrind's manual) says nothing about whether a passage answers."""
-
-    docs: int
-    df: dict[str, int]
-
-    def idf(self, term: str) -> float:
-        df = self.df.get(term, 0)
-        return math.log(1 + (self.docs - df + 0.5) / (df + 0.5))  # BM25's idf, always > 0
-
-
-class _BotTerms:
-    """Per-bot term statistics, rebuilt when the bot's chunks change (count + newest row, as
-    retrieval's lexical cache)."""
-
-    def __init__(self, capacity: int = 32):
-        self.capacity = capacity
-        self._stats: OrderedDict[tuple, tuple[tuple, TermStats]] = OrderedDict()
-        self._bots: dict[tuple, tuple[int, int]] = {}  # (db, source id) -> (workspace, bot)
-        self._lock = threading.Lock()
-
-    def for_passages(self, passages: Sequence[Passage]) -> TermStats | None:
-        """The statistics of the bot the passages come from (None if it cannot be told)."""
-        from sqlalchemy import func
-        from sqlmodel import select
-
-        from chatapp.services.db import session_scope
-        from chatapp.services.models import KnowledgeChunk, Source
-
-        if not passages:
-            return None
-        with session_scope() as session:
-            db = str(session.get_bind().url)
-            source_key = (db, passages[0].source_id)
-            owner = self._bots.get(source_key)
-            if owner is None:
-                row = session.exec(
-                    select(Source.workspace_id, Source.bot_id).where(
-                        Source.id == passages[0].source_id
-                    )
-                ).first()
-                if row is None:
-                    return None
-                owner = self._bots[source_key] = (row[0], row[1])
-            workspace_id, bot_id = owner
-            where = (KnowledgeChunk.workspace_id == workspace_id, KnowledgeChunk.bot_id == bot_id)
-            version = tuple(
-                session.exec(
-                    select(func.count(), func.max(KnowledgeChunk.created_at)).where(*where)
-                ).one()
-            )
-            key = (db, workspace_id, bot_id)
-            with self._lock:
-                entry = self._stats.get(key)
-                if entry and entry[0] == version:
-                    self._stats.move_to_end(key)
-                    return entry[1]
-            rows = session.exec(
-                select(KnowledgeChunk.title, KnowledgeChunk.heading, KnowledgeChunk.text).where(
-                    *where
-                )
-            ).all()
-        df: dict[str, int] = {}
-        for title, heading, text in rows:
-            for term in content_terms(f"{title} {heading}\n{text}"):
-                df[term] = df.get(term, 0) + 1
-        stats = TermStats(len(rows), df)
-        with self._lock:
-            self._stats[key] = (version, stats)
-            self._stats.move_to_end(key)
-            while len(self._stats) > self.capacity:
-                self._stats.popitem(last=False)
-        return stats
-
-
-bot_terms = _BotTerms()
 
 
 class _PassageTerms:

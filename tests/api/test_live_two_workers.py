@@ -5,29 +5,18 @@ from __future__ import annotations
 
 import httpx
 import pytest
-import redis
 
 from chatapp.services import bots
 from chatapp.services.db import session_scope
 from tests.api.test_live_api import login, messages_of, visitor_stream
-from tests.utils.databases import postgres_database, require_or_skip
 from tests.utils.factories import make_tenant
 from tests.utils.handoff import add_action, new_session_id
-from tests.utils.live_server import SSEReader, api_server
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
+from tests.utils.live_server import REDIS_URL, SSEReader, api_server, postgres_and_redis
 
 
 @pytest.fixture
 def workers(tmp_path, monkeypatch):
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        require_or_skip(f"Redis is not reachable at {REDIS_URL}: {exc}")
-    from tests.conftest import _activate
-
-    with postgres_database() as url:
-        _activate(url, monkeypatch)
+    with postgres_and_redis(monkeypatch) as url:
         env = {"DATABASE_URL": url, "REDIS_URL": REDIS_URL, "LIVE_KEEPALIVE_SECONDS": "30"}
         with (
             api_server(env, tmp_path / "a.log") as a,

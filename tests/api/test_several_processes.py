@@ -9,29 +9,18 @@ import time
 
 import httpx
 import pytest
-import redis
 
 from chatapp.services import bots
 from chatapp.services.db import session_scope
 from tests.api.test_live_api import login
-from tests.utils.databases import postgres_database, require_or_skip
 from tests.utils.factories import make_tenant
 from tests.utils.knowledge import new_session_id
-from tests.utils.live_server import api_server, serve_api
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
+from tests.utils.live_server import REDIS_URL, api_server, postgres_and_redis, serve_api
 
 
 @pytest.fixture
-def shared(tmp_path, monkeypatch):
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        require_or_skip(f"Redis is not reachable at {REDIS_URL}: {exc}")
-    from tests.conftest import _activate
-
-    with postgres_database() as url:
-        _activate(url, monkeypatch)
+def shared(monkeypatch):
+    with postgres_and_redis(monkeypatch) as url:
         yield {"DATABASE_URL": url, "REDIS_URL": REDIS_URL, "INGEST_WORKER": "true"}
 
 

@@ -20,6 +20,26 @@ import httpx
 
 from tests.utils.widget_stack import ROOT, free_port
 
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@contextmanager
+def postgres_and_redis(monkeypatch) -> Iterator[str]:
+    """A fresh PostgreSQL database, migrated and made the configured one, with Redis reachable
+    (what several processes share); yields the database URL."""
+    import redis
+
+    from tests.conftest import _activate
+    from tests.utils.databases import postgres_database, require_or_skip
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        require_or_skip(f"Redis is not reachable at {REDIS_URL}: {exc}")
+    with postgres_database() as url:
+        _activate(url, monkeypatch)
+        yield url
+
 
 def serve_api(workers: int) -> Callable[[int], list[str]]:
     """The product's own `python -m chatapp serve-api` with `workers` processes, for api_server."""

@@ -8,8 +8,10 @@ MAX_ATTEMPTS, then marked as failed with a message).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 from sqlalchemy import text
@@ -178,3 +180,15 @@ def stop(timeout: float = 10.0) -> None:
     if _thread is not None:
         _thread.join(timeout)
     _thread = None
+
+
+@contextlib.asynccontextmanager
+async def serving(*_app) -> AsyncIterator[None]:
+    """The worker for as long as a server serves (when INGEST_WORKER says so): the app's lifespan
+    task and the visitors' server's lifespan."""
+    if get_settings().ingest_worker:
+        start()
+    try:
+        yield
+    finally:
+        stop()
