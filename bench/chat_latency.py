@@ -51,6 +51,25 @@ QUESTIONS = [
     "Are you open on Sundays?",
 ]
 MESSAGES_PER_VISITOR = 3  # under the 10-per-minute session limit
+# Visitors' greetings and thanks around a question: every question is a different text (no cache
+# answers it), and none adds a word the bot must find in its knowledge (answerability ignores
+# courtesy words; a number or a made-up word would make the bot refuse, as it should).
+OPENINGS = ["", "Hi, ", "Hello, ", "Hey, ", "Hiya, ", "Hi hi, ", "Hey hey, ", "Hello hi, "]
+CLOSINGS = ["", " Thanks!", " Thank you.", " Cheers.", " Please.", " Thanks, cheers.", " Okay?"]
+ENDINGS = ["", " :)"]
+
+
+def unique_question(n: int) -> str:
+    """The n-th distinct question (6 questions x 8 openings x 7 closings x 2 endings = 672)."""
+    question = QUESTIONS[n % len(QUESTIONS)]
+    n //= len(QUESTIONS)
+    opening, n = OPENINGS[n % len(OPENINGS)], n // len(OPENINGS)
+    closing, n = CLOSINGS[n % len(CLOSINGS)], n // len(CLOSINGS)
+    if opening:
+        question = question[0].lower() + question[1:]
+    return f"{opening}{question}{closing}{ENDINGS[n % len(ENDINGS)]}"
+
+
 OPEN = {"now": 0, "peak": 0}  # streams of ours open at this moment / at most, client side
 
 
@@ -260,7 +279,7 @@ async def load(concurrency: int, messages: int, once, ramp: float = 0.0) -> dict
 
     Visitors start spread evenly over `ramp` seconds (about one answer's length), as real ones
     do, so that `concurrency` streams are open at any moment without all arriving in one burst.
-    Every question is unique, so no cache answers for the pipeline.
+    Questions differ as text (`unique_question`), so no cache answers for the pipeline.
     """
     ttft, total, errors = [], [], []
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
@@ -271,7 +290,7 @@ async def load(concurrency: int, messages: int, once, ramp: float = 0.0) -> dict
             await asyncio.sleep(ramp * number / max(1, concurrency))
             session = f"bench-{number}-{secrets.token_hex(6)}"
             for turn in range(messages):
-                question = f"{QUESTIONS[(number + turn) % len(QUESTIONS)]} ({number}-{turn})"
+                question = unique_question(number * messages + turn)
                 try:
                     first, whole = await once(client, session, question)
                     ttft.append(first)
