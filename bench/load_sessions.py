@@ -37,6 +37,7 @@ from bench.chat_latency import (  # noqa: E402
     prepare,
     stub,
     summary,
+    unique_question,
     wait_healthy,
 )
 
@@ -51,7 +52,7 @@ async def one_session(client: httpx.AsyncClient, base: str, bot: str, key: str, 
     config_ms = (time.perf_counter() - started) * 1000
     body = {
         "bot_id": bot,
-        "message": f"When are you open on Saturdays? (visitor {n})",
+        "message": unique_question(n),  # distinct texts, no number the bot would not know
         "session_id": f"load-{n}-{secrets.token_hex(4)}",
     }
     asked = time.perf_counter()
