@@ -1,7 +1,10 @@
 """Idle memory of the whole app after one chat (issue 16): the production build
 (`reflex run --env prod --single-port`, SQLite, the local embedding model), a small bot (the shop
 of tests/utils/knowledge.py), one visitor's question answered offline through `/api/chat`, then
-the resident memory (RSS) of every process of the app summed, once the app is idle.
+the memory of every process of the app summed, once the app is idle: PSS (each shared page
+counted once, split among the processes sharing it: the app's server is forked from the
+`reflex run` process and shares much of it) and, beside it, the plain sum of RSS (shared pages
+counted in every process).
 
 The app's processes are found by their environment (each has this run's DATA_DIR).
 `--root DIR` measures another checkout (the release before a change, in a worktree), so two
@@ -30,9 +33,17 @@ TARGET_MB = 600
 IDLE_SECONDS = 10.0
 
 
-def processes_of(data_dir: Path) -> dict[int, tuple[str, float]]:
-    """pid -> (command, RSS in MB) of the processes whose environment names `data_dir`."""
-    found: dict[int, tuple[str, float]] = {}
+def _kib(path: Path, field: str) -> float:
+    return next(
+        int(line.split()[1])
+        for line in path.read_text().splitlines()
+        if line.startswith(field + ":")
+    )
+
+
+def processes_of(data_dir: Path) -> dict[int, tuple[str, float, float]]:
+    """pid -> (command, RSS MB, PSS MB) of the processes whose environment names `data_dir`."""
+    found: dict[int, tuple[str, float, float]] = {}
     marker = f"DATA_DIR={data_dir}".encode()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -41,14 +52,11 @@ def processes_of(data_dir: Path) -> dict[int, tuple[str, float]]:
             if marker not in (entry / "environ").read_bytes().split(b"\0"):
                 continue
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()[:120]
-            rss = next(
-                int(line.split()[1]) / 1024
-                for line in (entry / "status").read_text().splitlines()
-                if line.startswith("VmRSS:")
-            )
+            rss = _kib(entry / "status", "VmRSS") / 1024
+            pss = _kib(entry / "smaps_rollup", "Pss") / 1024
         except (OSError, StopIteration):
             continue
-        found[int(entry.name)] = (command.strip(), rss)
+        found[int(entry.name)] = (command.strip(), rss, pss)
     return found
 
 
@@ -94,15 +102,19 @@ def main() -> None:
         answer.raise_for_status()
         time.sleep(IDLE_SECONDS)  # the bench's clock: idle, then measured
         processes = processes_of(data_dir)
-    total = sum(rss for _command, rss in processes.values())
+    rss_total = sum(rss for _command, rss, _pss in processes.values())
+    pss_total = sum(pss for _command, _rss, pss in processes.values())
     print(
         json.dumps(
             {
                 "root": str(args.root),
                 "target_mb": TARGET_MB,
-                "idle_rss_mb": round(total),
+                "idle_pss_mb": round(pss_total),
+                "idle_rss_sum_mb": round(rss_total),
                 "answered": bool(answer.json().get("answer")),
-                "processes": {str(pid): [c, round(r)] for pid, (c, r) in processes.items()},
+                "processes": {
+                    str(pid): [c, round(r), round(p)] for pid, (c, r, p) in processes.items()
+                },
             },
             indent=2,
         )
