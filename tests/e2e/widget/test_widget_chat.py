@@ -126,6 +126,12 @@ def test_conversation_survives_a_reload_and_can_be_restarted(open_page, stack):
         "aria-pressed", "true"
     )
     key = f"chatapp:{stack.bots['shop']['bot']}"
+    # The rating is stored once the API has it (the button shows it at once): wait for that.
+    page.wait_for_function(
+        "key => (JSON.parse(localStorage.getItem(key) || '{}').msgs || [])"
+        ".some(m => m.f === 'down')",
+        arg=key,
+    )
     stored = widget_state(page)[key]
     session_id = stored["sid"]
     assert [m["r"] for m in stored["msgs"]] == ["u", "b"]
