@@ -36,10 +36,6 @@ class MigrateReport:
     orphans: int = 0  # points whose chunk row no longer exists (or of another tenant)
     folder: Path | None = None  # where the old store now is
 
-    @property
-    def vectors(self) -> int:
-        return sum(self.moved.values())
-
 
 def has_local_store(path: Path) -> bool:
     return (path / "collection").is_dir() or (path / "meta.json").is_file()
