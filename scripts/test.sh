@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs the test tools, lints, and runs the whole suite (services on SQLite and
-# PostgreSQL, the API, and the dashboard end to end in Chromium). Extra arguments go to pytest.
+# PostgreSQL, the API, and the dashboard end to end in Chromium), in parallel. Extra arguments go
+# to pytest.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -12,4 +13,7 @@ if grep -rn "import reflex\|from reflex" chatapp/services; then
   echo "chatapp/services must not import reflex" >&2
   exit 1
 fi
-exec python -m pytest "$@"
+# Tests run in parallel (pytest-xdist): a module's tests, the shared browser app's tests and the
+# tests on the shared Redis each stay on one worker (tests/conftest.py); TEST_WORKERS=0 runs
+# everything in this process.
+exec python -m pytest -n "${TEST_WORKERS:-4}" --dist loadgroup "$@"

@@ -13,6 +13,8 @@ from tests.utils.factories import make_tenant
 from tests.utils.handoff import add_action, new_session_id
 from tests.utils.live_server import REDIS_URL, SSEReader, api_server, postgres_and_redis
 
+pytestmark = pytest.mark.shared_redis  # the machine's Redis: pub/sub channels are global
+
 
 @pytest.fixture
 def workers(tmp_path, monkeypatch):

@@ -17,6 +17,8 @@ from tests.utils.factories import make_tenant
 from tests.utils.knowledge import new_session_id
 from tests.utils.live_server import REDIS_URL, api_server, postgres_and_redis, serve_api
 
+pytestmark = pytest.mark.shared_redis  # the machine's Redis: pub/sub channels are global
+
 
 @pytest.fixture
 def shared(monkeypatch):

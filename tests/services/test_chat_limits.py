@@ -17,6 +17,8 @@ from chatapp.services.models import Bot, BotUpdate, Message, RateCounter
 from tests.utils.databases import require_or_skip
 from tests.utils.knowledge import make_shop, new_session_id
 
+pytestmark = pytest.mark.shared_redis  # the machine's Redis: pub/sub channels are global
+
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 

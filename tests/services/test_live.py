@@ -16,6 +16,8 @@ from chatapp.services.models import Conversation
 from tests.utils.databases import require_or_skip
 from tests.utils.factories import make_tenant
 
+pytestmark = pytest.mark.shared_redis  # the machine's Redis: pub/sub channels are global
+
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 

@@ -1,5 +1,10 @@
 """Real databases for tests: a SQLite file in a temp dir, or a fresh PostgreSQL database.
 
+A test's database is a copy of one migrated once per test process (`MigratedTemplates`): a file
+copy on SQLite, `CREATE DATABASE ... TEMPLATE` on PostgreSQL. Running Alembic from scratch for
+each of the suite's ~900 databases cost minutes; the tests of the migrations themselves still
+start from an empty database.
+
 PostgreSQL is required when CI=true: a missing server is an error there, a skip elsewhere.
 """
 
@@ -7,11 +12,17 @@ from __future__ import annotations
 
 import os
 import secrets
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 import pytest
+
+from chatapp.services import migrations
+from chatapp.services.config import reset_settings
+from chatapp.services.db import dispose_engines
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -27,22 +38,88 @@ def require_or_skip(reason: str) -> None:
     pytest.skip(reason)
 
 
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    """Create a uniquely named database, yield its SQLAlchemy URL, drop it afterwards."""
-    name = f"chatapp_test_{secrets.token_hex(6)}"
+def make_current(url: str, monkeypatch) -> None:
+    """Make `url` the configured DATABASE_URL for the rest of the test."""
+    monkeypatch.setenv("DATABASE_URL", url)
+    reset_settings()
+    dispose_engines()
+
+
+def _admin() -> psycopg.Connection:
     try:
-        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
+        return psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as exc:
         require_or_skip(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
-    try:
-        yield f"{base}/{name}"
-    finally:
-        from chatapp.services.db import dispose_engines
+        raise
 
+
+def _url(name: str) -> str:
+    return f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+
+
+def _drop(name: str) -> None:
+    dispose_engines()
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def postgres_database(template: str | None = None) -> Iterator[str]:
+    """Create a uniquely named database (empty, or a copy of `template`), yield its SQLAlchemy
+    URL, drop it afterwards."""
+    name = f"chatapp_test_{secrets.token_hex(6)}"
+    with _admin() as admin:
+        copy = f' TEMPLATE "{template}"' if template else ""
+        admin.execute(f'CREATE DATABASE "{name}"{copy}')
+    try:
+        yield _url(name)
+    finally:
+        _drop(name)
+
+
+class MigratedTemplates:
+    """One migrated database of each kind per test process, copied for each test that asks."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self._sqlite: Path | None = None
+        self._postgres: str | None = None
+
+    def sqlite(self, target: Path) -> str:
+        """A migrated SQLite file at `target` (a consistent copy made with SQLite's backup API)."""
+        if self._sqlite is None:
+            self._sqlite = self._migrated_sqlite()
+        source, copy = sqlite3.connect(self._sqlite), sqlite3.connect(target)
+        try:
+            source.backup(copy)
+        finally:
+            source.close()
+            copy.close()
+        return f"sqlite:///{target}"
+
+    @contextmanager
+    def postgres(self) -> Iterator[str]:
+        """A migrated PostgreSQL database for the duration of the block."""
+        if self._postgres is None:
+            self._postgres = self._migrated_postgres()
+        with postgres_database(template=self._postgres) as url:
+            yield url
+
+    def close(self) -> None:
+        if self._postgres is not None:
+            _drop(self._postgres)
+            self._postgres = None
+
+    def _migrated_sqlite(self) -> Path:
+        path = self.root / "template.db"
+        migrations.upgrade(f"sqlite:///{path}")
         dispose_engines()
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        return path
+
+    def _migrated_postgres(self) -> str:
+        name = f"chatapp_template_{secrets.token_hex(6)}"
+        with _admin() as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        migrations.upgrade(_url(name))
+        dispose_engines()  # a template must have no open connection when it is copied
+        return name

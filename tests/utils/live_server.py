@@ -29,15 +29,16 @@ def postgres_and_redis(monkeypatch) -> Iterator[str]:
     (what several processes share); yields the database URL."""
     import redis
 
-    from tests.conftest import _activate
-    from tests.utils.databases import postgres_database, require_or_skip
+    from chatapp.services import migrations
+    from tests.utils.databases import make_current, postgres_database, require_or_skip
 
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
     except redis.RedisError as exc:
         require_or_skip(f"Redis is not reachable at {REDIS_URL}: {exc}")
     with postgres_database() as url:
-        _activate(url, monkeypatch)
+        migrations.upgrade(url)
+        make_current(url, monkeypatch)
         yield url
 
 
