@@ -14,6 +14,6 @@ if grep -rn "import reflex\|from reflex" chatapp/services; then
   exit 1
 fi
 # Tests run in parallel (pytest-xdist): a module's tests, the shared browser app's tests and the
-# tests on the shared Redis each stay on one worker (tests/conftest.py); TEST_WORKERS=0 runs
+# tests on the shared Redis each stay on one worker (tests/utils/parallel.py); TEST_WORKERS=0 runs
 # everything in this process.
-exec python -m pytest -n "${TEST_WORKERS:-4}" --dist loadgroup "$@"
+exec python -m pytest -n "${TEST_WORKERS:-4}" "$@"

@@ -3,29 +3,27 @@ Alembic once per test process."""
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 
 from chatapp.services.config import reset_settings
 from chatapp.services.db import dispose_engines, get_engine, session_scope
 from chatapp.services.index import close_indexes
+from tests.utils import parallel
 from tests.utils.databases import MigratedTemplates, make_current
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Groups for pytest-xdist (`--dist loadgroup`, scripts/test.sh): a module's tests run on one
-    worker (modules start servers once for all their tests); the browser tests of the shared
-    production app run on one worker, first (it is the longest group), and so do the tests on the
-    machine's shared Redis, whose pub/sub channels are global."""
-    for item in items:
-        if "app_server" in item.fixturenames:
-            group = "dashboard_app"
-        elif item.get_closest_marker("shared_redis"):
-            group = "shared_redis"
-        else:
-            group = item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group(group))
-    items.sort(key=lambda item: "app_server" not in item.fixturenames)  # stable: order kept
+    """The shared app's tests first (see tests/utils/parallel.py), each group checked."""
+    parallel.check_groups(items)
+    items.sort(key=lambda item: parallel.group_of(item.nodeid) != parallel.DASHBOARD_APP)
+
+
+if importlib.util.find_spec("xdist") is not None:
+
+    def pytest_xdist_make_scheduler(config, log):
+        return parallel.scheduler(config, log)
 
 
 @pytest.fixture(autouse=True)

@@ -105,6 +105,9 @@ def running_app(tmp_path_factory, **extra_env: str):
         "REFLEX_CHECK_LATEST_VERSION": "0",
         "REFLEX_TELEMETRY_ENABLED": "false",
         "INGEST_WORKER": "true",
+        # Reflex keeps visitors' states under ./.states and empties it at start: each app its own,
+        # or an app started by another test (or xdist worker) wipes this one's.
+        "REFLEX_STATES_WORKDIR": str(data_dir / "states"),
     }
     # The server runs with the product's defaults, not the per-test tweaks of the test process.
     for name in ("DATABASE_URL", "ARGON2_MEMORY_KIB", "ARGON2_ROUNDS", "ALLOW_PRIVATE_URLS"):
