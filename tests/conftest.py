@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from chatapp.services import migrations
-from chatapp.services.config import reset_settings
-from chatapp.services.db import dispose_engines, get_engine, session_scope
-from chatapp.services.index import close_indexes
+from chatapp.core import migrations
+from chatapp.core.config import reset_settings
+from chatapp.core.db import dispose_engines, get_engine, session_scope
+from chatapp.services.knowledge.index.vector_index import close_indexes
 from tests.utils.databases import postgres_database
 
 

@@ -16,9 +16,11 @@ from sqlmodel import Session
 
 from chatapp.api.deps import REQUEST_SESSION, Id, client_ip, current_actor
 from chatapp.api.routes_public import ChatOut, _json_reply, _sse
-from chatapp.services import bots, chat, providers
-from chatapp.services.db import session_scope
-from chatapp.services.tenancy import Actor
+from chatapp.core.db import session_scope
+from chatapp.services import chat
+from chatapp.services.accounts.tenancy import Actor
+from chatapp.services.bots import crud as bots
+from chatapp.services.bots import providers
 
 router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}", tags=["chat settings"])
 

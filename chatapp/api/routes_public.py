@@ -17,8 +17,11 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from chatapp.api.deps import Id, client_ip
-from chatapp.services import access, chat, feedback, metrics
-from chatapp.services.db import session_scope
+from chatapp.core import metrics
+from chatapp.core.db import session_scope
+from chatapp.services import chat
+from chatapp.services.accounts import visitor_access as access
+from chatapp.services.chat import feedback
 
 router = APIRouter(tags=["public"])
 

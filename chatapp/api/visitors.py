@@ -24,7 +24,7 @@ ASSETS = Path(__file__).resolve().parents[2] / "assets"
 
 def create_visitor_server() -> FastAPI:
     """`create_api()` with `/widget.js` and the other built assets at the root (granian factory)."""
-    from chatapp.services.ingest import worker
+    from chatapp.workers import ingest as worker
 
     app = create_api()
     app.mount("/", StaticFiles(directory=ASSETS, check_dir=False), name="assets")

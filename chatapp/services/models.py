@@ -15,7 +15,7 @@ from pydantic import field_validator
 from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from chatapp.services.bot_fields import (
+from chatapp.services.bots.fields import (
     check_audiences,
     check_color,
     check_domains,

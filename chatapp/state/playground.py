@@ -15,8 +15,10 @@ import time
 import reflex as rx
 
 from chatapp.components.chat_view import BubbleView, CitationView, citation_view, format_time
-from chatapp.services import bots, chat, providers
-from chatapp.services.config import get_settings
+from chatapp.core.config import get_settings
+from chatapp.services import chat
+from chatapp.services.bots import crud as bots
+from chatapp.services.bots import providers
 from chatapp.services.models import BotUpdate, utcnow
 from chatapp.state import calls
 from chatapp.state.bot_scope import BotScopeState

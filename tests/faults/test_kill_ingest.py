@@ -36,7 +36,7 @@ def queue_source(data_dir) -> dict:
     code = (
         "import json, sys\n"
         "from chatapp.services import sources\n"
-        "from chatapp.services.db import session_scope\n"
+        "from chatapp.core.db import session_scope\n"
         "from tests.utils.factories import make_tenant\n"
         "with session_scope() as s:\n"
         "    t = make_tenant(s, 'big')\n"

@@ -5,11 +5,13 @@ import asyncio
 
 import pytest
 
-from chatapp.services import activity, analytics, bots, chat
-from chatapp.services.analytics import DateRange
-from chatapp.services.db import session_scope
-from chatapp.services.errors import ValidationFailed
+from chatapp.core.db import session_scope
+from chatapp.core.errors import ValidationFailed
+from chatapp.services import chat
+from chatapp.services.bots import crud as bots
 from chatapp.services.models import BotUpdate
+from chatapp.services.reports import activity, analytics
+from chatapp.services.reports.analytics import DateRange
 from tests.utils.knowledge import make_shop, new_session_id
 from tests.utils.routing_bots import make_router_desk
 

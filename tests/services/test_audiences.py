@@ -8,11 +8,14 @@ import asyncio
 import pytest
 from sqlmodel import func, select
 
-from chatapp.services import access, audiences, bots, chat
-from chatapp.services.config import reset_settings
-from chatapp.services.db import session_scope
-from chatapp.services.embeddings import get_embedder
-from chatapp.services.errors import ValidationFailed
+from chatapp.core.config import reset_settings
+from chatapp.core.db import session_scope
+from chatapp.core.errors import ValidationFailed
+from chatapp.services import chat
+from chatapp.services.accounts import visitor_access as access
+from chatapp.services.bots import audiences
+from chatapp.services.bots import crud as bots
+from chatapp.services.knowledge.embeddings import get_embedder
 from chatapp.services.models import Bot, BotUpdate, Conversation, Message
 from tests.utils.fake_llm import fake_llm_server
 from tests.utils.knowledge import make_shop, new_session_id

@@ -7,24 +7,19 @@ import asyncio
 import pytest
 from sqlmodel import func, select
 
-from chatapp.services import bots, chat, followup
-from chatapp.services.db import session_scope
-from chatapp.services.errors import (
+from chatapp.core.db import session_scope
+from chatapp.core.errors import (
     NotAuthenticated,
     NotFound,
     PermissionDenied,
     TooLarge,
     ValidationFailed,
 )
-from chatapp.services.models import (
-    Bot,
-    BotStatus,
-    BotUpdate,
-    Conversation,
-    Message,
-    UsageDaily,
-)
-from chatapp.services.retrieval import retrieve
+from chatapp.services import chat
+from chatapp.services.bots import crud as bots
+from chatapp.services.chat import followup
+from chatapp.services.knowledge.retrieval import retrieve
+from chatapp.services.models import Bot, BotStatus, BotUpdate, Conversation, Message, UsageDaily
 from tests.utils.knowledge import make_shop, new_session_id
 
 
@@ -301,7 +296,7 @@ def test_the_playground_uses_the_same_pipeline_as_a_member(shop):
 
 
 def test_a_failing_retrieval_ends_in_a_clean_error_event(shop, monkeypatch):
-    from chatapp.services.config import reset_settings
+    from chatapp.core.config import reset_settings
     from tests.utils.fake_openai import fake_openai_server
 
     with fake_openai_server() as embeddings:
@@ -322,7 +317,7 @@ def embed_calls(monkeypatch):
     """The questions the local embedder embeds, with the thread that embedded each."""
     import threading
 
-    from chatapp.services.embeddings import get_embedder
+    from chatapp.services.knowledge.embeddings import get_embedder
 
     embedder = get_embedder()
     calls = []

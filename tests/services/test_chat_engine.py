@@ -11,9 +11,9 @@ import json
 import pytest
 from sqlmodel import select
 
+from chatapp.core.config import reset_settings
+from chatapp.core.db import session_scope
 from chatapp.services import chat
-from chatapp.services.config import reset_settings
-from chatapp.services.db import session_scope
 from chatapp.services.models import Bot, Message, UsageDaily
 from tests.utils.fake_llm import fake_llm_server
 from tests.utils.handoff import add_action

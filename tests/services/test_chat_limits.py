@@ -8,11 +8,13 @@ import pytest
 import redis
 from sqlmodel import func, select
 
-from chatapp.services import bots, chat, quota
-from chatapp.services import ratelimit as rl
-from chatapp.services.config import reset_settings
-from chatapp.services.db import session_scope
-from chatapp.services.errors import TooManyRequests
+from chatapp.core import ratelimit as rl
+from chatapp.core.config import reset_settings
+from chatapp.core.db import session_scope
+from chatapp.core.errors import TooManyRequests
+from chatapp.services import chat
+from chatapp.services.bots import crud as bots
+from chatapp.services.bots import quota
 from chatapp.services.models import Bot, BotUpdate, Message, RateCounter
 from tests.utils.databases import require_or_skip
 from tests.utils.knowledge import make_shop, new_session_id

@@ -8,9 +8,12 @@ import time
 import pytest
 from sqlmodel import select
 
-from chatapp.services import bots, chat, llm, providers
-from chatapp.services.config import reset_settings
-from chatapp.services.db import session_scope
+from chatapp.core.config import reset_settings
+from chatapp.core.db import session_scope
+from chatapp.services import chat
+from chatapp.services.bots import crud as bots
+from chatapp.services.bots import providers
+from chatapp.services.chat.llm import client as llm
 from chatapp.services.models import Bot, BotUpdate, Message, Plan, UsageDaily, Workspace
 from tests.utils.fake_llm import fake_llm_server
 from tests.utils.knowledge import make_shop, new_session_id
@@ -316,7 +319,7 @@ def test_a_workspace_provider_key_is_stored_encrypted_and_used(shop, fake, monke
 
 
 def test_only_owners_and_admins_set_the_provider(shop):
-    from chatapp.services.errors import PermissionDenied, ValidationFailed
+    from chatapp.core.errors import PermissionDenied, ValidationFailed
 
     with pytest.raises(PermissionDenied), session_scope() as session:
         providers.set_provider(session, shop.tenant.agent, api_key="sk-x")

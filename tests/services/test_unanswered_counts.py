@@ -8,10 +8,12 @@ import asyncio
 
 import pytest
 
-from chatapp.services import activity, analytics, chat, feedback
-from chatapp.services.analytics import DateRange
-from chatapp.services.db import session_scope
-from chatapp.services.missing_content import forget_cached_vectors, missing_content
+from chatapp.core.db import session_scope
+from chatapp.services import chat
+from chatapp.services.chat import feedback
+from chatapp.services.reports import activity, analytics
+from chatapp.services.reports.analytics import DateRange
+from chatapp.services.reports.missing_content import forget_cached_vectors, missing_content
 from tests.utils.knowledge import make_shop, new_session_id
 
 # On the shop's subject, but not in its content (hours, returns, shipping to Canada).

@@ -41,7 +41,7 @@ def postgres_database() -> Iterator[str]:
     try:
         yield f"{base}/{name}"
     finally:
-        from chatapp.services.db import dispose_engines
+        from chatapp.core.db import dispose_engines
 
         dispose_engines()
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:

@@ -8,11 +8,12 @@ from typing import Any
 
 from sqlmodel import select
 
-from chatapp.services import chat, live
+from chatapp.core.db import session_scope
+from chatapp.services import chat
+from chatapp.services.accounts.tenancy import actor_for
 from chatapp.services.actions import store as actions_store
-from chatapp.services.db import session_scope
+from chatapp.services.live import bus as live
 from chatapp.services.models import Conversation, Membership, Role
-from chatapp.services.tenancy import actor_for
 
 HANDOFF = {
     "button_label": "Talk to a person",

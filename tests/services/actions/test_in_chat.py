@@ -7,10 +7,11 @@ import json
 import pytest
 from sqlmodel import select
 
+from chatapp.core.config import reset_settings
+from chatapp.core.db import session_scope
 from chatapp.services import chat
-from chatapp.services.actions import runs, store
-from chatapp.services.config import reset_settings
-from chatapp.services.db import session_scope
+from chatapp.services.actions import run_log as runs
+from chatapp.services.actions import store
 from chatapp.services.models import Bot, Message
 from tests.utils.action_api import running_action_api
 from tests.utils.fake_llm import fake_llm_server
