@@ -8,8 +8,8 @@ one bot; every question is then asked twice:
 
 * judged: the passages `retrieval.retrieve` finds, judged by `answerability.judge` (timed: what
   answerability adds), and when answerable composed by `extractive.compose` as the engine does;
-* end to end: through the public chat service, `chat.reply(ChatRequest(...))`, with the widget key,
-  as a visitor asks (whatever the engine does with answerability at the time).
+* end to end: through the public chat service, `chat_engine.reply(ChatRequest(...))`, with the
+  widget key, as a visitor asks (whatever the engine does with answerability at the time).
 
 Figures per set and overall, tuning and held-out parts apart (every third question of each kind
 is held out): fallback rate on unanswerable questions (on the subject, off topic), key facts
@@ -382,11 +382,12 @@ def judge_questions(tenant, questions: list[Question]) -> None:
 
 def ask_questions(public_id: str, key: str, questions: list[Question], label: str) -> None:
     """Each question through the public chat service, as a new visitor."""
-    from chatapp.services import chat
+    from chatapp.services.chat import engine as chat_engine
+    from chatapp.services.chat.request import ChatRequest
 
     async def run():
         for question in questions:
-            request = chat.ChatRequest(
+            request = ChatRequest(
                 bot_id=public_id,
                 api_key=key,
                 message=question.text,
@@ -394,7 +395,7 @@ def ask_questions(public_id: str, key: str, questions: list[Question], label: st
             )
             t0 = time.perf_counter()
             try:
-                reply = await chat.reply(request)
+                reply = await chat_engine.reply(request)
                 result = {
                     "answered": bool(reply.answered),
                     "answer": reply.answer,

@@ -7,8 +7,9 @@ import pytest
 
 from chatapp.core.db import session_scope
 from chatapp.core.errors import ValidationFailed
-from chatapp.services import chat
 from chatapp.services.bots import crud as bots
+from chatapp.services.chat import engine as chat_engine
+from chatapp.services.chat.request import ChatRequest
 from chatapp.services.models import BotUpdate
 from chatapp.services.reports import activity, analytics
 from chatapp.services.reports.analytics import DateRange
@@ -19,10 +20,10 @@ AUDIENCES = [{"label": "Recruiter"}, {"label": "Peer engineer"}]
 
 
 def ask(public_id, key, message, **extra):
-    request = chat.ChatRequest(
+    request = ChatRequest(
         bot_id=public_id, api_key=key, message=message, session_id=new_session_id(), **extra
     )
-    return asyncio.run(chat.reply(request))
+    return asyncio.run(chat_engine.reply(request))
 
 
 @pytest.fixture

@@ -11,10 +11,11 @@ from sqlmodel import func, select
 from chatapp.core.config import reset_settings
 from chatapp.core.db import session_scope
 from chatapp.core.errors import ValidationFailed
-from chatapp.services import chat
 from chatapp.services.accounts import visitor_access as access
 from chatapp.services.bots import audiences
 from chatapp.services.bots import crud as bots
+from chatapp.services.chat import engine as chat_engine
+from chatapp.services.chat.request import ChatRequest
 from chatapp.services.knowledge.embeddings import get_embedder
 from chatapp.services.models import Bot, BotUpdate, Conversation, Message
 from tests.utils.fake_llm import fake_llm_server
@@ -50,14 +51,14 @@ def shop(database_url):
 
 
 def ask(shop, message, session_id=None, **extra):
-    request = chat.ChatRequest(
+    request = ChatRequest(
         bot_id=shop.public_id,
         api_key=shop.key,
         message=message,
         session_id=session_id or new_session_id(),
         **extra,
     )
-    return asyncio.run(chat.reply(request))
+    return asyncio.run(chat_engine.reply(request))
 
 
 def conversation_audience(conversation_id):

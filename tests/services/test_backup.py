@@ -23,8 +23,9 @@ from sqlmodel import func, select
 from chatapp.core import migrations
 from chatapp.core.config import get_settings, reset_settings
 from chatapp.core.db import dispose_engines, session_scope
-from chatapp.services import chat
 from chatapp.services.chat import conversations
+from chatapp.services.chat import engine as chat_engine
+from chatapp.services.chat.request import ChatRequest
 from chatapp.services.knowledge.index.vector_index import close_indexes
 from chatapp.services.models import Bot, Message
 from chatapp.services.ops import install_backup as backup
@@ -36,10 +37,10 @@ QUESTION = "When are you open on Saturdays?"
 
 
 def ask(shop):
-    request = chat.ChatRequest(
+    request = ChatRequest(
         message=QUESTION, session_id=new_session_id(), bot_id=shop.public_id, api_key=shop.key
     )
-    return asyncio.run(chat.reply(request))
+    return asyncio.run(chat_engine.reply(request))
 
 
 class Writer(threading.Thread):

@@ -10,7 +10,8 @@ import pytest
 
 from chatapp.core.db import session_scope
 from chatapp.core.errors import NotFound, PermissionDenied
-from chatapp.services import chat
+from chatapp.services.chat import engine as chat_engine
+from chatapp.services.chat.request import ChatRequest
 from chatapp.services.knowledge import sources
 from chatapp.services.knowledge.embeddings import get_embedder
 from chatapp.services.models import Conversation, Message, Role
@@ -45,13 +46,13 @@ def shop(database_url):
 
 
 def ask(shop, message, session_id=None):
-    request = chat.ChatRequest(
+    request = ChatRequest(
         bot_id=shop.public_id,
         api_key=shop.key,
         message=message,
         session_id=session_id or new_session_id(),
     )
-    return asyncio.run(chat.reply(request))
+    return asyncio.run(chat_engine.reply(request))
 
 
 def report(shop, role=Role.OWNER, period=None, **extra):

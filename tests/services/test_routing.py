@@ -10,9 +10,10 @@ import pytest
 
 from chatapp.core.config import reset_settings
 from chatapp.core.db import session_scope
-from chatapp.services import chat
 from chatapp.services.bots import crud as bots
 from chatapp.services.bots import routing
+from chatapp.services.chat import engine as chat_engine
+from chatapp.services.chat.request import ChatRequest
 from chatapp.services.models import BotCreate, BotStatus, BotUpdate, Conversation, Message
 from tests.utils.fake_llm import fake_llm_server
 from tests.utils.knowledge import new_session_id
@@ -25,13 +26,13 @@ def desk(database_url):
 
 
 def ask(desk, message, session_id=None):
-    request = chat.ChatRequest(
+    request = ChatRequest(
         bot_id=desk.router_public_id,
         api_key=desk.key,
         message=message,
         session_id=session_id or new_session_id(),
     )
-    return asyncio.run(chat.reply(request))
+    return asyncio.run(chat_engine.reply(request))
 
 
 def answer_row(reply) -> Message:

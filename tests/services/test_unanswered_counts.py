@@ -9,8 +9,9 @@ import asyncio
 import pytest
 
 from chatapp.core.db import session_scope
-from chatapp.services import chat
+from chatapp.services.chat import engine as chat_engine
 from chatapp.services.chat import feedback
+from chatapp.services.chat.request import ChatRequest
 from chatapp.services.reports import activity, analytics
 from chatapp.services.reports.analytics import DateRange
 from chatapp.services.reports.missing_content import forget_cached_vectors, missing_content
@@ -29,10 +30,10 @@ def shop(database_url):
 
 
 def ask(shop, message):
-    request = chat.ChatRequest(
+    request = ChatRequest(
         bot_id=shop.public_id, api_key=shop.key, message=message, session_id=new_session_id()
     )
-    return asyncio.run(chat.reply(request))
+    return asyncio.run(chat_engine.reply(request))
 
 
 def test_what_the_content_does_not_cover_is_refused_and_counted_everywhere(shop):
