@@ -27,6 +27,9 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import func
 from sqlmodel import select
 
+from chatapp.core.db import session_scope
+from chatapp.services.models import Conversation, Source
+
 log = logging.getLogger(__name__)
 
 # Seconds: from a fast health check to a long streamed answer.
@@ -119,9 +122,6 @@ class DatabaseGauges:
         ]
 
     def collect(self) -> Iterable[Metric]:
-        from chatapp.core.db import session_scope
-        from chatapp.services.models import Conversation, Source
-
         try:
             with session_scope() as session:
                 by_status = dict(

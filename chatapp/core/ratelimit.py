@@ -43,6 +43,7 @@ def _window(now: float) -> tuple[int, int]:
 
 
 def _redis(url: str):
+    # redis is imported only when REDIS_URL is set (the default runs without it)
     import redis
 
     with _redis_lock:

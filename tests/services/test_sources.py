@@ -12,6 +12,7 @@ from chatapp.core.errors import Conflict, NotFound, PermissionDenied, Validation
 from chatapp.services.bots import crud as bots
 from chatapp.services.knowledge import sources
 from chatapp.services.knowledge.index.vector_index import get_index
+from chatapp.services.knowledge.ingest import queue
 from chatapp.services.knowledge.retrieval import retrieve
 from chatapp.services.models import KnowledgeChunk, Source, utcnow
 from chatapp.workers import ingest as worker
@@ -201,13 +202,13 @@ def test_a_source_that_fails_leaves_no_chunks_and_a_readable_error(tenant):
 def test_restart_requeues_work_left_processing(tenant):
     source_id = _add_text(tenant, "Hours", HOURS)
     engine = get_engine()
-    assert worker.claim_next(engine) == source_id  # a worker took it ... and died
-    assert worker.claim_next(engine) is None
+    assert queue.claim_next(engine) == source_id  # a worker took it ... and died
+    assert queue.claim_next(engine) is None
     with session_scope() as session:
         source = session.get(Source, source_id)
         source.heartbeat_at = utcnow() - timedelta(minutes=10)
         session.add(source)
-    assert worker.requeue_stale(engine) == 1
+    assert queue.requeue_stale(engine) == 1
     assert worker.run_until_idle() == 1
     assert _source(source_id).status == "ready"
 
@@ -218,7 +219,7 @@ def test_interrupted_too_often_becomes_an_error(tenant):
         source = session.get(Source, source_id)
         source.status, source.attempts, source.heartbeat_at = "processing", 3, None
         session.add(source)
-    worker.requeue_stale(get_engine())
+    queue.requeue_stale(get_engine())
     assert _source(source_id).status == "error"
 
 

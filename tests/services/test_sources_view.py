@@ -7,6 +7,7 @@ from chatapp.core.config import reset_settings
 from chatapp.core.db import session_scope
 from chatapp.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from chatapp.services.knowledge import sources
+from chatapp.services.knowledge.ingest import queue
 from chatapp.services.knowledge.retrieval import retrieve
 from chatapp.services.knowledge.sources import SourceInputInvalid
 from chatapp.services.knowledge.sources_view import sources_overview
@@ -154,7 +155,7 @@ def test_only_qa_pairs_are_edited_and_not_while_training(tenant):
     pair = _add_qa(tenant, "Q?", "A.")
     from chatapp.core.db import get_engine
 
-    assert worker.claim_next(get_engine()) == pair  # a worker is training it right now
+    assert queue.claim_next(get_engine()) == pair  # a worker is training it right now
     with pytest.raises(Conflict), session_scope() as session:
         sources.update_qa(session, tenant.owner, pair, question="Q2?", answer="A2.")
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, select
 
 from chatapp.core import security
 from chatapp.core.errors import NotAuthenticated, NotFound, PermissionDenied
 from chatapp.services.accounts import security_events
+from chatapp.services.actions import store, templates
 from chatapp.services.bots import audiences
+from chatapp.services.live import handoff
 from chatapp.services.models import Bot, BotKey, BotStatus
 
 PUBLIC_ID = re.compile(r"bot_[A-Za-z0-9]{8,28}")
@@ -106,8 +109,6 @@ def widget_config(bot: Bot, session: Session | None = None) -> dict:
     """What the widget needs to render the bot: appearance and greeting, never a secret."""
     handoff_settings = None
     if session is not None:
-        from chatapp.services.live import handoff
-
         handoff_settings = handoff.settings_for(session, bot.id)
     return {
         "handoff": {
@@ -131,10 +132,6 @@ def widget_config(bot: Bot, session: Session | None = None) -> dict:
 
 def _lead_form(bot: Bot) -> dict:
     """The bot's enabled "Collect lead" action as the widget draws it (`enabled: false` if none)."""
-    from sqlalchemy.orm import object_session
-
-    from chatapp.services.actions import store, templates
-
     session = object_session(bot)
     action = None
     if session is not None:

@@ -18,6 +18,7 @@ from chatapp.services.actions import http_call, templates
 from chatapp.services.actions import run_log as runs
 from chatapp.services.actions.common import ActionFailed
 from chatapp.services.actions.store import Snapshot
+from chatapp.services.live import handoff
 from chatapp.services.models import Conversation
 
 log = logging.getLogger(__name__)
@@ -107,10 +108,6 @@ def _handoff(session: Session, config: dict, trigger: str, conversation_id: int 
     if trigger == "test" or conversation_id is None:
         return Outcome("ok", output="Ready: a visitor would be handed over to a person.")
     conversation = session.get(Conversation, conversation_id)
-    try:
-        from chatapp.services.live import handoff  # owned by the live-handoff part
-    except ImportError:
-        return Outcome("error", error="Live handoff is not available in this installation.")
     handoff.request(session, conversation, reason="model" if trigger == "model" else "rule")
     status = conversation.status
     message = config.get("connecting_message", "")

@@ -16,10 +16,16 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+import anyio.to_thread
 import numpy as np
 import Stemmer
+from sqlmodel import update
 
+from chatapp.core.db import session_scope
 from chatapp.core.errors import ServiceError, ValidationFailed
+from chatapp.services.chat.llm import client as llm
+from chatapp.services.knowledge.embeddings import get_embedder
+from chatapp.services.models import Conversation
 
 log = logging.getLogger(__name__)
 
@@ -165,8 +171,6 @@ async def classify(
     if not audiences:
         return ""
     if config is not None:
-        from chatapp.services.chat.llm import client as llm
-
         try:
             reply = await llm.complete(config, classify_messages(audiences, text), max_tokens=10)
         except llm.LLMError:
@@ -175,8 +179,6 @@ async def classify(
             key = parse_key(audiences, reply)
             if key is not None:
                 return key
-    import anyio.to_thread
-
     return await anyio.to_thread.run_sync(classify_offline, audiences, text, embedder)
 
 
@@ -185,10 +187,6 @@ async def classify(
 
 def store(session: Any, *, workspace_id: int, conversation_id: int, key: str, pick: bool) -> None:
     """Record the audience: a visitor's pick replaces any; a classification only fills a gap."""
-    from sqlmodel import update
-
-    from chatapp.services.models import Conversation
-
     statement = update(Conversation).where(
         Conversation.id == conversation_id, Conversation.workspace_id == workspace_id
     )
@@ -206,11 +204,6 @@ async def settle(
     config: Any,
 ) -> str:
     """Classify the visitor's first messages and store the audience when one is clear."""
-    import anyio.to_thread
-
-    from chatapp.core.db import session_scope
-    from chatapp.services.knowledge.embeddings import get_embedder
-
     try:
         embedder = await anyio.to_thread.run_sync(get_embedder)
     except ServiceError:

@@ -13,6 +13,9 @@ from chatapp.core.config import get_settings
 from chatapp.core.errors import ValidationFailed
 from chatapp.services.accounts import audit
 from chatapp.services.accounts.tenancy import Actor, Permission, get_scoped, scoped_select
+from chatapp.services.bots.avatars import stored_avatar_path
+from chatapp.services.knowledge.index.vector_index import get_index
+from chatapp.services.knowledge.sources import uploads_dir
 from chatapp.services.models import Bot, BotCreate, BotKey, BotUpdate, Workspace, utcnow
 
 MAX_BOTS_PER_PAGE = 200
@@ -115,10 +118,6 @@ def rename_bot(session: Session, actor: Actor, bot_id: int, name: str) -> Bot:
 
 def delete_bot(session: Session, actor: Actor, bot_id: int) -> None:
     """Delete a bot: its rows go by foreign-key cascades, its vectors and files here."""
-    from chatapp.services.bots.avatars import stored_avatar_path
-    from chatapp.services.knowledge.index.vector_index import get_index
-    from chatapp.services.knowledge.sources import uploads_dir
-
     actor.require(Permission.MANAGE_BOTS)
     bot = get_scoped(session, actor, Bot, bot_id, "Bot")
     avatar = stored_avatar_path(bot.avatar_url)

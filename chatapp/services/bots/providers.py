@@ -20,6 +20,7 @@ from chatapp.core.config import Settings, get_settings
 from chatapp.core.errors import ServiceError, ValidationFailed
 from chatapp.services.accounts import audit
 from chatapp.services.accounts.tenancy import Actor, Permission, current_workspace
+from chatapp.services.knowledge.ingest.urlguard import check_url
 from chatapp.services.models import Bot, Plan, Workspace
 
 log = logging.getLogger(__name__)
@@ -110,8 +111,6 @@ def set_provider(
         raise ValidationFailed("The API key or model name is too long.")
     if base_url:
         # The server will send requests there: only public addresses (unless ALLOW_PRIVATE_URLS).
-        from chatapp.services.knowledge.ingest.urlguard import check_url
-
         base_url = check_url(base_url).rstrip("/")
         if len(base_url) > 500:
             raise ValidationFailed("The base URL is too long.")

@@ -27,12 +27,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio.to_thread
 import bm25s
 import numpy as np
 import Stemmer
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from chatapp.core.db import session_scope
+from chatapp.services.chat.llm import client as llm
+from chatapp.services.knowledge.embeddings import get_embedder
+from chatapp.services.knowledge.index.vector_index import get_index
 from chatapp.services.models import Bot, BotStatus, KnowledgeChunk, Source
 
 log = logging.getLogger(__name__)
@@ -203,8 +208,6 @@ class Scorer:
     """Scores of a text for each candidate bot (higher fits better)."""
 
     def __init__(self, session: Session, workspace_id: int, pool: Sequence[Candidate], embedder):
-        from chatapp.services.knowledge.index.vector_index import get_index
-
         self.pool = list(pool)
         self.workspace_id = workspace_id
         self.embedder = embedder
@@ -290,8 +293,6 @@ def decide_offline(
         c = pool[0]
         return Decision("route", [Target(c.bot_id, c.name, message, 1.0)])
     if embedder is None:
-        from chatapp.services.knowledge.embeddings import get_embedder
-
         embedder = get_embedder()
     scorer = Scorer(session, router.workspace_id, pool, embedder)
     whole = scorer.scores(message)
@@ -383,9 +384,6 @@ def parse_llm(pool: Sequence[Candidate], message: str, reply: str) -> Decision |
 
 async def decide(router: Any, message: str, config: Any = None, embedder: Any = None) -> Decision:
     """The LLM's routing when one is configured and answers well; offline otherwise."""
-    import anyio.to_thread
-
-    from chatapp.core.db import session_scope
 
     def offline_pool() -> list[Candidate]:
         with session_scope() as session:
@@ -393,8 +391,6 @@ async def decide(router: Any, message: str, config: Any = None, embedder: Any = 
 
     pool = await anyio.to_thread.run_sync(offline_pool)
     if config is not None and len(pool) > 1:
-        from chatapp.services.chat.llm import client as llm
-
         try:
             reply = await llm.complete(config, llm_messages(pool, message), max_tokens=300)
         except llm.LLMError:
@@ -414,7 +410,5 @@ async def decide(router: Any, message: str, config: Any = None, embedder: Any = 
 
 def decide_sync(router: Any, message: str, embedder: Any = None) -> Decision:
     """Offline routing in its own session (scripts, the benchmark)."""
-    from chatapp.core.db import session_scope
-
     with session_scope() as session:
         return decide_offline(session, router, message, embedder)

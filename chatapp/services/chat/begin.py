@@ -34,6 +34,7 @@ from chatapp.services.chat.compose import extractive
 from chatapp.services.chat.request import ChatRequest, validate
 from chatapp.services.chat.turn import Turn, retrieve_passages
 from chatapp.services.contacts import crud as contacts
+from chatapp.services.knowledge.embeddings import get_embedder
 from chatapp.services.live import handoff
 from chatapp.services.models import Workspace
 
@@ -60,7 +61,6 @@ def _embed_question_ahead(message: str, bot) -> Future | None:
     then unused."""
     if bot.is_router or extractive.small_talk(message, welcome=bot.welcome_message) is not None:
         return None
-    from chatapp.services.knowledge.embeddings import get_embedder
 
     try:
         embedder = get_embedder()

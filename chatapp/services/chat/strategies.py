@@ -32,6 +32,7 @@ from chatapp.services.chat.llm import client as llm
 from chatapp.services.chat.llm import outcome as llm_outcome
 from chatapp.services.chat.llm import prompts
 from chatapp.services.chat.turn import Draft, Turn, retrieve_passages
+from chatapp.services.knowledge.embeddings import get_embedder
 from chatapp.services.knowledge.retrieval import Passage, Retrieval
 
 Strategy = Callable[[Turn, Draft], AsyncIterator[str]]
@@ -46,8 +47,6 @@ def sources(question: str, passages: Sequence[Passage]) -> list[dict[str, Any]]:
 
 
 def _embedder():
-    from chatapp.services.knowledge.embeddings import get_embedder
-
     try:
         return get_embedder()
     except ServiceError:

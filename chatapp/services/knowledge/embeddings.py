@@ -40,7 +40,9 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+import openai
 
+from chatapp.core.config import get_settings
 from chatapp.core.errors import ServiceError, TooManyRequests
 
 LOCAL_BATCH_SIZE = 32  # rows of equal token length per onnxruntime call
@@ -145,6 +147,7 @@ class MiniLMOnnxEmbedder:
                 return
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            # onnxruntime is loaded with the first local model, not by every process that imports us
             import onnxruntime as ort
             from tokenizers import Tokenizer
 
@@ -233,8 +236,6 @@ class OpenAIEmbedder:
         batch_size: int = OPENAI_BATCH_SIZE,
         max_retries: int = 2,
     ):
-        import openai
-
         self.model = model
         self.name = f"openai:{model}"
         self.base_url = base_url
@@ -257,8 +258,6 @@ class OpenAIEmbedder:
         return self._dim
 
     def _request(self, texts: list[str]) -> np.ndarray:
-        import openai
-
         where = self.base_url or "the OpenAI API"
         kwargs: dict[str, Any] = {"model": self.model, "input": texts}
         if self.dimensions:
@@ -349,8 +348,6 @@ def get_embedder(settings: Any = None) -> Embedder:
     `openai_api_key`, `embedding_timeout_seconds` (else `llm_timeout_seconds`, else 30).
     """
     if settings is None:
-        from chatapp.core.config import get_settings
-
         settings = get_settings()
     provider = (getattr(settings, "embedding_provider", "local") or "local").strip().lower()
     if provider == "local":

@@ -22,6 +22,7 @@ from sqlmodel import select
 
 from chatapp.core.db import session_scope
 from chatapp.core.errors import ValidationFailed
+from chatapp.services.knowledge.embeddings import get_embedder
 from chatapp.services.knowledge.index import codec as vectors
 from chatapp.services.knowledge.index.embedded import knowledge_changed
 from chatapp.services.knowledge.index.vector_index import (
@@ -51,8 +52,6 @@ def reindex(
 ) -> ReindexReport:
     """Re-embed the chosen bots' chunks (all bots by default); `progress(bot_id, vectors)`."""
     if embedder is None:
-        from chatapp.services.knowledge.embeddings import get_embedder
-
         embedder = get_embedder()
     index = index or get_index(embedder.dim)
     with session_scope() as session:

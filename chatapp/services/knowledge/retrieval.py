@@ -17,6 +17,8 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from chatapp.services.knowledge import lexical
+from chatapp.services.knowledge.embeddings import get_embedder
+from chatapp.services.knowledge.index.vector_index import get_index
 from chatapp.services.models import KnowledgeChunk, Source
 
 # Fusion constants chosen on bench/retrieval.py (docs/ARCHITECTURE.md has the figures).
@@ -67,12 +69,8 @@ def retrieve(
     if not query:
         return Retrieval([], False)
     if embedder is None:
-        from chatapp.services.knowledge.embeddings import get_embedder
-
         embedder = get_embedder()
     if index is None:
-        from chatapp.services.knowledge.index.vector_index import get_index
-
         index = get_index(embedder.dim)
 
     dense_hits = index.search(

@@ -18,6 +18,11 @@ from chatapp.core.config import get_settings
 from chatapp.core.errors import Conflict, ValidationFailed
 from chatapp.services.accounts import audit
 from chatapp.services.accounts.tenancy import Actor, Permission, get_scoped, scoped_select
+from chatapp.services.knowledge.index.embedded import knowledge_changed
+from chatapp.services.knowledge.index.vector_index import get_index
+from chatapp.services.knowledge.ingest import queue
+from chatapp.services.knowledge.ingest.extract import detect_kind
+from chatapp.services.knowledge.ingest.urlguard import check_url
 from chatapp.services.models import Bot, KnowledgeChunk, Source, utcnow
 
 MB = 1024 * 1024
@@ -94,9 +99,7 @@ def _queue(session: Session, actor: Actor, bot: Bot, **fields) -> Source:
     source = Source(workspace_id=actor.workspace_id, bot_id=bot.id, status="queued", **fields)
     session.add(source)
     session.flush()
-    from chatapp.workers import ingest as worker
-
-    worker.notify()
+    queue.notify()
     return source
 
 
@@ -183,9 +186,7 @@ def update_qa(
     source.updated_at = utcnow()
     session.add(source)
     session.flush()
-    from chatapp.workers import ingest as worker
-
-    worker.notify()
+    queue.notify()
     return source
 
 
@@ -196,8 +197,6 @@ def file_too_large_message(filename: str) -> str:
 
 def add_file(session: Session, actor: Actor, bot_id: int, *, filename: str, data: bytes) -> Source:
     """Check size and type now (by content), store the file, queue its extraction."""
-    from chatapp.services.knowledge.ingest.extract import detect_kind
-
     bot = _bot(session, actor, bot_id, write=True)
     settings = get_settings()
     max_bytes = int(settings.max_upload_mb * MB)
@@ -230,8 +229,6 @@ def add_url(session: Session, actor: Actor, bot_id: int, *, url: str) -> Source:
 
 
 def _checked_url(url: str) -> str:
-    from chatapp.services.knowledge.ingest.urlguard import check_url
-
     try:
         return check_url((url or "").strip())
     except ValidationFailed as error:
@@ -304,9 +301,7 @@ def retrain(session: Session, actor: Actor, source_id: int) -> Source:
     source.updated_at = utcnow()
     session.add(source)
     session.flush()
-    from chatapp.workers import ingest as worker
-
-    worker.notify()
+    queue.notify()
     return source
 
 
@@ -324,9 +319,6 @@ def delete_source(session: Session, actor: Actor, source_id: int) -> None:
 
 def forget_source_data(session: Session, source: Source) -> None:
     """Remove what a source owns outside its row: vectors, chunk rows, children, stored file."""
-    from chatapp.services.knowledge.index.embedded import knowledge_changed
-    from chatapp.services.knowledge.index.vector_index import get_index
-
     children = session.exec(
         select(Source).where(
             Source.workspace_id == source.workspace_id, Source.parent_id == source.id

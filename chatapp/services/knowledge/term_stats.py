@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from chatapp.core.db import session_scope
 from chatapp.services.chat.compose.unit_scoring import content_terms
+from chatapp.services.models import Bot, KnowledgeChunk, Source
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +46,6 @@ class TermStats:
 
 def count_terms(session: Session, workspace_id: int, bot_id: int) -> TermStats:
     """The bot's term counts: every chunk, or a random sample of EXACT_CHUNKS scaled up."""
-    from chatapp.services.models import KnowledgeChunk
-
     scope = (KnowledgeChunk.workspace_id == workspace_id, KnowledgeChunk.bot_id == bot_id)
     total = int(session.exec(select(func.count()).where(*scope)).one())
     ids_query = select(KnowledgeChunk.id).where(*scope)
@@ -80,9 +80,6 @@ class BotTerms:
 
     def for_passages(self, passages: Sequence) -> TermStats | None:
         """The statistics of the bot the passages come from (None if it cannot be told)."""
-        from chatapp.core.db import session_scope
-        from chatapp.services.models import Bot, Source
-
         if not passages:
             return None
         with session_scope() as session:
@@ -144,8 +141,6 @@ class BotTerms:
             thread.join(timeout)
 
     def _recount(self, engine, key: tuple, version: int) -> None:
-        from chatapp.core.db import session_scope
-
         _db, workspace_id, bot_id = key
         try:
             with session_scope(engine) as session:

@@ -30,6 +30,7 @@ from typing import Any
 
 import anyio.to_thread
 from sqlalchemy import event as sa_event
+from sqlalchemy import func
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
 
@@ -134,6 +135,7 @@ class _RedisBus:
     """Publishes with the sync client; one listener thread relays every channel to the hub."""
 
     def __init__(self, url: str):
+        # redis is imported only when REDIS_URL is set (the default runs without it)
         import redis
 
         self.url = url
@@ -153,6 +155,7 @@ class _RedisBus:
         asyncio.run(self._listen())
 
     async def _listen(self) -> None:
+        # redis is imported only when REDIS_URL is set (the default runs without it)
         import redis.asyncio as aredis
 
         while not self.stopped.is_set():
@@ -287,8 +290,6 @@ def _stored_after(workspace_id: int, conversation_id: int, after_id: int) -> lis
 
 def last_event_id(session: Session, conversation_id: int) -> int:
     """The newest stored event's id (0 if none): where a reader of the history starts."""
-    from sqlalchemy import func
-
     value = session.exec(
         select(func.max(ConversationEvent.id)).where(
             ConversationEvent.conversation_id == conversation_id

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 from chatapp.core import metrics
 from chatapp.core.errors import Conflict, ValidationFailed
 from chatapp.services.accounts.tenancy import Actor, Permission, get_scoped
+from chatapp.services.chat import conversations
 from chatapp.services.live import bus as live
 from chatapp.services.models import Action, Conversation, ConversationEvent, Message, User, utcnow
 
@@ -262,8 +263,6 @@ def _lead_form(session: Session, bot_id: int) -> dict[str, Any]:
 
 
 def _aware(value: datetime) -> datetime:
-    from datetime import UTC
-
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
@@ -335,7 +334,6 @@ def reply(session: Session, actor: Actor, conversation_id: int, content: str) ->
     if len(text) > MAX_REPLY_CHARS:
         raise ValidationFailed(f"A reply is limited to {MAX_REPLY_CHARS:,} characters.")
     conversation = _mine(session, actor, conversation_id)
-    from chatapp.services.chat import conversations
 
     now = utcnow()
     message_id = conversations.add_agent_message(

@@ -19,10 +19,17 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+import openai
 from sqlalchemy import func
 from sqlmodel import col, select
 
 from chatapp.core.config import Settings, get_settings
+from chatapp.core.db import get_engine, ping, session_scope
+from chatapp.services.knowledge.embeddings import MiniLMOnnxEmbedder, get_embedder
+from chatapp.services.knowledge.index import vector_index as index
+from chatapp.services.knowledge.ingest import queue
+from chatapp.services.models import Source, utcnow
+from chatapp.workers import ingest as worker
 
 CACHE_SECONDS = 5.0
 PROBE_TIMEOUT_SECONDS = 2.0
@@ -72,8 +79,6 @@ def reset_cache() -> None:
 
 
 def _database() -> Check:
-    from chatapp.core.db import get_engine, ping
-
     ping()
     return {"status": "ok", "engine": get_engine().dialect.name}
 
@@ -81,6 +86,7 @@ def _database() -> Check:
 def _redis(settings: Settings) -> Check:
     if not settings.redis_url:
         return {"status": "disabled"}
+    # redis is imported only when REDIS_URL is set (the default runs without it)
     import redis
 
     client = _redis_clients.get(settings.redis_url)
@@ -97,8 +103,6 @@ def _redis(settings: Settings) -> Check:
 
 def _vector_index(settings: Settings) -> Check:
     """A server is asked; the embedded index reports what this process holds in memory."""
-    from chatapp.services.knowledge.index import vector_index as index
-
     if settings.qdrant_url:
         collections = index.get_index(settings=settings).client.get_collections().collections
         return {"status": "ok", "mode": "server", "collections": len(collections)}
@@ -107,8 +111,6 @@ def _vector_index(settings: Settings) -> Check:
 
 
 def _embedder(settings: Settings) -> Check:
-    from chatapp.services.knowledge.embeddings import MiniLMOnnxEmbedder, get_embedder
-
     embedder = get_embedder(settings)
     if isinstance(embedder, MiniLMOnnxEmbedder):
         loaded = embedder._session is not None
@@ -130,8 +132,6 @@ def _llm(settings: Settings, deep: bool) -> Check:
         "model": settings.openai_model,
     }
     if deep:
-        import openai
-
         client = openai.OpenAI(
             base_url=settings.openai_base_url or None,
             api_key=settings.openai_api_key or "not-needed",
@@ -145,9 +145,6 @@ def _llm(settings: Settings, deep: bool) -> Check:
 
 
 def _ingestion(settings: Settings) -> Check:
-    from chatapp.core.db import session_scope
-    from chatapp.services.models import Source, utcnow
-    from chatapp.workers import ingest as worker
 
     now = utcnow()
     with session_scope() as session:
@@ -167,16 +164,15 @@ def _ingestion(settings: Settings) -> Check:
             .where(
                 Source.status == "processing",
                 col(Source.heartbeat_at).is_(None)
-                | (col(Source.heartbeat_at) < now - worker.stale_after()),
+                | (col(Source.heartbeat_at) < now - queue.stale_after()),
             )
         ).one()
     if oldest is not None and oldest.tzinfo is None:
         oldest = oldest.replace(tzinfo=now.tzinfo)
-    thread = worker._thread
     return {
         "status": "degraded" if stale else "ok",
         "worker_enabled": settings.ingest_worker,
-        "worker_running_here": thread is not None and thread.is_alive(),
+        "worker_running_here": worker.running_here(),
         "queued": counts.get("queued", 0),
         "processing": counts.get("processing", 0),
         "stalled": stale,

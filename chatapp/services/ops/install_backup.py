@@ -33,7 +33,7 @@ from sqlmodel import select
 from chatapp import __version__
 from chatapp.core import migrations
 from chatapp.core.config import Settings
-from chatapp.core.db import normalize_url, session_scope
+from chatapp.core.db import get_engine, normalize_url, session_scope
 from chatapp.core.errors import ServiceError
 from chatapp.services.models import (
     Bot,
@@ -141,8 +141,6 @@ def dump_database(url: str, staging: Path) -> str:
 
 
 def counts(url: str) -> dict[str, int]:
-    from chatapp.core.db import get_engine
-
     with session_scope(get_engine(url)) as session:
         return {
             name: session.exec(select(func.count()).select_from(model)).one()

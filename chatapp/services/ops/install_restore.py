@@ -23,6 +23,7 @@ from sqlmodel import select
 
 from chatapp.core import migrations
 from chatapp.core.db import build_engine, session_scope
+from chatapp.services.knowledge.index import migrate_local_qdrant as vector_migrate
 from chatapp.services.models import Source
 from chatapp.services.ops.install_backup import (
     FILE_DIRS,
@@ -132,9 +133,6 @@ def restore_backup(
 
 def _move_old_vectors(database_url: str, data_dir: Path) -> None:
     """An archive of a release that kept vectors in Qdrant's local mode: into the database."""
-    from chatapp.core.db import build_engine
-    from chatapp.services.knowledge.index import migrate_local_qdrant as vector_migrate
-
     if vector_migrate.has_local_store(data_dir / "qdrant"):
         engine = build_engine(database_url)
         try:

@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import Stemmer
 
-from chatapp.services.chat.compose import number_ranges
+from chatapp.core.errors import ServiceError
+from chatapp.services.chat.compose import extractive, number_ranges
 from chatapp.services.chat.compose.unit_scoring import STOPWORDS, base_form, content_terms
 from chatapp.services.knowledge.retrieval import Passage
 from chatapp.services.knowledge.term_stats import TermStats, bot_terms
@@ -160,8 +161,6 @@ def _sentence_similarity(question: str, passages: Sequence[Passage], embedder) -
     embedder). Shares extractive's sentence cache, so composing the answer after it is free."""
     if embedder is None or not passages:
         return 0.0
-    from chatapp.core.errors import ServiceError
-    from chatapp.services.chat.compose import extractive
 
     try:
         q_vec = np.asarray(embedder.embed_query(question), dtype=np.float32)

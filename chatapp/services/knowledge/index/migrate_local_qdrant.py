@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qdrant_client import QdrantClient
 from sqlalchemy import bindparam, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
@@ -45,8 +46,6 @@ def migrate_local_store(
     path: Path, engine: Engine, *, progress: Callable[[int, int], None] | None = None
 ) -> MigrateReport:
     """Move the vectors of the local store at `path` into the chunk rows of `engine`'s database."""
-    from qdrant_client import QdrantClient
-
     report = MigrateReport()
     if not has_local_store(path):
         return report

@@ -20,6 +20,7 @@ import numpy as np
 from qdrant_client import QdrantClient, models
 
 from chatapp.core.config import Settings, get_settings
+from chatapp.core.db import get_engine, normalize_url
 from chatapp.services.knowledge.index.embedded import EmbeddedIndex, VectorHit
 
 __all__ = ["EmbeddedIndex", "IndexPoint", "VectorHit", "VectorIndex", "get_index"]
@@ -215,8 +216,6 @@ def get_index(dim: int | None = None, settings: Settings | None = None):
     `dim` (the embedder's size) is needed only to create the server's collection: deleting and
     counting work without loading an embedding model.
     """
-    from chatapp.core.db import get_engine, normalize_url
-
     settings = settings or get_settings()
     key = (settings.qdrant_url, normalize_url(settings.database_url))
     with _indexes_lock:

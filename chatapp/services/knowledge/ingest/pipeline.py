@@ -25,6 +25,13 @@ from sqlmodel import col, delete, select
 from chatapp.core.config import get_settings
 from chatapp.core.db import session_scope
 from chatapp.core.errors import ServiceError, ValidationFailed
+from chatapp.services.knowledge.embeddings import get_embedder
+from chatapp.services.knowledge.index.codec import decode_many, encode
+from chatapp.services.knowledge.index.embedded import knowledge_changed
+from chatapp.services.knowledge.index.vector_index import IndexPoint, get_index
+from chatapp.services.knowledge.ingest import extract
+from chatapp.services.knowledge.ingest.chunk import chunk_document
+from chatapp.services.knowledge.ingest.fetch import fetch
 from chatapp.services.knowledge.ingest.types import Chunk, Document, Section
 from chatapp.services.models import KnowledgeChunk, Source, utcnow
 
@@ -53,8 +60,6 @@ def set_progress(engine: Engine, source_id: int, fraction: float) -> None:
 
 def document_for(source: Source) -> Document:
     """Extract the document of a text, Q&A, file or single-URL source."""
-    from chatapp.services.knowledge.ingest import extract
-
     meta = source.meta or {}
     settings = get_settings()
     if source.kind == "text":
@@ -84,8 +89,6 @@ def document_for(source: Source) -> Document:
 def fetch_document(
     url: str, html: bytes | None = None, content_type: str = "text/html"
 ) -> Document:
-    from chatapp.services.knowledge.ingest import extract
-    from chatapp.services.knowledge.ingest.fetch import fetch
 
     settings = get_settings()
     final_url = url
@@ -108,11 +111,6 @@ def index_document(
     engine: Engine, source_id: int, document: Document, *, progress: Progress | None = None
 ) -> int:
     """Replace a source's chunks with those of `document`; returns the chunk count."""
-    from chatapp.services.knowledge.embeddings import get_embedder
-    from chatapp.services.knowledge.index.embedded import knowledge_changed
-    from chatapp.services.knowledge.index.vector_index import get_index
-    from chatapp.services.knowledge.ingest.chunk import chunk_document
-
     with session_scope(engine) as session:
         source = session.get(Source, source_id)
         if source is None:
@@ -172,8 +170,6 @@ def _row(
     url: str,
     vector,
 ) -> KnowledgeChunk:
-    from chatapp.services.knowledge.index.codec import encode
-
     return KnowledgeChunk(
         id=cid,
         workspace_id=workspace_id,
@@ -192,9 +188,6 @@ def _row(
 
 def _points(rows: list[KnowledgeChunk]) -> list:
     """The rows as a Qdrant server's points (the embedded index ignores them)."""
-    from chatapp.services.knowledge.index.codec import decode_many
-    from chatapp.services.knowledge.index.vector_index import IndexPoint
-
     if not rows:
         return []
     matrix = decode_many([row.vector for row in rows])

@@ -22,7 +22,7 @@ from sqlmodel import col, select
 
 from chatapp.core.db import get_engine, session_scope
 from chatapp.core.errors import ServiceError
-from chatapp.services.knowledge.ingest import pipeline
+from chatapp.services.knowledge.ingest import pipeline, queue
 from chatapp.services.models import Source, utcnow
 
 STORED = ("file", "text", "qa")  # kinds whose original is kept: extracted again in-process
@@ -60,9 +60,7 @@ def reextract(
         if progress:
             progress(source_id, outcome)
     if report.queued:
-        from chatapp.workers import ingest as worker
-
-        worker.notify()
+        queue.notify()
     return report
 
 

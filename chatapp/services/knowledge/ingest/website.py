@@ -13,15 +13,14 @@ from sqlmodel import select
 from chatapp.core.db import session_scope
 from chatapp.core.errors import ValidationFailed
 from chatapp.services.knowledge.ingest import pipeline
+from chatapp.services.knowledge.ingest.crawl import crawl_site, crawl_sitemap
+from chatapp.services.knowledge.ingest.links import CrawlOptions
+from chatapp.services.knowledge.sources import forget_source_data
 from chatapp.services.models import Source, utcnow
 
 
 def sync_website(engine: Engine, source_id: int) -> dict:
     """Crawl and index a website source; returns counts of added/changed/unchanged/removed."""
-    from chatapp.services.knowledge.ingest.crawl import crawl_site, crawl_sitemap
-    from chatapp.services.knowledge.ingest.links import CrawlOptions
-    from chatapp.services.knowledge.sources import forget_source_data
-
     with session_scope(engine) as session:
         site = session.get(Source, source_id)
         if site is None:
