@@ -4,7 +4,7 @@ A contact belongs to the workspace (`bot_id` only says which bot first met them)
 one external id name at most one contact per workspace: adding or editing refuses a duplicate
 (the form says which contact has it), while the widget's `identify` merges into the existing
 contact, because a returning visitor is the same person. Listing, search and export live in
-`contact_search.py` and `contact_export.py`.
+`contacts/search.py` and `contacts/export.py`.
 """
 
 from __future__ import annotations

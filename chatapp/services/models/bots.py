@@ -67,7 +67,7 @@ class Bot(BotBase, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     # Raised in every transaction that changes the bot's chunks: each process's in-memory index
-    # of the bot (embedded_index.py) compares it before a search and catches up.
+    # of the bot (knowledge/index/embedded.py) compares it before a search and catches up.
     knowledge_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 

@@ -1,5 +1,5 @@
 """The operator's backup: ONE archive (tar.gz) of everything an installation stores, taken while
-the app runs. Restoring it is `backup_restore.py`.
+the app runs. Restoring it is `ops/install_restore.py`.
 
 What goes in, and how each part stays consistent with a running app:
 * the database: SQLite through the online backup API (`sqlite3.Connection.backup`, a

@@ -1,6 +1,6 @@
 """The vector index: the database itself by default, a Qdrant server or cluster by QDRANT_URL.
 
-Without QDRANT_URL, `get_index()` is the embedded index (embedded_index.py): vectors stored with
+Without QDRANT_URL, `get_index()` is the embedded index (embedded.py): vectors stored with
 their chunk rows, searched in memory by each process. With it, this module's `VectorIndex`: one
 shared collection with tenant payload indexes (`workspace_id`, `bot_id`), where HNSW and the
 indexes make filtered search fast. Every call names the workspace and the bot; a search filters
