@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from chatapp.services.config import get_settings
+from chatapp.core.config import get_settings
 
 settings = get_settings()
 

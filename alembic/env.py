@@ -8,9 +8,9 @@ from sqlmodel import SQLModel
 
 import chatapp.services.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from alembic import context
-from chatapp.services.config import get_settings
-from chatapp.services.db import build_engine, normalize_url
-from chatapp.services.migrations import include_object
+from chatapp.core.config import get_settings
+from chatapp.core.db import build_engine, normalize_url
+from chatapp.core.migrations import include_object
 
 config = context.config
 target_metadata = SQLModel.metadata

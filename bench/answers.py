@@ -8,8 +8,8 @@ one bot; every question is then asked twice:
 
 * judged: the passages `retrieval.retrieve` finds, judged by `answerability.judge` (timed: what
   answerability adds), and when answerable composed by `extractive.compose` as the engine does;
-* end to end: through the public chat service, `chat.reply(ChatRequest(...))`, with the widget key,
-  as a visitor asks (whatever the engine does with answerability at the time).
+* end to end: through the public chat service, `chat_engine.reply(ChatRequest(...))`, with the
+  widget key, as a visitor asks (whatever the engine does with answerability at the time).
 
 Figures per set and overall, tuning and held-out parts apart (every third question of each kind
 is held out): fallback rate on unanswerable questions (on the subject, off topic), key facts
@@ -128,7 +128,7 @@ def handbook_pdf(text: str) -> bytes:
 
 
 def add_set(session, tenant, name: str) -> None:
-    from chatapp.services import sources
+    from chatapp.services.knowledge import sources
 
     owner, bot_id = tenant.owner, tenant.bot.id
     folder = DATA / name
@@ -265,10 +265,10 @@ def fragments(answer: str, sources: list[dict], source_texts: dict[int, str]) ->
 
 
 def setup_store() -> Path:
-    from chatapp.services import migrations
-    from chatapp.services.config import reset_settings
-    from chatapp.services.db import dispose_engines
-    from chatapp.services.index import close_indexes
+    from chatapp.core import migrations
+    from chatapp.core.config import reset_settings
+    from chatapp.core.db import dispose_engines
+    from chatapp.services.knowledge.index.vector_index import close_indexes
 
     data_dir = Path(tempfile.mkdtemp(prefix="bench-answers-"))
     os.environ.update(
@@ -286,9 +286,9 @@ def setup_store() -> Path:
 
 
 def ingest(names: list[str]) -> dict:
-    from chatapp.services import bots
-    from chatapp.services.db import session_scope
-    from chatapp.services.ingest import worker
+    from chatapp.core.db import session_scope
+    from chatapp.services.bots import crud as bots
+    from chatapp.workers import ingest as worker
     from tests.utils.factories import make_tenant
 
     bots_by_set = {}
@@ -306,7 +306,7 @@ def source_texts(tenant) -> dict[int, str]:
     """Each source's extracted (cleaned) text, from its chunks in order."""
     from sqlmodel import select
 
-    from chatapp.services.db import session_scope
+    from chatapp.core.db import session_scope
     from chatapp.services.models import KnowledgeChunk, Source
 
     texts: dict[int, list[str]] = {}
@@ -330,11 +330,11 @@ def source_texts(tenant) -> dict[int, str]:
 
 def judge_questions(tenant, questions: list[Question]) -> None:
     """Retrieval -> judge (timed) -> compose, as the engine does, per question."""
-    from chatapp.services import answerability, extractive
-    from chatapp.services.config import get_settings
-    from chatapp.services.db import session_scope
-    from chatapp.services.embeddings import get_embedder
-    from chatapp.services.retrieval import retrieve
+    from chatapp.core.config import get_settings
+    from chatapp.core.db import session_scope
+    from chatapp.services.chat.compose import answerability, extractive
+    from chatapp.services.knowledge.embeddings import get_embedder
+    from chatapp.services.knowledge.retrieval import retrieve
 
     embedder = get_embedder()
     limit = get_settings().chat_passages
@@ -382,11 +382,12 @@ def judge_questions(tenant, questions: list[Question]) -> None:
 
 def ask_questions(public_id: str, key: str, questions: list[Question], label: str) -> None:
     """Each question through the public chat service, as a new visitor."""
-    from chatapp.services import chat
+    from chatapp.services.chat import engine as chat_engine
+    from chatapp.services.chat.request import ChatRequest
 
     async def run():
         for question in questions:
-            request = chat.ChatRequest(
+            request = ChatRequest(
                 bot_id=public_id,
                 api_key=key,
                 message=question.text,
@@ -394,7 +395,7 @@ def ask_questions(public_id: str, key: str, questions: list[Question], label: st
             )
             t0 = time.perf_counter()
             try:
-                reply = await chat.reply(request)
+                reply = await chat_engine.reply(request)
                 result = {
                     "answered": bool(reply.answered),
                     "answer": reply.answer,
@@ -510,7 +511,7 @@ def main() -> None:
     if "valgrind" in names and not (VALGRIND / "faq.html").exists():
         sys.exit("apt-get install -y valgrind first")
     data_dir = setup_store()
-    from chatapp.services.embeddings import get_embedder
+    from chatapp.services.knowledge.embeddings import get_embedder
 
     started = time.perf_counter()
     bots_by_set = ingest(names)
@@ -560,7 +561,7 @@ def main() -> None:
         Path(args.dump).write_text(
             json.dumps([q.__dict__ for q in questions], indent=1, default=str), encoding="utf-8"
         )
-    from chatapp.services.index import close_indexes
+    from chatapp.services.knowledge.index.vector_index import close_indexes
 
     close_indexes()
     print(json.dumps(report, indent=2, ensure_ascii=False))
@@ -569,7 +570,7 @@ def main() -> None:
 def run_stub(bots_by_set: dict, questions: list[Question]) -> None:
     """The end-to-end run again with the stub LLM: it answers by echoing the first passage of the
     prompt with a citation, or the bot's fallback when the prompt holds no passage."""
-    from chatapp.services.config import reset_settings
+    from chatapp.core.config import reset_settings
     from tests.utils.fake_llm import fake_llm_server
 
     def answer(body: dict) -> str:

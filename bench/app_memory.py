@@ -68,9 +68,9 @@ def prepare(data_dir: Path, url: str) -> dict:
         ARGON2_MEMORY_KIB="1024",
         ARGON2_ROUNDS="1",
     )
-    from chatapp.services import migrations
-    from chatapp.services.db import dispose_engines
-    from chatapp.services.index import close_indexes
+    from chatapp.core import migrations
+    from chatapp.core.db import dispose_engines
+    from chatapp.services.knowledge.index.vector_index import close_indexes
     from tests.utils.knowledge import make_shop
 
     migrations.upgrade(url)

@@ -69,12 +69,12 @@ def build(url: str, chunks: int, data_dir: Path) -> dict:
     """A tenant, SOURCES ready sources and `chunks` chunk rows: figures of the store's writes."""
     from sqlalchemy import insert
 
-    from chatapp.services import migrations
-    from chatapp.services.config import reset_settings
-    from chatapp.services.db import dispose_engines, get_engine, session_scope
-    from chatapp.services.embedded_index import knowledge_changed
+    from chatapp.core import migrations
+    from chatapp.core.config import reset_settings
+    from chatapp.core.db import dispose_engines, get_engine, session_scope
+    from chatapp.services.knowledge.index.codec import encode
+    from chatapp.services.knowledge.index.embedded import knowledge_changed
     from chatapp.services.models import KnowledgeChunk, Source
-    from chatapp.services.vectors import encode
     from tests.utils.factories import make_tenant
 
     os.environ.update(
@@ -153,7 +153,7 @@ def build(url: str, chunks: int, data_dir: Path) -> dict:
 
 
 def embedder_speed() -> float:
-    from chatapp.services.embeddings import get_embedder
+    from chatapp.services.knowledge.embeddings import get_embedder
 
     embedder = get_embedder()
     texts = [text for _title, text in paragraphs(600)][:512]
@@ -175,9 +175,9 @@ def rss_mb() -> float:
 def child() -> None:
     """The restarted process: reads commands on stdin, answers one JSON line each."""
     ids = json.loads(sys.argv[2])
-    from chatapp.services.db import session_scope
-    from chatapp.services.embeddings import get_embedder
-    from chatapp.services.retrieval import retrieve
+    from chatapp.core.db import session_scope
+    from chatapp.services.knowledge.embeddings import get_embedder
+    from chatapp.services.knowledge.retrieval import retrieve
 
     def ask(workspace: int, bot: int, query: str):
         with session_scope() as session:
@@ -218,11 +218,11 @@ def child() -> None:
 
 
 def timed_queries(ids: dict, questions: list[str]) -> dict:
-    from chatapp.services import lexical
-    from chatapp.services.db import session_scope
-    from chatapp.services.embeddings import get_embedder
-    from chatapp.services.index import get_index
-    from chatapp.services.retrieval import retrieve
+    from chatapp.core.db import session_scope
+    from chatapp.services.knowledge import lexical
+    from chatapp.services.knowledge.embeddings import get_embedder
+    from chatapp.services.knowledge.index.vector_index import get_index
+    from chatapp.services.knowledge.retrieval import retrieve
 
     embedder = get_embedder()
     index = get_index(embedder.dim)
@@ -273,10 +273,10 @@ def ten_thousand_words() -> str:
 
 
 def measure(url: str, chunks: int) -> dict:
-    from chatapp.services import sources
-    from chatapp.services.db import session_scope
-    from chatapp.services.ingest import worker
-    from chatapp.services.tenancy import actor_for
+    from chatapp.core.db import session_scope
+    from chatapp.services.accounts.tenancy import actor_for
+    from chatapp.services.knowledge import sources
+    from chatapp.workers import ingest as worker
 
     data_dir = Path(tempfile.mkdtemp(prefix="bench-big-"))
     figures = build(url, chunks, data_dir)
@@ -349,7 +349,7 @@ def main() -> None:
             else:
                 url = f"sqlite:///{tempfile.mkdtemp(prefix='bench-big-')}/chatapp.db"
             report[database] = measure(url, args.chunks)
-            from chatapp.services.index import close_indexes
+            from chatapp.services.knowledge.index.vector_index import close_indexes
 
             close_indexes()
     print(json.dumps(report, indent=2))

@@ -167,10 +167,10 @@ def prepare(db: str) -> tuple[dict, str, str]:
             env.pop(name, None)
             os.environ.pop(name, None)
     os.environ.update(env)
-    from chatapp.services import migrations
-    from chatapp.services.config import reset_settings
-    from chatapp.services.db import dispose_engines
-    from chatapp.services.index import close_indexes
+    from chatapp.core import migrations
+    from chatapp.core.config import reset_settings
+    from chatapp.core.db import dispose_engines
+    from chatapp.services.knowledge.index.vector_index import close_indexes
     from tests.utils.knowledge import make_shop
 
     reset_settings()

@@ -41,9 +41,9 @@ from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from chatapp.services.errors import ValidationFailed
-from chatapp.services.ingest.chunk import chunk_document
-from chatapp.services.ingest.extract import extract_file
+from chatapp.core.errors import ValidationFailed
+from chatapp.services.knowledge.ingest.chunk import chunk_document
+from chatapp.services.knowledge.ingest.extract import extract_file
 
 SETS = {
     "debian-faq": (Path("/usr/share/doc/debian/FAQ"), "*.en.html"),

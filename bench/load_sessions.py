@@ -109,8 +109,8 @@ async def run_sessions(base: str, bot: str, key: str, sessions: int, concurrency
 def counted_messages(env: dict, bot: str) -> int:
     from sqlmodel import select
 
-    from chatapp.services.config import reset_settings
-    from chatapp.services.db import dispose_engines, session_scope
+    from chatapp.core.config import reset_settings
+    from chatapp.core.db import dispose_engines, session_scope
     from chatapp.services.models import Bot
 
     reset_settings()

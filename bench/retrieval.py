@@ -101,13 +101,14 @@ def run_variant(
     """Fresh data directory (and database), ingest everything, evaluate; this variant's figures."""
     from sqlmodel import select
 
-    from chatapp.services import migrations, sources
-    from chatapp.services.config import reset_settings
-    from chatapp.services.db import dispose_engines, session_scope
-    from chatapp.services.index import close_indexes
-    from chatapp.services.ingest import worker
+    from chatapp.core import migrations
+    from chatapp.core.config import reset_settings
+    from chatapp.core.db import dispose_engines, session_scope
+    from chatapp.services.knowledge import sources
+    from chatapp.services.knowledge.index.vector_index import close_indexes
+    from chatapp.services.knowledge.retrieval import retrieve
     from chatapp.services.models import Source
-    from chatapp.services.retrieval import retrieve
+    from chatapp.workers import ingest as worker
     from tests.utils.factories import make_tenant
 
     data_dir = Path(tempfile.mkdtemp(prefix=f"bench-{variant}-"))
@@ -203,10 +204,10 @@ def run_variant(
 
 def query_breakdown(tenant, questions: list[Question]) -> dict:
     """Median milliseconds of each stage of `retrieve`, timed separately on the same questions."""
-    from chatapp.services import lexical
-    from chatapp.services.db import session_scope
-    from chatapp.services.embeddings import get_embedder
-    from chatapp.services.index import get_index
+    from chatapp.core.db import session_scope
+    from chatapp.services.knowledge import lexical
+    from chatapp.services.knowledge.embeddings import get_embedder
+    from chatapp.services.knowledge.index.vector_index import get_index
 
     embedder = get_embedder()
     index = get_index(embedder.dim)
@@ -244,10 +245,10 @@ def recall_figures(ranks: list[int | None]) -> dict:
 
 
 def qa_pairs_recall(tenant, questions: list[Question]) -> dict:
-    from chatapp.services import sources
-    from chatapp.services.db import session_scope
-    from chatapp.services.ingest import worker
-    from chatapp.services.retrieval import retrieve
+    from chatapp.core.db import session_scope
+    from chatapp.services.knowledge import sources
+    from chatapp.services.knowledge.retrieval import retrieve
+    from chatapp.workers import ingest as worker
 
     ids = []
     with session_scope() as session:
@@ -280,10 +281,10 @@ def qa_pairs_recall(tenant, questions: list[Question]) -> dict:
 def ten_thousand_word_page(tenant) -> dict:
     """Seconds from submitting a 10,000-word page to it being searchable (worker in process),
     including the rebuild of the bot's BM25 index on the first search after the change."""
-    from chatapp.services import sources
-    from chatapp.services.db import session_scope
-    from chatapp.services.ingest import worker
-    from chatapp.services.retrieval import retrieve
+    from chatapp.core.db import session_scope
+    from chatapp.services.knowledge import sources
+    from chatapp.services.knowledge.retrieval import retrieve
+    from chatapp.workers import ingest as worker
 
     text = " ".join(words((DOCS / "library" / "stdtypes.html").read_text())[:9_990])
     marker = f"zebra{os.urandom(4).hex()}"  # unique per run: a re-run must find its own page
@@ -315,12 +316,12 @@ def timings_only(data_dir: Path, variant: str, questions: list[Question]) -> dic
     directory of an earlier run: the timings again on a quiet machine, without re-ingesting."""
     from sqlmodel import select
 
-    from chatapp.services import migrations
-    from chatapp.services.config import reset_settings
-    from chatapp.services.db import session_scope
+    from chatapp.core import migrations
+    from chatapp.core.config import reset_settings
+    from chatapp.core.db import session_scope
+    from chatapp.services.accounts.tenancy import actor_for
+    from chatapp.services.knowledge.retrieval import retrieve
     from chatapp.services.models import Bot, Membership, Workspace
-    from chatapp.services.retrieval import retrieve
-    from chatapp.services.tenancy import actor_for
     from tests.utils.factories import Tenant
 
     os.environ.update(DATA_DIR=str(data_dir), INGEST_WORKER="false", BOT_STORAGE_LIMIT_MB="500")
@@ -373,13 +374,13 @@ def main() -> None:
     args = parser.parse_args()
     if not DOCS.exists():
         sys.exit("apt-get install -y python3.11-doc first")
-    from chatapp.services.embeddings import get_embedder
+    from chatapp.services.knowledge.embeddings import get_embedder
 
     questions = load_questions()
     if args.timings_from:
         variant, data_dir = args.timings_from.split("=", 1)
         figures = timings_only(Path(data_dir), variant, questions)
-        from chatapp.services.index import close_indexes
+        from chatapp.services.knowledge.index.vector_index import close_indexes
 
         close_indexes()
         print(json.dumps({variant: figures}, indent=2))
@@ -405,7 +406,7 @@ def main() -> None:
         if tenant is not None:
             report["qa_pairs"] = qa_pairs_recall(tenant, questions)
             report["10k_word_page"] = ten_thousand_word_page(tenant)
-    from chatapp.services.index import close_indexes
+    from chatapp.services.knowledge.index.vector_index import close_indexes
 
     close_indexes()  # local Qdrant's own close at interpreter exit fails noisily
     print(json.dumps(report, indent=2))

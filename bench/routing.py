@@ -102,11 +102,13 @@ def load(limit: int | None, data: Path = DATA) -> list[dict]:
 
 def build() -> tuple[object, dict[int, str]]:
     """The workspace, its bots and their knowledge; (router bot, {bot id: label})."""
-    from chatapp.services import auth, bots, sources, workspaces
-    from chatapp.services.db import session_scope
-    from chatapp.services.ingest import worker
+    from chatapp.core.db import session_scope
+    from chatapp.services.accounts import auth, workspaces
+    from chatapp.services.accounts.tenancy import actor_for
+    from chatapp.services.bots import crud as bots
+    from chatapp.services.knowledge import sources
     from chatapp.services.models import BotCreate, BotUpdate
-    from chatapp.services.tenancy import actor_for
+    from chatapp.workers import ingest as worker
 
     labels: dict[int, str] = {}
     with session_scope() as session:
@@ -179,11 +181,12 @@ def run(
         os.environ["DATA_DIR"] = str(tmp / "data")
         os.environ["DATABASE_URL"] = f"sqlite:///{tmp / 'bench.db'}"
         os.environ["INGEST_WORKER"] = "false"
-        from chatapp.services import migrations, routing
-        from chatapp.services.config import reset_settings
-        from chatapp.services.db import dispose_engines
-        from chatapp.services.index import close_indexes
-        from chatapp.services.providers import LLMConfig
+        from chatapp.core import migrations
+        from chatapp.core.config import reset_settings
+        from chatapp.core.db import dispose_engines
+        from chatapp.services.bots import routing
+        from chatapp.services.bots.providers import LLMConfig
+        from chatapp.services.knowledge.index.vector_index import close_indexes
 
         reset_settings()
         dispose_engines()
@@ -256,7 +259,7 @@ def main() -> None:
     args = parser.parse_args()
     config = None
     if args.base_url:
-        from chatapp.services.providers import LLMConfig
+        from chatapp.services.bots.providers import LLMConfig
 
         config = LLMConfig(args.base_url, args.api_key or "none", args.model, 30.0)
     result = run(args.limit, config, stub=args.stub, data=args.data)

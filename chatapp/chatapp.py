@@ -19,7 +19,7 @@ from chatapp.pages import (  # noqa: F401  (registers the pages)
     sources,
     team,
 )
-from chatapp.services.ingest import worker
+from chatapp.workers import ingest as worker
 
 install_reflex_cors()  # admin routes get no CORS from Reflex's blanket layer (api/cors.py)
 app = rx.App(api_transformer=create_api())

@@ -17,10 +17,20 @@ import secrets
 import sys
 from pathlib import Path
 
-from chatapp.services import auth, migrations, workspaces
-from chatapp.services.config import ConfigError, get_settings
-from chatapp.services.db import session_scope
-from chatapp.services.errors import ServiceError
+from chatapp.api.visitors import granian_command
+from chatapp.core import migrations
+from chatapp.core.config import ConfigError, get_settings
+from chatapp.core.db import get_engine, session_scope
+from chatapp.core.errors import ServiceError
+from chatapp.services.accounts import auth, workspaces
+from chatapp.services.knowledge import reindex
+from chatapp.services.knowledge.index import copy_to_server as vector_copy
+from chatapp.services.knowledge.index import migrate_local_qdrant as vector_migrate
+from chatapp.services.knowledge.index.vector_index import VectorIndex
+from chatapp.services.knowledge.ingest import reextract
+from chatapp.services.ops import install_backup as backup
+from chatapp.services.ops import install_restore as backup_restore
+from chatapp.services.ops import retention
 
 DEFAULT_ADMIN_EMAIL = "admin@example.com"
 DEMO_WORKSPACE = "Demo workspace"
@@ -28,9 +38,6 @@ DEMO_WORKSPACE = "Demo workspace"
 
 def cmd_migrate(_args) -> int:
     """Database migrations, then the vectors of an older install's local Qdrant store."""
-    from chatapp.services import vector_migrate
-    from chatapp.services.db import get_engine
-
     migrations.upgrade()
     print(f"Database is at revision {migrations.head_revision()}.")
     settings = get_settings()
@@ -88,10 +95,6 @@ def cmd_check_config(_args) -> int:
 
 def cmd_vectors_copy(args) -> int:
     """Copy the database's vectors to a Qdrant server (then set QDRANT_URL)."""
-    from chatapp.services import vector_copy
-    from chatapp.services.db import get_engine
-    from chatapp.services.index import VectorIndex
-
     target = VectorIndex(vector_copy.target_client(args.to, args.api_key), dim=None)
     try:
         report = vector_copy.copy_vectors(
@@ -106,8 +109,6 @@ def cmd_vectors_copy(args) -> int:
 
 def cmd_serve_api(args) -> int:
     """Serve the API and the widget without the dashboard, in `--workers` processes."""
-    from chatapp.api.visitors import granian_command
-
     granian = str(Path(sys.executable).parent / "granian")
     command = granian_command(granian, host=args.host, port=args.port, workers=args.workers)
     os.execv(granian, command)
@@ -116,8 +117,6 @@ def cmd_serve_api(args) -> int:
 
 def cmd_reindex(args) -> int:
     """Re-embed the knowledge with the current embedder (after changing the model)."""
-    from chatapp.services import reindex
-
     report = reindex.reindex(
         workspace_id=args.workspace,
         bot_id=args.bot,
@@ -130,8 +129,6 @@ def cmd_reindex(args) -> int:
 
 def cmd_reextract(args) -> int:
     """Re-extract files, texts and Q&A from their originals; queue web sources for a re-sync."""
-    from chatapp.services.ingest import reextract
-
     report = reextract.reextract(
         workspace_id=args.workspace,
         bot_id=args.bot,
@@ -148,18 +145,12 @@ def cmd_reextract(args) -> int:
 
 
 def cmd_purge(_args) -> int:
-    from chatapp.services import retention
-
     report = retention.purge()
     print(f"Deleted {report.conversations} conversations ({report.messages} messages).")
     return 0
 
 
 def cmd_backup_create(args) -> int:
-    from pathlib import Path
-
-    from chatapp.services import backup
-
     result = backup.create_backup(get_settings(), Path(args.out) if args.out else None)
     counts = ", ".join(f"{v} {k}" for k, v in result.manifest["counts"].items())
     print(f"Wrote {result.path} ({result.size_bytes / 1e6:.1f} MB): {counts}.")
@@ -167,10 +158,6 @@ def cmd_backup_create(args) -> int:
 
 
 def cmd_backup_restore(args) -> int:
-    from pathlib import Path
-
-    from chatapp.services import backup_restore
-
     settings = get_settings()
     data_dir = Path(args.data_dir) if args.data_dir else settings.data_dir
     done = backup_restore.restore_backup(

@@ -7,9 +7,9 @@ import importlib.util
 
 import pytest
 
-from chatapp.services.config import reset_settings
-from chatapp.services.db import dispose_engines, get_engine, session_scope
-from chatapp.services.index import close_indexes
+from chatapp.core.config import reset_settings
+from chatapp.core.db import dispose_engines, get_engine, session_scope
+from chatapp.services.knowledge.index.vector_index import close_indexes
 from tests.utils import parallel
 from tests.utils.databases import MigratedTemplates, make_current
 

@@ -8,7 +8,7 @@ The embedded default no longer keeps vectors in Qdrant's local mode (one process
 chunk row holds its vector (float16), every process searches a derived in-memory index per bot,
 kept current by `bot.knowledge_version`, and lexical search is the database's own full-text index
 (SQLite FTS5 kept by triggers, PostgreSQL a generated tsvector with a GIN index). Vectors of an
-existing install are moved by `python -m chatapp migrate` (chatapp/services/vector_migrate.py).
+existing install are moved by `python -m chatapp migrate` (chatapp/services/knowledge/index/migrate_local_qdrant.py).
 """
 
 from collections.abc import Sequence
@@ -21,7 +21,7 @@ down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Kept in step with chatapp/services/lexical.py (which reads them) and migrations.FTS_NAMES.
+# Kept in step with chatapp/services/knowledge/lexical.py (which reads them) and migrations.FTS_NAMES.
 # `scope` ('b' and the bot id) lets FTS5 keep one bot's matches inside its own index (no join per
 # match) and rank them with ORDER BY rank LIMIT; the content table has no such column, so the FTS
 # rows are written by the triggers (never by FTS5's 'rebuild').

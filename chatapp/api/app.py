@@ -30,8 +30,8 @@ from chatapp.api.errors import install_error_handlers
 from chatapp.api.headers import SecurityHeaders
 from chatapp.api.nul_guard import NulGuard
 from chatapp.api.observe import RequestObserver
-from chatapp.services import logs
-from chatapp.services.config import get_settings
+from chatapp.core import logs
+from chatapp.core.config import get_settings
 
 
 def create_api() -> FastAPI:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_PUBLIC_BODY = 64 * 1024
@@ -120,8 +121,6 @@ class ScopedCORS:
     """
 
     def __init__(self, app: ASGIApp, **cors_options):
-        from starlette.middleware.cors import CORSMiddleware
-
         self.app = app
         self.reflex_cors = CORSMiddleware(app, **cors_options)
 
@@ -153,9 +152,11 @@ class ScopedCORS:
 
 def install_reflex_cors() -> None:
     """Make Reflex use `ScopedCORS` (with its configured origins) for the layers it adds."""
+    # Reflex is imported only by the dashboard's process, never by the visitors' API server
     from reflex.app import App
 
     def add_cors(api) -> None:
+        # (the same: only the dashboard's process loads Reflex)
         from reflex.config import get_config
 
         api.add_middleware(

@@ -10,12 +10,12 @@ import annotated_types
 from fastapi import Depends, Header, Request
 from sqlmodel import Session
 
-from chatapp.services import api_tokens, auth
-from chatapp.services.config import get_settings
-from chatapp.services.db import session_scope
-from chatapp.services.errors import NotAuthenticated
+from chatapp.core.config import get_settings
+from chatapp.core.db import session_scope
+from chatapp.core.errors import NotAuthenticated
+from chatapp.services.accounts import api_tokens, auth
+from chatapp.services.accounts.tenancy import Actor, actor_for
 from chatapp.services.models import User
-from chatapp.services.tenancy import Actor, actor_for
 
 # A row id (or count) in a path or query: what an INTEGER column holds (32 bits on PostgreSQL). A
 # bigger one is 422, not a database overflow error (500); what does not exist in the caller's

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 
-from chatapp.services.errors import ServiceError, TooManyRequests
+from chatapp.core.errors import ServiceError, TooManyRequests
 
 log = logging.getLogger(__name__)
 DATABASE_DOWN = "The service is briefly unavailable. Please try again in a moment."

@@ -22,8 +22,8 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chatapp.api.deps import client_ip
-from chatapp.services import metrics
-from chatapp.services.logs import client_ip_var, request_id_var
+from chatapp.core import metrics
+from chatapp.core.logs import client_ip_var, request_id_var
 
 log = logging.getLogger("chatapp.api")
 

@@ -16,11 +16,13 @@ from sqlmodel import Session
 
 from chatapp.api.deps import REQUEST_SESSION, Id, current_actor
 from chatapp.api.routes_public import _key
-from chatapp.services import leads
-from chatapp.services.actions import runner, runs, store
+from chatapp.core.db import session_scope
+from chatapp.services.accounts.tenancy import Actor, Permission
+from chatapp.services.actions import execute as runner
+from chatapp.services.actions import run_log as runs
+from chatapp.services.actions import store
 from chatapp.services.actions.common import ActionInvalid
-from chatapp.services.db import session_scope
-from chatapp.services.tenancy import Actor, Permission
+from chatapp.services.contacts import leads
 
 router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}/bots/{bot_id}", tags=["actions"])
 public = APIRouter(tags=["public"])

@@ -10,8 +10,8 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from chatapp.api.deps import REQUEST_SESSION, current_actor
-from chatapp.services import audit
-from chatapp.services.tenancy import Actor
+from chatapp.services.accounts import audit
+from chatapp.services.accounts.tenancy import Actor
 
 router = APIRouter(prefix="/api/v1/workspaces", tags=["audit"])
 

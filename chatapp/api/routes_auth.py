@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from chatapp.api.deps import REQUEST_SESSION, bearer_token, client_ip, current_user
-from chatapp.services import auth, workspaces
+from chatapp.services.accounts import auth, workspaces
 from chatapp.services.models import User
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])

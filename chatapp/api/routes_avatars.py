@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
-from chatapp.services import avatars
+from chatapp.services.bots import avatars
 
 router = APIRouter(tags=["public"])
 

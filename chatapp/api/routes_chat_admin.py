@@ -16,9 +16,13 @@ from sqlmodel import Session
 
 from chatapp.api.deps import REQUEST_SESSION, Id, client_ip, current_actor
 from chatapp.api.routes_public import ChatOut, _json_reply, _sse
-from chatapp.services import bots, chat, providers
-from chatapp.services.db import session_scope
-from chatapp.services.tenancy import Actor
+from chatapp.core.db import session_scope
+from chatapp.services.accounts.tenancy import Actor
+from chatapp.services.bots import crud as bots
+from chatapp.services.bots import providers
+from chatapp.services.chat import begin as chat_begin
+from chatapp.services.chat import engine as chat_engine
+from chatapp.services.chat.request import ChatRequest
 
 router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}", tags=["chat settings"])
 
@@ -112,7 +116,7 @@ async def playground_chat(
     public_id: str = Depends(_public_id),
 ) -> Any:
     """Talk to a bot as a member (the dashboard playground): no widget key, same pipeline."""
-    chat_request = chat.ChatRequest(
+    chat_request = ChatRequest(
         bot_id=public_id,
         message=body.message,
         session_id=body.session_id,
@@ -121,8 +125,8 @@ async def playground_chat(
         actor=actor,
     )
     if not body.stream:
-        return _json_reply(await chat.reply(chat_request))
-    turn = await chat.begin(chat_request)
+        return _json_reply(await chat_engine.reply(chat_request))
+    turn = await chat_begin.begin(chat_request)
     return StreamingResponse(
         _sse(turn), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
     )

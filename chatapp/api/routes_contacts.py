@@ -8,8 +8,8 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from chatapp.api.deps import REQUEST_SESSION, Id, current_actor
-from chatapp.services import contact_data
-from chatapp.services.tenancy import Actor
+from chatapp.services.accounts.tenancy import Actor
+from chatapp.services.contacts import personal_data as contact_data
 
 router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}/contacts", tags=["contacts"])
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from chatapp import __version__
-from chatapp.services import health as health_checks
+from chatapp.services.ops import health as health_checks
 
 router = APIRouter()
 

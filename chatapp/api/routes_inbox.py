@@ -20,9 +20,11 @@ from sqlmodel import Session
 
 from chatapp.api import sse
 from chatapp.api.deps import REQUEST_SESSION, Id, bearer_token, current_actor
-from chatapp.services import api_tokens, auth, handoff, inbox, live
-from chatapp.services.db import session_scope
-from chatapp.services.tenancy import Actor, Permission, actor_for
+from chatapp.core.db import session_scope
+from chatapp.services.accounts import api_tokens, auth
+from chatapp.services.accounts.tenancy import Actor, Permission, actor_for
+from chatapp.services.live import bus as live
+from chatapp.services.live import handoff, inbox
 
 router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}/inbox", tags=["inbox"])
 

@@ -14,8 +14,8 @@ from pydantic import BaseModel, Field
 from chatapp.api import sse
 from chatapp.api.deps import Id
 from chatapp.api.routes_public import _key
-from chatapp.services import visitor_live
-from chatapp.services.db import session_scope
+from chatapp.core.db import session_scope
+from chatapp.services.live import visitor as visitor_live
 
 router = APIRouter(tags=["public"])
 

@@ -11,9 +11,9 @@ import anyio.to_thread
 from fastapi import APIRouter, Header
 from fastapi.responses import Response
 
-from chatapp.services import metrics
-from chatapp.services.config import get_settings
-from chatapp.services.errors import NotAuthenticated
+from chatapp.core import metrics
+from chatapp.core.config import get_settings
+from chatapp.core.errors import NotAuthenticated
 
 router = APIRouter()
 

@@ -17,8 +17,14 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from chatapp.api.deps import Id, client_ip
-from chatapp.services import access, chat, feedback, metrics
-from chatapp.services.db import session_scope
+from chatapp.core import metrics
+from chatapp.core.db import session_scope
+from chatapp.services.accounts import visitor_access as access
+from chatapp.services.chat import begin as chat_begin
+from chatapp.services.chat import engine as chat_engine
+from chatapp.services.chat import feedback
+from chatapp.services.chat.request import ChatReply, ChatRequest
+from chatapp.services.chat.turn import Turn
 
 router = APIRouter(tags=["public"])
 
@@ -191,9 +197,9 @@ def _key(body_key: str | None, authorization: str | None, widget_key: str | None
     return None
 
 
-async def _sse(turn: chat.Turn) -> AsyncIterator[str]:
+async def _sse(turn: Turn) -> AsyncIterator[str]:
     with metrics.stream_open("chat"):
-        async for event in chat.events(turn):
+        async for event in chat_engine.events(turn):
             yield event.sse()
 
 
@@ -224,7 +230,7 @@ async def post_chat(
     x_widget_key: str | None = Header(default=None),
 ) -> Any:
     """Send a visitor's message and get the bot's answer, streamed or as JSON."""
-    chat_request = chat.ChatRequest(
+    chat_request = ChatRequest(
         bot_id=body.bot_id,
         message=body.message,
         session_id=body.session_id,
@@ -238,8 +244,8 @@ async def post_chat(
         audience=body.audience,
     )
     if not body.stream:
-        return _json_reply(await chat.reply(chat_request))
-    turn = await chat.begin(chat_request)  # refusals become 4xx before the stream starts
+        return _json_reply(await chat_engine.reply(chat_request))
+    turn = await chat_begin.begin(chat_request)  # refusals become 4xx before the stream starts
     return StreamingResponse(
         _sse(turn),
         media_type="text/event-stream",
@@ -247,7 +253,7 @@ async def post_chat(
     )
 
 
-def _json_reply(reply: chat.ChatReply) -> Any:
+def _json_reply(reply: ChatReply) -> Any:
     if reply.error:
         status = ERROR_STATUS.get(reply.error["code"], 503)
         return JSONResponse(

@@ -14,12 +14,14 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from chatapp.api.deps import REQUEST_SESSION, Id, current_actor
-from chatapp.services import api_tokens, bots, sources
-from chatapp.services.config import get_settings
-from chatapp.services.db import session_scope
-from chatapp.services.errors import ValidationFailed
-from chatapp.services.retrieval import retrieve
-from chatapp.services.tenancy import Actor, Permission
+from chatapp.core.config import get_settings
+from chatapp.core.db import session_scope
+from chatapp.core.errors import ValidationFailed
+from chatapp.services.accounts import api_tokens
+from chatapp.services.accounts.tenancy import Actor, Permission
+from chatapp.services.bots import crud as bots
+from chatapp.services.knowledge import sources
+from chatapp.services.knowledge.retrieval import retrieve
 
 router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}", tags=["knowledge"])
 

@@ -9,9 +9,10 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from chatapp.api.deps import REQUEST_SESSION, Id, current_actor, current_user
-from chatapp.services import bots, workspaces
+from chatapp.services.accounts import workspaces
+from chatapp.services.accounts.tenancy import Actor
+from chatapp.services.bots import crud as bots
 from chatapp.services.models import BotCreate, BotPublic, BotUpdate, User
-from chatapp.services.tenancy import Actor
 
 router = APIRouter(prefix="/api/v1/workspaces", tags=["workspaces"])
 

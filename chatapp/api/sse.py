@@ -7,8 +7,10 @@ from collections.abc import AsyncIterator
 import anyio.to_thread
 from fastapi.responses import StreamingResponse
 
-from chatapp.services import handoff, live, metrics
-from chatapp.services.db import session_scope
+from chatapp.core import metrics
+from chatapp.core.db import session_scope
+from chatapp.services.live import bus as live
+from chatapp.services.live import handoff
 from chatapp.services.models import Conversation
 
 HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}

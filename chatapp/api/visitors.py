@@ -18,14 +18,13 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from chatapp.api.app import create_api
+from chatapp.workers import ingest as worker
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 
 
 def create_visitor_server() -> FastAPI:
     """`create_api()` with `/widget.js` and the other built assets at the root (granian factory)."""
-    from chatapp.services.ingest import worker
-
     app = create_api()
     app.mount("/", StaticFiles(directory=ASSETS, check_dir=False), name="assets")
     app.router.lifespan_context = worker.serving

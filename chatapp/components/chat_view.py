@@ -12,7 +12,7 @@ from typing import Any
 
 import reflex as rx
 
-from chatapp.services.answerability import STRENGTH_LABELS
+from chatapp.services.chat.compose.answerability import STRENGTH_LABELS
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S UTC"
 ROLE_LABELS = {"user": "Visitor", "assistant": "Bot", "agent": "Agent", "system": "System"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex.vars import ArrayVar, ObjectVar
 
-from chatapp.services.config import get_settings
+from chatapp.core.config import get_settings
 from chatapp.state.sources import SourcesState
 
 UPLOAD_ID = "sources-upload"

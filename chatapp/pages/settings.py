@@ -20,7 +20,7 @@ from chatapp.components.settings_fields import (
 from chatapp.components.settings_routing import routing_tab
 from chatapp.components.settings_workspace import account_tab, workspace_tab
 from chatapp.components.widget_preview import widget_preview
-from chatapp.services.avatars import MAX_AVATAR_BYTES
+from chatapp.services.bots.avatars import MAX_AVATAR_BYTES
 from chatapp.state.auth import AuthState
 from chatapp.state.bot_scope import BotScopeState
 from chatapp.state.settings import SettingsState as S

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from chatapp.services import auth
+from chatapp.services.accounts import auth
 from chatapp.state import calls
 from chatapp.state.auth import AuthState
 

@@ -8,9 +8,11 @@ import json
 
 import reflex as rx
 
-from chatapp.services.actions import runner, runs, store, templates
+from chatapp.core.errors import ServiceError
+from chatapp.services.actions import execute as runner
+from chatapp.services.actions import run_log as runs
+from chatapp.services.actions import store, templates
 from chatapp.services.actions.common import ActionInvalid
-from chatapp.services.errors import ServiceError
 from chatapp.state import calls
 from chatapp.state.actions_form import ActionDraft, config_of, draft_of, from_form
 from chatapp.state.bot_scope import BotScopeState

@@ -12,8 +12,10 @@ from datetime import date
 import reflex as rx
 
 from chatapp.components.chat_view import BubbleView, citation_view, format_time
-from chatapp.services import activity, activity_export, audiences, bots
-from chatapp.services.activity import ActivityFilter, ConversationRow
+from chatapp.services.bots import audiences
+from chatapp.services.bots import crud as bots
+from chatapp.services.reports import activity, activity_export
+from chatapp.services.reports.activity import ActivityFilter, ConversationRow
 from chatapp.state import calls
 from chatapp.state.bot_scope import BotScopeState
 

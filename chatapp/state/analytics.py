@@ -14,11 +14,14 @@ from datetime import UTC
 
 import reflex as rx
 
-from chatapp.services import analytics, bots, inbox, missing_content, sources
-from chatapp.services.analytics import DateRange, RangeInvalid
-from chatapp.services.db import session_scope
-from chatapp.services.errors import ServiceError
-from chatapp.services.tenancy import Actor
+from chatapp.core.db import session_scope
+from chatapp.core.errors import ServiceError
+from chatapp.services.accounts.tenancy import Actor
+from chatapp.services.bots import crud as bots
+from chatapp.services.knowledge import sources
+from chatapp.services.live import inbox
+from chatapp.services.reports import analytics, missing_content
+from chatapp.services.reports.analytics import DateRange, RangeInvalid
 from chatapp.state import calls
 from chatapp.state.bot_scope import BotScopeState
 

@@ -6,7 +6,7 @@ import dataclasses
 
 import reflex as rx
 
-from chatapp.services import audit
+from chatapp.services.accounts import audit
 from chatapp.state import calls
 from chatapp.state.auth import AuthState
 

@@ -11,9 +11,9 @@ import dataclasses
 
 import reflex as rx
 
-from chatapp.services import auth, workspaces
-from chatapp.services.config import get_settings
-from chatapp.services.errors import NotAuthenticated
+from chatapp.core.config import get_settings
+from chatapp.core.errors import NotAuthenticated
+from chatapp.services.accounts import auth, workspaces
 from chatapp.state import calls
 
 REMEMBER_SECONDS = 7 * 24 * 3600

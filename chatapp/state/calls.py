@@ -18,10 +18,10 @@ from typing import Any, Generic, TypeVar
 import reflex as rx
 from sqlmodel import Session
 
-from chatapp.services import auth
-from chatapp.services.db import session_scope
-from chatapp.services.errors import NotFound, ServiceError, ValidationFailed
-from chatapp.services.tenancy import Actor, actor_for
+from chatapp.core.db import session_scope
+from chatapp.core.errors import NotFound, ServiceError, ValidationFailed
+from chatapp.services.accounts import auth
+from chatapp.services.accounts.tenancy import Actor, actor_for
 
 T = TypeVar("T")
 # The key in the state's `errors` dict a `ValidationFailed` is shown under (or how to name it).

@@ -13,8 +13,8 @@ import reflex as rx
 from pydantic import ValidationError
 
 from chatapp.components.widget_preview import text_on
-from chatapp.services import bots
-from chatapp.services.config import get_settings
+from chatapp.core.config import get_settings
+from chatapp.services.bots import crud as bots
 from chatapp.services.models import Bot, BotUpdate
 from chatapp.state import calls
 from chatapp.state.bot_scope import BotScopeState

@@ -8,8 +8,11 @@ from datetime import datetime
 
 import reflex as rx
 
-from chatapp.services import contact_data, contact_export, contact_search, contacts
-from chatapp.services.contacts import ContactInput, ContactInvalid
+from chatapp.services.contacts import crud as contacts
+from chatapp.services.contacts import export as contact_export
+from chatapp.services.contacts import personal_data as contact_data
+from chatapp.services.contacts import search as contact_search
+from chatapp.services.contacts.crud import ContactInput, ContactInvalid
 from chatapp.state import calls
 from chatapp.state.bot_scope import BotScopeState
 

@@ -14,9 +14,11 @@ from datetime import datetime
 
 import reflex as rx
 
-from chatapp.services import bots, handoff, inbox, live
-from chatapp.services.config import get_settings
-from chatapp.services.errors import ServiceError
+from chatapp.core.config import get_settings
+from chatapp.core.errors import ServiceError
+from chatapp.services.bots import crud as bots
+from chatapp.services.live import bus as live
+from chatapp.services.live import handoff, inbox
 from chatapp.state import calls
 from chatapp.state.auth import AuthState
 

@@ -1,9 +1,10 @@
 """The Playground: chat with the current bot as a visitor would, and try settings before saving.
 
-Answers come from the same pipeline as the widget (`chat.stream`, channel "playground"), streamed
-into `stream_text` while they arrive and kept in `messages` once done. The instructions, model and
-temperature typed beside the chat are sent with every question (unsaved tweaks, honoured only for
-members); "Save to bot" writes them to the bot (owners and admins; the service checks it too).
+Answers come from the same pipeline as the widget (`chat_engine.stream`, channel "playground"),
+streamed into `stream_text` while they arrive and kept in `messages` once done. The instructions,
+model and temperature typed beside the chat are sent with every question (unsaved tweaks, honoured
+only for members); "Save to bot" writes them to the bot (owners and admins; the service checks it
+too).
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ import time
 import reflex as rx
 
 from chatapp.components.chat_view import BubbleView, CitationView, citation_view, format_time
-from chatapp.services import bots, chat, providers
-from chatapp.services.config import get_settings
+from chatapp.core.config import get_settings
+from chatapp.services.bots import crud as bots
+from chatapp.services.bots import providers
+from chatapp.services.chat import engine as chat_engine
+from chatapp.services.chat.request import ChatRequest
 from chatapp.services.models import BotUpdate, utcnow
 from chatapp.state import calls
 from chatapp.state.bot_scope import BotScopeState
@@ -219,11 +223,11 @@ class PlaygroundState(BotScopeState):
         self._start_new_chat()
         return None
 
-    async def _request(self, text: str) -> chat.ChatRequest:
+    async def _request(self, text: str) -> ChatRequest:
         if not self._session_id or self._session_bot != self.bot_id:
             self._start_new_chat()
         actor = await calls.off_loop(calls.member, self._who())
-        return chat.ChatRequest(
+        return ChatRequest(
             bot_id=self.bot_public_id,
             message=text,
             session_id=self._session_id,
@@ -269,7 +273,7 @@ class PlaygroundState(BotScopeState):
         self.instructions_error = self.model_error = self.temperature_error = ""
 
 
-async def _answer(state: PlaygroundState, request: chat.ChatRequest):
+async def _answer(state: PlaygroundState, request: ChatRequest):
     """Relay the pipeline's events into the page (`state` is the background task's proxy)."""
     async with state:
         state.streaming, state.stream_text, state.passages = True, "", []
@@ -277,7 +281,7 @@ async def _answer(state: PlaygroundState, request: chat.ChatRequest):
     pending: list[str] = []
     last_flush = time.monotonic()
     try:
-        async for event in chat.stream(request):
+        async for event in chat_engine.stream(request):
             if event.type == "token":
                 pending.append(event.data["content"])
                 if time.monotonic() - last_flush >= FLUSH_SECONDS:
@@ -293,7 +297,7 @@ async def _answer(state: PlaygroundState, request: chat.ChatRequest):
                 answer.error = event.data["message"]
     except Exception:  # the pipeline reports its own failures as events; this is a last resort
         log.exception("playground answer failed")
-        answer.error = chat.UNAVAILABLE
+        answer.error = chat_engine.UNAVAILABLE
     finally:
         async with state:
             answer.content = state.stream_text + "".join(pending)

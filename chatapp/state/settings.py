@@ -12,16 +12,12 @@ import reflex as rx
 from pydantic import ValidationError
 
 from chatapp.components.widget_preview import text_on
-from chatapp.services import (
-    avatars,
-    bots,
-    providers,
-    retention,
-    workspace_backup,
-    workspace_defaults,
-    workspaces,
-)
+from chatapp.services.accounts import workspace_defaults, workspaces
+from chatapp.services.bots import avatars, providers
+from chatapp.services.bots import crud as bots
 from chatapp.services.models import Bot, BotUpdate
+from chatapp.services.ops import retention
+from chatapp.services.ops import workspace_export as workspace_backup
 from chatapp.state import calls
 from chatapp.state.bot_scope import BotScopeState
 

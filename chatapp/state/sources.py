@@ -14,9 +14,9 @@ from pathlib import PurePosixPath
 
 import reflex as rx
 
-from chatapp.services import sources
-from chatapp.services.config import get_settings
-from chatapp.services.sources_view import SourceEntry, sources_overview
+from chatapp.core.config import get_settings
+from chatapp.services.knowledge import sources
+from chatapp.services.knowledge.sources_view import SourceEntry, sources_overview
 from chatapp.state import calls
 from chatapp.state.bot_scope import BotScopeState
 

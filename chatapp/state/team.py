@@ -6,7 +6,7 @@ import dataclasses
 
 import reflex as rx
 
-from chatapp.services import workspaces
+from chatapp.services.accounts import workspaces
 from chatapp.state import calls
 from chatapp.state.audit import AuditState
 from chatapp.state.auth import AuthState

@@ -3,11 +3,11 @@
 import pytest
 from sqlmodel import select
 
-from chatapp.services import bots
+from chatapp.core.config import reset_settings
+from chatapp.core.db import session_scope
 from chatapp.services.actions import store
-from chatapp.services.config import reset_settings
-from chatapp.services.db import session_scope
-from chatapp.services.ingest.urlguard import PRIVATE_NETWORK
+from chatapp.services.bots import crud as bots
+from chatapp.services.knowledge.ingest.urlguard import PRIVATE_NETWORK
 from chatapp.services.models import Contact, Conversation
 from tests.utils.action_api import running_action_api
 from tests.utils.factories import PASSWORD, make_tenant

@@ -2,7 +2,7 @@
 
 import pytest
 
-from chatapp.services.db import session_scope
+from chatapp.core.db import session_scope
 from tests.utils.factories import PASSWORD, make_tenant
 
 

@@ -9,9 +9,9 @@ from starlette.applications import Starlette
 
 from chatapp.api.app import create_api
 from chatapp.api.cors import ScopedCORS
-from chatapp.services import api_tokens
-from chatapp.services.config import reset_settings
-from chatapp.services.db import session_scope
+from chatapp.core.config import reset_settings
+from chatapp.core.db import session_scope
+from chatapp.services.accounts import api_tokens
 from tests.api.test_admin_api import login
 from tests.utils.factories import make_tenant
 

@@ -5,9 +5,10 @@ from fastapi.testclient import TestClient
 
 from chatapp import __version__
 from chatapp.api.app import create_api
-from chatapp.services import health, retrieval
-from chatapp.services.config import reset_settings
-from chatapp.services.db import session_scope
+from chatapp.core.config import reset_settings
+from chatapp.core.db import session_scope
+from chatapp.services.knowledge import retrieval
+from chatapp.services.ops import health
 from tests.utils.knowledge import make_shop
 
 DEPENDENCIES = {"database", "redis", "vector_index", "embedder", "llm", "ingestion"}

@@ -1,6 +1,6 @@
 """Inputs the fuzzer found that PostgreSQL (or SQLite) could not take: refused with 422, not 500."""
 
-from chatapp.services.db import session_scope
+from chatapp.core.db import session_scope
 from tests.api.test_admin_api import login
 from tests.utils.factories import make_tenant
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from chatapp.services import bots
-from chatapp.services.db import session_scope
+from chatapp.core.db import session_scope
+from chatapp.services.bots import crud as bots
 from tests.api.test_live_api import login, messages_of, visitor_stream
 from tests.utils.factories import make_tenant
 from tests.utils.handoff import add_action, new_session_id

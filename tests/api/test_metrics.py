@@ -5,9 +5,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from chatapp.api.app import create_api
-from chatapp.services import sources
-from chatapp.services.config import reset_settings
-from chatapp.services.db import session_scope
+from chatapp.core.config import reset_settings
+from chatapp.core.db import session_scope
+from chatapp.services.knowledge import sources
 from tests.api.test_public_api import body, parse_sse
 from tests.utils.fake_llm import fake_llm_server
 from tests.utils.knowledge import make_shop

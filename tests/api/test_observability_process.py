@@ -5,7 +5,7 @@ import json
 
 import httpx
 
-from chatapp.services import migrations
+from chatapp.core import migrations
 from tests.utils.prom import samples, value
 from tests.utils.widget_stack import ApiProcess
 

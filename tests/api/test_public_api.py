@@ -7,9 +7,9 @@ import json
 import pytest
 from sqlmodel import select
 
-from chatapp.services import llm
-from chatapp.services.config import reset_settings
-from chatapp.services.db import session_scope
+from chatapp.core.config import reset_settings
+from chatapp.core.db import session_scope
+from chatapp.services.chat.llm import client as llm
 from chatapp.services.models import Message
 from tests.utils.factories import PASSWORD
 from tests.utils.fake_llm import fake_llm_server
@@ -357,7 +357,7 @@ def test_an_identified_visitor_becomes_a_linked_contact(client, shop):
 
 
 def test_config_lists_audiences_and_chat_takes_a_pick(client, shop):
-    from chatapp.services import bots as bot_service
+    from chatapp.services.bots import crud as bot_service
     from chatapp.services.models import BotUpdate, Conversation
 
     audiences = [

@@ -5,7 +5,7 @@ import json
 import logging
 import re
 
-from chatapp.services.logs import JsonFormatter
+from chatapp.core.logs import JsonFormatter
 from tests.api.test_public_api import body
 from tests.utils.knowledge import make_shop
 

@@ -5,9 +5,9 @@ import logging
 
 import pytest
 
-from chatapp.services import api_tokens
-from chatapp.services.db import session_scope
-from chatapp.services.ingest.urlguard import PRIVATE_NETWORK
+from chatapp.core.db import session_scope
+from chatapp.services.accounts import api_tokens
+from chatapp.services.knowledge.ingest.urlguard import PRIVATE_NETWORK
 from tests.api.test_public_api import body, login
 from tests.utils.factories import PASSWORD
 from tests.utils.knowledge import make_shop

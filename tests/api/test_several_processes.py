@@ -10,8 +10,8 @@ import time
 import httpx
 import pytest
 
-from chatapp.services import bots
-from chatapp.services.db import session_scope
+from chatapp.core.db import session_scope
+from chatapp.services.bots import crud as bots
 from tests.api.test_live_api import login
 from tests.utils.factories import make_tenant
 from tests.utils.knowledge import new_session_id

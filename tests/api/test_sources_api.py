@@ -2,8 +2,8 @@
 
 import pytest
 
-from chatapp.services.db import session_scope
-from chatapp.services.ingest import worker
+from chatapp.core.db import session_scope
+from chatapp.workers import ingest as worker
 from tests.utils.factories import PASSWORD, make_tenant
 
 TEXT = "Our support desk answers by phone from 8am to 8pm, Monday to Saturday."
@@ -112,7 +112,7 @@ def test_bad_files_are_refused(client, setup, name, data, words):
 
 
 def test_oversized_upload_is_refused(client, setup, monkeypatch):
-    from chatapp.services.config import reset_settings
+    from chatapp.core.config import reset_settings
 
     monkeypatch.setenv("MAX_UPLOAD_MB", "0.01")
     reset_settings()

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from chatapp.cli import build_parser
-from chatapp.services.config import Settings, load_settings
+from chatapp.core.config import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = {"app", "api", "postgres", "redis", "qdrant"}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from chatapp.services.db import get_engine, session_scope
+from chatapp.core.db import get_engine, session_scope
 from tests.utils.factories import PASSWORD, Tenant, make_tenant
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from chatapp.services.ingest.urlguard import PRIVATE_NETWORK
+from chatapp.services.knowledge.ingest.urlguard import PRIVATE_NETWORK
 from tests.e2e.conftest import running_app
 from tests.e2e.dashboard_helpers import log_in, new_tenant, open_section, screenshot
 from tests.utils.action_api import running_action_api

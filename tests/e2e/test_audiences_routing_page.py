@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from chatapp.services import bots, conversations
-from chatapp.services.db import get_engine, session_scope
+from chatapp.core.db import get_engine, session_scope
+from chatapp.services.bots import crud as bots
+from chatapp.services.chat import conversations
 from chatapp.services.models import Bot, BotCreate, BotUpdate, Conversation
 from tests.e2e.dashboard_helpers import log_in, new_tenant, open_section, screenshot
 from tests.e2e.test_activity_page import store_conversation

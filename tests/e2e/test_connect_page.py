@@ -9,7 +9,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from chatapp.services.db import get_engine, session_scope
+from chatapp.core.db import get_engine, session_scope
 from chatapp.services.models import Bot
 from tests.e2e.dashboard_helpers import log_in, new_tenant, open_section, screenshot
 from tests.utils.widget_stack import HostSite

@@ -15,9 +15,11 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
 
-from chatapp.services import bots, contacts, conversations
-from chatapp.services.contacts import ContactInput
-from chatapp.services.db import get_engine, session_scope
+from chatapp.core.db import get_engine, session_scope
+from chatapp.services.bots import crud as bots
+from chatapp.services.chat import conversations
+from chatapp.services.contacts import crud as contacts
+from chatapp.services.contacts.crud import ContactInput
 from chatapp.services.models import Bot, BotCreate, Contact, Conversation
 from tests.e2e.dashboard_helpers import log_in, new_tenant, open_section, screenshot
 

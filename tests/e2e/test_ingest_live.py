@@ -6,7 +6,7 @@ import time
 import httpx
 import pytest
 
-from chatapp.services.db import get_engine, session_scope
+from chatapp.core.db import get_engine, session_scope
 from tests.utils.factories import PASSWORD, make_tenant
 
 pytestmark = pytest.mark.e2e

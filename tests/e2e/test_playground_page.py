@@ -11,9 +11,10 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import select
 
-from chatapp.services import providers, sources
-from chatapp.services.config import reset_settings
-from chatapp.services.db import get_engine, session_scope
+from chatapp.core.config import reset_settings
+from chatapp.core.db import get_engine, session_scope
+from chatapp.services.bots import providers
+from chatapp.services.knowledge import sources
 from chatapp.services.models import Bot, Conversation, Source
 from tests.e2e.dashboard_helpers import log_in, new_tenant, open_section, screenshot
 from tests.utils.factories import Tenant

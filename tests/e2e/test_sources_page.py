@@ -12,8 +12,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from chatapp.services import sources
-from chatapp.services.db import get_engine, session_scope
+from chatapp.core.db import get_engine, session_scope
+from chatapp.services.knowledge import sources
 from chatapp.services.models import Source
 from tests.e2e.dashboard_helpers import log_in, new_tenant, open_section, screenshot
 from tests.services.ingest.files import pdf

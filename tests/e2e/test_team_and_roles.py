@@ -10,8 +10,8 @@ import secrets
 import pytest
 from playwright.sync_api import expect
 
-from chatapp.services import workspaces
-from chatapp.services.db import get_engine, session_scope
+from chatapp.core.db import get_engine, session_scope
+from chatapp.services.accounts import workspaces
 from tests.e2e.dashboard_helpers import screenshot
 from tests.utils.factories import PASSWORD, make_tenant
 

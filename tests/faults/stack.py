@@ -155,7 +155,7 @@ class Store:
     """Read what the app stored, straight from its database (never through the app)."""
 
     def __init__(self, url: str) -> None:
-        from chatapp.services.db import normalize_url
+        from chatapp.core.db import normalize_url
 
         self.engine = create_engine(normalize_url(url), pool_pre_ping=True)
 

@@ -35,8 +35,8 @@ def queue_source(data_dir) -> dict:
     """Queue the big text in a child process (this one keeps its own settings)."""
     code = (
         "import json, sys\n"
-        "from chatapp.services import sources\n"
-        "from chatapp.services.db import session_scope\n"
+        "from chatapp.services.knowledge import sources\n"
+        "from chatapp.core.db import session_scope\n"
         "from tests.utils.factories import make_tenant\n"
         "with session_scope() as s:\n"
         "    t = make_tenant(s, 'big')\n"

@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 
-from chatapp.services import health as health_service
+from chatapp.services.ops import health as health_service
 from tests.faults.services import private_redis
 from tests.faults.stack import FaultApi, Store, assert_readable, chat_body, parse_sse, prepare
 from tests.utils.fake_llm import fake_llm_server

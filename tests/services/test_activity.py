@@ -16,10 +16,12 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import select
 
-from chatapp.services import activity, activity_export, bots, conversations
-from chatapp.services.activity import ActivityFilter
-from chatapp.services.errors import NotFound, ValidationFailed
+from chatapp.core.errors import NotFound, ValidationFailed
+from chatapp.services.bots import crud as bots
+from chatapp.services.chat import conversations
 from chatapp.services.models import Bot, BotCreate, Conversation, Message, Role
+from chatapp.services.reports import activity, activity_export
+from chatapp.services.reports.activity import ActivityFilter
 from tests.utils.factories import make_tenant
 
 CITATION = {"n": 1, "title": "Hours", "snippet": "Open 9 to 6", "strength": "strong", "url": ""}

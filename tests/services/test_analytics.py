@@ -9,11 +9,12 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from chatapp.services import analytics, bots
-from chatapp.services.analytics import DateRange, RangeInvalid, busiest_hours, parse_range
-from chatapp.services.db import session_scope
-from chatapp.services.errors import NotFound
+from chatapp.core.db import session_scope
+from chatapp.core.errors import NotFound
+from chatapp.services.bots import crud as bots
 from chatapp.services.models import BotCreate, Conversation, Message, Role
+from chatapp.services.reports import analytics
+from chatapp.services.reports.analytics import DateRange, RangeInvalid, busiest_hours, parse_range
 from tests.utils.factories import make_tenant
 from tests.utils.handlers import run
 
@@ -258,7 +259,7 @@ def page_state(tenants, role: Role):
     """The Analytics page state of a member logged in as in a browser (a real session token)."""
     import reflex as rx
 
-    from chatapp.services import auth
+    from chatapp.services.accounts import auth
     from chatapp.state.analytics import AnalyticsState
     from tests.utils.factories import PASSWORD
 

@@ -4,11 +4,12 @@ the shop's subject or off topic, and the owner reads the strength in words."""
 
 import pytest
 
-from chatapp.services import answerability, sources
-from chatapp.services.db import session_scope
-from chatapp.services.embeddings import get_embedder
-from chatapp.services.ingest import worker
-from chatapp.services.retrieval import Passage, retrieve
+from chatapp.core.db import session_scope
+from chatapp.services.chat.compose import answerability
+from chatapp.services.knowledge import sources
+from chatapp.services.knowledge.embeddings import get_embedder
+from chatapp.services.knowledge.retrieval import Passage, retrieve
+from chatapp.workers import ingest as worker
 from tests.utils.factories import make_tenant
 
 RENTALS = (

@@ -5,11 +5,14 @@ import asyncio
 
 import pytest
 
-from chatapp.services import activity, analytics, bots, chat
-from chatapp.services.analytics import DateRange
-from chatapp.services.db import session_scope
-from chatapp.services.errors import ValidationFailed
+from chatapp.core.db import session_scope
+from chatapp.core.errors import ValidationFailed
+from chatapp.services.bots import crud as bots
+from chatapp.services.chat import engine as chat_engine
+from chatapp.services.chat.request import ChatRequest
 from chatapp.services.models import BotUpdate
+from chatapp.services.reports import activity, analytics
+from chatapp.services.reports.analytics import DateRange
 from tests.utils.knowledge import make_shop, new_session_id
 from tests.utils.routing_bots import make_router_desk
 
@@ -17,10 +20,10 @@ AUDIENCES = [{"label": "Recruiter"}, {"label": "Peer engineer"}]
 
 
 def ask(public_id, key, message, **extra):
-    request = chat.ChatRequest(
+    request = ChatRequest(
         bot_id=public_id, api_key=key, message=message, session_id=new_session_id(), **extra
     )
-    return asyncio.run(chat.reply(request))
+    return asyncio.run(chat_engine.reply(request))
 
 
 @pytest.fixture

@@ -8,11 +8,15 @@ import asyncio
 import pytest
 from sqlmodel import func, select
 
-from chatapp.services import access, audiences, bots, chat
-from chatapp.services.config import reset_settings
-from chatapp.services.db import session_scope
-from chatapp.services.embeddings import get_embedder
-from chatapp.services.errors import ValidationFailed
+from chatapp.core.config import reset_settings
+from chatapp.core.db import session_scope
+from chatapp.core.errors import ValidationFailed
+from chatapp.services.accounts import visitor_access as access
+from chatapp.services.bots import audiences
+from chatapp.services.bots import crud as bots
+from chatapp.services.chat import engine as chat_engine
+from chatapp.services.chat.request import ChatRequest
+from chatapp.services.knowledge.embeddings import get_embedder
 from chatapp.services.models import Bot, BotUpdate, Conversation, Message
 from tests.utils.fake_llm import fake_llm_server
 from tests.utils.knowledge import make_shop, new_session_id
@@ -47,14 +51,14 @@ def shop(database_url):
 
 
 def ask(shop, message, session_id=None, **extra):
-    request = chat.ChatRequest(
+    request = ChatRequest(
         bot_id=shop.public_id,
         api_key=shop.key,
         message=message,
         session_id=session_id or new_session_id(),
         **extra,
     )
-    return asyncio.run(chat.reply(request))
+    return asyncio.run(chat_engine.reply(request))
 
 
 def conversation_audience(conversation_id):

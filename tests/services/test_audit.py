@@ -7,22 +7,17 @@ import json
 import pytest
 from sqlmodel import col, select
 
-from chatapp.services import (
-    api_tokens,
-    audit,
-    bots,
-    contact_data,
-    contacts,
-    providers,
-    retention,
-    sources,
-    workspace_defaults,
-    workspaces,
-)
+from chatapp.core.errors import NotAuthenticated, PermissionDenied
+from chatapp.services.accounts import api_tokens, audit, workspace_defaults, workspaces
 from chatapp.services.actions import store
-from chatapp.services.contacts import ContactInput
-from chatapp.services.errors import NotAuthenticated, PermissionDenied
+from chatapp.services.bots import crud as bots
+from chatapp.services.bots import providers
+from chatapp.services.contacts import crud as contacts
+from chatapp.services.contacts import personal_data as contact_data
+from chatapp.services.contacts.crud import ContactInput
+from chatapp.services.knowledge import sources
 from chatapp.services.models import AuditEntry, BotCreate, BotUpdate, Role
+from chatapp.services.ops import retention
 from tests.utils.factories import PASSWORD, make_tenant
 
 PROVIDER_KEY = "sk-provider-secret-4242"

@@ -3,13 +3,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from chatapp.services import auth, security, workspaces
-from chatapp.services.errors import (
-    Conflict,
-    NotAuthenticated,
-    TooManyRequests,
-    ValidationFailed,
-)
+from chatapp.core import security
+from chatapp.core.errors import Conflict, NotAuthenticated, TooManyRequests, ValidationFailed
+from chatapp.services.accounts import auth, workspaces
 from chatapp.services.models import AuthSession, LoginAttempt, utcnow
 from tests.utils.factories import PASSWORD, make_user
 
@@ -115,7 +111,7 @@ def test_login_is_throttled_after_repeated_failures(session):
 
 
 def test_failures_are_recorded_even_though_login_raises(engine):
-    from chatapp.services.db import session_scope
+    from chatapp.core.db import session_scope
 
     with session_scope(engine) as session:
         make_user(session, "f@example.com")

@@ -20,11 +20,16 @@ from pathlib import Path
 import pytest
 from sqlmodel import func, select
 
-from chatapp.services import backup, backup_restore, chat, conversations, migrations
-from chatapp.services.config import get_settings, reset_settings
-from chatapp.services.db import dispose_engines, session_scope
-from chatapp.services.index import close_indexes
+from chatapp.core import migrations
+from chatapp.core.config import get_settings, reset_settings
+from chatapp.core.db import dispose_engines, session_scope
+from chatapp.services.chat import conversations
+from chatapp.services.chat import engine as chat_engine
+from chatapp.services.chat.request import ChatRequest
+from chatapp.services.knowledge.index.vector_index import close_indexes
 from chatapp.services.models import Bot, Message
+from chatapp.services.ops import install_backup as backup
+from chatapp.services.ops import install_restore as backup_restore
 from tests.utils.knowledge import make_shop, new_session_id
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,10 +37,10 @@ QUESTION = "When are you open on Saturdays?"
 
 
 def ask(shop):
-    request = chat.ChatRequest(
+    request = ChatRequest(
         message=QUESTION, session_id=new_session_id(), bot_id=shop.public_id, api_key=shop.key
     )
-    return asyncio.run(chat.reply(request))
+    return asyncio.run(chat_engine.reply(request))
 
 
 class Writer(threading.Thread):

@@ -2,8 +2,9 @@ import pytest
 from pydantic import ValidationError
 from sqlmodel import select
 
-from chatapp.services import bots, security
-from chatapp.services.errors import PermissionDenied, ValidationFailed
+from chatapp.core import security
+from chatapp.core.errors import PermissionDenied, ValidationFailed
+from chatapp.services.bots import crud as bots
 from chatapp.services.models import Bot, BotCreate, BotKey, BotUpdate, Role
 from tests.utils.factories import make_tenant
 

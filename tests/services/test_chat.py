@@ -7,24 +7,21 @@ import asyncio
 import pytest
 from sqlmodel import func, select
 
-from chatapp.services import bots, chat, followup
-from chatapp.services.db import session_scope
-from chatapp.services.errors import (
+from chatapp.core.db import session_scope
+from chatapp.core.errors import (
     NotAuthenticated,
     NotFound,
     PermissionDenied,
     TooLarge,
     ValidationFailed,
 )
-from chatapp.services.models import (
-    Bot,
-    BotStatus,
-    BotUpdate,
-    Conversation,
-    Message,
-    UsageDaily,
-)
-from chatapp.services.retrieval import retrieve
+from chatapp.services.bots import crud as bots
+from chatapp.services.chat import begin as chat_begin
+from chatapp.services.chat import engine as chat_engine
+from chatapp.services.chat import followup
+from chatapp.services.chat.request import ChatRequest
+from chatapp.services.knowledge.retrieval import retrieve
+from chatapp.services.models import Bot, BotStatus, BotUpdate, Conversation, Message, UsageDaily
 from tests.utils.knowledge import make_shop, new_session_id
 
 
@@ -35,18 +32,18 @@ def shop(database_url):
 
 def make_request(shop, message, session_id=None, **extra):
     values = {"bot_id": shop.public_id, "api_key": shop.key, **extra}
-    return chat.ChatRequest(message=message, session_id=session_id or new_session_id(), **values)
+    return ChatRequest(message=message, session_id=session_id or new_session_id(), **values)
 
 
 def ask(shop, message, session_id=None, **extra):
-    return asyncio.run(chat.reply(make_request(shop, message, session_id, **extra)))
+    return asyncio.run(chat_engine.reply(make_request(shop, message, session_id, **extra)))
 
 
 def collect(shop, message, session_id=None, **extra):
     request = make_request(shop, message, session_id, **extra)
 
     async def run():
-        return [event async for event in chat.stream(request)]
+        return [event async for event in chat_engine.stream(request)]
 
     return asyncio.run(run())
 
@@ -181,7 +178,7 @@ def test_concurrent_first_messages_of_a_session_share_one_conversation(shop):
 
     async def many():
         requests = [
-            chat.ChatRequest(
+            ChatRequest(
                 bot_id=shop.public_id,
                 message=f"What are your opening hours? ({n})",
                 session_id=session_id,
@@ -189,7 +186,7 @@ def test_concurrent_first_messages_of_a_session_share_one_conversation(shop):
             )
             for n in range(8)
         ]
-        return await asyncio.gather(*(chat.begin(r) for r in requests))
+        return await asyncio.gather(*(chat_begin.begin(r) for r in requests))
 
     turns = asyncio.run(many())
     assert len({t.conversation_id for t in turns}) == 1
@@ -204,8 +201,8 @@ def test_history_is_the_last_ten_messages(shop, monkeypatch):
     for n in range(6):
         ask(shop, f"Question number {n} about opening hours?", session_id=session_id)
     turn = asyncio.run(
-        chat.begin(
-            chat.ChatRequest(
+        chat_begin.begin(
+            ChatRequest(
                 bot_id=shop.public_id, message="Last one", session_id=session_id, api_key=shop.key
             )
         )
@@ -233,7 +230,7 @@ def test_refusals_are_readable_and_store_nothing(shop, change, error, words):
     values = {"bot_id": shop.public_id, "message": "Hi there", "api_key": shop.key}
     values.update(change)
     with pytest.raises(error, match=words):
-        asyncio.run(chat.begin(chat.ChatRequest(**values)))
+        asyncio.run(chat_begin.begin(ChatRequest(**values)))
     assert messages() == []
     with session_scope() as session:
         assert session.get(Bot, shop.bot_id).message_count == 0
@@ -301,7 +298,7 @@ def test_the_playground_uses_the_same_pipeline_as_a_member(shop):
 
 
 def test_a_failing_retrieval_ends_in_a_clean_error_event(shop, monkeypatch):
-    from chatapp.services.config import reset_settings
+    from chatapp.core.config import reset_settings
     from tests.utils.fake_openai import fake_openai_server
 
     with fake_openai_server() as embeddings:
@@ -312,7 +309,7 @@ def test_a_failing_retrieval_ends_in_a_clean_error_event(shop, monkeypatch):
         reset_settings()
         events = collect(shop, "What are your opening hours?")
     assert [e.type for e in events] == ["error"]
-    assert events[0].data == {"code": "unavailable", "message": chat.UNAVAILABLE}
+    assert events[0].data == {"code": "unavailable", "message": chat_engine.UNAVAILABLE}
     with session_scope() as session:
         assert session.get(Bot, shop.bot_id).message_count == 0
 
@@ -322,7 +319,7 @@ def embed_calls(monkeypatch):
     """The questions the local embedder embeds, with the thread that embedded each."""
     import threading
 
-    from chatapp.services.embeddings import get_embedder
+    from chatapp.services.knowledge.embeddings import get_embedder
 
     embedder = get_embedder()
     calls = []

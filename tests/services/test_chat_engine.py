@@ -11,9 +11,11 @@ import json
 import pytest
 from sqlmodel import select
 
-from chatapp.services import chat
-from chatapp.services.config import reset_settings
-from chatapp.services.db import session_scope
+from chatapp.core.config import reset_settings
+from chatapp.core.db import session_scope
+from chatapp.services.chat import begin as chat_begin
+from chatapp.services.chat import engine as chat_engine
+from chatapp.services.chat.request import ChatRequest, Event
 from chatapp.services.models import Bot, Message, UsageDaily
 from tests.utils.fake_llm import fake_llm_server
 from tests.utils.handoff import add_action
@@ -28,8 +30,8 @@ def desk(sqlite_url):
     return make_router_desk()
 
 
-def request(desk, message: str, session_id: str | None = None) -> chat.ChatRequest:
-    return chat.ChatRequest(
+def request(desk, message: str, session_id: str | None = None) -> ChatRequest:
+    return ChatRequest(
         bot_id=desk.router_public_id,
         api_key=desk.key,
         message=message,
@@ -37,9 +39,9 @@ def request(desk, message: str, session_id: str | None = None) -> chat.ChatReque
     )
 
 
-def events_of(desk, message: str) -> list[chat.Event]:
+def events_of(desk, message: str) -> list[Event]:
     async def run():
-        return [event async for event in chat.stream(request(desk, message))]
+        return [event async for event in chat_engine.stream(request(desk, message))]
 
     return asyncio.run(run())
 
@@ -53,7 +55,7 @@ def stored_answers(conversation_id: int) -> list[Message]:
         ).all()
 
 
-def said(events: list[chat.Event]) -> str:
+def said(events: list[Event]) -> str:
     return "".join(e.data["content"] for e in events if e.type == "token")
 
 
@@ -64,7 +66,7 @@ def test_a_two_part_routed_answer_streams_what_is_stored(desk):
     [stored] = stored_answers(done["conversation_id"])
     assert said(events) == stored.content
     assert "\n\n**" in stored.content  # the second part starts a paragraph of its own
-    reply = asyncio.run(chat.reply(request(desk, TWO_INTENTS)))
+    reply = asyncio.run(chat_engine.reply(request(desk, TWO_INTENTS)))
     assert reply.answer == stored_answers(reply.conversation_id)[0].content
 
 
@@ -86,8 +88,8 @@ def test_a_routed_answer_sends_the_routers_actions(desk):
 
 def test_a_routed_answer_is_stored_when_the_visitor_leaves_mid_answer(desk):
     async def leave_after_three_tokens() -> int:
-        turn = await chat.begin(request(desk, TWO_INTENTS))
-        stream = chat.events(turn)
+        turn = await chat_begin.begin(request(desk, TWO_INTENTS))
+        stream = chat_engine.events(turn)
         tokens = 0
         async for event in stream:
             tokens += event.type == "token"
@@ -124,7 +126,7 @@ def test_with_an_llm_the_second_parts_citations_are_numbered_as_stored(fake):
         return json.dumps({"routes": routes})
 
     fake.reply = reply
-    answer = asyncio.run(chat.reply(request(desk, TWO_INTENTS)))
+    answer = asyncio.run(chat_engine.reply(request(desk, TWO_INTENTS)))
     [stored] = stored_answers(answer.conversation_id)
     assert answer.answer == stored.content
     numbers = [s["n"] for s in answer.sources]

@@ -8,11 +8,15 @@ import pytest
 import redis
 from sqlmodel import func, select
 
-from chatapp.services import bots, chat, quota
-from chatapp.services import ratelimit as rl
-from chatapp.services.config import reset_settings
-from chatapp.services.db import session_scope
-from chatapp.services.errors import TooManyRequests
+from chatapp.core import ratelimit as rl
+from chatapp.core.config import reset_settings
+from chatapp.core.db import session_scope
+from chatapp.core.errors import TooManyRequests
+from chatapp.services.bots import crud as bots
+from chatapp.services.bots import quota
+from chatapp.services.chat import begin as chat_begin
+from chatapp.services.chat.request import ChatRequest
+from chatapp.services.chat.turn import Turn
 from chatapp.services.models import Bot, BotUpdate, Message, RateCounter
 from tests.utils.databases import require_or_skip
 from tests.utils.knowledge import make_shop, new_session_id
@@ -33,8 +37,8 @@ def set_limit(shop, limit):
 
 
 def begin(shop, session_id=None, ip=""):
-    return chat.begin(
-        chat.ChatRequest(
+    return chat_begin.begin(
+        ChatRequest(
             bot_id=shop.public_id,
             message="What are your opening hours?",
             session_id=session_id or new_session_id(),
@@ -52,8 +56,8 @@ def test_quota_is_exact_under_concurrency(shop):
         return await asyncio.gather(*(begin(shop) for _ in range(200)), return_exceptions=True)
 
     results = asyncio.run(crowd())
-    accepted = [r for r in results if isinstance(r, chat.Turn)]
-    refused = [r for r in results if not isinstance(r, chat.Turn)]
+    accepted = [r for r in results if isinstance(r, Turn)]
+    refused = [r for r in results if not isinstance(r, Turn)]
     assert len(accepted) == 100 and len(refused) == 100
     assert all(isinstance(r, TooManyRequests) for r in refused)
     assert {r.message for r in refused} == {

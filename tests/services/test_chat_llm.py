@@ -8,9 +8,13 @@ import time
 import pytest
 from sqlmodel import select
 
-from chatapp.services import bots, chat, llm, providers
-from chatapp.services.config import reset_settings
-from chatapp.services.db import session_scope
+from chatapp.core.config import reset_settings
+from chatapp.core.db import session_scope
+from chatapp.services.bots import crud as bots
+from chatapp.services.bots import providers
+from chatapp.services.chat import engine as chat_engine
+from chatapp.services.chat.llm import client as llm
+from chatapp.services.chat.request import ChatRequest
 from chatapp.services.models import Bot, BotUpdate, Message, Plan, UsageDaily, Workspace
 from tests.utils.fake_llm import fake_llm_server
 from tests.utils.knowledge import make_shop, new_session_id
@@ -39,17 +43,18 @@ def shop(fake):
 
 def request(shop, message, session_id=None, **extra):
     values = {"bot_id": shop.public_id, "api_key": shop.key, **extra}
-    return chat.ChatRequest(message=message, session_id=session_id or new_session_id(), **values)
+    return ChatRequest(message=message, session_id=session_id or new_session_id(), **values)
 
 
 def ask(shop, message, session_id=None, **extra):
-    return asyncio.run(chat.reply(request(shop, message, session_id, **extra)))
+    return asyncio.run(chat_engine.reply(request(shop, message, session_id, **extra)))
 
 
 def events(shop, message, session_id=None, **extra):
     async def run():
         return [
-            (time.perf_counter(), e) async for e in chat.stream(request(shop, message, **extra))
+            (time.perf_counter(), e)
+            async for e in chat_engine.stream(request(shop, message, **extra))
         ]
 
     return asyncio.run(run())
@@ -149,7 +154,7 @@ def test_answers_reuse_one_connection_to_the_llm(shop, fake):
     questions = ("When are you open?", "And on Saturdays?", "Can I return an item?")
 
     async def three_answers():  # one event loop, as one server process has
-        return [await chat.reply(request(shop, q, session_id)) for q in questions]
+        return [await chat_engine.reply(request(shop, q, session_id)) for q in questions]
 
     assert [reply.error for reply in asyncio.run(three_answers())] == [None] * 3
     # The stream is read to its end after [DONE], so the connection goes back to the pool
@@ -316,7 +321,7 @@ def test_a_workspace_provider_key_is_stored_encrypted_and_used(shop, fake, monke
 
 
 def test_only_owners_and_admins_set_the_provider(shop):
-    from chatapp.services.errors import PermissionDenied, ValidationFailed
+    from chatapp.core.errors import PermissionDenied, ValidationFailed
 
     with pytest.raises(PermissionDenied), session_scope() as session:
         providers.set_provider(session, shop.tenant.agent, api_key="sk-x")

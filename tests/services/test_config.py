@@ -2,7 +2,7 @@ import threading
 
 import pytest
 
-from chatapp.services.config import ConfigError, load_settings
+from chatapp.core.config import ConfigError, load_settings
 
 
 def test_development_generates_a_secret_once_and_keeps_it(isolated_settings):
@@ -62,7 +62,7 @@ def test_invalid_numbers_are_refused(monkeypatch):
 def test_env_example_documents_every_setting():
     from pathlib import Path
 
-    from chatapp.services.config import Settings
+    from chatapp.core.config import Settings
 
     root = Path(__file__).resolve().parents[2]
     documented = {

@@ -11,11 +11,14 @@ import json
 import pytest
 from sqlmodel import func, select
 
-from chatapp.services import contact_data, conversations, live
-from chatapp.services.actions import runs, store
-from chatapp.services.contacts import ContactInput, create_contact
-from chatapp.services.db import session_scope
-from chatapp.services.errors import NotFound, PermissionDenied
+from chatapp.core.db import session_scope
+from chatapp.core.errors import NotFound, PermissionDenied
+from chatapp.services.actions import run_log as runs
+from chatapp.services.actions import store
+from chatapp.services.chat import conversations
+from chatapp.services.contacts import personal_data as contact_data
+from chatapp.services.contacts.crud import ContactInput, create_contact
+from chatapp.services.live import bus as live
 from chatapp.services.models import (
     ActionRun,
     Contact,

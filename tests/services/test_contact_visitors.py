@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from chatapp.services import bots, contacts
-from chatapp.services.contact_search import linked_conversations
+from chatapp.services.bots import crud as bots
+from chatapp.services.contacts import crud as contacts
+from chatapp.services.contacts.search import linked_conversations
 from chatapp.services.models import BotCreate, Contact, Conversation
 from tests.utils.contact_helpers import add, chat
 from tests.utils.factories import make_tenant

@@ -14,10 +14,13 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from chatapp.services import bots, contact_export, contact_search, contacts
-from chatapp.services.contact_search import linked_conversations, list_contacts
-from chatapp.services.contacts import ContactInput, ContactInvalid
-from chatapp.services.errors import NotFound, PermissionDenied
+from chatapp.core.errors import NotFound, PermissionDenied
+from chatapp.services.bots import crud as bots
+from chatapp.services.contacts import crud as contacts
+from chatapp.services.contacts import export as contact_export
+from chatapp.services.contacts import search as contact_search
+from chatapp.services.contacts.crud import ContactInput, ContactInvalid
+from chatapp.services.contacts.search import linked_conversations, list_contacts
 from chatapp.services.models import BotCreate, Contact, Conversation, Message, Role
 from tests.utils.contact_helpers import add, chat
 from tests.utils.factories import make_tenant

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 from sqlmodel import func, select
 
-from chatapp.services import lexical, sources
-from chatapp.services.db import get_engine, session_scope
-from chatapp.services.embedded_index import EmbeddedIndex
-from chatapp.services.embeddings import get_embedder
-from chatapp.services.ingest import worker
+from chatapp.core.db import get_engine, session_scope
+from chatapp.services.knowledge import lexical, sources
+from chatapp.services.knowledge.embeddings import get_embedder
+from chatapp.services.knowledge.index.codec import decode_many, encode
+from chatapp.services.knowledge.index.embedded import EmbeddedIndex
 from chatapp.services.models import Bot, KnowledgeChunk, Source
-from chatapp.services.vectors import decode_many, encode
+from chatapp.workers import ingest as worker
 from tests.utils.knowledge import make_shop
 
 

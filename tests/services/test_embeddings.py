@@ -9,8 +9,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from chatapp.services import embeddings
-from chatapp.services.embeddings import (
+from chatapp.core.errors import ServiceError, TooManyRequests
+from chatapp.services.knowledge import embeddings
+from chatapp.services.knowledge.embeddings import (
     EmbeddingError,
     EmbeddingRateLimited,
     MiniLMOnnxEmbedder,
@@ -18,7 +19,6 @@ from chatapp.services.embeddings import (
     get_embedder,
     reset_embedders,
 )
-from chatapp.services.errors import ServiceError, TooManyRequests
 from tests.utils.fake_openai import FAKE_DIM, fake_openai_server, fake_vector
 
 

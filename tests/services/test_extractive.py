@@ -5,9 +5,9 @@ import zlib
 
 import pytest
 
-from chatapp.services import extractive
-from chatapp.services.embeddings import get_embedder
-from chatapp.services.retrieval import Passage
+from chatapp.services.chat.compose import extractive
+from chatapp.services.knowledge.embeddings import get_embedder
+from chatapp.services.knowledge.retrieval import Passage
 
 DEBIAN = (
     "The Debian FAQ\n\n"

@@ -10,11 +10,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import func, select
 
-from chatapp.services import bots, handoff, inbox, workspaces
-from chatapp.services.db import session_scope
-from chatapp.services.errors import Conflict, NotFound, PermissionDenied
+from chatapp.core.db import session_scope
+from chatapp.core.errors import Conflict, NotFound, PermissionDenied
+from chatapp.services.accounts import workspaces
+from chatapp.services.accounts.tenancy import actor_for
+from chatapp.services.bots import crud as bots
+from chatapp.services.live import handoff, inbox
 from chatapp.services.models import Bot, Conversation, Message, Role
-from chatapp.services.tenancy import actor_for
 from tests.utils.factories import PASSWORD, Tenant, make_tenant
 from tests.utils.handoff import add_action, ask, conversation, new_session_id, stored_events
 

@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from chatapp.services import bots
-from chatapp.services.db import session_scope
+from chatapp.core.db import session_scope
+from chatapp.services.accounts.tenancy import actor_for
+from chatapp.services.bots import crud as bots
 from chatapp.services.models import BotCreate
-from chatapp.services.tenancy import actor_for
 from chatapp.state.inbox import InboxState
 from tests.services.test_state_isolation import _state_of, run
 from tests.utils.tenant_world import make_world

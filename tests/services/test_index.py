@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from qdrant_client import QdrantClient
 
-from chatapp.services.index import IndexPoint, VectorIndex
+from chatapp.services.knowledge.index.vector_index import IndexPoint, VectorIndex
 
 DIM = 8
 

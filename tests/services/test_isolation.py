@@ -3,10 +3,11 @@
 import pytest
 from sqlmodel import select
 
-from chatapp.services import bots, workspaces
-from chatapp.services.errors import NotFound, PermissionDenied
+from chatapp.core.errors import NotFound, PermissionDenied
+from chatapp.services.accounts import workspaces
+from chatapp.services.accounts.tenancy import actor_for
+from chatapp.services.bots import crud as bots
 from chatapp.services.models import Bot, BotCreate, BotKey, BotUpdate, Membership, Role
-from chatapp.services.tenancy import actor_for
 from tests.utils.factories import make_tenant
 
 # Each case: (name, call(session, actor_of_A, tenant_B)). Every one must raise NotFound.

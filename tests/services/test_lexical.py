@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from chatapp.services import lexical, sources
-from chatapp.services.db import session_scope
-from chatapp.services.ingest import worker
+from chatapp.core.db import session_scope
+from chatapp.services.knowledge import lexical, sources
 from chatapp.services.models import KnowledgeChunk
+from chatapp.workers import ingest as worker
 from tests.utils.factories import make_tenant
 
 

@@ -9,9 +9,9 @@ import threading
 import pytest
 import redis
 
-from chatapp.services import live
-from chatapp.services.config import reset_settings
-from chatapp.services.db import session_scope
+from chatapp.core.config import reset_settings
+from chatapp.core.db import session_scope
+from chatapp.services.live import bus as live
 from chatapp.services.models import Conversation
 from tests.utils.databases import require_or_skip
 from tests.utils.factories import make_tenant

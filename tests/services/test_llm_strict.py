@@ -6,12 +6,15 @@ import json
 
 import pytest
 
-from chatapp.services import citations, followup, llm, llm_outcome, prompts
+from chatapp.core.config import get_settings, reset_settings
+from chatapp.core.db import session_scope
 from chatapp.services.actions import in_chat, store
-from chatapp.services.config import get_settings, reset_settings
-from chatapp.services.db import session_scope
-from chatapp.services.providers import LLMConfig
-from chatapp.services.retrieval import Passage
+from chatapp.services.bots.providers import LLMConfig
+from chatapp.services.chat import citations, followup
+from chatapp.services.chat.llm import client as llm
+from chatapp.services.chat.llm import outcome as llm_outcome
+from chatapp.services.chat.llm import prompts
+from chatapp.services.knowledge.retrieval import Passage
 from tests.utils.fake_llm import fake_llm_server
 from tests.utils.knowledge import make_shop
 

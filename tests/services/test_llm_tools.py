@@ -4,8 +4,8 @@ import asyncio
 
 import openai
 
-from chatapp.services import llm
-from chatapp.services.providers import LLMConfig
+from chatapp.services.bots.providers import LLMConfig
+from chatapp.services.chat.llm import client as llm
 from tests.utils.fake_llm import fake_llm_server
 
 TOOLS = [{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}]

@@ -2,7 +2,7 @@
 
 import logging
 
-from chatapp.services import logs
+from chatapp.core import logs
 
 
 def test_http_client_request_lines_are_quiet_but_their_warnings_show(monkeypatch):

@@ -5,8 +5,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
-from chatapp.services import migrations
-from chatapp.services.db import build_engine
+from chatapp.core import migrations
+from chatapp.core.db import build_engine
 
 
 def test_upgrade_matches_models_and_downgrade_removes_everything(database_url):

@@ -8,20 +8,22 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from chatapp.services import chat, sources
-from chatapp.services.analytics import DateRange
-from chatapp.services.db import session_scope
-from chatapp.services.embeddings import get_embedder
-from chatapp.services.errors import NotFound, PermissionDenied
-from chatapp.services.ingest import worker
-from chatapp.services.missing_content import (
+from chatapp.core.db import session_scope
+from chatapp.core.errors import NotFound, PermissionDenied
+from chatapp.services.chat import engine as chat_engine
+from chatapp.services.chat.request import ChatRequest
+from chatapp.services.knowledge import sources
+from chatapp.services.knowledge.embeddings import get_embedder
+from chatapp.services.models import Conversation, Message, Role
+from chatapp.services.reports.analytics import DateRange
+from chatapp.services.reports.missing_content import (
     AskedQuestion,
     forget_cached_vectors,
     group_questions,
     missing_content,
     unanswered_questions,
 )
-from chatapp.services.models import Conversation, Message, Role
+from chatapp.workers import ingest as worker
 from tests.utils.factories import make_tenant
 from tests.utils.knowledge import make_shop, new_session_id
 
@@ -44,13 +46,13 @@ def shop(database_url):
 
 
 def ask(shop, message, session_id=None):
-    request = chat.ChatRequest(
+    request = ChatRequest(
         bot_id=shop.public_id,
         api_key=shop.key,
         message=message,
         session_id=session_id or new_session_id(),
     )
-    return asyncio.run(chat.reply(request))
+    return asyncio.run(chat_engine.reply(request))
 
 
 def report(shop, role=Role.OWNER, period=None, **extra):

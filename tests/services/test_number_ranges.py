@@ -2,7 +2,7 @@
 
 import pytest
 
-from chatapp.services import number_ranges
+from chatapp.services.chat.compose import number_ranges
 
 
 def test_the_numbers_of_a_question_as_written():

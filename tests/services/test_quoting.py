@@ -1,6 +1,6 @@
 """Quoting chosen units: each with what it needs to be read alone, verbatim, cited."""
 
-from chatapp.services import quoting, sentences
+from chatapp.services.chat.compose import quoting, sentences
 
 MANUAL = """Massif is a heap profiler. It helps you make your programs use less memory.
 

@@ -10,10 +10,11 @@ import pytest
 from sqlmodel import select
 
 from chatapp import cli
-from chatapp.services import sources
-from chatapp.services.db import session_scope
-from chatapp.services.ingest import extract_html, reextract, worker
+from chatapp.core.db import session_scope
+from chatapp.services.knowledge import sources
+from chatapp.services.knowledge.ingest import extract_html, reextract
 from chatapp.services.models import KnowledgeChunk, Source
+from chatapp.workers import ingest as worker
 from tests.utils.factories import make_tenant
 
 DOC_PAGE = """<!DOCTYPE html><html><head><title>Returns</title></head><body>

@@ -10,14 +10,19 @@ from qdrant_client import QdrantClient
 from sqlmodel import func, select
 
 from chatapp import cli
-from chatapp.services import reindex
-from chatapp.services.config import reset_settings
-from chatapp.services.db import session_scope
-from chatapp.services.embeddings import get_embedder
-from chatapp.services.errors import ValidationFailed
-from chatapp.services.index import IndexPoint, VectorIndex, close_indexes, get_index
+from chatapp.core.config import reset_settings
+from chatapp.core.db import session_scope
+from chatapp.core.errors import ValidationFailed
+from chatapp.services.knowledge import reindex
+from chatapp.services.knowledge.embeddings import get_embedder
+from chatapp.services.knowledge.index.vector_index import (
+    IndexPoint,
+    VectorIndex,
+    close_indexes,
+    get_index,
+)
+from chatapp.services.knowledge.retrieval import retrieve
 from chatapp.services.models import KnowledgeChunk
-from chatapp.services.retrieval import retrieve
 from tests.utils.fake_openai import FAKE_DIM, fake_openai_server
 from tests.utils.knowledge import make_shop
 

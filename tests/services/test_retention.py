@@ -11,10 +11,12 @@ from datetime import timedelta
 import pytest
 from sqlmodel import func, select
 
-from chatapp.services import conversations, live, retention
-from chatapp.services.actions import runs, store
-from chatapp.services.db import session_scope
-from chatapp.services.errors import PermissionDenied, ValidationFailed
+from chatapp.core.db import session_scope
+from chatapp.core.errors import PermissionDenied, ValidationFailed
+from chatapp.services.actions import run_log as runs
+from chatapp.services.actions import store
+from chatapp.services.chat import conversations
+from chatapp.services.live import bus as live
 from chatapp.services.models import (
     ActionRun,
     Conversation,
@@ -25,6 +27,7 @@ from chatapp.services.models import (
     Workspace,
     utcnow,
 )
+from chatapp.services.ops import retention
 from tests.utils.factories import make_tenant
 
 NOW = utcnow()
@@ -144,7 +147,7 @@ def test_empty_means_for_ever_and_only_managers_set_it(session):
 
 def test_the_schedule_runs_once_an_hour(database_url):
     schedule = retention.Schedule()
-    from chatapp.services.db import get_engine
+    from chatapp.core.db import get_engine
 
     engine = get_engine()
     assert schedule.tick(engine, NOW) is not None

@@ -8,9 +8,12 @@ import json
 
 import pytest
 
-from chatapp.services import bots, chat, routing
-from chatapp.services.config import reset_settings
-from chatapp.services.db import session_scope
+from chatapp.core.config import reset_settings
+from chatapp.core.db import session_scope
+from chatapp.services.bots import crud as bots
+from chatapp.services.bots import routing
+from chatapp.services.chat import engine as chat_engine
+from chatapp.services.chat.request import ChatRequest
 from chatapp.services.models import BotCreate, BotStatus, BotUpdate, Conversation, Message
 from tests.utils.fake_llm import fake_llm_server
 from tests.utils.knowledge import new_session_id
@@ -23,13 +26,13 @@ def desk(database_url):
 
 
 def ask(desk, message, session_id=None):
-    request = chat.ChatRequest(
+    request = ChatRequest(
         bot_id=desk.router_public_id,
         api_key=desk.key,
         message=message,
         session_id=session_id or new_session_id(),
     )
-    return asyncio.run(chat.reply(request))
+    return asyncio.run(chat_engine.reply(request))
 
 
 def answer_row(reply) -> Message:
@@ -164,7 +167,7 @@ def test_llm_routing_is_a_strictly_parsed_json_classification(fake):
 def test_llm_routing_falls_back_offline_on_an_unusable_reply(fake):
     desk = make_router_desk()
     router = routing.RouterRef(desk.router_id, desk.tenant.workspace.id)
-    from chatapp.services.providers import LLMConfig
+    from chatapp.services.bots.providers import LLMConfig
 
     config = LLMConfig(fake.base_url, "sk-test-routing-0001", "gpt-4o-mini", 5.0)
     for bad in ("Billing, I think", json.dumps({"routes": [{"bot": "Nobody"}]}), "500"):

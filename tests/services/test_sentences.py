@@ -2,7 +2,7 @@
 
 import pytest
 
-from chatapp.services.sentences import (
+from chatapp.services.chat.compose.sentences import (
     CODE,
     HEADING,
     ITEM,

@@ -7,13 +7,15 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from chatapp.services import bots, sources
-from chatapp.services.db import get_engine, session_scope
-from chatapp.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from chatapp.services.index import get_index
-from chatapp.services.ingest import worker
+from chatapp.core.db import get_engine, session_scope
+from chatapp.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from chatapp.services.bots import crud as bots
+from chatapp.services.knowledge import sources
+from chatapp.services.knowledge.index.vector_index import get_index
+from chatapp.services.knowledge.ingest import queue
+from chatapp.services.knowledge.retrieval import retrieve
 from chatapp.services.models import KnowledgeChunk, Source, utcnow
-from chatapp.services.retrieval import retrieve
+from chatapp.workers import ingest as worker
 from tests.utils.factories import make_tenant
 
 HOURS = (
@@ -145,7 +147,7 @@ def test_text_is_validated(tenant, title, text, message):
 
 
 def test_storage_limit_per_bot(tenant, monkeypatch):
-    from chatapp.services.config import reset_settings
+    from chatapp.core.config import reset_settings
 
     monkeypatch.setenv("BOT_STORAGE_LIMIT_MB", "0.0002")  # ~210 bytes
     reset_settings()
@@ -158,7 +160,7 @@ def test_storage_limit_per_bot(tenant, monkeypatch):
 
 
 def test_files_are_checked_by_content_and_size_at_once(tenant, monkeypatch):
-    from chatapp.services.config import reset_settings
+    from chatapp.core.config import reset_settings
 
     with session_scope() as session:
         source = sources.add_file(
@@ -200,13 +202,13 @@ def test_a_source_that_fails_leaves_no_chunks_and_a_readable_error(tenant):
 def test_restart_requeues_work_left_processing(tenant):
     source_id = _add_text(tenant, "Hours", HOURS)
     engine = get_engine()
-    assert worker.claim_next(engine) == source_id  # a worker took it ... and died
-    assert worker.claim_next(engine) is None
+    assert queue.claim_next(engine) == source_id  # a worker took it ... and died
+    assert queue.claim_next(engine) is None
     with session_scope() as session:
         source = session.get(Source, source_id)
         source.heartbeat_at = utcnow() - timedelta(minutes=10)
         session.add(source)
-    assert worker.requeue_stale(engine) == 1
+    assert queue.requeue_stale(engine) == 1
     assert worker.run_until_idle() == 1
     assert _source(source_id).status == "ready"
 
@@ -217,7 +219,7 @@ def test_interrupted_too_often_becomes_an_error(tenant):
         source = session.get(Source, source_id)
         source.status, source.attempts, source.heartbeat_at = "processing", 3, None
         session.add(source)
-    worker.requeue_stale(get_engine())
+    queue.requeue_stale(get_engine())
     assert _source(source_id).status == "error"
 
 
@@ -303,9 +305,9 @@ def test_docx_and_markdown_keep_their_headings(tenant):
 
 def test_an_embedding_failure_after_the_early_commit_leaves_nothing(tenant, monkeypatch):
     """With a remote embedder that fails, the new source's early chunk rows are taken back."""
-    from chatapp.services.config import get_settings, reset_settings
-    from chatapp.services.embeddings import reset_embedders
-    from chatapp.services.index import close_indexes
+    from chatapp.core.config import get_settings, reset_settings
+    from chatapp.services.knowledge.embeddings import reset_embedders
+    from chatapp.services.knowledge.index.vector_index import close_indexes
     from tests.utils.fake_openai import fake_openai_server
 
     with fake_openai_server() as server:

@@ -3,14 +3,15 @@ refusals and storage figures, through the real worker, index and database."""
 
 import pytest
 
-from chatapp.services import sources
-from chatapp.services.config import reset_settings
-from chatapp.services.db import session_scope
-from chatapp.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from chatapp.services.ingest import worker
-from chatapp.services.retrieval import retrieve
-from chatapp.services.sources import SourceInputInvalid
-from chatapp.services.sources_view import sources_overview
+from chatapp.core.config import reset_settings
+from chatapp.core.db import session_scope
+from chatapp.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from chatapp.services.knowledge import sources
+from chatapp.services.knowledge.ingest import queue
+from chatapp.services.knowledge.retrieval import retrieve
+from chatapp.services.knowledge.sources import SourceInputInvalid
+from chatapp.services.knowledge.sources_view import sources_overview
+from chatapp.workers import ingest as worker
 from tests.utils.factories import make_tenant
 from tests.utils.mutable_site import page, running_mutable_site
 
@@ -152,9 +153,9 @@ def test_only_qa_pairs_are_edited_and_not_while_training(tenant):
         sources.update_qa(session, tenant.owner, text.id, question="q?", answer="a")
     worker.run_until_idle()
     pair = _add_qa(tenant, "Q?", "A.")
-    from chatapp.services.db import get_engine
+    from chatapp.core.db import get_engine
 
-    assert worker.claim_next(get_engine()) == pair  # a worker is training it right now
+    assert queue.claim_next(get_engine()) == pair  # a worker is training it right now
     with pytest.raises(Conflict), session_scope() as session:
         sources.update_qa(session, tenant.owner, pair, question="Q2?", answer="A2.")
 

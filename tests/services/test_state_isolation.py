@@ -18,16 +18,8 @@ import reflex as rx
 from sqlmodel import select
 
 import chatapp.state
-from chatapp.services.db import session_scope
-from chatapp.services.models import (
-    Action,
-    Bot,
-    Contact,
-    Conversation,
-    Membership,
-    Message,
-    Source,
-)
+from chatapp.core.db import session_scope
+from chatapp.services.models import Action, Bot, Contact, Conversation, Membership, Message, Source
 from tests.utils.handlers import run
 from tests.utils.tenant_world import World, make_world
 

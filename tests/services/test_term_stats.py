@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from chatapp.services import retrieval, sources, term_stats
-from chatapp.services.db import session_scope
-from chatapp.services.ingest import worker
+from chatapp.core.db import session_scope
+from chatapp.services.knowledge import retrieval, sources, term_stats
+from chatapp.workers import ingest as worker
 from tests.utils.factories import make_tenant
 
 

@@ -8,10 +8,13 @@ import asyncio
 
 import pytest
 
-from chatapp.services import activity, analytics, chat, feedback
-from chatapp.services.analytics import DateRange
-from chatapp.services.db import session_scope
-from chatapp.services.missing_content import forget_cached_vectors, missing_content
+from chatapp.core.db import session_scope
+from chatapp.services.chat import engine as chat_engine
+from chatapp.services.chat import feedback
+from chatapp.services.chat.request import ChatRequest
+from chatapp.services.reports import activity, analytics
+from chatapp.services.reports.analytics import DateRange
+from chatapp.services.reports.missing_content import forget_cached_vectors, missing_content
 from tests.utils.knowledge import make_shop, new_session_id
 
 # On the shop's subject, but not in its content (hours, returns, shipping to Canada).
@@ -27,10 +30,10 @@ def shop(database_url):
 
 
 def ask(shop, message):
-    request = chat.ChatRequest(
+    request = ChatRequest(
         bot_id=shop.public_id, api_key=shop.key, message=message, session_id=new_session_id()
     )
-    return asyncio.run(chat.reply(request))
+    return asyncio.run(chat_engine.reply(request))
 
 
 def test_what_the_content_does_not_cover_is_refused_and_counted_everywhere(shop):

@@ -10,11 +10,11 @@ from qdrant_client import QdrantClient
 from sqlmodel import select
 
 from chatapp import cli
-from chatapp.services.db import get_engine, session_scope
-from chatapp.services.embeddings import get_embedder
-from chatapp.services.index import VectorIndex
+from chatapp.core.db import get_engine, session_scope
+from chatapp.services.knowledge.embeddings import get_embedder
+from chatapp.services.knowledge.index.copy_to_server import copy_vectors
+from chatapp.services.knowledge.index.vector_index import VectorIndex
 from chatapp.services.models import KnowledgeChunk
-from chatapp.services.vector_copy import copy_vectors
 from tests.utils.knowledge import make_shop
 
 

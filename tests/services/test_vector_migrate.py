@@ -12,11 +12,11 @@ import pytest
 from sqlmodel import col, func, select
 
 from chatapp import cli
-from chatapp.services import migrations
-from chatapp.services.config import get_settings, reset_settings
-from chatapp.services.db import dispose_engines, session_scope
+from chatapp.core import migrations
+from chatapp.core.config import get_settings, reset_settings
+from chatapp.core.db import dispose_engines, session_scope
+from chatapp.services.knowledge.retrieval import retrieve
 from chatapp.services.models import Bot, KnowledgeChunk
-from chatapp.services.retrieval import retrieve
 
 RELEASE = Path(__file__).resolve().parents[1] / "data" / "release_0006"
 

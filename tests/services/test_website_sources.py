@@ -3,14 +3,14 @@
 import pytest
 from sqlmodel import select
 
-from chatapp.services import sources
-from chatapp.services.config import reset_settings
-from chatapp.services.db import session_scope
-from chatapp.services.errors import ValidationFailed
-from chatapp.services.index import get_index
-from chatapp.services.ingest import worker
+from chatapp.core.config import reset_settings
+from chatapp.core.db import session_scope
+from chatapp.core.errors import ValidationFailed
+from chatapp.services.knowledge import sources
+from chatapp.services.knowledge.index.vector_index import get_index
+from chatapp.services.knowledge.retrieval import retrieve
 from chatapp.services.models import KnowledgeChunk, Source
-from chatapp.services.retrieval import retrieve
+from chatapp.workers import ingest as worker
 from tests.utils.factories import make_tenant
 from tests.utils.mutable_site import page, running_mutable_site
 

@@ -5,9 +5,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from chatapp.api.app import create_api
-from chatapp.services import bots
-from chatapp.services.db import session_scope
-from chatapp.services.errors import NotFound, PermissionDenied
+from chatapp.core.db import session_scope
+from chatapp.core.errors import NotFound, PermissionDenied
+from chatapp.services.bots import crud as bots
 from tests.utils.factories import make_tenant
 from tests.utils.knowledge import make_shop, new_session_id
 

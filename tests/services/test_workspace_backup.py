@@ -9,10 +9,11 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from chatapp.api.app import create_api
-from chatapp.services import providers, workspace_backup
-from chatapp.services.db import session_scope
-from chatapp.services.errors import PermissionDenied
+from chatapp.core.db import session_scope
+from chatapp.core.errors import PermissionDenied
+from chatapp.services.bots import providers
 from chatapp.services.models import BotKey, Contact, User, Workspace
+from chatapp.services.ops import workspace_export as workspace_backup
 from tests.utils.factories import PASSWORD
 from tests.utils.knowledge import SHIPPING_A, SHIPPING_Q, make_shop, new_session_id
 

@@ -1,14 +1,9 @@
 import pytest
 
-from chatapp.services import workspaces
-from chatapp.services.errors import (
-    Conflict,
-    NotFound,
-    PermissionDenied,
-    ValidationFailed,
-)
+from chatapp.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from chatapp.services.accounts import workspaces
+from chatapp.services.accounts.tenancy import actor_for
 from chatapp.services.models import Role
-from chatapp.services.tenancy import actor_for
 from tests.utils.factories import PASSWORD, make_tenant, make_user
 
 

@@ -21,9 +21,9 @@ import pytest
 import reflex as rx
 
 import chatapp.state
-from chatapp.services import auth
-from chatapp.services.config import reset_settings
-from chatapp.services.db import session_scope
+from chatapp.core.config import reset_settings
+from chatapp.core.db import session_scope
+from chatapp.services.accounts import auth
 from chatapp.state.auth import AuthState
 from tests.utils.factories import PASSWORD, make_user
 

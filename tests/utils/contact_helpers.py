@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from chatapp.services import contacts, conversations
-from chatapp.services.contacts import ContactInput
+from chatapp.services.chat import conversations
+from chatapp.services.contacts import crud as contacts
+from chatapp.services.contacts.crud import ContactInput
 
 
 def add(session, tenant, bot=None, **values):

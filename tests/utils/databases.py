@@ -20,9 +20,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from chatapp.services import migrations
-from chatapp.services.config import reset_settings
-from chatapp.services.db import dispose_engines
+from chatapp.core import migrations
+from chatapp.core.config import reset_settings
+from chatapp.core.db import dispose_engines
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 

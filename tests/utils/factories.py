@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from chatapp.services import auth, bots, workspaces
+from chatapp.services.accounts import auth, workspaces
+from chatapp.services.accounts.tenancy import Actor, actor_for
+from chatapp.services.bots import crud as bots
 from chatapp.services.models import Bot, BotCreate, Role, User, Workspace
-from chatapp.services.tenancy import Actor, actor_for
 
 PASSWORD = "correct horse battery"
 

@@ -8,11 +8,13 @@ from typing import Any
 
 from sqlmodel import select
 
-from chatapp.services import chat, live
+from chatapp.core.db import session_scope
+from chatapp.services.accounts.tenancy import actor_for
 from chatapp.services.actions import store as actions_store
-from chatapp.services.db import session_scope
+from chatapp.services.chat import engine as chat_engine
+from chatapp.services.chat.request import ChatRequest, Event
+from chatapp.services.live import bus as live
 from chatapp.services.models import Conversation, Membership, Role
-from chatapp.services.tenancy import actor_for
 
 HANDOFF = {
     "button_label": "Talk to a person",
@@ -43,14 +45,12 @@ def new_session_id() -> str:
     return "visitor-" + secrets.token_hex(8)
 
 
-def ask(public_id: str, key: str, message: str, session_id: str) -> list[chat.Event]:
+def ask(public_id: str, key: str, message: str, session_id: str) -> list[Event]:
     """A visitor's message through the real pipeline; the stream's events."""
-    request = chat.ChatRequest(
-        bot_id=public_id, message=message, session_id=session_id, api_key=key
-    )
+    request = ChatRequest(bot_id=public_id, message=message, session_id=session_id, api_key=key)
 
     async def run():
-        return [event async for event in chat.stream(request)]
+        return [event async for event in chat_engine.stream(request)]
 
     return asyncio.run(run())
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from chatapp.services import bots, sources
-from chatapp.services.db import session_scope
-from chatapp.services.ingest import worker
+from chatapp.core.db import session_scope
+from chatapp.services.bots import crud as bots
+from chatapp.services.knowledge import sources
+from chatapp.workers import ingest as worker
 from tests.utils.factories import Tenant, make_tenant
 
 HOURS = (

@@ -29,7 +29,7 @@ def postgres_and_redis(monkeypatch) -> Iterator[str]:
     (what several processes share); yields the database URL."""
     import redis
 
-    from chatapp.services import migrations
+    from chatapp.core import migrations
     from tests.utils.databases import make_current, postgres_database, require_or_skip
 
     try:

@@ -83,9 +83,11 @@ def _actions() -> list[tuple[str, str, dict[str, Any]]]:
 
 def _prepare_here() -> dict[str, Any]:
     """Runs in the child process, with DATA_DIR set."""
-    from chatapp.services import api_tokens, bots, migrations
+    from chatapp.core import migrations
+    from chatapp.core.db import session_scope
+    from chatapp.services.accounts import api_tokens
     from chatapp.services.actions import store as actions_store
-    from chatapp.services.db import session_scope
+    from chatapp.services.bots import crud as bots
     from chatapp.services.models import Bot, BotUpdate
     from tests.utils.knowledge import make_shop
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bench.routing import BOTS
-from chatapp.services import bots, sources
-from chatapp.services.db import session_scope
-from chatapp.services.ingest import worker
+from chatapp.core.db import session_scope
+from chatapp.services.bots import crud as bots
+from chatapp.services.knowledge import sources
 from chatapp.services.models import BotCreate, BotUpdate
+from chatapp.workers import ingest as worker
 from tests.utils.factories import Tenant, make_tenant
 
 

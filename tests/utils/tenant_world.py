@@ -18,10 +18,14 @@ from dataclasses import asdict, dataclass, field
 
 from sqlmodel import select
 
-from chatapp.services import api_tokens, auth, bots, contacts, leads, sources
-from chatapp.services.db import session_scope
-from chatapp.services.ingest import worker
+from chatapp.core.db import session_scope
+from chatapp.services.accounts import api_tokens, auth
+from chatapp.services.bots import crud as bots
+from chatapp.services.contacts import crud as contacts
+from chatapp.services.contacts import leads
+from chatapp.services.knowledge import sources
 from chatapp.services.models import Message, Role
+from chatapp.workers import ingest as worker
 from tests.utils.factories import PASSWORD, make_tenant
 from tests.utils.handoff import add_action, ask, new_session_id
 
@@ -139,8 +143,8 @@ def make_world(label: str) -> World:
 def _main(data_dir: str) -> None:
     import os
 
-    from chatapp.services import migrations
-    from chatapp.services.index import close_indexes
+    from chatapp.core import migrations
+    from chatapp.services.knowledge.index.vector_index import close_indexes
 
     os.environ["DATA_DIR"] = data_dir
     migrations.upgrade()

@@ -72,10 +72,12 @@ def _prepare_here() -> dict[str, Any]:
     """Runs in the child process, with DATA_DIR set: the three bots."""
     from sqlmodel import select
 
-    from chatapp.services import bots, migrations, sources
-    from chatapp.services.db import session_scope
-    from chatapp.services.ingest import worker
+    from chatapp.core import migrations
+    from chatapp.core.db import session_scope
+    from chatapp.services.bots import crud as bots
+    from chatapp.services.knowledge import sources
     from chatapp.services.models import Bot, KnowledgeChunk
+    from chatapp.workers import ingest as worker
     from tests.utils.factories import make_tenant
     from tests.utils.knowledge import make_shop
 

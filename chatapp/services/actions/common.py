@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chatapp.services.errors import ServiceError, ValidationFailed
+from chatapp.core.errors import ServiceError, ValidationFailed
 
 
 class ActionInvalid(ValidationFailed):

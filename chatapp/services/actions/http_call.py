@@ -22,12 +22,12 @@ from urllib.parse import quote
 import httpx
 from jsonschema import Draft202012Validator
 
-from chatapp.services import security
+from chatapp.core import security
+from chatapp.core.errors import ServiceError, ValidationFailed
 from chatapp.services.actions.common import ActionFailed, ActionRefused
 from chatapp.services.actions.template_http import PLACEHOLDER, strip_extensions
-from chatapp.services.errors import ServiceError, ValidationFailed
-from chatapp.services.ingest.fetch import USER_AGENT, GuardedTransport
-from chatapp.services.ingest.urlguard import check_url
+from chatapp.services.knowledge.ingest.fetch import USER_AGENT, GuardedTransport
+from chatapp.services.knowledge.ingest.urlguard import check_url
 
 MAX_RESULT_CHARS = 2000
 BODY_METHODS = ("POST", "PUT", "PATCH")

@@ -20,11 +20,13 @@ from typing import Any
 import anyio.to_thread
 from sqlmodel import Session
 
-from chatapp.services import llm, prompts
-from chatapp.services.actions import rules, runner, store, tools
+from chatapp.core.config import get_settings
+from chatapp.core.db import session_scope
+from chatapp.services.actions import execute as runner
+from chatapp.services.actions import rules, store, tools
+from chatapp.services.chat.llm import client as llm
+from chatapp.services.chat.llm import prompts
 from chatapp.services.chat.request import Event
-from chatapp.services.config import get_settings
-from chatapp.services.db import session_scope
 from chatapp.services.models import Message
 
 log = logging.getLogger(__name__)

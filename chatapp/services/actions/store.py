@@ -13,12 +13,12 @@ from typing import Any
 
 from sqlmodel import Session, delete, select
 
-from chatapp.services import audit
+from chatapp.core.errors import Conflict, NotFound
+from chatapp.services.accounts import audit
+from chatapp.services.accounts.tenancy import Actor, Permission, get_scoped, scoped_select
 from chatapp.services.actions import templates
 from chatapp.services.actions.common import ActionInvalid
-from chatapp.services.errors import Conflict, NotFound
 from chatapp.services.models import Action, ActionRun, Bot, utcnow
-from chatapp.services.tenancy import Actor, Permission, get_scoped, scoped_select
 
 SINGLE_KINDS = ("collect_lead", "handoff")
 

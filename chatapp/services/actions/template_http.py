@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from jsonschema import Draft202012Validator, SchemaError
 
-from chatapp.services import security
+from chatapp.core import security
 from chatapp.services.actions.common import Problems, as_bool, as_int, text
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")

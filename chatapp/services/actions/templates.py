@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from chatapp.services.actions import template_http
 from chatapp.services.actions.common import ActionInvalid, Problems, as_bool, as_int, text
@@ -202,8 +203,6 @@ def _hours(problems: Problems, value: Any) -> dict[str, Any] | None:
         return None
     timezone = str(value.get("timezone") or "UTC").strip()
     try:
-        from zoneinfo import ZoneInfo
-
         ZoneInfo(timezone)
     except Exception:
         problems.add("hours.timezone", f"Unknown time zone '{timezone}', e.g. Europe/Paris.")

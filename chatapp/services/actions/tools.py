@@ -12,7 +12,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from chatapp.services.actions import runner, runs
+from chatapp.services.actions import execute as runner
+from chatapp.services.actions import run_log as runs
 from chatapp.services.actions.store import Snapshot
 from chatapp.services.actions.template_http import strip_extensions
 

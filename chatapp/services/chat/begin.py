@@ -20,27 +20,23 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
-from chatapp.services import (
-    access,
-    audiences,
-    contacts,
-    conversations,
-    extractive,
-    followup,
-    handoff,
-    quota,
-    routing,
-)
-from chatapp.services import ratelimit as rl
+from chatapp.core import ratelimit as rl
+from chatapp.core.config import get_settings
+from chatapp.core.db import session_scope
+from chatapp.core.errors import NotFound, ValidationFailed
+from chatapp.services.accounts import visitor_access as access
+from chatapp.services.accounts.tenancy import Permission
 from chatapp.services.actions import in_chat as actions
+from chatapp.services.bots import audiences, quota, routing
+from chatapp.services.bots.providers import llm_config
+from chatapp.services.chat import conversations, followup
+from chatapp.services.chat.compose import extractive
 from chatapp.services.chat.request import ChatRequest, validate
 from chatapp.services.chat.turn import Turn, retrieve_passages
-from chatapp.services.config import get_settings
-from chatapp.services.db import session_scope
-from chatapp.services.errors import NotFound, ValidationFailed
+from chatapp.services.contacts import crud as contacts
+from chatapp.services.knowledge.embeddings import get_embedder
+from chatapp.services.live import handoff
 from chatapp.services.models import Workspace
-from chatapp.services.providers import llm_config
-from chatapp.services.tenancy import Permission
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +61,6 @@ def _embed_question_ahead(message: str, bot) -> Future | None:
     then unused."""
     if bot.is_router or extractive.small_talk(message, welcome=bot.welcome_message) is not None:
         return None
-    from chatapp.services.embeddings import get_embedder
 
     try:
         embedder = get_embedder()

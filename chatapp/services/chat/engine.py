@@ -18,13 +18,15 @@ from collections.abc import AsyncIterator
 import anyio
 import anyio.to_thread
 
-from chatapp.services import extractive, llm, metrics
+from chatapp.core import metrics
+from chatapp.core.errors import ServiceError
 from chatapp.services.actions import in_chat as actions
 from chatapp.services.chat import recorder, routed, strategies
 from chatapp.services.chat.begin import begin
+from chatapp.services.chat.compose import extractive
+from chatapp.services.chat.llm import client as llm
 from chatapp.services.chat.request import ChatReply, ChatRequest, Event
 from chatapp.services.chat.turn import Draft, Turn
-from chatapp.services.errors import ServiceError
 
 log = logging.getLogger(__name__)
 

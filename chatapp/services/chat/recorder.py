@@ -12,11 +12,15 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatapp.services import conversations, handoff, llm, metrics, quota
+from chatapp.core import metrics
+from chatapp.core.db import session_scope
 from chatapp.services.actions import in_chat as actions
+from chatapp.services.bots import quota
+from chatapp.services.chat import conversations
 from chatapp.services.chat.begin import handoff_event
+from chatapp.services.chat.llm import client as llm
 from chatapp.services.chat.turn import Draft, Turn
-from chatapp.services.db import session_scope
+from chatapp.services.live import handoff
 from chatapp.services.models import Conversation
 
 log = logging.getLogger(__name__)

@@ -9,9 +9,9 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatapp.services.config import get_settings
-from chatapp.services.errors import TooLarge, ValidationFailed
-from chatapp.services.tenancy import Actor
+from chatapp.core.config import get_settings
+from chatapp.core.errors import TooLarge, ValidationFailed
+from chatapp.services.accounts.tenancy import Actor
 
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 CLIENT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")

@@ -19,23 +19,19 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
-from chatapp.services import (
-    audiences,
-    citations,
-    extractive,
-    followup,
-    llm,
-    llm_outcome,
-    prompts,
-)
+from chatapp.core.config import get_settings
+from chatapp.core.db import session_scope
 from chatapp.services.actions import in_chat as actions
-from chatapp.services.chat import strategies
+from chatapp.services.bots import audiences
+from chatapp.services.bots.routing import Target
+from chatapp.services.chat import citations, followup, strategies
+from chatapp.services.chat.compose import extractive
+from chatapp.services.chat.llm import client as llm
+from chatapp.services.chat.llm import outcome as llm_outcome
+from chatapp.services.chat.llm import prompts
 from chatapp.services.chat.turn import Draft, Turn, retrieve_passages
-from chatapp.services.config import get_settings
-from chatapp.services.db import session_scope
+from chatapp.services.knowledge.retrieval import Retrieval
 from chatapp.services.models import Bot
-from chatapp.services.retrieval import Retrieval
-from chatapp.services.routing import Target
 
 _CITATION = re.compile(r"\[(\d{1,2})\]")
 _OPEN_CITATION = re.compile(r"\[\d{0,2}$")  # a marker cut between two streamed pieces

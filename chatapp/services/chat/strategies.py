@@ -22,21 +22,18 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
-from chatapp.services import (
-    answerability,
-    audiences,
-    citations,
-    extractive,
-    followup,
-    llm,
-    llm_outcome,
-    prompts,
-)
+from chatapp.core.config import get_settings
+from chatapp.core.errors import ServiceError
 from chatapp.services.actions import in_chat as actions
+from chatapp.services.bots import audiences
+from chatapp.services.chat import citations, followup
+from chatapp.services.chat.compose import answerability, extractive
+from chatapp.services.chat.llm import client as llm
+from chatapp.services.chat.llm import outcome as llm_outcome
+from chatapp.services.chat.llm import prompts
 from chatapp.services.chat.turn import Draft, Turn, retrieve_passages
-from chatapp.services.config import get_settings
-from chatapp.services.errors import ServiceError
-from chatapp.services.retrieval import Passage, Retrieval
+from chatapp.services.knowledge.embeddings import get_embedder
+from chatapp.services.knowledge.retrieval import Passage, Retrieval
 
 Strategy = Callable[[Turn, Draft], AsyncIterator[str]]
 
@@ -50,8 +47,6 @@ def sources(question: str, passages: Sequence[Passage]) -> list[dict[str, Any]]:
 
 
 def _embedder():
-    from chatapp.services.embeddings import get_embedder
-
     try:
         return get_embedder()
     except ServiceError:

@@ -7,14 +7,16 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatapp.services import handoff, llm, routing
+from chatapp.core.config import get_settings
+from chatapp.core.db import session_scope
 from chatapp.services.actions import in_chat as actions
+from chatapp.services.bots import routing
+from chatapp.services.bots.providers import LLMConfig
+from chatapp.services.chat.llm import client as llm
 from chatapp.services.chat.request import ChatRequest
-from chatapp.services.config import get_settings
-from chatapp.services.db import session_scope
+from chatapp.services.knowledge.retrieval import Retrieval, retrieve
+from chatapp.services.live import handoff
 from chatapp.services.models import Message
-from chatapp.services.providers import LLMConfig
-from chatapp.services.retrieval import Retrieval, retrieve
 
 
 @dataclass(frozen=True)

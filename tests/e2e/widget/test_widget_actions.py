@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from chatapp.services import bots
-from chatapp.services.actions import runs, store
-from chatapp.services.db import get_engine, session_scope
+from chatapp.core.db import get_engine, session_scope
+from chatapp.services.actions import run_log as runs
+from chatapp.services.actions import store
+from chatapp.services.bots import crud as bots
 from tests.e2e.conftest import running_app
 from tests.utils.action_api import running_action_api
 from tests.utils.factories import make_tenant

@@ -2,10 +2,12 @@
 
 import pytest
 
-from chatapp.services.actions import http_call, rules, runner, runs, store, templates
+from chatapp.core.config import reset_settings
+from chatapp.services.actions import execute as runner
+from chatapp.services.actions import http_call, rules, store, templates
+from chatapp.services.actions import run_log as runs
 from chatapp.services.actions.common import ActionFailed, ActionRefused
-from chatapp.services.config import reset_settings
-from chatapp.services.ingest.urlguard import PRIVATE_NETWORK
+from chatapp.services.knowledge.ingest.urlguard import PRIVATE_NETWORK
 from tests.utils.action_api import running_action_api
 from tests.utils.factories import make_tenant
 

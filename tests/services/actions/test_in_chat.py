@@ -7,10 +7,12 @@ import json
 import pytest
 from sqlmodel import select
 
-from chatapp.services import chat
-from chatapp.services.actions import runs, store
-from chatapp.services.config import reset_settings
-from chatapp.services.db import session_scope
+from chatapp.core.config import reset_settings
+from chatapp.core.db import session_scope
+from chatapp.services.actions import run_log as runs
+from chatapp.services.actions import store
+from chatapp.services.chat import engine as chat_engine
+from chatapp.services.chat.request import ChatRequest
 from chatapp.services.models import Bot, Message
 from tests.utils.action_api import running_action_api
 from tests.utils.fake_llm import fake_llm_server
@@ -43,7 +45,7 @@ def order_lookup(shop, api):
 
 
 def collect(shop, message, session_id=None):
-    request = chat.ChatRequest(
+    request = ChatRequest(
         bot_id=shop.public_id,
         api_key=shop.key,
         message=message,
@@ -51,7 +53,7 @@ def collect(shop, message, session_id=None):
     )
 
     async def run():
-        return [event async for event in chat.stream(request)]
+        return [event async for event in chat_engine.stream(request)]
 
     return asyncio.run(run())
 

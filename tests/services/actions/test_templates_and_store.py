@@ -3,11 +3,11 @@
 import pytest
 from sqlmodel import select
 
+from chatapp.core.errors import Conflict, NotFound, PermissionDenied
+from chatapp.core.security import decrypt_secret
 from chatapp.services.actions import store, templates
 from chatapp.services.actions.common import ActionInvalid
-from chatapp.services.errors import Conflict, NotFound, PermissionDenied
 from chatapp.services.models import Action
-from chatapp.services.security import decrypt_secret
 from tests.utils.factories import make_tenant
 
 

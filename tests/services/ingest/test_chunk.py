@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from chatapp.services.ingest.chunk import (
+from chatapp.services.knowledge.ingest.chunk import (
     MAX_TOKENS,
     OVERLAP_TOKENS,
     TARGET_TOKENS,
@@ -16,7 +16,7 @@ from chatapp.services.ingest.chunk import (
     count_tokens,
     split_sentences,
 )
-from chatapp.services.ingest.types import Document, Section
+from chatapp.services.knowledge.ingest.types import Document, Section
 
 TOPICS = ["billing", "shipping", "accounts", "security", "exports", "webhooks", "the API", "teams"]
 

@@ -4,9 +4,9 @@ Real HTML documents and real PDFs (laid out line by line with fpdf2) are extract
 
 from __future__ import annotations
 
-from chatapp.services.ingest.chunk import chunk_document
-from chatapp.services.ingest.extract import extract_file, extract_html
-from chatapp.services.ingest.extract_common import is_chrome_line
+from chatapp.services.knowledge.ingest.chunk import chunk_document
+from chatapp.services.knowledge.ingest.extract import extract_file, extract_html
+from chatapp.services.knowledge.ingest.extract_common import is_chrome_line
 from tests.services.ingest import files
 
 LIMIT = 10 * 1024 * 1024

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from chatapp.services.config import reset_settings
-from chatapp.services.errors import ValidationFailed
-from chatapp.services.ingest import sitemap as sitemap_module
-from chatapp.services.ingest import urlguard
-from chatapp.services.ingest.crawl import ROBOTS_REFUSED, crawl_site, crawl_sitemap
-from chatapp.services.ingest.links import CrawlOptions, canonicalise, page_key, passes_filters
-from chatapp.services.ingest.sitemap import (
-    parse_sitemap_xml,
-    urls_from_sitemap,
+from chatapp.core.config import reset_settings
+from chatapp.core.errors import ValidationFailed
+from chatapp.services.knowledge.ingest import sitemap as sitemap_module
+from chatapp.services.knowledge.ingest import urlguard
+from chatapp.services.knowledge.ingest.crawl import ROBOTS_REFUSED, crawl_site, crawl_sitemap
+from chatapp.services.knowledge.ingest.links import (
+    CrawlOptions,
+    canonicalise,
+    page_key,
+    passes_filters,
 )
-from chatapp.services.ingest.urlguard import PRIVATE_NETWORK
+from chatapp.services.knowledge.ingest.sitemap import parse_sitemap_xml, urls_from_sitemap
+from chatapp.services.knowledge.ingest.urlguard import PRIVATE_NETWORK
 from tests.services.ingest.site_server import BILLION_LAUGHS, running_site
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from chatapp.services.errors import ValidationFailed
-from chatapp.services.ingest import extract as extract_module
-from chatapp.services.ingest import extract_docx, extract_pdf
-from chatapp.services.ingest.extract import (
+from chatapp.core.errors import ValidationFailed
+from chatapp.services.knowledge.ingest import extract as extract_module
+from chatapp.services.knowledge.ingest import extract_docx, extract_pdf
+from chatapp.services.knowledge.ingest.extract import (
     SUPPORTED,
     detect_kind,
     extract_file,

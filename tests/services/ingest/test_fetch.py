@@ -9,11 +9,11 @@ import time
 import httpcore
 import pytest
 
-from chatapp.services.config import reset_settings
-from chatapp.services.errors import ValidationFailed
-from chatapp.services.ingest import urlguard
-from chatapp.services.ingest.fetch import USER_AGENT, NotAWebPage, build_client, fetch
-from chatapp.services.ingest.urlguard import PRIVATE_NETWORK, check_url
+from chatapp.core.config import reset_settings
+from chatapp.core.errors import ValidationFailed
+from chatapp.services.knowledge.ingest import urlguard
+from chatapp.services.knowledge.ingest.fetch import USER_AGENT, NotAWebPage, build_client, fetch
+from chatapp.services.knowledge.ingest.urlguard import PRIVATE_NETWORK, check_url
 from tests.services.ingest.site_server import running_site
 
 PUBLIC_IP = ipaddress.ip_address("93.184.216.34")

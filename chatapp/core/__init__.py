@@ -1,0 +1,1 @@
+"""Infrastructure every area uses: settings, database, errors, security, logs, metrics."""

@@ -1,0 +1,1 @@
+"""Accounts and access: logins, API tokens, workspaces, roles, audit, visitors' access."""

@@ -1,0 +1,1 @@
+"""Bots and their settings: fields, avatars, audiences, routing, quota, LLM provider."""

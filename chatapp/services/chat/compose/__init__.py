@@ -1,0 +1,1 @@
+"""Offline answers: which sentences of the passages answer, and how they are quoted."""

@@ -1,0 +1,1 @@
+"""The LLM side of an answer: the client, the prompts, what a streamed reply means."""

@@ -1,0 +1,1 @@
+"""Contacts of a workspace: edit, search, export, leads from the widget, personal data."""

@@ -1,0 +1,1 @@
+"""A bot's knowledge: sources in, chunks and vectors stored, passages out."""

@@ -1,0 +1,112 @@
+"""A website source: crawl (or read the sitemap), one child source per page, incremental re-sync.
+
+On every run each fetched page is compared with its child source by content hash: unchanged pages
+are skipped, changed and new pages are re-indexed, pages that disappeared are removed with their
+chunks and vectors.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from chatapp.core.db import session_scope
+from chatapp.core.errors import ValidationFailed
+from chatapp.services.knowledge.ingest import pipeline
+from chatapp.services.knowledge.ingest.crawl import crawl_site, crawl_sitemap
+from chatapp.services.knowledge.ingest.links import CrawlOptions
+from chatapp.services.knowledge.sources import forget_source_data
+from chatapp.services.models import Source, utcnow
+
+
+def sync_website(engine: Engine, source_id: int) -> dict:
+    """Crawl and index a website source; returns counts of added/changed/unchanged/removed."""
+    with session_scope(engine) as session:
+        site = session.get(Source, source_id)
+        if site is None:
+            raise ValidationFailed("The source was deleted.")
+        options = dict(site.meta or {})
+        start_url, workspace_id, bot_id = site.url, site.workspace_id, site.bot_id
+
+    crawl_options = CrawlOptions(
+        max_pages=int(options.get("max_pages", 50)),
+        max_depth=int(options.get("max_depth", 2)),
+        include=list(options.get("include", [])),
+        exclude=list(options.get("exclude", [])),
+    )
+
+    def on_page(_page, done: int, total: int) -> None:
+        pipeline.set_progress(engine, source_id, 0.4 * done / max(total, 1, done))
+
+    crawl = crawl_sitemap if options.get("use_sitemap") else crawl_site
+    pages, issues = crawl(start_url, crawl_options, on_page=on_page)
+    if not pages:
+        reason = issues[0].message if issues else "No pages could be read."
+        raise ValidationFailed(f"No page of this site could be added: {reason}")
+
+    with session_scope(engine) as session:
+        children = {
+            child.url: (child.id, child.content_hash)
+            for child in session.exec(select(Source).where(Source.parent_id == source_id))
+        }
+    counts = {"added": 0, "changed": 0, "unchanged": 0, "removed": 0, "failed": len(issues)}
+    seen: set[str] = set()
+    for number, page in enumerate(pages, start=1):
+        seen.add(page.url)
+        try:
+            document = pipeline.fetch_document(page.url, page.html, page.content_type)
+        except ValidationFailed:
+            counts["failed"] += 1
+            continue
+        digest = pipeline.content_hash(document.text)
+        existing = children.get(page.url)
+        if existing and existing[1] == digest:
+            counts["unchanged"] += 1
+            continue
+        if existing:
+            child_id = existing[0]
+            counts["changed"] += 1
+        else:
+            with session_scope(engine) as session:
+                child = Source(
+                    workspace_id=workspace_id,
+                    bot_id=bot_id,
+                    parent_id=source_id,
+                    kind="page",
+                    title=(document.title or page.url)[:300],
+                    url=page.url,
+                    status="processing",
+                )
+                session.add(child)
+                session.flush()
+                child_id = child.id
+            counts["added"] += 1
+        try:
+            pipeline.index_document(engine, child_id, document)
+            with session_scope(engine) as session:
+                child = session.get(Source, child_id)
+                child.status, child.progress, child.error = "ready", 1.0, ""
+                child.size_bytes = len(page.html)
+                child.trained_at = utcnow()
+                session.add(child)
+        except ValidationFailed as error:
+            pipeline.mark_failed(engine, child_id, error)
+            counts["failed"] += 1
+        pipeline.set_progress(engine, source_id, 0.4 + 0.6 * number / len(pages))
+
+    with session_scope(engine) as session:
+        for url, (child_id, _digest) in children.items():
+            if url not in seen:
+                child = session.get(Source, child_id)
+                if child is not None:
+                    forget_source_data(session, child)
+                    session.delete(child)
+                    counts["removed"] += 1
+        site = session.get(Source, source_id)
+        kids = session.exec(select(Source).where(Source.parent_id == source_id)).all()
+        site.chunk_count = sum(k.chunk_count for k in kids)
+        site.char_count = sum(k.char_count for k in kids)
+        site.size_bytes = sum(k.size_bytes for k in kids)
+        site.meta = {**options, "last_sync": counts}
+        session.add(site)
+    return counts

@@ -1,0 +1,336 @@
+"""Sources of a bot's knowledge: add (validated at once), list, re-train, delete, storage use.
+
+Adding a source only validates and queues it; the ingest worker (ingest/worker.py) extracts,
+chunks, embeds and indexes it in the background. Deleting removes its chunks and vectors too.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func
+from sqlmodel import Session, col, delete, select
+
+from chatapp.core.config import get_settings
+from chatapp.core.errors import Conflict, ValidationFailed
+from chatapp.services.accounts import audit
+from chatapp.services.accounts.tenancy import Actor, Permission, get_scoped, scoped_select
+from chatapp.services.knowledge.index.embedded import knowledge_changed
+from chatapp.services.knowledge.index.vector_index import get_index
+from chatapp.services.knowledge.ingest import queue
+from chatapp.services.knowledge.ingest.extract import detect_kind
+from chatapp.services.knowledge.ingest.urlguard import check_url
+from chatapp.services.models import Bot, KnowledgeChunk, Source, utcnow
+
+MB = 1024 * 1024
+MAX_TITLE = 300
+MAX_QUESTION = 1_000
+MAX_ANSWER = 10_000
+MAX_PATTERNS = 20
+ACTIVE_STATUSES = ("queued", "processing")
+
+
+class SourceInputInvalid(ValidationFailed):
+    """A refusal about one input field, so a form can show the message next to that field."""
+
+    def __init__(self, message: str, field: str):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class StorageUse:
+    bytes_used: int
+    chars_used: int
+    bytes_limit: int
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.bytes_used / self.bytes_limit)) if self.bytes_limit else 0
+
+
+def uploads_dir() -> Path:
+    return get_settings().data_dir / "uploads"
+
+
+def _bot(session: Session, actor: Actor, bot_id: int, *, write: bool) -> Bot:
+    actor.require(Permission.MANAGE_BOTS if write else Permission.READ)
+    return get_scoped(session, actor, Bot, bot_id, "Bot")
+
+
+def storage_use(session: Session, actor: Actor, bot_id: int) -> StorageUse:
+    bot = _bot(session, actor, bot_id, write=False)
+    return _storage(session, actor, bot.id)
+
+
+def _storage(session: Session, actor: Actor, bot_id: int) -> StorageUse:
+    """Bytes and characters of a bot's sources (the bot is already checked by the caller).
+
+    A website's own figures are the sums of its pages, so only its pages are counted.
+    """
+    used_bytes, used_chars = session.exec(
+        select(
+            func.coalesce(func.sum(Source.size_bytes), 0),
+            func.coalesce(func.sum(Source.char_count), 0),
+        ).where(
+            Source.workspace_id == actor.workspace_id,
+            Source.bot_id == bot_id,
+            Source.kind != "website",
+        )
+    ).one()
+    limit = int(get_settings().bot_storage_limit_mb * MB)
+    return StorageUse(int(used_bytes), int(used_chars), limit)
+
+
+def _check_room(session: Session, actor: Actor, bot_id: int, adding: int) -> None:
+    use = _storage(session, actor, bot_id)
+    if use.bytes_used + adding > use.bytes_limit:
+        limit_mb = get_settings().bot_storage_limit_mb
+        raise ValidationFailed(
+            f"This bot's knowledge would exceed its {limit_mb:g} MB storage limit. "
+            "Delete some sources first."
+        )
+
+
+def _queue(session: Session, actor: Actor, bot: Bot, **fields) -> Source:
+    source = Source(workspace_id=actor.workspace_id, bot_id=bot.id, status="queued", **fields)
+    session.add(source)
+    session.flush()
+    queue.notify()
+    return source
+
+
+def _title(value: str, fallback: str) -> str:
+    value = re.sub(r"\s+", " ", value or "").strip()
+    return (value or fallback)[:MAX_TITLE]
+
+
+def add_text(session: Session, actor: Actor, bot_id: int, *, title: str, text: str) -> Source:
+    bot = _bot(session, actor, bot_id, write=True)
+    text = (text or "").strip()
+    limit = get_settings().max_text_chars
+    if not text:
+        raise SourceInputInvalid("Paste some text first.", "text")
+    if len(text) > limit:
+        raise SourceInputInvalid(
+            f"The text is {len(text):,} characters long; the limit is {limit:,}. "
+            "Split it in parts.",
+            "text",
+        )
+    size = len(text.encode("utf-8"))
+    _check_room(session, actor, bot.id, size)
+    return _queue(
+        session,
+        actor,
+        bot,
+        kind="text",
+        title=_title(title, text[:60]),
+        size_bytes=size,
+        char_count=len(text),
+        meta={"text": text},
+    )
+
+
+def _clean_qa(question: str, answer: str) -> tuple[str, str]:
+    question, answer = (question or "").strip(), (answer or "").strip()
+    if not question or not answer:
+        raise SourceInputInvalid(
+            "Write both the question and its answer.", "answer" if question else "question"
+        )
+    if len(question) > MAX_QUESTION:
+        raise SourceInputInvalid(
+            f"Keep the question under {MAX_QUESTION:,} characters.", "question"
+        )
+    if len(answer) > MAX_ANSWER:
+        raise SourceInputInvalid(f"Keep the answer under {MAX_ANSWER:,} characters.", "answer")
+    return question, answer
+
+
+def add_qa(session: Session, actor: Actor, bot_id: int, *, question: str, answer: str) -> Source:
+    bot = _bot(session, actor, bot_id, write=True)
+    question, answer = _clean_qa(question, answer)
+    size = len((question + answer).encode("utf-8"))
+    _check_room(session, actor, bot.id, size)
+    return _queue(
+        session,
+        actor,
+        bot,
+        kind="qa",
+        title=_title(question, "Q&A"),
+        size_bytes=size,
+        char_count=len(question) + len(answer),
+        meta={"question": question, "answer": answer},
+    )
+
+
+def update_qa(
+    session: Session, actor: Actor, source_id: int, *, question: str, answer: str
+) -> Source:
+    """Change a Q&A pair and queue it again, so the bot answers with the new wording."""
+    actor.require(Permission.MANAGE_BOTS)
+    source = get_scoped(session, actor, Source, source_id, "Source")
+    if source.kind != "qa":
+        raise ValidationFailed("Only Q&A pairs can be edited; re-train other sources instead.")
+    if source.status == "processing":
+        raise Conflict("This pair is being trained right now; edit it again in a moment.")
+    question, answer = _clean_qa(question, answer)
+    size = len((question + answer).encode("utf-8"))
+    _check_room(session, actor, source.bot_id, size - source.size_bytes)
+    source.title = _title(question, "Q&A")
+    source.meta = {"question": question, "answer": answer}
+    source.size_bytes, source.char_count = size, len(question) + len(answer)
+    source.status, source.progress, source.error, source.attempts = "queued", 0.0, "", 0
+    source.updated_at = utcnow()
+    session.add(source)
+    session.flush()
+    queue.notify()
+    return source
+
+
+def file_too_large_message(filename: str) -> str:
+    """The refusal for a file over the per-file limit (the dashboard checks before sending)."""
+    return f"{filename} is larger than the {get_settings().max_upload_mb:g} MB limit per file."
+
+
+def add_file(session: Session, actor: Actor, bot_id: int, *, filename: str, data: bytes) -> Source:
+    """Check size and type now (by content), store the file, queue its extraction."""
+    bot = _bot(session, actor, bot_id, write=True)
+    settings = get_settings()
+    max_bytes = int(settings.max_upload_mb * MB)
+    safe_name = re.sub(r"[^A-Za-z0-9._ -]+", "_", Path(filename or "upload").name)[:120] or "upload"
+    if not data:
+        raise ValidationFailed(f"{safe_name} is empty.")
+    if len(data) > max_bytes:
+        raise ValidationFailed(file_too_large_message(safe_name))
+    kind = detect_kind(data, safe_name)
+    _check_room(session, actor, bot.id, len(data))
+    folder = uploads_dir() / str(actor.workspace_id) / str(bot.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{secrets.token_hex(8)}-{safe_name}"
+    path.write_bytes(data)
+    return _queue(
+        session,
+        actor,
+        bot,
+        kind="file",
+        title=_title(Path(safe_name).stem, safe_name),
+        size_bytes=len(data),
+        meta={"path": str(path), "filename": safe_name, "file_kind": kind},
+    )
+
+
+def add_url(session: Session, actor: Actor, bot_id: int, *, url: str) -> Source:
+    bot = _bot(session, actor, bot_id, write=True)
+    url = _checked_url(url)
+    return _queue(session, actor, bot, kind="url", title=_title("", url), url=url)
+
+
+def _checked_url(url: str) -> str:
+    try:
+        return check_url((url or "").strip())
+    except ValidationFailed as error:
+        raise SourceInputInvalid(error.message, "url") from error
+
+
+def _patterns(values: list[str] | None, field: str) -> list[str]:
+    cleaned = [v.strip()[:200] for v in (values or []) if v and v.strip()]
+    if len(cleaned) > MAX_PATTERNS:
+        raise SourceInputInvalid(f"Use at most {MAX_PATTERNS} {field} patterns.", field)
+    return cleaned
+
+
+def add_website(
+    session: Session,
+    actor: Actor,
+    bot_id: int,
+    *,
+    url: str,
+    use_sitemap: bool = False,
+    max_pages: int | None = None,
+    max_depth: int | None = None,
+    include: list[str] | None = None,
+    exclude: list[str] | None = None,
+) -> Source:
+    """A crawl from a start URL (same host) or the URLs of a sitemap; each page a child source."""
+    bot = _bot(session, actor, bot_id, write=True)
+    settings = get_settings()
+    url = _checked_url(url)
+    max_pages = settings.crawl_max_pages if max_pages is None else max_pages
+    max_depth = settings.crawl_max_depth if max_depth is None else max_depth
+    if not 1 <= max_pages <= 1000:
+        raise SourceInputInvalid("Pages to crawl must be between 1 and 1,000.", "max_pages")
+    if not 0 <= max_depth <= 10:
+        raise SourceInputInvalid("Crawl depth must be between 0 and 10.", "max_depth")
+    options = {
+        "use_sitemap": bool(use_sitemap),
+        "max_pages": max_pages,
+        "max_depth": max_depth,
+        "include": _patterns(include, "include"),
+        "exclude": _patterns(exclude, "exclude"),
+    }
+    return _queue(session, actor, bot, kind="website", title=_title("", url), url=url, meta=options)
+
+
+def list_sources(
+    session: Session, actor: Actor, bot_id: int, *, include_pages: bool = False
+) -> list[Source]:
+    bot = _bot(session, actor, bot_id, write=False)
+    statement = scoped_select(actor, Source).where(Source.bot_id == bot.id)
+    if not include_pages:
+        statement = statement.where(col(Source.parent_id).is_(None))
+    return list(
+        session.exec(statement.order_by(col(Source.created_at).desc(), col(Source.id).desc()))
+    )
+
+
+def get_source(session: Session, actor: Actor, source_id: int) -> Source:
+    actor.require(Permission.READ)
+    return get_scoped(session, actor, Source, source_id, "Source")
+
+
+def retrain(session: Session, actor: Actor, source_id: int) -> Source:
+    """Queue a source again (a website re-syncs: only changed pages are re-indexed)."""
+    actor.require(Permission.MANAGE_BOTS)
+    source = get_scoped(session, actor, Source, source_id, "Source")
+    if source.status in ("queued", "processing"):
+        raise Conflict("This source is already being processed.")
+    source.status, source.progress, source.error, source.attempts = "queued", 0.0, "", 0
+    source.updated_at = utcnow()
+    session.add(source)
+    session.flush()
+    queue.notify()
+    return source
+
+
+def delete_source(session: Session, actor: Actor, source_id: int) -> None:
+    """Delete a source, its pages, chunks, vectors and stored file."""
+    actor.require(Permission.MANAGE_BOTS)
+    source = get_scoped(session, actor, Source, source_id, "Source")
+    audit.record(
+        session, actor, "source.delete", "source", source.id, {"title": [source.title, None]}
+    )
+    forget_source_data(session, source)
+    session.delete(source)
+    session.flush()
+
+
+def forget_source_data(session: Session, source: Source) -> None:
+    """Remove what a source owns outside its row: vectors, chunk rows, children, stored file."""
+    children = session.exec(
+        select(Source).where(
+            Source.workspace_id == source.workspace_id, Source.parent_id == source.id
+        )
+    ).all()
+    index = get_index()
+    for item in [*children, source]:
+        index.delete_source(workspace_id=item.workspace_id, bot_id=item.bot_id, source_id=item.id)
+        session.exec(delete(KnowledgeChunk).where(KnowledgeChunk.source_id == item.id))
+        path = (item.meta or {}).get("path")
+        if path and Path(path).is_file() and uploads_dir() in Path(path).parents:
+            Path(path).unlink()
+        if item is not source:
+            session.delete(item)
+    knowledge_changed(session, source.bot_id)

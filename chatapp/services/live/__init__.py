@@ -1,0 +1,1 @@
+"""Live conversations: handoff to a person, the agents' inbox, the live event bus."""

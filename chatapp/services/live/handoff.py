@@ -1,0 +1,411 @@
+"""Live handoff: when a person takes over a conversation, and what each step changes.
+
+    bot --request()--> pending --take()--> assigned --resolve()--> resolved
+                          \\__ release() (any open state) --> bot       (take() also from bot)
+
+Settings come from the bot's enabled action of kind `handoff` (its `config`, see
+docs/LIVE_AND_ACTIONS.md); without one, the bot offers no handoff, though an agent can still take
+any conversation from the inbox. Every change is one conditional UPDATE (two agents taking the
+same conversation: exactly one wins), stored as a conversation event and announced on the
+workspace's queue channel, all in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from chatapp.core import metrics
+from chatapp.core.errors import Conflict, ValidationFailed
+from chatapp.services.accounts.tenancy import Actor, Permission, get_scoped
+from chatapp.services.chat import conversations
+from chatapp.services.live import bus as live
+from chatapp.services.models import Action, Conversation, ConversationEvent, Message, User, utcnow
+
+OPEN = ("pending", "assigned")
+REASONS = ("button", "phrase", "fallbacks", "model", "rule", "agent")
+MAX_REPLY_CHARS = 4000
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+CONNECTING = "I'm connecting you with a person. Someone will reply here shortly."
+UNAVAILABLE = "No one is available to chat right now. Leave your details and we'll get back to you."
+
+
+@dataclass(frozen=True)
+class HandoffOutcome:
+    status: str  # pending, assigned, unavailable
+    message: str  # what the visitor is told
+    offer_lead_form: bool
+
+
+@dataclass(frozen=True)
+class HandoffSettings:
+    button_label: str = "Talk to a person"
+    phrases: tuple[str, ...] = ()
+    fallback_threshold: int = 0  # 0 = never
+    hours: dict[str, Any] | None = None  # None = always
+    wait_minutes: int = 0  # 0 = wait for ever
+    connecting_message: str = CONNECTING
+    unavailable_message: str = UNAVAILABLE
+
+
+def settings_for(session: Session, bot_id: int) -> HandoffSettings | None:
+    """The bot's handoff settings (its first enabled handoff action), or None: no handoff."""
+    action = session.exec(
+        select(Action)
+        .where(Action.bot_id == bot_id, Action.kind == "handoff", col(Action.enabled).is_(True))
+        .order_by(Action.id)
+    ).first()
+    return None if action is None else settings_from(action.config)
+
+
+def settings_from(config: dict[str, Any] | None) -> HandoffSettings:
+    """Handoff settings from a handoff action's config (the chat pipeline has it already)."""
+    config = config or {}
+    defaults = HandoffSettings()
+    return HandoffSettings(
+        button_label=str(config.get("button_label") or defaults.button_label),
+        phrases=tuple(
+            str(p).strip().lower() for p in config.get("phrases") or () if str(p).strip()
+        ),
+        fallback_threshold=max(0, int(config.get("fallback_threshold") or 0)),
+        hours=config.get("hours") or None,
+        wait_minutes=max(0, int(config.get("wait_minutes") or 0)),
+        connecting_message=str(config.get("connecting_message") or CONNECTING),
+        unavailable_message=str(config.get("unavailable_message") or UNAVAILABLE),
+    )
+
+
+def matches_phrase(settings: HandoffSettings | None, message: str) -> bool:
+    """The visitor's message contains one of the handoff phrases (case-insensitive)."""
+    if settings is None or not settings.phrases:
+        return False
+    text = re.sub(r"\s+", " ", message.lower())
+    return any(phrase in text for phrase in settings.phrases)
+
+
+def within_hours(hours: dict[str, Any] | None, now: datetime | None = None) -> bool:
+    """Is `now` inside the configured hours? `None` means always; a day not listed is closed."""
+    if not hours:
+        return True
+    try:
+        zone = ZoneInfo(str(hours.get("timezone") or "UTC"))
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    local = (now or utcnow()).astimezone(zone)
+    span = (hours.get("days") or {}).get(DAYS[local.weekday()])
+    if not span or len(span) != 2:
+        return False
+    clock = local.strftime("%H:%M")
+    return str(span[0]) <= clock < str(span[1])
+
+
+# ------------------------------------------------------------------------------- triggers
+
+
+def _has_lead_form(session: Session, bot_id: int) -> bool:
+    return (
+        session.exec(
+            select(Action.id).where(
+                Action.bot_id == bot_id,
+                Action.kind == "collect_lead",
+                col(Action.enabled).is_(True),
+            )
+        ).first()
+        is not None
+    )
+
+
+def _attached(session: Session, conversation: Conversation) -> Conversation:
+    """The same row in this session (callers may hold one from another session)."""
+    return session.get(Conversation, conversation.id) or conversation
+
+
+def _changed(session: Session, conversation: Conversation, agent: str | None = None) -> None:
+    """Store and announce the conversation's new status (conversation + workspace channels)."""
+    session.refresh(conversation)
+    live.publish(session, conversation, "status", {"status": conversation.status, "agent": agent})
+    live.notify_workspace(
+        session,
+        conversation.workspace_id,
+        {"conversation_id": conversation.id, "status": conversation.status},
+    )
+
+
+def request(
+    session: Session, conversation: Conversation, *, reason: str, now: datetime | None = None
+) -> HandoffOutcome:
+    """The visitor (or the bot for them) asks for a person: pending, or unavailable."""
+    if reason not in REASONS:
+        raise ValidationFailed(f"Unknown handoff reason: {reason}.")
+    conversation = _attached(session, conversation)
+    settings = settings_for(session, conversation.bot_id)
+    if settings is None or not within_hours(settings.hours, now):
+        message = settings.unavailable_message if settings else UNAVAILABLE
+        offer = _has_lead_form(session, conversation.bot_id)
+        return HandoffOutcome("unavailable", message, offer)
+    now = now or utcnow()
+    result = session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation.id, col(Conversation.status).not_in(OPEN))
+        .values(
+            status="pending",
+            handoff_reason=reason,
+            handoff_at=now,
+            assigned_user_id=None,
+            assigned_at=None,
+            first_human_reply_at=None,
+            resolved_at=None,
+            fallback_streak=0,
+        )
+    )
+    if result.rowcount:
+        _changed(session, conversation)
+        metrics.handoff("requested")
+    else:
+        session.refresh(conversation)
+    return HandoffOutcome(conversation.status, settings.connecting_message, False)
+
+
+def human_handles(conversation: Conversation) -> bool:
+    """While pending or assigned, the bot does not answer."""
+    return conversation.status in OPEN
+
+
+def visitor_message(
+    session: Session, conversation: Conversation, message_id: int, content: str
+) -> None:
+    """A visitor's message to a person: shown live in the inbox."""
+    conversation = _attached(session, conversation)
+    row = session.get(Message, message_id)
+    live.publish(session, conversation, "message", _message_data(row, author="Visitor"))
+    live.notify_workspace(
+        session,
+        conversation.workspace_id,
+        {"conversation_id": conversation.id, "status": conversation.status, "message": True},
+    )
+
+
+def after_answer(
+    session: Session, conversation: Conversation, *, fell_back: bool
+) -> HandoffOutcome | None:
+    """Count fallbacks in a row; reaching the bot's threshold asks for a person."""
+    conversation = _attached(session, conversation)
+    if not fell_back:
+        if conversation.fallback_streak:
+            session.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation.id)
+                .values(fallback_streak=0)
+            )
+        return None
+    session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation.id)
+        .values(fallback_streak=Conversation.fallback_streak + 1)
+    )
+    session.refresh(conversation)
+    settings = settings_for(session, conversation.bot_id)
+    if settings is None or not settings.fallback_threshold or human_handles(conversation):
+        return None
+    if conversation.fallback_streak < settings.fallback_threshold:
+        return None
+    return request(session, conversation, reason="fallbacks")
+
+
+def offer_after_wait(
+    session: Session, conversation: Conversation, now: datetime | None = None
+) -> bool:
+    """Pending past `wait_minutes`: tell the widget (once) to offer the lead form instead."""
+    conversation = _attached(session, conversation)
+    if conversation.status != "pending" or conversation.handoff_at is None:
+        return False
+    settings = settings_for(session, conversation.bot_id)
+    if settings is None or not settings.wait_minutes:
+        return False
+    now = now or utcnow()
+    if now - _aware(conversation.handoff_at) < timedelta(minutes=settings.wait_minutes):
+        return False
+    already = session.exec(
+        select(ConversationEvent.id).where(
+            ConversationEvent.conversation_id == conversation.id,
+            ConversationEvent.type == "action",
+            ConversationEvent.created_at >= conversation.handoff_at,
+        )
+    ).first()
+    if already is not None:
+        return False
+    data = {
+        "kind": "lead_form",
+        "reason": "no_agent",
+        "message": settings.unavailable_message,
+        **_lead_form(session, conversation.bot_id),
+    }
+    live.publish(session, conversation, "action", data)
+    return True
+
+
+def _lead_form(session: Session, bot_id: int) -> dict[str, Any]:
+    action = session.exec(
+        select(Action).where(
+            Action.bot_id == bot_id, Action.kind == "collect_lead", col(Action.enabled).is_(True)
+        )
+    ).first()
+    if action is None:
+        return {}
+    config = action.config or {}
+    return {"title": config.get("title", ""), "fields": list(config.get("fields") or [])}
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+# --------------------------------------------------------------------------------- agents
+
+
+def _conversation(session: Session, actor: Actor, conversation_id: int) -> Conversation:
+    actor.require(Permission.HANDLE_CONVERSATIONS)
+    return get_scoped(session, actor, Conversation, conversation_id, "Conversation")
+
+
+def agent_name(session: Session, user_id: int | None) -> str:
+    user = session.get(User, user_id) if user_id else None
+    if user is None:
+        return ""
+    return user.name or user.email.split("@")[0]
+
+
+def take(session: Session, actor: Actor, conversation_id: int) -> Conversation:
+    """Assign the conversation to this agent; another agent having it is a Conflict (409)."""
+    conversation = _conversation(session, actor, conversation_id)
+    now = utcnow()
+    where = (Conversation.id == conversation.id, Conversation.workspace_id == actor.workspace_id)
+    taken = session.execute(
+        update(Conversation)
+        .where(*where, Conversation.status == "pending")
+        .values(status="assigned", assigned_user_id=actor.user_id, assigned_at=now)
+    ).rowcount
+    if not taken:  # not asked for: an agent steps in on their own
+        taken = session.execute(
+            update(Conversation)
+            .where(*where, col(Conversation.status).in_(("bot", "resolved")))
+            .values(
+                status="assigned",
+                assigned_user_id=actor.user_id,
+                assigned_at=now,
+                handoff_at=now,
+                handoff_reason="agent",
+                first_human_reply_at=None,
+                resolved_at=None,
+            )
+        ).rowcount
+    session.refresh(conversation)
+    if not taken:
+        if conversation.assigned_user_id == actor.user_id:
+            return conversation  # already mine: taking twice is harmless
+        who = agent_name(session, conversation.assigned_user_id) or "Another agent"
+        raise Conflict(f"{who} is already handling this conversation.")
+    _changed(session, conversation, agent=agent_name(session, actor.user_id))
+    metrics.handoff("taken")
+    return conversation
+
+
+def _mine(session: Session, actor: Actor, conversation_id: int) -> Conversation:
+    conversation = _conversation(session, actor, conversation_id)
+    if conversation.status == "assigned" and conversation.assigned_user_id == actor.user_id:
+        return conversation
+    if conversation.status == "assigned":
+        who = agent_name(session, conversation.assigned_user_id) or "Another agent"
+        raise Conflict(f"{who} is handling this conversation.")
+    raise Conflict("Take the conversation before replying.")
+
+
+def reply(session: Session, actor: Actor, conversation_id: int, content: str) -> Message:
+    """An agent's message: stored, counted as the first human reply once, sent live."""
+    text = (content or "").strip()
+    if not text:
+        raise ValidationFailed("Type a reply first.")
+    if len(text) > MAX_REPLY_CHARS:
+        raise ValidationFailed(f"A reply is limited to {MAX_REPLY_CHARS:,} characters.")
+    conversation = _mine(session, actor, conversation_id)
+
+    now = utcnow()
+    message_id = conversations.add_agent_message(
+        session, conversation, text, user_id=actor.user_id, now=now
+    )
+    session.execute(
+        update(Conversation)
+        .where(
+            Conversation.id == conversation.id,
+            col(Conversation.first_human_reply_at).is_(None),
+        )
+        .values(first_human_reply_at=now)
+    )
+    message = session.get(Message, message_id)
+    name = agent_name(session, actor.user_id)
+    live.publish(session, conversation, "message", _message_data(message, author=name))
+    return message
+
+
+def typing(session: Session, actor: Actor, conversation_id: int, is_typing: bool) -> None:
+    """The agent is (or stopped) typing: the widget shows it; nothing is stored."""
+    conversation = _mine(session, actor, conversation_id)
+    live.publish_ephemeral(
+        conversation.id,
+        "typing",
+        {"who": "agent", "typing": bool(is_typing), "name": agent_name(session, actor.user_id)},
+    )
+
+
+def visitor_typing(conversation: Conversation, is_typing: bool) -> None:
+    if human_handles(conversation):
+        live.publish_ephemeral(
+            conversation.id, "typing", {"who": "visitor", "typing": bool(is_typing), "name": ""}
+        )
+
+
+def release(session: Session, actor: Actor, conversation_id: int) -> Conversation:
+    """Hand the conversation back to the bot."""
+    conversation = _conversation(session, actor, conversation_id)
+    changed = session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation.id, col(Conversation.status).in_(OPEN))
+        .values(status="bot", assigned_user_id=None, fallback_streak=0)
+    ).rowcount
+    if not changed:
+        session.refresh(conversation)
+        raise Conflict("This conversation is not waiting for or handled by a person.")
+    _changed(session, conversation)
+    return conversation
+
+
+def resolve(session: Session, actor: Actor, conversation_id: int) -> Conversation:
+    """Close the handoff: resolved, with its time (the bot answers again if the visitor writes)."""
+    conversation = _conversation(session, actor, conversation_id)
+    changed = session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation.id, col(Conversation.status).in_(OPEN))
+        .values(status="resolved", resolved_at=utcnow(), fallback_streak=0)
+    ).rowcount
+    if not changed:
+        session.refresh(conversation)
+        raise Conflict("This conversation is already resolved or back with the bot.")
+    _changed(session, conversation, agent=agent_name(session, conversation.assigned_user_id))
+    metrics.handoff("resolved")
+    return conversation
+
+
+def _message_data(message: Message, *, author: str) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "role": message.role,
+        "content": message.content,
+        "author": author,
+        "created_at": _aware(message.created_at).isoformat(),
+    }

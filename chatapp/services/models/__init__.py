@@ -1,0 +1,94 @@
+"""Every table of the product, with the schemas the API reads and writes, one module per area.
+
+`from chatapp.services.models import X` works for every table: this package re-exports them all.
+Tenant data carries `workspace_id`, indexed, and every query in the services filters by it (see
+`accounts/tenancy.py`). Times are aware UTC (`utcnow()`), the same on SQLite and PostgreSQL.
+Later issues add columns and tables through Alembic migrations.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import SQLModel
+
+from chatapp.services.models.accounts import (
+    ApiToken,
+    AuditEntry,
+    AuthSession,
+    LoginAttempt,
+    Membership,
+    User,
+    Workspace,
+)
+from chatapp.services.models.actions import Action, ActionRun
+from chatapp.services.models.bots import (
+    DEFAULT_FALLBACK,
+    DEFAULT_WELCOME,
+    Bot,
+    BotBase,
+    BotCreate,
+    BotKey,
+    BotPublic,
+    BotUpdate,
+)
+from chatapp.services.models.common import BotStatus, Plan, Role, WidgetPosition, utcnow
+from chatapp.services.models.conversations import (
+    Contact,
+    Conversation,
+    ConversationEvent,
+    Message,
+    RateCounter,
+    UsageDaily,
+)
+from chatapp.services.models.knowledge import KnowledgeChunk, Source
+
+__all__ = [
+    "DEFAULT_FALLBACK",
+    "DEFAULT_WELCOME",
+    "TENANT_MODELS",
+    "Action",
+    "ActionRun",
+    "ApiToken",
+    "AuditEntry",
+    "AuthSession",
+    "Bot",
+    "BotBase",
+    "BotCreate",
+    "BotKey",
+    "BotPublic",
+    "BotStatus",
+    "BotUpdate",
+    "Contact",
+    "Conversation",
+    "ConversationEvent",
+    "KnowledgeChunk",
+    "LoginAttempt",
+    "Membership",
+    "Message",
+    "Plan",
+    "RateCounter",
+    "Role",
+    "Source",
+    "UsageDaily",
+    "User",
+    "WidgetPosition",
+    "Workspace",
+    "utcnow",
+]
+
+# Models that belong to one workspace: `tenancy.py` filters every query on them by workspace.
+TENANT_MODELS: tuple[type[SQLModel], ...] = (
+    Bot,
+    BotKey,
+    Source,
+    KnowledgeChunk,
+    ApiToken,
+    Contact,
+    Conversation,
+    Message,
+    UsageDaily,
+    Action,
+    ActionRun,
+    ConversationEvent,
+    AuditEntry,
+    Membership,
+)

@@ -1,0 +1,1 @@
+"""Reading conversations back: Activity, its exports, Analytics, missing content."""
