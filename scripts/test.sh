@@ -9,8 +9,8 @@ cd "$ROOT"
 source "$ROOT/scripts/env.sh"
 ruff check .
 ruff format --check .
-if grep -rn "import reflex\|from reflex" chatapp/services; then
-  echo "chatapp/services must not import reflex" >&2
+if grep -rn "import reflex\|from reflex" chatapp/services chatapp/core chatapp/workers; then
+  echo "chatapp/services, core and workers must not import reflex" >&2
   exit 1
 fi
 # Tests run in parallel (pytest-xdist): a module's tests, the shared browser app's tests and the
