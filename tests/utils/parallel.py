@@ -35,12 +35,19 @@ def group_of(nodeid: str) -> str:
     return module
 
 
+def uses_shared_app(item: pytest.Item) -> bool:
+    """Whether the test uses tests/e2e/conftest.py's session-wide app (a module may define an
+    `app_server` of its own, with other settings: that one can run on any worker)."""
+    definitions = item._fixtureinfo.name2fixturedefs.get("app_server")
+    return bool(definitions) and definitions[-1].scope == "session"
+
+
 def check_groups(items: list[pytest.Item]) -> None:
     """Fail the collection when a test's group does not match what it uses."""
     wrong = []
     for item in items:
         group = group_of(item.nodeid)
-        if "app_server" in item.fixturenames and group != DASHBOARD_APP:
+        if uses_shared_app(item) and group != DASHBOARD_APP:
             wrong.append(f"{item.nodeid} uses app_server: add its module to DASHBOARD_APP_MODULES")
         if item.get_closest_marker("shared_redis") and group != SHARED_REDIS:
             wrong.append(f"{item.nodeid} is marked shared_redis: add it to SHARED_REDIS_MODULES")
