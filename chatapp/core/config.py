@@ -7,13 +7,14 @@ mode (`CHATAPP_ENV=production`) refuses to start without a strong, explicit secr
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "please-change-me", "dev", "test"}
@@ -90,6 +91,9 @@ class Settings(BaseSettings):
     crawl_max_depth: int = Field(default=2, ge=0)
     # Lets URL sources reach loopback/private addresses: for tests and local development only.
     allow_private_urls: bool = False
+    # Private networks (CIDR, comma-separated) that URL sources, actions and LLM providers may
+    # reach although ALLOW_PRIVATE_URLS is off: e.g. "10.20.0.0/16" for an intranet wiki.
+    private_url_networks: str = ""
     # Run the background ingest worker inside the web process (tests drive it synchronously).
     ingest_worker: bool = True
     # A source "processing" without a heartbeat for this long is re-queued (its worker died).
@@ -107,6 +111,22 @@ class Settings(BaseSettings):
     # argon2id cost: the defaults are passlib's (64 MiB, 3 passes); lower only for tests.
     argon2_memory_kib: int = Field(default=65536, ge=1024)
     argon2_rounds: int = Field(default=3, ge=1)
+
+    @field_validator("private_url_networks")
+    @classmethod
+    def _check_networks(cls, value: str) -> str:
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"PRIVATE_URL_NETWORKS: {item!r} is not a network") from exc
+        return value
+
+    @property
+    def private_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """PRIVATE_URL_NETWORKS parsed (checked when the settings load)."""
+        parts = (part.strip() for part in self.private_url_networks.split(","))
+        return tuple(ipaddress.ip_network(part, strict=False) for part in parts if part)
 
     @model_validator(mode="after")
     def _fill_derived(self) -> Settings:

@@ -36,6 +36,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 STARTUP_TIMEOUT_SECONDS = 300
+# The shared app may reach this loopback address only (PRIVATE_URL_NETWORKS): the test APIs of
+# actions live there, while 127.0.0.1 stays refused as on any default install.
+TEST_SERVICES_HOST = "127.0.0.2"
 
 
 @dataclass(frozen=True)
@@ -89,9 +92,9 @@ def app_server(tmp_path_factory):
 
 
 @contextlib.contextmanager
-def running_app(tmp_path_factory, **extra_env: str):
-    """The production build on a free port and a fresh data directory; `extra_env` sets
-    settings a module needs (e.g. ALLOW_PRIVATE_URLS for a loopback test service)."""
+def running_app(tmp_path_factory):
+    """The production build on a free port and a fresh data directory, with the product's
+    defaults (and test services reachable on TEST_SERVICES_HOST only)."""
     if shutil.which("bun", path=str(ROOT / "node_modules" / ".bin")) is None:
         require_or_skip("bun is not installed: run scripts/bootstrap.sh")
     data_dir = tmp_path_factory.mktemp("app-data")
@@ -112,11 +115,7 @@ def running_app(tmp_path_factory, **extra_env: str):
     # The server runs with the product's defaults, not the per-test tweaks of the test process.
     for name in ("DATABASE_URL", "ARGON2_MEMORY_KIB", "ARGON2_ROUNDS", "ALLOW_PRIVATE_URLS"):
         env.pop(name, None)
-    env.update(extra_env)
-    if extra_env:
-        # A second app with its own settings builds its frontend elsewhere: two production builds
-        # in one `.web` would overwrite the shared app's files while it serves them.
-        env["REFLEX_WEB_WORKDIR"] = str(tmp_path_factory.mktemp("web"))
+    env["PRIVATE_URL_NETWORKS"] = f"{TEST_SERVICES_HOST}/32"
     subprocess.run([sys.executable, "-m", "chatapp", "migrate"], cwd=ROOT, env=env, check=True)
     log_path = data_dir / "server.log"
     with log_path.open("w") as log:

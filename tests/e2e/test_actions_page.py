@@ -1,7 +1,7 @@
 """The Actions section in a real browser: an HTTP action made from its template, its settings'
 errors, the Test button against a loopback API (ok) and an internal address (refused, in words),
-and the run log. The app runs with ALLOW_PRIVATE_URLS=true so it may reach the loopback API, as
-URL sources' tests do; the metadata address stays refused whatever the setting."""
+and the run log. The API listens on the one loopback address the shared app may reach
+(PRIVATE_URL_NETWORKS); the metadata address stays refused whatever the setting."""
 
 from __future__ import annotations
 
@@ -9,22 +9,17 @@ import pytest
 from playwright.sync_api import expect
 
 from chatapp.services.knowledge.ingest.urlguard import PRIVATE_NETWORK
-from tests.e2e.conftest import running_app
+from tests.e2e.conftest import TEST_SERVICES_HOST
 from tests.e2e.dashboard_helpers import log_in, new_tenant, open_section, screenshot
 from tests.utils.action_api import running_action_api
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def app_server(tmp_path_factory):
-    with running_app(tmp_path_factory, ALLOW_PRIVATE_URLS="true") as server:
-        yield server
-
-
 @pytest.fixture
 def api():
-    with running_action_api({"12345": {"status": "shipped on Monday"}}) as api:
+    orders = {"12345": {"status": "shipped on Monday"}}
+    with running_action_api(orders, host=TEST_SERVICES_HOST) as api:
         yield api
 
 

@@ -39,7 +39,11 @@ class ActionAPI:
 
 
 @contextlib.contextmanager
-def running_action_api(orders: dict[str, dict] | None = None) -> Iterator[ActionAPI]:
+def running_action_api(
+    orders: dict[str, dict] | None = None, host: str = "127.0.0.1"
+) -> Iterator[ActionAPI]:
+    """The API on `host` (another loopback address, e.g. 127.0.0.2, for an app that may reach
+    only that one: PRIVATE_URL_NETWORKS) and a free port."""
     api = ActionAPI(orders=dict(orders or {}))
 
     class Handler(BaseHTTPRequestHandler):
@@ -92,8 +96,8 @@ def running_action_api(orders: dict[str, dict] | None = None) -> Iterator[Action
         def handle_error(self, request, client_address):
             pass  # a client that gave up (timeout and size tests) is expected here
 
-    server = Server(("127.0.0.1", 0), Handler)
-    api.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    server = Server((host, 0), Handler)
+    api.base_url = f"http://{host}:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

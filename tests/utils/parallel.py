@@ -14,8 +14,11 @@ import pytest
 
 DASHBOARD_APP = "dashboard_app"
 SHARED_REDIS = "shared_redis"
-# Browser modules that use the shared app (tests/e2e/*.py are all of them, bar their own apps).
-DASHBOARD_APP_MODULES = ("tests/e2e/widget/test_widget_real_app.py",)
+# Browser modules that use the shared app, besides tests/e2e/*.py (all of which do).
+DASHBOARD_APP_MODULES = (
+    "tests/e2e/widget/test_widget_actions.py",
+    "tests/e2e/widget/test_widget_real_app.py",
+)
 SHARED_REDIS_MODULES = (
     "tests/api/test_live_two_workers.py",
     "tests/api/test_several_processes.py",

@@ -11,7 +11,7 @@ from chatapp.core.db import get_engine, session_scope
 from chatapp.services.actions import run_log as runs
 from chatapp.services.actions import store
 from chatapp.services.bots import crud as bots
-from tests.e2e.conftest import running_app
+from tests.e2e.conftest import TEST_SERVICES_HOST
 from tests.utils.action_api import running_action_api
 from tests.utils.factories import make_tenant
 from tests.utils.widget_stack import HostSite
@@ -19,16 +19,11 @@ from tests.utils.widget_stack import HostSite
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def app_server(tmp_path_factory):
-    # The order API lives on loopback, which the SSRF guard lets through only with this setting.
-    with running_app(tmp_path_factory, ALLOW_PRIVATE_URLS="true") as server:
-        yield server
-
-
 def test_the_widget_shows_the_http_actions_answer(app_server, open_page):
     base = app_server.base_url
-    with running_action_api({"48213": {"status": "out for delivery"}}) as api:
+    # The order API on the one loopback address the shared app may reach (PRIVATE_URL_NETWORKS).
+    orders = {"48213": {"status": "out for delivery"}}
+    with running_action_api(orders, host=TEST_SERVICES_HOST) as api:
         with session_scope(get_engine(app_server.database_url)) as session:
             tenant = make_tenant(session, "widget-actions")
             _, key = bots.create_widget_key(session, tenant.owner, tenant.bot.id)

@@ -9,7 +9,7 @@ import time
 import httpcore
 import pytest
 
-from chatapp.core.config import reset_settings
+from chatapp.core.config import get_settings, reset_settings
 from chatapp.core.errors import ValidationFailed
 from chatapp.services.knowledge.ingest import urlguard
 from chatapp.services.knowledge.ingest.fetch import USER_AGENT, NotAWebPage, build_client, fetch
@@ -149,6 +149,25 @@ def test_full_width_dotted_quad_is_judged_as_the_ip_it_means():
     assert refused("http://\uff11\uff12\uff17.\uff10.\uff10.\uff11/") == PRIVATE_NETWORK
     assert refused("http://%31%32%37.0.0.1/") == "This doesn't look like a valid web address."
     assert "user name or password" in refused("http://example.com\\@127.0.0.1/")
+
+
+def test_listed_private_networks_are_reachable_and_nothing_else(monkeypatch):
+    monkeypatch.setenv("PRIVATE_URL_NETWORKS", "10.20.0.0/16, 127.0.0.2/32, 169.254.0.0/16")
+    reset_settings()
+    assert check_url("http://10.20.3.4/wiki") == "http://10.20.3.4/wiki"
+    assert check_url("http://127.0.0.2:8080/") == "http://127.0.0.2:8080/"
+    assert refused("http://10.21.0.1/") == PRIVATE_NETWORK
+    assert refused("http://127.0.0.1/") == PRIVATE_NETWORK
+    # Listed or not, the metadata endpoint and link-local stay refused.
+    assert refused("http://169.254.169.254/latest/meta-data/") == PRIVATE_NETWORK
+    assert refused("http://169.254.1.1/") == PRIVATE_NETWORK
+
+
+def test_a_private_network_setting_that_is_not_a_network_is_refused_at_start(monkeypatch):
+    monkeypatch.setenv("PRIVATE_URL_NETWORKS", "10.0.0.0/8,intranet")
+    reset_settings()
+    with pytest.raises(ValueError, match="'intranet' is not a network"):
+        get_settings()
 
 
 def test_allow_private_lifts_loopback_and_private_only(allow_private):

@@ -7,9 +7,10 @@ Rules (the same for every hop of a redirect and again at connect time, see `fetc
 * always refused, whatever the settings: cloud metadata endpoints (169.254.169.254,
   fd00:ec2::254, 100.100.100.200, metadata.google.internal), link-local (169.254/16, fe80::/10),
   "this network" 0.0.0.0/8 and `::`, multicast, broadcast and reserved ranges;
-* refused unless `ALLOW_PRIVATE_URLS=true` (tests and local development): loopback (127/8, ::1),
-  private networks (RFC 1918, fc00::/7, deprecated site-local fec0::/10), carrier-grade NAT
-  100.64/10 and the other non-global special ranges (documentation, benchmarking);
+* refused unless `ALLOW_PRIVATE_URLS=true` (tests and local development) or the address is in
+  one of the `PRIVATE_URL_NETWORKS` (an intranet wiki, an internal order API): loopback (127/8,
+  ::1), private networks (RFC 1918, fc00::/7, deprecated site-local fec0::/10), carrier-grade
+  NAT 100.64/10 and the other non-global special ranges (documentation, benchmarking);
 * an IPv6 address that embeds an IPv4 one (IPv4-mapped, IPv4-compatible, NAT64, 6to4, Teredo)
   is judged by the IPv4 address inside it;
 * hosts written as numbers in a non-standard way (`2130706433`, `0177.0.0.1`, `0x7f.1`) are
@@ -147,10 +148,11 @@ def check_host(host: str, port: int) -> list[IPAddress]:
         addresses = resolve(host, port)
     if not addresses:
         raise ValidationFailed(f"We couldn't find a website at this address ({host}).")
-    allow_private = get_settings().allow_private_urls
+    settings = get_settings()
     for address in addresses:
+        listed = any(address in network for network in settings.private_networks)
         try:
-            check_ip(address, allow_private=allow_private)
+            check_ip(address, allow_private=settings.allow_private_urls or listed)
         except ValidationFailed:
             _refused(host, f"resolves to a refused address ({address})")
     return addresses
