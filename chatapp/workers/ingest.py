@@ -84,7 +84,7 @@ def _loop() -> None:
     engine = get_engine()
     queue.requeue_stale(engine)
     last_sweep = utcnow()
-    retention = Schedule()  # deletes conversations past their workspace's retention, hourly
+    retention = Schedule()  # hourly: old conversations, expired logins (ops/retention.py)
     while not _stop.is_set():
         try:
             retention.tick(engine)

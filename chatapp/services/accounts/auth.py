@@ -238,9 +238,14 @@ def _set_password(session: Session, user: User, password: str, *, keep_token: st
     session.exec(statement)
 
 
-def purge_expired(session: Session, *, older_than_days: int = 30) -> int:
-    """Drop expired sessions and old login attempts; returns how many sessions went."""
-    now = utcnow()
+def purge_expired(
+    session: Session, *, older_than_days: int = 30, now: datetime | None = None
+) -> int:
+    """Drop expired sessions and old login attempts; returns how many sessions went.
+
+    Retention's hourly sweep calls it (ops/retention.py `purge`).
+    """
+    now = now or utcnow()
     result = session.exec(delete(AuthSession).where(col(AuthSession.expires_at) <= now))
     session.exec(
         delete(LoginAttempt).where(LoginAttempt.created_at < now - timedelta(days=older_than_days))
