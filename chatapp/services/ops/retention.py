@@ -107,21 +107,21 @@ def delete_conversations(session: Session, workspace_id: int, ids: list[int]) ->
         )
     )
     in_workspace = (Message.workspace_id == workspace_id, col(Message.conversation_id).in_(ids))
-    messages = session.execute(delete(Message).where(*in_workspace)).rowcount or 0
+    messages = session.exec(delete(Message).where(*in_workspace)).rowcount or 0
     session.execute(
         delete(ConversationEvent).where(
-            ConversationEvent.workspace_id == workspace_id,
+            col(ConversationEvent.workspace_id) == workspace_id,
             col(ConversationEvent.conversation_id).in_(ids),
         )
     )
     session.execute(
         delete(ActionRun).where(
-            ActionRun.workspace_id == workspace_id, col(ActionRun.conversation_id).in_(ids)
+            col(ActionRun.workspace_id) == workspace_id, col(ActionRun.conversation_id).in_(ids)
         )
     )
     session.execute(
         delete(Conversation).where(
-            Conversation.workspace_id == workspace_id, col(Conversation.id).in_(ids)
+            col(Conversation.workspace_id) == workspace_id, col(Conversation.id).in_(ids)
         )
     )
     return messages
