@@ -146,7 +146,10 @@ def cmd_reextract(args) -> int:
 
 def cmd_purge(_args) -> int:
     report = retention.purge()
-    print(f"Deleted {report.conversations} conversations ({report.messages} messages).")
+    print(
+        f"Deleted {report.conversations} conversations ({report.messages} messages) "
+        f"and {report.sessions} expired login sessions."
+    )
     return 0
 
 

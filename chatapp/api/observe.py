@@ -27,7 +27,7 @@ from chatapp.core.logs import client_ip_var, request_id_var
 
 log = logging.getLogger("chatapp.api")
 
-REQUEST_ID_HEADER = "x-request-id"
+REQUEST_ID_HEADER = b"x-request-id"
 VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 OTHER_ROUTE = "<other>"  # no route matched (404s) or a mounted app (the dashboard, static files)
 
@@ -35,7 +35,7 @@ OTHER_ROUTE = "<other>"  # no route matched (404s) or a mounted app (the dashboa
 def request_id_from(headers: list[tuple[bytes, bytes]]) -> str:
     """The caller's X-Request-ID when it is short and safe, else a new one (32 hex digits)."""
     for name, value in headers:
-        if name.lower() == b"x-request-id":
+        if name.lower() == REQUEST_ID_HEADER:
             candidate = value.decode("latin-1").strip()
             if VALID_REQUEST_ID.fullmatch(candidate):
                 return candidate
@@ -69,8 +69,10 @@ class RequestObserver:
             if message["type"] == "http.response.start":
                 started = True
                 status = message["status"]
-                headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-request-id"]
-                headers.append((b"x-request-id", request_id.encode()))
+                headers = [
+                    h for h in message.get("headers", []) if h[0].lower() != REQUEST_ID_HEADER
+                ]
+                headers.append((REQUEST_ID_HEADER, request_id.encode()))
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -24,7 +24,6 @@ WORKSPACE_SECTIONS = [
     ("Team", "/team", "users"),
     ("Account", "/account", "user-cog"),
 ]
-SECTIONS = WORKSPACE_SECTIONS[:1] + BOT_SECTIONS + WORKSPACE_SECTIONS[1:]
 
 
 def nav_link(label: str, route: str, icon: str) -> rx.Component:

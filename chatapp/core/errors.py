@@ -46,7 +46,3 @@ class TooManyRequests(ServiceError):
 
 class TooLarge(ServiceError):
     status = 413
-
-
-class Unavailable(ServiceError):
-    status = 503

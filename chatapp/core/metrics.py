@@ -25,7 +25,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
 from chatapp.core.db import session_scope
 from chatapp.services.models import Conversation, Source
@@ -117,7 +117,7 @@ class DatabaseGauges:
 
     def describe(self) -> Iterable[Metric]:
         return [
-            GaugeMetricFamily("chatapp_ingest_queue", "Sources waiting or being processed.", []),
+            GaugeMetricFamily("chatapp_ingest_queue", "Sources waiting or being processed."),
             GaugeMetricFamily("chatapp_handoffs_pending", "Conversations waiting for a person."),
         ]
 
@@ -127,7 +127,7 @@ class DatabaseGauges:
                 by_status = dict(
                     session.exec(
                         select(Source.status, func.count())
-                        .where(Source.status.in_(("queued", "processing")))
+                        .where(col(Source.status).in_(("queued", "processing")))
                         .group_by(Source.status)
                     ).all()
                 )

@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from sqlmodel import Session, delete
+from sqlmodel import Session, col, delete
 
 from chatapp.core.config import get_settings
 from chatapp.core.errors import TooManyRequests
@@ -72,7 +72,9 @@ def _count_db(session: Session, key: str, window_start: int) -> int:
     ).returning(RateCounter.count)
     count = session.execute(statement).scalar_one()
     if random.random() < 0.01:  # now and then, forget windows older than an hour
-        session.execute(delete(RateCounter).where(RateCounter.window_start < window_start - 3600))
+        session.execute(
+            delete(RateCounter).where(col(RateCounter.window_start) < window_start - 3600)
+        )
     return int(count)
 
 

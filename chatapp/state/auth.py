@@ -17,6 +17,8 @@ from chatapp.services.accounts import auth, workspaces
 from chatapp.state import calls
 
 REMEMBER_SECONDS = 7 * 24 * 3600
+# Read once at import on purpose: Reflex compiles a cookie's attributes into the frontend when the
+# app is built, so a later change of PUBLIC_URL cannot reach the browser before the next build.
 SECURE_COOKIES = get_settings().cookie_secure
 LOGIN_ROUTE = "/login"
 SETUP_ROUTE = "/setup"

@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 
 import reflex as rx
 
-from chatapp.core.config import get_settings
+from chatapp.core.config import Settings, get_settings
 from chatapp.services.knowledge import sources
 from chatapp.services.knowledge.sources_view import SourceEntry, sources_overview
 from chatapp.state import calls
@@ -111,8 +111,10 @@ class SourcesState(BotScopeState):
     storage_percent: int = 0
     errors: dict[str, str] = {}
     upload_refusals: list[str] = []
-    max_upload_bytes: int = int(get_settings().max_upload_mb * sources.MB)
-    upload_limit_label: str = f"{get_settings().max_upload_mb:g} MB"
+    # The class default is the setting's default (no environment read at import); `load` puts the
+    # configured limit in before the upload form is used.
+    max_upload_bytes: int = int(Settings.model_fields["max_upload_mb"].default * sources.MB)
+    upload_limit_label: str = f"{Settings.model_fields['max_upload_mb'].default:g} MB"
     form_versions: dict[str, int] = {"text": 0, "qa": 0, "url": 0, "website": 0}
     upload_percent: int = 0
     edit_id: int = 0

@@ -44,8 +44,7 @@ def process(engine: Engine, source_id: int) -> None:
             sync_website(engine, source_id)
         else:
             with session_scope(engine) as session:
-                source = session.get(Source, source_id)
-                document = pipeline.document_for(source)
+                document = pipeline.document_for(session.get_one(Source, source_id))
             pipeline.set_progress(engine, source_id, 0.1)
             pipeline.index_document(
                 engine,
@@ -84,7 +83,7 @@ def _loop() -> None:
     engine = get_engine()
     queue.requeue_stale(engine)
     last_sweep = utcnow()
-    retention = Schedule()  # deletes conversations past their workspace's retention, hourly
+    retention = Schedule()  # hourly: old conversations, expired logins (ops/retention.py)
     while not _stop.is_set():
         try:
             retention.tick(engine)

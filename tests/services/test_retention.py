@@ -153,3 +153,27 @@ def test_the_schedule_runs_once_an_hour(database_url):
     assert schedule.tick(engine, NOW) is not None
     assert schedule.tick(engine, NOW + timedelta(minutes=59)) is None
     assert schedule.tick(engine, NOW + timedelta(minutes=61)) is not None
+
+
+def test_the_sweep_drops_expired_sessions_and_old_login_attempts(database_url):
+    """The worker's hourly sweep also purges logins: expired sessions and attempts older than
+    30 days go, a live session and a recent attempt stay."""
+    from chatapp.core.db import get_engine
+    from chatapp.services.models import AuthSession, LoginAttempt
+
+    with session_scope() as session:
+        a = make_tenant(session, "a")
+        user_id = a.owner.user_id
+        session.add(
+            AuthSession(user_id=user_id, token_hash="e" * 64, expires_at=NOW - timedelta(minutes=1))
+        )
+        session.add(
+            AuthSession(user_id=user_id, token_hash="l" * 64, expires_at=NOW + timedelta(hours=1))
+        )
+        session.add(LoginAttempt(email="old@example.com", created_at=NOW - timedelta(days=31)))
+        session.add(LoginAttempt(email="new@example.com", created_at=NOW - timedelta(days=1)))
+    report = retention.Schedule().tick(get_engine(), NOW)
+    assert report is not None and report.sessions == 1
+    with session_scope() as session:
+        assert [s.token_hash for s in session.exec(select(AuthSession))] == ["l" * 64]
+        assert [t.email for t in session.exec(select(LoginAttempt))] == ["new@example.com"]

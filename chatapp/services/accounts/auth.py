@@ -86,14 +86,18 @@ def get_user_by_email(session: Session, email: str) -> User | None:
 def _recent_failures(session: Session, column, value: str, since: datetime) -> int:
     last_success = session.exec(
         select(func.max(LoginAttempt.created_at)).where(
-            column == value, LoginAttempt.succeeded.is_(True)
+            column == value, col(LoginAttempt.succeeded).is_(True)
         )
     ).one()
     start = max(since, last_success) if last_success else since
     return session.exec(
         select(func.count())
         .select_from(LoginAttempt)
-        .where(column == value, LoginAttempt.succeeded.is_(False), LoginAttempt.created_at > start)
+        .where(
+            column == value,
+            col(LoginAttempt.succeeded).is_(False),
+            col(LoginAttempt.created_at) > start,
+        )
     ).one()
 
 
@@ -197,7 +201,7 @@ def user_for_token(session: Session, token: str | None) -> User:
 def logout(session: Session, token: str | None) -> None:
     if token:
         session.exec(
-            delete(AuthSession).where(AuthSession.token_hash == security.hash_token(token))
+            delete(AuthSession).where(col(AuthSession.token_hash) == security.hash_token(token))
         )
 
 
@@ -232,17 +236,24 @@ def reset_password(session: Session, *, email: str, new_password: str) -> User:
 def _set_password(session: Session, user: User, password: str, *, keep_token: str | None) -> None:
     user.password_hash = security.hash_password(password)
     session.add(user)
-    statement = delete(AuthSession).where(AuthSession.user_id == user.id)
+    statement = delete(AuthSession).where(col(AuthSession.user_id) == user.id)
     if keep_token:
-        statement = statement.where(AuthSession.token_hash != security.hash_token(keep_token))
+        statement = statement.where(col(AuthSession.token_hash) != security.hash_token(keep_token))
     session.exec(statement)
 
 
-def purge_expired(session: Session, *, older_than_days: int = 30) -> int:
-    """Drop expired sessions and old login attempts; returns how many sessions went."""
-    now = utcnow()
+def purge_expired(
+    session: Session, *, older_than_days: int = 30, now: datetime | None = None
+) -> int:
+    """Drop expired sessions and old login attempts; returns how many sessions went.
+
+    Retention's hourly sweep calls it (ops/retention.py `purge`).
+    """
+    now = now or utcnow()
     result = session.exec(delete(AuthSession).where(col(AuthSession.expires_at) <= now))
     session.exec(
-        delete(LoginAttempt).where(LoginAttempt.created_at < now - timedelta(days=older_than_days))
+        delete(LoginAttempt).where(
+            col(LoginAttempt.created_at) < now - timedelta(days=older_than_days)
+        )
     )
     return result.rowcount or 0

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar
 
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from chatapp.core.errors import NotFound, PermissionDenied
@@ -72,7 +72,7 @@ def actor_for(session: Session, *, user_id: int, workspace_id: int) -> Actor:
     """The actor for a user in a workspace; refused unless the user is a member there."""
     row = session.exec(
         select(Membership, User)
-        .join(User, User.id == Membership.user_id)
+        .join(User, col(User.id) == Membership.user_id)
         .where(Membership.user_id == user_id, Membership.workspace_id == workspace_id)
     ).first()
     if row is None or not row[1].is_active:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from chatapp.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from chatapp.services.accounts import audit, auth
@@ -95,9 +95,9 @@ def setup_first_admin(
 def list_user_workspaces(session: Session, *, user_id: int) -> list[WorkspaceView]:
     rows = session.exec(
         select(Workspace, Membership.role)
-        .join(Membership, Membership.workspace_id == Workspace.id)
+        .join(Membership, col(Membership.workspace_id) == Workspace.id)
         .where(Membership.user_id == user_id)
-        .order_by(Workspace.name, Workspace.id)
+        .order_by(Workspace.name, col(Workspace.id))
     ).all()
     return [WorkspaceView(w.id, w.name, w.slug, role) for w, role in rows]
 
@@ -123,9 +123,9 @@ def list_members(session: Session, actor: Actor) -> list[MemberView]:
     actor.require(Permission.READ)
     rows = session.exec(
         select(Membership, User)
-        .join(User, User.id == Membership.user_id)
+        .join(User, col(User.id) == Membership.user_id)
         .where(Membership.workspace_id == actor.workspace_id)
-        .order_by(Membership.created_at, Membership.id)
+        .order_by(col(Membership.created_at), col(Membership.id))
     ).all()
     return [MemberView(u.id, u.email, u.name, m.role, m.created_at) for m, u in rows]
 

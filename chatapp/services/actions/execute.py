@@ -107,7 +107,7 @@ def _run(session, action, trigger, params, conversation_id, reason) -> Outcome:
 def _handoff(session: Session, config: dict, trigger: str, conversation_id: int | None) -> Outcome:
     if trigger == "test" or conversation_id is None:
         return Outcome("ok", output="Ready: a visitor would be handed over to a person.")
-    conversation = session.get(Conversation, conversation_id)
+    conversation = session.get_one(Conversation, conversation_id)
     handoff.request(session, conversation, reason="model" if trigger == "model" else "rule")
     status = conversation.status
     message = config.get("connecting_message", "")

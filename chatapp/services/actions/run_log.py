@@ -12,7 +12,6 @@ from sqlmodel import Session, col
 from chatapp.services.accounts.tenancy import Actor, Permission, get_scoped, scoped_select
 from chatapp.services.models import Action, ActionRun, Bot
 
-TRIGGERS = ("rule", "model", "visitor", "test")
 MAX_OUTPUT = 4000
 MAX_INPUT_CHARS = 4000
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, col, delete, select
 
 from chatapp.core.errors import Conflict, NotFound
 from chatapp.services.accounts import audit
@@ -78,7 +78,7 @@ def _name(name: str | None, kind: str) -> str:
 def list_actions(session: Session, actor: Actor, bot_id: int) -> list[Action]:
     actor.require(Permission.READ)
     get_scoped(session, actor, Bot, bot_id, "Bot")
-    statement = scoped_select(actor, Action).where(Action.bot_id == bot_id).order_by(Action.id)
+    statement = scoped_select(actor, Action).where(Action.bot_id == bot_id).order_by(col(Action.id))
     return list(session.exec(statement))
 
 
@@ -176,7 +176,7 @@ def delete_action(session: Session, actor: Actor, action_id: int) -> None:
     audit.record(
         session, actor, "action.delete", "action", action.id, {"name": [action.name, None]}
     )
-    session.execute(delete(ActionRun).where(ActionRun.action_id == action.id))
+    session.execute(delete(ActionRun).where(col(ActionRun.action_id) == action.id))
     session.delete(action)
     session.flush()
 
@@ -186,7 +186,7 @@ def enabled_actions(session: Session, *, workspace_id: int, bot_id: int) -> list
     statement = (
         select(Action)
         .where(Action.workspace_id == workspace_id, Action.bot_id == bot_id, Action.enabled)
-        .order_by(Action.id)
+        .order_by(col(Action.id))
     )
     return [snapshot(a) for a in session.exec(statement)]
 

@@ -19,7 +19,7 @@ from typing import Any
 import anyio.to_thread
 import numpy as np
 import Stemmer
-from sqlmodel import update
+from sqlmodel import col, update
 
 from chatapp.core.db import session_scope
 from chatapp.core.errors import ServiceError, ValidationFailed
@@ -188,10 +188,10 @@ async def classify(
 def store(session: Any, *, workspace_id: int, conversation_id: int, key: str, pick: bool) -> None:
     """Record the audience: a visitor's pick replaces any; a classification only fills a gap."""
     statement = update(Conversation).where(
-        Conversation.id == conversation_id, Conversation.workspace_id == workspace_id
+        col(Conversation.id) == conversation_id, col(Conversation.workspace_id) == workspace_id
     )
     if not pick:
-        statement = statement.where(Conversation.audience == "")
+        statement = statement.where(col(Conversation.audience) == "")
     session.execute(statement.values(audience=key))
 
 

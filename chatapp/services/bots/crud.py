@@ -137,7 +137,7 @@ def create_widget_key(session: Session, actor: Actor, bot_id: int) -> tuple[BotK
     now = utcnow()
     session.exec(
         update(BotKey)
-        .where(BotKey.bot_id == bot.id, BotKey.workspace_id == actor.workspace_id)
+        .where(col(BotKey.bot_id) == bot.id, col(BotKey.workspace_id) == actor.workspace_id)
         .where(col(BotKey.revoked_at).is_(None))
         .values(revoked_at=now)
     )

@@ -19,7 +19,7 @@ import math
 from datetime import datetime
 
 from sqlalchemy import case, or_
-from sqlmodel import Session, update
+from sqlmodel import Session, col, update
 
 from chatapp.core.errors import TooManyRequests
 from chatapp.services.models import Bot, utcnow
@@ -44,11 +44,11 @@ def consume(session: Session, bot_id: int, *, now: datetime | None = None) -> No
     """Count one message against the bot's quota or raise TooManyRequests (429)."""
     now = now or utcnow()
     month = month_start(now)
-    new_period = Bot.quota_period_start < month
+    new_period = col(Bot.quota_period_start) < month
     statement = (
         update(Bot)
-        .where(Bot.id == bot_id, Bot.message_limit > 0)
-        .where(or_(new_period, Bot.message_count < Bot.message_limit))
+        .where(col(Bot.id) == bot_id, col(Bot.message_limit) > 0)
+        .where(or_(new_period, col(Bot.message_count) < Bot.message_limit))
         .values(
             message_count=case((new_period, 1), else_=Bot.message_count + 1),
             quota_period_start=case((new_period, month), else_=Bot.quota_period_start),
@@ -64,7 +64,7 @@ def refund(session: Session, bot_id: int) -> None:
     """Give back one message (the answer failed before anything was delivered)."""
     session.exec(
         update(Bot)
-        .where(Bot.id == bot_id, Bot.message_count > 0)
+        .where(col(Bot.id) == bot_id, col(Bot.message_count) > 0)
         .values(message_count=Bot.message_count - 1)
         .execution_options(synchronize_session=False)
     )

@@ -106,7 +106,7 @@ def candidates(session: Session, router: Any) -> list[Candidate]:
             col(Bot.is_router).is_(False),
             Bot.description != "",
         )
-        .order_by(Bot.id)
+        .order_by(col(Bot.id))
     ).all()
     return [Candidate(b.id, b.name, b.description) for b in rows if b.description.strip()]
 

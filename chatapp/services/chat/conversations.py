@@ -83,7 +83,7 @@ def _insert_message(session: Session, conversation: Conversation, **values) -> i
     if message_id is not None:
         session.execute(
             update(Conversation)
-            .where(Conversation.id == conversation.id)
+            .where(col(Conversation.id) == conversation.id)
             .values(
                 message_count=Conversation.message_count + 1,
                 last_message_at=now,
@@ -210,7 +210,7 @@ def set_feedback(
     """Thumbs up (1), down (-1) or none (0) on an answer of this visitor's conversation."""
     row = session.exec(
         select(Message)
-        .join(Conversation, Conversation.id == Message.conversation_id)
+        .join(Conversation, col(Conversation.id) == Message.conversation_id)
         .where(
             Message.id == message_id,
             Message.role == "assistant",

@@ -27,6 +27,7 @@ from chatapp.services.chat.compose import extractive
 from chatapp.services.chat.llm import client as llm
 from chatapp.services.chat.request import ChatReply, ChatRequest, Event
 from chatapp.services.chat.turn import Draft, Turn
+from chatapp.services.models import Message
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +63,8 @@ def _shown_to(turn: Turn, sources: list[dict]) -> list[dict]:
     return [{k: v for k, v in s.items() if k != "strength"} for s in sources]
 
 
-async def _replay(turn: Turn) -> AsyncIterator[Event]:
+async def _replay(turn: Turn, stored: Message) -> AsyncIterator[Event]:
     """A retried request that was answered already: the stored answer again, nothing counted."""
-    stored = turn.replay
     for piece in extractive.word_chunks(stored.content):
         yield Event("token", {"content": piece})
     yield Event("sources", {"sources": _shown_to(turn, list(stored.citations or []))})
@@ -75,7 +75,7 @@ async def _replay(turn: Turn) -> AsyncIterator[Event]:
 async def events(turn: Turn) -> AsyncIterator[Event]:
     """Answer a begun turn: tokens, then sources, then done (or an error event)."""
     if turn.replay is not None:
-        async for event in _replay(turn):
+        async for event in _replay(turn, turn.replay):
             yield event
         return
     if turn.handled_by == "human":

@@ -57,7 +57,7 @@ def complete(turn: Turn, draft: Draft, *, partial: bool = False) -> Recorded:
     answer = _answer(turn, draft, estimated=partial)
     recorded = Recorded(None, turn.status, list(turn.handoff_actions))
     with session_scope() as session:
-        conversation = session.get(Conversation, turn.conversation_id)
+        conversation = session.get_one(Conversation, turn.conversation_id)
         recorded.message_id = conversations.add_answer(
             session, conversation, answer, turn.request.client_id or None
         )
@@ -93,7 +93,7 @@ def failed(turn: Turn, draft: Draft) -> None:
     try:
         with session_scope() as session:
             if draft.said:
-                conversation = session.get(Conversation, turn.conversation_id)
+                conversation = session.get_one(Conversation, turn.conversation_id)
                 conversations.add_answer(
                     session, conversation, _answer(turn, draft, estimated=True), None
                 )

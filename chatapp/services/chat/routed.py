@@ -103,10 +103,10 @@ async def _part(
             text = who.fallback
         else:
             fell_back.append(False)
-            text, shown = renumber(
+            text, listed = renumber(
                 extract.text, strategies.sources(question, extract.passages), offset
             )
-            draft.sources += shown
+            draft.sources += listed
         for piece in extractive.word_chunks(text):
             yield piece
         return
@@ -160,6 +160,7 @@ async def _part(
 async def answer(turn: Turn, draft: Draft) -> AsyncIterator[str]:
     """The routed (or clarifying) answer's pieces; `draft` gets its sources and outcome."""
     decision = turn.route
+    assert decision is not None, "engine.events answers this way only for a routed turn"
     draft.model = turn.llm.model if turn.llm else "extractive"
     draft.done_extra |= {"routed_to": [], "clarify": decision.kind == "clarify"}
     if decision.kind == "clarify":

@@ -103,6 +103,7 @@ async def llm_answer(
     does not know), fitted to the model's window. "Not in the sources" (the prompt's marker) and
     tool calls written as text never reach the visitor; the marker becomes the fallback."""
     settings = get_settings()
+    assert turn.llm is not None, "plan() picks the model's answer only when the bot has one"
     draft.model = turn.llm.model
     window = llm.context_tokens(turn.llm)
     fit = prompts.fit_chat_messages(

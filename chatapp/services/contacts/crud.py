@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlmodel import Session, select, update
+from sqlmodel import Session, col, select, update
 
 from chatapp.core.errors import PermissionDenied, ValidationFailed
 from chatapp.services.accounts import audit
@@ -184,7 +184,7 @@ def delete_contact(session: Session, actor: Actor, contact_id: int) -> None:
     audit.record(session, actor, "contact.delete", "contact", contact.id)  # no personal data kept
     session.execute(
         update(Conversation)
-        .where(Conversation.contact_id == contact.id)
+        .where(col(Conversation.contact_id) == contact.id)
         .where(within(Conversation.workspace_id, actor.workspace_id))
         .values(contact_id=None)
     )

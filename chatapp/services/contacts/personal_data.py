@@ -122,7 +122,7 @@ def export_contact(session: Session, actor: Actor, contact_id: int) -> ContactEx
             messages[message.conversation_id].append(message)
         for run, action_name in session.exec(
             select(ActionRun, Action.name)
-            .join(Action, Action.id == ActionRun.action_id)
+            .join(Action, col(Action.id) == ActionRun.action_id)
             .where(
                 ActionRun.workspace_id == actor.workspace_id,
                 col(ActionRun.conversation_id).in_(ids),

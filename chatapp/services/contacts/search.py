@@ -117,7 +117,7 @@ def filtered_contacts(actor: Actor, *, bot_id: int | None, search: str) -> Selec
     """
     return (
         select(Contact, Bot.name)
-        .outerjoin(Bot, Bot.id == Contact.bot_id)
+        .outerjoin(Bot, col(Bot.id) == Contact.bot_id)
         .where(*_conditions(actor, bot_id, search))
         .order_by(col(Contact.last_seen_at).desc(), col(Contact.id).desc())
     )
@@ -138,7 +138,7 @@ def _conversation_counts(session: Session, actor: Actor, contact_ids: list[int])
                 select(Conversation.contact_id, func.count())
                 .where(col(Conversation.contact_id).in_(batch))
                 .where(within(Conversation.workspace_id, actor.workspace_id))
-                .group_by(Conversation.contact_id)
+                .group_by(col(Conversation.contact_id))
             ).all()
         )
     return counts
@@ -200,14 +200,14 @@ def linked_conversations(
     first_question = (
         select(Message.conversation_id, func.min(Message.id).label("message_id"))
         .where(Message.role == "user", col(Message.conversation_id).in_(own))
-        .group_by(Message.conversation_id)
+        .group_by(col(Message.conversation_id))
         .subquery()
     )
     statement = (
         select(Conversation, Bot.name, Message.content)
-        .join(Bot, Bot.id == Conversation.bot_id)
+        .join(Bot, col(Bot.id) == Conversation.bot_id)
         .outerjoin(first_question, first_question.c.conversation_id == Conversation.id)
-        .outerjoin(Message, Message.id == first_question.c.message_id)
+        .outerjoin(Message, col(Message.id) == first_question.c.message_id)
         .where(col(Conversation.id).in_(own))
         .order_by(col(Conversation.last_message_at).desc(), col(Conversation.id).desc())
         .limit(max(1, min(limit, MAX_LINKED)))

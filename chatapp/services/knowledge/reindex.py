@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, update
-from sqlmodel import select
+from sqlmodel import col, select
 
 from chatapp.core.db import session_scope
 from chatapp.core.errors import ValidationFailed
@@ -55,7 +55,7 @@ def reindex(
         embedder = get_embedder()
     index = index or get_index(embedder.dim)
     with session_scope() as session:
-        query = select(Bot.id, Bot.workspace_id).order_by(Bot.id)
+        query = select(Bot.id, Bot.workspace_id).order_by(col(Bot.id))
         if workspace_id is not None:
             query = query.where(Bot.workspace_id == workspace_id)
         if bot_id is not None:
@@ -94,7 +94,7 @@ def _store(bot_id: int, points: list[IndexPoint]) -> None:
         return
     statement = (
         update(KnowledgeChunk)
-        .where(KnowledgeChunk.id == bindparam("chunk_id"))
+        .where(col(KnowledgeChunk.id) == bindparam("chunk_id"))
         .values(vector=bindparam("blob"))
     )
     with session_scope() as session:
@@ -110,7 +110,7 @@ def _embedded_chunks(embedder, bot_id: int) -> list[IndexPoint]:
         rows = session.exec(
             select(KnowledgeChunk)
             .where(KnowledgeChunk.bot_id == bot_id)
-            .order_by(KnowledgeChunk.source_id, KnowledgeChunk.position)
+            .order_by(col(KnowledgeChunk.source_id), col(KnowledgeChunk.position))
         ).all()
         chunks = [
             (row.id, row.source_id, Chunk(row.text, row.position, row.title, row.heading))

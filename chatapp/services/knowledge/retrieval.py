@@ -97,9 +97,9 @@ def retrieve(
         chunk.id: (chunk, kind, meta)
         for chunk, kind, meta in session.exec(
             select(KnowledgeChunk, Source.kind, Source.meta)
-            .join(Source, Source.id == KnowledgeChunk.source_id)
+            .join(Source, col(Source.id) == KnowledgeChunk.source_id)
             .where(col(KnowledgeChunk.id).in_(ordered))
-            .options(defer(KnowledgeChunk.vector))
+            .options(defer(col(KnowledgeChunk.vector)))
         ).all()
         if chunk.workspace_id == workspace_id and chunk.bot_id == bot_id
     }

@@ -327,7 +327,7 @@ def forget_source_data(session: Session, source: Source) -> None:
     index = get_index()
     for item in [*children, source]:
         index.delete_source(workspace_id=item.workspace_id, bot_id=item.bot_id, source_id=item.id)
-        session.exec(delete(KnowledgeChunk).where(KnowledgeChunk.source_id == item.id))
+        session.exec(delete(KnowledgeChunk).where(col(KnowledgeChunk.source_id) == item.id))
         path = (item.meta or {}).get("path")
         if path and Path(path).is_file() and uploads_dir() in Path(path).parents:
             Path(path).unlink()

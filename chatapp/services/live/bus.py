@@ -32,7 +32,7 @@ import anyio.to_thread
 from sqlalchemy import event as sa_event
 from sqlalchemy import func
 from sqlalchemy.orm import Session as OrmSession
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from chatapp.core.config import get_settings
 from chatapp.core.db import session_scope
@@ -282,7 +282,7 @@ def _stored_after(workspace_id: int, conversation_id: int, after_id: int) -> lis
                 ConversationEvent.conversation_id == conversation_id,
                 ConversationEvent.id > after_id,
             )
-            .order_by(ConversationEvent.id)
+            .order_by(col(ConversationEvent.id))
             .limit(BATCH)
         ).all()
         return [LiveEvent(row.id, row.type, dict(row.data)) for row in rows]

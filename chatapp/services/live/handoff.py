@@ -59,7 +59,7 @@ def settings_for(session: Session, bot_id: int) -> HandoffSettings | None:
     action = session.exec(
         select(Action)
         .where(Action.bot_id == bot_id, Action.kind == "handoff", col(Action.enabled).is_(True))
-        .order_by(Action.id)
+        .order_by(col(Action.id))
     ).first()
     return None if action is None else settings_from(action.config)
 
@@ -150,9 +150,9 @@ def request(
         offer = _has_lead_form(session, conversation.bot_id)
         return HandoffOutcome("unavailable", message, offer)
     now = now or utcnow()
-    result = session.execute(
+    result = session.exec(
         update(Conversation)
-        .where(Conversation.id == conversation.id, col(Conversation.status).not_in(OPEN))
+        .where(col(Conversation.id) == conversation.id, col(Conversation.status).not_in(OPEN))
         .values(
             status="pending",
             handoff_reason=reason,
@@ -200,13 +200,13 @@ def after_answer(
         if conversation.fallback_streak:
             session.execute(
                 update(Conversation)
-                .where(Conversation.id == conversation.id)
+                .where(col(Conversation.id) == conversation.id)
                 .values(fallback_streak=0)
             )
         return None
-    session.execute(
+    session.exec(
         update(Conversation)
-        .where(Conversation.id == conversation.id)
+        .where(col(Conversation.id) == conversation.id)
         .values(fallback_streak=Conversation.fallback_streak + 1)
     )
     session.refresh(conversation)
@@ -285,14 +285,17 @@ def take(session: Session, actor: Actor, conversation_id: int) -> Conversation:
     """Assign the conversation to this agent; another agent having it is a Conflict (409)."""
     conversation = _conversation(session, actor, conversation_id)
     now = utcnow()
-    where = (Conversation.id == conversation.id, Conversation.workspace_id == actor.workspace_id)
-    taken = session.execute(
+    where = (
+        col(Conversation.id) == conversation.id,
+        col(Conversation.workspace_id) == actor.workspace_id,
+    )
+    taken = session.exec(
         update(Conversation)
-        .where(*where, Conversation.status == "pending")
+        .where(*where, col(Conversation.status) == "pending")
         .values(status="assigned", assigned_user_id=actor.user_id, assigned_at=now)
     ).rowcount
     if not taken:  # not asked for: an agent steps in on their own
-        taken = session.execute(
+        taken = session.exec(
             update(Conversation)
             .where(*where, col(Conversation.status).in_(("bot", "resolved")))
             .values(
@@ -339,10 +342,10 @@ def reply(session: Session, actor: Actor, conversation_id: int, content: str) ->
     message_id = conversations.add_agent_message(
         session, conversation, text, user_id=actor.user_id, now=now
     )
-    session.execute(
+    session.exec(
         update(Conversation)
         .where(
-            Conversation.id == conversation.id,
+            col(Conversation.id) == conversation.id,
             col(Conversation.first_human_reply_at).is_(None),
         )
         .values(first_human_reply_at=now)
@@ -373,9 +376,9 @@ def visitor_typing(conversation: Conversation, is_typing: bool) -> None:
 def release(session: Session, actor: Actor, conversation_id: int) -> Conversation:
     """Hand the conversation back to the bot."""
     conversation = _conversation(session, actor, conversation_id)
-    changed = session.execute(
+    changed = session.exec(
         update(Conversation)
-        .where(Conversation.id == conversation.id, col(Conversation.status).in_(OPEN))
+        .where(col(Conversation.id) == conversation.id, col(Conversation.status).in_(OPEN))
         .values(status="bot", assigned_user_id=None, fallback_streak=0)
     ).rowcount
     if not changed:
@@ -388,9 +391,9 @@ def release(session: Session, actor: Actor, conversation_id: int) -> Conversatio
 def resolve(session: Session, actor: Actor, conversation_id: int) -> Conversation:
     """Close the handoff: resolved, with its time (the bot answers again if the visitor writes)."""
     conversation = _conversation(session, actor, conversation_id)
-    changed = session.execute(
+    changed = session.exec(
         update(Conversation)
-        .where(Conversation.id == conversation.id, col(Conversation.status).in_(OPEN))
+        .where(col(Conversation.id) == conversation.id, col(Conversation.status).in_(OPEN))
         .values(status="resolved", resolved_at=utcnow(), fallback_streak=0)
     ).rowcount
     if not changed:

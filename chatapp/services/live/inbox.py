@@ -75,26 +75,27 @@ def queue(
     query = (
         scoped_select(actor, Conversation)
         .add_columns(Bot.name, Contact)
-        .join(Bot, Bot.id == Conversation.bot_id)
-        .outerjoin(Contact, Contact.id == Conversation.contact_id)
+        .join(Bot, col(Bot.id) == Conversation.bot_id)
+        .outerjoin(Contact, col(Contact.id) == Conversation.contact_id)
     )
     if bot_id is not None:
-        query = query.where(Conversation.bot_id == bot_id)
+        query = query.where(col(Conversation.bot_id) == bot_id)
     if view == "pending":
-        query = query.where(Conversation.status == "pending").order_by(
+        query = query.where(col(Conversation.status) == "pending").order_by(
             col(Conversation.handoff_at).asc()
         )
     elif view == "mine":
         query = query.where(
-            Conversation.status == "assigned", Conversation.assigned_user_id == actor.user_id
+            col(Conversation.status) == "assigned",
+            col(Conversation.assigned_user_id) == actor.user_id,
         ).order_by(col(Conversation.last_message_at).desc())
     elif view == "open":
-        pending_first = case((Conversation.status == "pending", 0), else_=1)
+        pending_first = case((col(Conversation.status) == "pending", 0), else_=1)
         query = query.where(col(Conversation.status).in_(("pending", "assigned"))).order_by(
             pending_first, col(Conversation.handoff_at).asc()
         )
     else:
-        query = query.where(Conversation.status == "resolved").order_by(
+        query = query.where(col(Conversation.status) == "resolved").order_by(
             col(Conversation.resolved_at).desc()
         )
     rows = session.execute(query.limit(max(1, min(limit, 500)))).all()
@@ -135,7 +136,7 @@ def _previews(session: Session, conversation_ids: list[int]) -> dict[int, str]:
     latest = (
         select(func.max(Message.id))
         .where(col(Message.conversation_id).in_(conversation_ids), Message.role == "user")
-        .group_by(Message.conversation_id)
+        .group_by(col(Message.conversation_id))
     )
     rows = session.exec(
         select(Message.conversation_id, Message.content).where(col(Message.id).in_(latest))
@@ -147,19 +148,19 @@ def counts(session: Session, actor: Actor, *, bot_id: int | None = None) -> dict
     """Conversations per view: the badge shows `pending`."""
     actor.require(Permission.HANDLE_CONVERSATIONS)
     query = select(
-        func.sum(case((Conversation.status == "pending", 1), else_=0)),
-        func.sum(case((Conversation.status == "assigned", 1), else_=0)),
+        func.sum(case((col(Conversation.status) == "pending", 1), else_=0)),
+        func.sum(case((col(Conversation.status) == "assigned", 1), else_=0)),
         func.sum(
             case(
                 (
-                    (Conversation.status == "assigned")
+                    (col(Conversation.status) == "assigned")
                     & (Conversation.assigned_user_id == actor.user_id),
                     1,
                 ),
                 else_=0,
             )
         ),
-        func.sum(case((Conversation.status == "resolved", 1), else_=0)),
+        func.sum(case((col(Conversation.status) == "resolved", 1), else_=0)),
     ).where(Conversation.workspace_id == actor.workspace_id)
     if bot_id is not None:
         query = query.where(Conversation.bot_id == bot_id)
@@ -183,12 +184,12 @@ def thread(session: Session, actor: Actor, conversation_id: int) -> Thread:
     contact = session.get(Contact, conversation.contact_id) if conversation.contact_id else None
     rows = session.exec(
         select(Message, User)
-        .outerjoin(User, User.id == Message.user_id)
+        .outerjoin(User, col(User.id) == Message.user_id)
         .where(
             Message.workspace_id == actor.workspace_id,
             Message.conversation_id == conversation.id,
         )
-        .order_by(Message.id)
+        .order_by(col(Message.id))
     ).all()
     visitor = _visitor(contact, conversation.session_id)
     messages = [

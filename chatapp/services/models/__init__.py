@@ -4,6 +4,10 @@
 Tenant data carries `workspace_id`, indexed, and every query in the services filters by it (see
 `accounts/tenancy.py`). Times are aware UTC (`utcnow()`), the same on SQLite and PostgreSQL.
 Later issues add columns and tables through Alembic migrations.
+
+Integer primary keys are typed `id: int` with `default=None`: the database assigns them at the
+first flush, and every row a service reads or passes on has one, so the type checker sees `int`
+(the columns are the same as with `int | None`: a primary key is NOT NULL either way).
 """
 
 from __future__ import annotations

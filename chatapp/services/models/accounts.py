@@ -12,7 +12,7 @@ from chatapp.services.models.common import Plan, utcnow
 
 
 class Workspace(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     name: str = Field(max_length=120)
     slug: str = Field(max_length=80, unique=True, index=True)
     plan: str = Field(default=Plan.FREE, max_length=20)
@@ -32,7 +32,7 @@ class Workspace(SQLModel, table=True):
 
 
 class User(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, unique=True, index=True)
     name: str = Field(default="", max_length=120)
     password_hash: str = Field(max_length=255)
@@ -44,7 +44,7 @@ class User(SQLModel, table=True):
 class Membership(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("workspace_id", "user_id", name="uq_membership"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
     user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
     role: str = Field(max_length=20)
@@ -54,7 +54,7 @@ class Membership(SQLModel, table=True):
 class AuthSession(SQLModel, table=True):
     """A login. Only the SHA-256 of the random token is stored."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
     token_hash: str = Field(max_length=64, unique=True, index=True)
     remember: bool = Field(default=False)
@@ -68,7 +68,7 @@ class AuthSession(SQLModel, table=True):
 class LoginAttempt(SQLModel, table=True):
     """Failed and successful logins, kept to throttle guessing."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, index=True)
     ip: str = Field(default="", max_length=64, index=True)
     succeeded: bool = Field(default=False)
@@ -78,7 +78,7 @@ class LoginAttempt(SQLModel, table=True):
 class ApiToken(SQLModel, table=True):
     """A workspace's token for scripts (ingestion API). Shown once, stored as SHA-256."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
     name: str = Field(max_length=80)
     token_hash: str = Field(max_length=64, unique=True, index=True)
@@ -93,7 +93,7 @@ class AuditEntry(SQLModel, table=True):
     """Who changed what, when: one row per admin change (settings, bots, keys, members, actions,
     sources, contacts deleted). `changes` holds the changed fields, secrets replaced by "***"."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
     user_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     actor: str = Field(default="", max_length=254)  # the member's email or the API token's name

@@ -12,7 +12,7 @@ from chatapp.services.models.common import utcnow
 
 
 class Action(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
     bot_id: int = Field(foreign_key="bot.id", index=True, ondelete="CASCADE")
     kind: str = Field(max_length=30)  # collect_lead, handoff, http, link
@@ -26,7 +26,7 @@ class Action(SQLModel, table=True):
 class ActionRun(SQLModel, table=True):
     """One run of an action: what started it, with what input, and how it ended."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
     bot_id: int = Field(foreign_key="bot.id", index=True, ondelete="CASCADE")
     action_id: int = Field(foreign_key="action.id", index=True, ondelete="CASCADE")

@@ -57,7 +57,7 @@ class BotBase(SQLModel):
 
 
 class Bot(BotBase, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
     public_id: str = Field(max_length=32, unique=True, index=True)
     status: str = Field(default=BotStatus.ACTIVE, max_length=20)
@@ -130,7 +130,7 @@ class BotPublic(BotBase):
 class BotKey(SQLModel, table=True):
     """A widget key: shown once, stored as SHA-256, recognised by its prefix."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
     bot_id: int = Field(foreign_key="bot.id", index=True, ondelete="CASCADE")
     key_hash: str = Field(max_length=64, unique=True, index=True)

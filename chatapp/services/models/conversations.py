@@ -12,7 +12,7 @@ from chatapp.services.models.common import utcnow
 
 
 class Contact(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
     bot_id: int | None = Field(default=None, foreign_key="bot.id", index=True, ondelete="SET NULL")
     name: str = Field(default="", max_length=120)
@@ -27,7 +27,7 @@ class Contact(SQLModel, table=True):
 class Conversation(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("bot_id", "session_id", name="uq_conversation_session"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
     bot_id: int = Field(foreign_key="bot.id", index=True, ondelete="CASCADE")
     session_id: str = Field(max_length=64, index=True)
@@ -58,7 +58,7 @@ class Message(SQLModel, table=True):
         UniqueConstraint("conversation_id", "role", "client_id", name="uq_message_client_id"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
     conversation_id: int = Field(foreign_key="conversation.id", index=True, ondelete="CASCADE")
     role: str = Field(max_length=20)  # user, assistant, agent, system
@@ -89,7 +89,7 @@ class UsageDaily(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("bot_id", "day", name="uq_usage_bot_day"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
     bot_id: int = Field(foreign_key="bot.id", index=True, ondelete="CASCADE")
     day: date
@@ -117,7 +117,7 @@ class ConversationEvent(SQLModel, table=True):
     indicators are not stored (they only matter live).
     """
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
     conversation_id: int = Field(foreign_key="conversation.id", index=True, ondelete="CASCADE")
     type: str = Field(max_length=30)  # message, status, action

@@ -14,7 +14,7 @@ from chatapp.services.models.common import utcnow
 class Source(SQLModel, table=True):
     """One piece of knowledge. A website is a parent source whose pages are child sources."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
     bot_id: int = Field(foreign_key="bot.id", index=True, ondelete="CASCADE")
     parent_id: int | None = Field(

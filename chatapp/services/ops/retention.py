@@ -7,6 +7,9 @@ no rule can make an old conversation reliably anonymous. What stays: `usagedaily
 bot and day, no personal data, so analytics keeps its history), bots' quota counters, and
 contacts (the business's own records of leads; erase one with `contact_data.erase_contact`).
 
+The same sweep drops expired login sessions and login attempts older than 30 days
+(`auth.purge_expired`): they only ever served to sign in and to throttle guessing.
+
 `purge` works in batches of `BATCH` conversations, one short transaction each, so a large first
 purge never holds a long lock, and a failure loses only the batch being written (which rolls back
 whole: no conversation is left without its messages or with orphan events).
@@ -24,7 +27,7 @@ from sqlmodel import Session, col, select
 
 from chatapp.core.db import get_engine, session_scope
 from chatapp.core.errors import ValidationFailed
-from chatapp.services.accounts import audit
+from chatapp.services.accounts import audit, auth
 from chatapp.services.accounts.tenancy import Actor, Permission, current_workspace
 from chatapp.services.models import (
     ActionRun,
@@ -46,6 +49,7 @@ PURGE_EVERY = timedelta(hours=1)
 class PurgeReport:
     conversations: int = 0
     messages: int = 0
+    sessions: int = 0
     by_workspace: dict[int, int] = field(default_factory=dict)
 
 
@@ -103,21 +107,21 @@ def delete_conversations(session: Session, workspace_id: int, ids: list[int]) ->
         )
     )
     in_workspace = (Message.workspace_id == workspace_id, col(Message.conversation_id).in_(ids))
-    messages = session.execute(delete(Message).where(*in_workspace)).rowcount or 0
+    messages = session.exec(delete(Message).where(*in_workspace)).rowcount or 0
     session.execute(
         delete(ConversationEvent).where(
-            ConversationEvent.workspace_id == workspace_id,
+            col(ConversationEvent.workspace_id) == workspace_id,
             col(ConversationEvent.conversation_id).in_(ids),
         )
     )
     session.execute(
         delete(ActionRun).where(
-            ActionRun.workspace_id == workspace_id, col(ActionRun.conversation_id).in_(ids)
+            col(ActionRun.workspace_id) == workspace_id, col(ActionRun.conversation_id).in_(ids)
         )
     )
     session.execute(
         delete(Conversation).where(
-            Conversation.workspace_id == workspace_id, col(Conversation.id).in_(ids)
+            col(Conversation.workspace_id) == workspace_id, col(Conversation.id).in_(ids)
         )
     )
     return messages
@@ -138,7 +142,8 @@ def _expired_batch(session: Session, workspace_id: int, cutoff: datetime) -> lis
 
 
 def purge(engine: Engine | None = None, *, now: datetime | None = None) -> PurgeReport:
-    """Delete every workspace's conversations older than its retention; batches of BATCH."""
+    """Delete every workspace's conversations older than its retention (batches of BATCH), then
+    expired login sessions and old login attempts."""
     engine = engine or get_engine()
     now = now or utcnow()
     report = PurgeReport()
@@ -161,6 +166,8 @@ def purge(engine: Engine | None = None, *, now: datetime | None = None) -> Purge
                 )
             if len(ids) < BATCH:
                 break
+    with session_scope(engine) as session:
+        report.sessions = auth.purge_expired(session, now=now)
     if report.conversations:
         log.info(
             "retention purge: %s conversations, %s messages deleted",

@@ -96,7 +96,7 @@ def _workspace_part(session: Session, actor: Actor) -> dict[str, Any]:
 def _write_conversations(session: Session, actor: Actor, archive: zipfile.ZipFile) -> int:
     conversations = {
         c.id: _row(c)
-        for c in _stream(session, scoped_select(actor, Conversation).order_by(Conversation.id))
+        for c in _stream(session, scoped_select(actor, Conversation).order_by(col(Conversation.id)))
     }
     total = len(conversations)
     messages = _stream(
@@ -144,8 +144,8 @@ def build_backup(session: Session, actor: Actor) -> Backup:
     path = Path(name)
     try:
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            bots = [_row(b) for b in session.exec(scoped_select(actor, Bot).order_by(Bot.id))]
-            sources = list(session.exec(scoped_select(actor, Source).order_by(Source.id)))
+            bots = [_row(b) for b in session.exec(scoped_select(actor, Bot).order_by(col(Bot.id)))]
+            sources = list(session.exec(scoped_select(actor, Source).order_by(col(Source.id))))
             qa_pairs = [
                 {
                     "bot_id": s.bot_id,
@@ -157,7 +157,8 @@ def build_backup(session: Session, actor: Actor) -> Backup:
                 if s.kind == "qa"
             ]
             contacts = [
-                _row(c) for c in session.exec(scoped_select(actor, Contact).order_by(Contact.id))
+                _row(c)
+                for c in session.exec(scoped_select(actor, Contact).order_by(col(Contact.id)))
             ]
             archive.writestr("workspace.json", _json(workspace))
             archive.writestr("bots.json", _json(bots))

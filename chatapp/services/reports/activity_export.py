@@ -42,7 +42,7 @@ def _conversations_to_export(
     """Newest matching conversations while their messages fit the cap; (rows, truncated)."""
     statement = (
         select(Conversation, Bot.name)
-        .join(Bot, Bot.id == Conversation.bot_id)
+        .join(Bot, col(Bot.id) == Conversation.bot_id)
         .where(*conditions(actor, filters))
         .order_by(col(Conversation.last_message_at).desc(), col(Conversation.id).desc())
     )

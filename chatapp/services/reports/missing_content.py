@@ -83,13 +83,13 @@ def unanswered_questions(
     )
     fallbacks = (
         select(answer.id.label("answer_id"), previous_question.label("question_id"))
-        .join(Conversation, Conversation.id == answer.conversation_id)
+        .join(Conversation, col(Conversation.id) == answer.conversation_id)
         .where(
             Conversation.workspace_id == actor.workspace_id,
             Conversation.bot_id == bot_id,
             answer.workspace_id == actor.workspace_id,
             answer.role == "assistant",
-            or_(col(answer.fell_back).is_(True), answer.feedback < 0),
+            or_(col(answer.fell_back).is_(True), col(answer.feedback) < 0),
             answer.created_at >= begin,
             answer.created_at < stop,
         )

@@ -61,8 +61,8 @@ def copy_vectors(
         bots = session.exec(
             select(KnowledgeChunk.workspace_id, KnowledgeChunk.bot_id, func.count())
             .where(col(KnowledgeChunk.vector).is_not(None))
-            .group_by(KnowledgeChunk.workspace_id, KnowledgeChunk.bot_id)
-            .order_by(KnowledgeChunk.bot_id)
+            .group_by(col(KnowledgeChunk.workspace_id), col(KnowledgeChunk.bot_id))
+            .order_by(col(KnowledgeChunk.bot_id))
         ).all()
     for workspace_id, bot_id, _count in bots:
         report.bots[bot_id] = _copy_bot(engine, target, workspace_id, bot_id)

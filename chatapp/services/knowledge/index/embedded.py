@@ -251,7 +251,7 @@ def _caught_up(
         for source_id, count, newest in session.exec(
             select(KnowledgeChunk.source_id, func.count(), func.max(KnowledgeChunk.created_at))
             .where(*scope)
-            .group_by(KnowledgeChunk.source_id)
+            .group_by(col(KnowledgeChunk.source_id))
         ).all()
     }
     old = current.signatures if current is not None else {}

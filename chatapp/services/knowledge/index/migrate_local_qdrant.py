@@ -71,9 +71,9 @@ def _move_collection(client, collection: str, bot_id: int, engine: Engine, repor
     statement = (
         update(KnowledgeChunk)
         .where(
-            KnowledgeChunk.id == bindparam("chunk_id"),
-            KnowledgeChunk.workspace_id == bindparam("owner"),
-            KnowledgeChunk.bot_id == bot_id,
+            col(KnowledgeChunk.id) == bindparam("chunk_id"),
+            col(KnowledgeChunk.workspace_id) == bindparam("owner"),
+            col(KnowledgeChunk.bot_id) == bot_id,
             col(KnowledgeChunk.vector).is_(None),
         )
         .values(vector=bindparam("blob"))

@@ -143,7 +143,7 @@ def index_document(
             kept = [cid for cid in ids if cid in embedded]
             session.exec(
                 delete(KnowledgeChunk).where(
-                    KnowledgeChunk.source_id == source_id, col(KnowledgeChunk.id).not_in(kept)
+                    col(KnowledgeChunk.source_id) == source_id, col(KnowledgeChunk.id).not_in(kept)
                 )
             )
             session.add_all(rows)

@@ -76,7 +76,7 @@ def _trained_sources(
                 Source.status == "ready",
                 col(Source.kind).in_(STORED + WEB),
             )
-            .order_by(Source.id)
+            .order_by(col(Source.id))
         )
         if workspace_id is not None:
             query = query.where(Source.workspace_id == workspace_id)

@@ -84,7 +84,7 @@ def sync_website(engine: Engine, source_id: int) -> dict:
         try:
             pipeline.index_document(engine, child_id, document)
             with session_scope(engine) as session:
-                child = session.get(Source, child_id)
+                child = session.get_one(Source, child_id)
                 child.status, child.progress, child.error = "ready", 1.0, ""
                 child.size_bytes = len(page.html)
                 child.trained_at = utcnow()
@@ -97,12 +97,12 @@ def sync_website(engine: Engine, source_id: int) -> dict:
     with session_scope(engine) as session:
         for url, (child_id, _digest) in children.items():
             if url not in seen:
-                child = session.get(Source, child_id)
-                if child is not None:
-                    forget_source_data(session, child)
-                    session.delete(child)
+                gone = session.get(Source, child_id)
+                if gone is not None:
+                    forget_source_data(session, gone)
+                    session.delete(gone)
                     counts["removed"] += 1
-        site = session.get(Source, source_id)
+        site = session.get_one(Source, source_id)
         kids = session.exec(select(Source).where(Source.parent_id == source_id)).all()
         site.chunk_count = sum(k.chunk_count for k in kids)
         site.char_count = sum(k.char_count for k in kids)
