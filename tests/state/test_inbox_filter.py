@@ -11,7 +11,7 @@ from chatapp.services.accounts.tenancy import actor_for
 from chatapp.services.bots import crud as bots
 from chatapp.services.models import BotCreate
 from chatapp.state.inbox import InboxState
-from tests.services.test_state_isolation import _state_of, run
+from tests.state.test_state_isolation import _state_of, run
 from tests.utils.tenant_world import make_world
 
 

@@ -267,7 +267,7 @@ def _add_file(tenant, name, data):
 
 
 def test_pdf_passages_cite_file_name_and_page(tenant):
-    from tests.services.ingest.files import pdf
+    from tests.services.knowledge.ingest.files import pdf
 
     data = pdf(
         [
@@ -285,7 +285,7 @@ def test_pdf_passages_cite_file_name_and_page(tenant):
 
 
 def test_docx_and_markdown_keep_their_headings(tenant):
-    from tests.services.ingest.files import docx_file
+    from tests.services.knowledge.ingest.files import docx_file
 
     docx_id = _add_file(
         tenant,

@@ -32,7 +32,7 @@ from chatapp.services.ops import install_backup as backup
 from chatapp.services.ops import install_restore as backup_restore
 from tests.utils.knowledge import make_shop, new_session_id
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 QUESTION = "When are you open on Saturdays?"
 
 

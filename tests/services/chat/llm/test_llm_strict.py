@@ -377,7 +377,7 @@ def test_the_server_check_passes_against_the_strict_stub():
     import sys
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[4]
     run = subprocess.run(
         [sys.executable, str(root / "bench" / "llm_server_check.py"), "--stub"],
         capture_output=True,

@@ -18,7 +18,7 @@ from chatapp.core.db import dispose_engines, session_scope
 from chatapp.services.knowledge.retrieval import retrieve
 from chatapp.services.models import Bot, KnowledgeChunk
 
-RELEASE = Path(__file__).resolve().parents[1] / "data" / "release_0006"
+RELEASE = Path(__file__).resolve().parents[3] / "data" / "release_0006"
 
 
 @pytest.fixture

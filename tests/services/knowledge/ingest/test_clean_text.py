@@ -7,7 +7,7 @@ from __future__ import annotations
 from chatapp.services.knowledge.ingest.chunk import chunk_document
 from chatapp.services.knowledge.ingest.extract import extract_file, extract_html
 from chatapp.services.knowledge.ingest.extract_common import is_chrome_line
-from tests.services.ingest import files
+from tests.services.knowledge.ingest import files
 
 LIMIT = 10 * 1024 * 1024
 

@@ -17,7 +17,7 @@ from chatapp.services.knowledge.ingest.links import (
 )
 from chatapp.services.knowledge.ingest.sitemap import parse_sitemap_xml, urls_from_sitemap
 from chatapp.services.knowledge.ingest.urlguard import PRIVATE_NETWORK
-from tests.services.ingest.site_server import BILLION_LAUGHS, running_site
+from tests.services.knowledge.ingest.site_server import BILLION_LAUGHS, running_site
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from chatapp.services.knowledge.ingest.extract import (
     extract_html,
     extract_text,
 )
-from tests.services.ingest import files
+from tests.services.knowledge.ingest import files
 
 MB = 1024 * 1024
 LIMIT = 20 * MB

@@ -14,7 +14,7 @@ from chatapp.core.errors import ValidationFailed
 from chatapp.services.knowledge.ingest import urlguard
 from chatapp.services.knowledge.ingest.fetch import USER_AGENT, NotAWebPage, build_client, fetch
 from chatapp.services.knowledge.ingest.urlguard import PRIVATE_NETWORK, check_url
-from tests.services.ingest.site_server import running_site
+from tests.services.knowledge.ingest.site_server import running_site
 
 PUBLIC_IP = ipaddress.ip_address("93.184.216.34")
 
