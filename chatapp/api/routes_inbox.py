@@ -23,8 +23,8 @@ from chatapp.api.deps import REQUEST_SESSION, Id, bearer_token, current_actor
 from chatapp.core.db import session_scope
 from chatapp.services.accounts import api_tokens, auth
 from chatapp.services.accounts.tenancy import Actor, Permission, actor_for
+from chatapp.services.live import agents, inbox
 from chatapp.services.live import bus as live
-from chatapp.services.live import handoff, inbox
 
 router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}/inbox", tags=["inbox"])
 
@@ -126,7 +126,7 @@ def get_thread(
 @router.post("/{conversation_id}/take", response_model=StatusOut)
 def take(conversation_id: Id, actor: Actor = Depends(current_actor), session=REQUEST_SESSION):
     """Take the conversation (409 when another agent has it); the bot stops answering."""
-    return _status(handoff.take(session, actor, conversation_id))
+    return _status(agents.take(session, actor, conversation_id))
 
 
 @router.post("/{conversation_id}/messages", response_model=MessageOut, status_code=201)
@@ -137,12 +137,12 @@ def post_message(
     session: Session = REQUEST_SESSION,
 ):
     """Reply to the visitor (the conversation must be yours); it appears in the widget live."""
-    message = handoff.reply(session, actor, conversation_id, body.content)
+    message = agents.reply(session, actor, conversation_id, body.content)
     return MessageOut(
         id=message.id,
         role=message.role,
         content=message.content,
-        author=handoff.agent_name(session, actor.user_id),
+        author=agents.agent_name(session, actor.user_id),
         created_at=message.created_at.isoformat(),
     )
 
@@ -155,20 +155,20 @@ def post_typing(
     session: Session = REQUEST_SESSION,
 ):
     """You are typing (or stopped): the visitor sees it."""
-    handoff.typing(session, actor, conversation_id, body.typing)
+    agents.typing(session, actor, conversation_id, body.typing)
     return Response(status_code=204)
 
 
 @router.post("/{conversation_id}/release", response_model=StatusOut)
 def release(conversation_id: Id, actor: Actor = Depends(current_actor), session=REQUEST_SESSION):
     """Hand the conversation back to the bot."""
-    return _status(handoff.release(session, actor, conversation_id))
+    return _status(agents.release(session, actor, conversation_id))
 
 
 @router.post("/{conversation_id}/resolve", response_model=StatusOut)
 def resolve(conversation_id: Id, actor: Actor = Depends(current_actor), session=REQUEST_SESSION):
     """Close the handoff as resolved."""
-    return _status(handoff.resolve(session, actor, conversation_id))
+    return _status(agents.resolve(session, actor, conversation_id))
 
 
 # --------------------------------------------------------------------------------- streams

@@ -17,8 +17,8 @@ import reflex as rx
 from chatapp.core.config import get_settings
 from chatapp.core.errors import ServiceError
 from chatapp.services.bots import crud as bots
+from chatapp.services.live import agents, inbox
 from chatapp.services.live import bus as live
-from chatapp.services.live import handoff, inbox
 from chatapp.state import calls
 from chatapp.state.auth import AuthState
 
@@ -86,13 +86,13 @@ def _message_row(data: dict) -> MessageRow:
 
 def _reply(session, actor, conversation_id: int, text: str) -> MessageRow:
     """Send the agent's reply; the row to show, with the author's name."""
-    message = handoff.reply(session, actor, conversation_id, text)
+    message = agents.reply(session, actor, conversation_id, text)
     return _message_row(
         {
             "id": message.id,
             "role": "agent",
             "content": message.content,
-            "author": handoff.agent_name(session, message.user_id),
+            "author": agents.agent_name(session, message.user_id),
             "created_at": message.created_at,
         }
     )
@@ -300,15 +300,15 @@ class InboxState(AuthState):
 
     @rx.event
     async def take(self):
-        return await self._act(handoff.take)
+        return await self._act(agents.take)
 
     @rx.event
     async def release(self):
-        return await self._act(handoff.release)
+        return await self._act(agents.release)
 
     @rx.event
     async def resolve(self):
-        return await self._act(handoff.resolve)
+        return await self._act(agents.resolve)
 
     @rx.event
     async def set_draft(self, value: str):
@@ -318,7 +318,7 @@ class InboxState(AuthState):
         if self.mine and typing != self._typing_sent:
             selected = self.selected_id
             done = await calls.as_member(
-                self, lambda s, a: handoff.typing(s, a, selected, typing), quiet=True
+                self, lambda s, a: agents.typing(s, a, selected, typing), quiet=True
             )
             self._typing_sent = typing if done.ok else False
 

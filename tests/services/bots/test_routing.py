@@ -11,7 +11,7 @@ import pytest
 from chatapp.core.config import reset_settings
 from chatapp.core.db import session_scope
 from chatapp.services.bots import crud as bots
-from chatapp.services.bots import routing
+from chatapp.services.bots import routing, routing_scores
 from chatapp.services.chat import engine as chat_engine
 from chatapp.services.chat.request import ChatRequest
 from chatapp.services.models import BotCreate, BotStatus, BotUpdate, Conversation, Message
@@ -56,7 +56,9 @@ def test_candidates_are_the_workspaces_active_described_bots_only(desk):
             paused.id,
             BotUpdate(description="Invoices and refunds", status=BotStatus.PAUSED),
         )
-        pool = routing.candidates(session, routing.RouterRef(desk.router_id, owner.workspace_id))
+        pool = routing_scores.candidates(
+            session, routing.RouterRef(desk.router_id, owner.workspace_id)
+        )
     ids = {c.bot_id for c in pool}
     assert ids == set(desk.bots.values())
     assert undescribed.id not in ids and paused.id not in ids and desk.router_id not in ids
@@ -181,7 +183,10 @@ def test_llm_routing_falls_back_offline_on_an_unusable_reply(fake):
 
 
 def test_parse_llm_accepts_two_routes_and_clarify_only():
-    pool = [routing.Candidate(1, "Billing", "money"), routing.Candidate(2, "Shipping", "parcels")]
+    pool = [
+        routing_scores.Candidate(1, "Billing", "money"),
+        routing_scores.Candidate(2, "Shipping", "parcels"),
+    ]
     two = routing.parse_llm(
         pool,
         "x",

@@ -15,7 +15,7 @@ from chatapp.core.errors import Conflict, NotFound, PermissionDenied
 from chatapp.services.accounts import workspaces
 from chatapp.services.accounts.tenancy import actor_for
 from chatapp.services.bots import crud as bots
-from chatapp.services.live import handoff, inbox
+from chatapp.services.live import agents, handoff, inbox
 from chatapp.services.models import Bot, Conversation, Message, Role
 from tests.utils.factories import PASSWORD, Tenant, make_tenant
 from tests.utils.handoff import add_action, ask, conversation, new_session_id, stored_events
@@ -192,7 +192,7 @@ def test_take_race_has_exactly_one_winner(desk, database_url):
         barrier.wait()
         try:
             with session_scope() as session:
-                results[n] = handoff.take(session, actors[n], cid).assigned_user_id
+                results[n] = agents.take(session, actors[n], cid).assigned_user_id
         except Exception as exc:  # collected and checked below
             results[n] = exc
 
@@ -217,7 +217,7 @@ def test_bot_is_silent_while_assigned_and_times_are_kept(desk):
     _, cid = button(desk, session_id)
     before = quota_used(desk)
     with session_scope() as session:
-        handoff.take(session, desk.tenant.agent, cid)
+        agents.take(session, desk.tenant.agent, cid)
     events = desk.ask("Are you there?", session_id)
     assert [e.type for e in events] == ["done"]
     assert done(events)["handled_by"] == "human"
@@ -228,8 +228,8 @@ def test_bot_is_silent_while_assigned_and_times_are_kept(desk):
             select(Message.role).where(Message.conversation_id == cid).order_by(Message.id)
         ).all()
         assert roles[-1] == "user"  # stored, not answered
-        first = handoff.reply(session, desk.tenant.agent, cid, "  Hi, I'm Ana.  ")
-        second = handoff.reply(session, desk.tenant.agent, cid, "How can I help?")
+        first = agents.reply(session, desk.tenant.agent, cid, "  Hi, I'm Ana.  ")
+        second = agents.reply(session, desk.tenant.agent, cid, "How can I help?")
         assert first.role == "agent" and first.user_id == desk.tenant.agent.user_id
     row = conversation(cid)
     assert row.first_human_reply_at == first.created_at  # set once, by the first reply
@@ -241,7 +241,7 @@ def test_bot_is_silent_while_assigned_and_times_are_kept(desk):
         ("agent", "How can I help?"),
     ]
     with session_scope() as session:
-        handoff.resolve(session, desk.tenant.agent, cid)
+        agents.resolve(session, desk.tenant.agent, cid)
     row = conversation(cid)
     assert row.status == "resolved" and row.resolved_at >= row.first_human_reply_at
     with session_scope() as session:
@@ -267,15 +267,15 @@ def test_release_gives_the_conversation_back_to_the_bot(desk):
     session_id = new_session_id()
     _, cid = button(desk, session_id)
     with session_scope() as session:
-        handoff.take(session, desk.tenant.agent, cid)
+        agents.take(session, desk.tenant.agent, cid)
         with pytest.raises(Conflict, match="is handling this conversation"):
-            handoff.reply(session, desk.tenant.admin, cid, "me too")
-        handoff.release(session, desk.tenant.agent, cid)
+            agents.reply(session, desk.tenant.admin, cid, "me too")
+        agents.release(session, desk.tenant.agent, cid)
     row = conversation(cid)
     assert row.status == "bot" and row.assigned_user_id is None
     assert done(desk.ask("hello again", session_id))["handled_by"] == "bot"
     with session_scope() as session, pytest.raises(Conflict):
-        handoff.release(session, desk.tenant.agent, cid)
+        agents.release(session, desk.tenant.agent, cid)
 
 
 def test_pending_past_the_wait_offers_the_lead_form_once(desk):
@@ -305,14 +305,14 @@ def test_agents_only_and_tenants_never_see_each_other(desk):
     _, cid = button(desk, new_session_id())
     with session_scope() as session:
         with pytest.raises(PermissionDenied):
-            handoff.take(session, desk.tenant.viewer, cid)
+            agents.take(session, desk.tenant.viewer, cid)
         with pytest.raises(PermissionDenied):
             inbox.queue(session, desk.tenant.viewer)
-        for call in (handoff.take, inbox.thread):
+        for call in (agents.take, inbox.thread):
             with pytest.raises(NotFound):
                 call(session, other.tenant.agent, cid)
         with pytest.raises(NotFound):
-            handoff.resolve(session, other.tenant.owner, cid)
+            agents.resolve(session, other.tenant.owner, cid)
         assert inbox.queue(session, other.tenant.owner, view="pending") == []
         assert inbox.counts(session, other.tenant.owner)["pending"] == 0
         assert inbox.counts(session, desk.tenant.agent)["pending"] == 1
@@ -328,7 +328,7 @@ def test_queue_views_counts_and_thread(desk):
         pending = inbox.queue(session, desk.tenant.agent, view="pending")
         assert [i.conversation_id for i in pending] == [c1, c2]  # longest waiting first
         assert pending[0].preview == "hello there" and pending[0].waiting_seconds >= 0
-        handoff.take(session, desk.tenant.agent, c2)
+        agents.take(session, desk.tenant.agent, c2)
     with session_scope() as session:
         assert [i.conversation_id for i in inbox.queue(session, desk.tenant.agent)] == [c1, c2]
         mine = inbox.queue(session, desk.tenant.agent, view="mine")
@@ -341,7 +341,7 @@ def test_queue_views_counts_and_thread(desk):
             "mine": 1,
             "resolved": 0,
         }
-        handoff.reply(session, desk.tenant.agent, c2, "Hello from Ana")
+        agents.reply(session, desk.tenant.agent, c2, "Hello from Ana")
     with session_scope() as session:
         thread = inbox.thread(session, desk.tenant.agent, c2)
         assert [m["role"] for m in thread.messages] == ["user", "assistant", "agent"]
