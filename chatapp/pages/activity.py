@@ -62,113 +62,147 @@ def select(value, on_change, items: list[tuple[str, object]], select_id: str) ->
 
 def filters() -> rx.Component:
     return rx.flex(
-        labelled(
-            "Bot",
-            select(
-                ActivityState.bot_filter,
-                ActivityState.set_bot_filter,
-                [("current", BotScopeState.bot_name), ("all", "All bots")],
-                "activity-bot",
-            ),
-            field_id="activity-bot",
-        ),
-        labelled(
-            "Channel",
-            select(
-                ActivityState.channel,
-                ActivityState.set_channel,
-                [
-                    ("all", "All"),
-                    ("widget", "Widget"),
-                    ("playground", "Playground"),
-                    ("api", "API"),
-                ],
-                "activity-channel",
-            ),
-            field_id="activity-channel",
-        ),
-        rx.cond(
-            ActivityState.audience_options.length() > 0,
-            labelled(
-                "Audience",
-                rx.select.root(
-                    rx.select.trigger(id="activity-audience", min_width="9em"),
-                    rx.select.content(
-                        rx.select.item("All", value="all"),
-                        rx.foreach(
-                            ActivityState.audience_options,
-                            lambda option: rx.select.item(option[1], value=option[0]),
-                        ),
-                    ),
-                    value=ActivityState.audience,
-                    on_change=ActivityState.set_audience,
-                ),
-                field_id="activity-audience",
-            ),
-        ),
-        labelled(
-            "Feedback",
-            select(
-                ActivityState.feedback,
-                ActivityState.set_feedback,
-                [("any", "Any"), ("up", "Thumbs up"), ("down", "Thumbs down"), ("rated", "Rated")],
-                "activity-feedback",
-            ),
-            field_id="activity-feedback",
-        ),
-        labelled(
-            "From",
-            rx.input(
-                type="date",
-                value=ActivityState.date_from,
-                on_change=ActivityState.set_date_from,
-                id="activity-from",
-            ),
-            ActivityState.date_from_error,
-            "activity-from",
-        ),
-        labelled(
-            "To",
-            rx.input(
-                type="date",
-                value=ActivityState.date_to,
-                on_change=ActivityState.set_date_to,
-                id="activity-to",
-            ),
-            ActivityState.date_to_error,
-            "activity-to",
-        ),
-        rx.vstack(
-            rx.text("", size="1"),
-            rx.el.label(
-                rx.hstack(
-                    rx.checkbox(
-                        checked=ActivityState.unanswered,
-                        on_change=ActivityState.set_unanswered,
-                        id="activity-unanswered",
-                    ),
-                    rx.text("Unanswered only", size="2", as_="span"),
-                    align="center",
-                    spacing="2",
-                ),
-            ),
-            spacing="3",
-        ),
-        rx.cond(
-            ActivityState.filtered,
-            rx.vstack(
-                rx.text("", size="1"),
-                rx.button(
-                    "Clear filters",
-                    variant="ghost",
-                    on_click=ActivityState.clear_filters,
-                    id="activity-clear",
-                ),
-            ),
-        ),
+        bot_filter(),
+        channel_filter(),
+        audience_filter(),
+        feedback_filter(),
+        date_from_filter(),
+        date_to_filter(),
+        unanswered_filter(),
+        clear_filters_button(),
         spacing="3",
         wrap="wrap",
         align="start",
+    )
+
+
+def bot_filter() -> rx.Component:
+    return labelled(
+        "Bot",
+        select(
+            ActivityState.bot_filter,
+            ActivityState.set_bot_filter,
+            [("current", BotScopeState.bot_name), ("all", "All bots")],
+            "activity-bot",
+        ),
+        field_id="activity-bot",
+    )
+
+
+def channel_filter() -> rx.Component:
+    return labelled(
+        "Channel",
+        select(
+            ActivityState.channel,
+            ActivityState.set_channel,
+            [
+                ("all", "All"),
+                ("widget", "Widget"),
+                ("playground", "Playground"),
+                ("api", "API"),
+            ],
+            "activity-channel",
+        ),
+        field_id="activity-channel",
+    )
+
+
+def audience_filter() -> rx.Component:
+    """Shown only when the bot has audiences."""
+    return rx.cond(
+        ActivityState.audience_options.length() > 0,
+        labelled(
+            "Audience",
+            rx.select.root(
+                rx.select.trigger(id="activity-audience", min_width="9em"),
+                rx.select.content(
+                    rx.select.item("All", value="all"),
+                    rx.foreach(
+                        ActivityState.audience_options,
+                        lambda option: rx.select.item(option[1], value=option[0]),
+                    ),
+                ),
+                value=ActivityState.audience,
+                on_change=ActivityState.set_audience,
+            ),
+            field_id="activity-audience",
+        ),
+    )
+
+
+def feedback_filter() -> rx.Component:
+    return labelled(
+        "Feedback",
+        select(
+            ActivityState.feedback,
+            ActivityState.set_feedback,
+            [("any", "Any"), ("up", "Thumbs up"), ("down", "Thumbs down"), ("rated", "Rated")],
+            "activity-feedback",
+        ),
+        field_id="activity-feedback",
+    )
+
+
+def date_from_filter() -> rx.Component:
+    return labelled(
+        "From",
+        rx.input(
+            type="date",
+            value=ActivityState.date_from,
+            on_change=ActivityState.set_date_from,
+            id="activity-from",
+        ),
+        ActivityState.date_from_error,
+        "activity-from",
+    )
+
+
+def date_to_filter() -> rx.Component:
+    return labelled(
+        "To",
+        rx.input(
+            type="date",
+            value=ActivityState.date_to,
+            on_change=ActivityState.set_date_to,
+            id="activity-to",
+        ),
+        ActivityState.date_to_error,
+        "activity-to",
+    )
+
+
+def unanswered_filter() -> rx.Component:
+    return rx.vstack(
+        rx.text("", size="1"),
+        rx.el.label(
+            rx.hstack(
+                rx.checkbox(
+                    checked=ActivityState.unanswered,
+                    on_change=ActivityState.set_unanswered,
+                    id="activity-unanswered",
+                ),
+                rx.text("Unanswered only", size="2", as_="span"),
+                align="center",
+                spacing="2",
+            ),
+        ),
+        spacing="3",
+    )
+
+
+def clear_filters_button() -> rx.Component:
+    """Shown only while a filter is set."""
+    return rx.cond(
+        ActivityState.filtered,
+        rx.vstack(
+            rx.text("", size="1"),
+            rx.button(
+                "Clear filters",
+                variant="ghost",
+                on_click=ActivityState.clear_filters,
+                id="activity-clear",
+            ),
+        ),
     )
 
 
