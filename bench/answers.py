@@ -78,7 +78,7 @@ def setup_store() -> Path:
 
 def ingest(names: list[str]) -> dict:
     from chatapp.core.db import session_scope
-    from chatapp.services.bots import crud as bots
+    from chatapp.services.bots import bots
     from chatapp.workers import ingest as worker
     from tests.utils.factories import make_tenant
 

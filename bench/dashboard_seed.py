@@ -104,7 +104,7 @@ def seed(url: str, *, messages: int, conversations: int, days: int) -> dict:
         user = auth.create_user(session, email=EMAIL, password=PASSWORD)
         workspace = workspaces.create_workspace(session, user_id=user.id, name="Bench")
         from chatapp.services.accounts.tenancy import actor_for
-        from chatapp.services.bots import crud as bots
+        from chatapp.services.bots import bots
 
         owner = actor_for(session, user_id=user.id, workspace_id=workspace.id)
         bot = bots.create_bot(session, owner, BotCreate(name="Busy bot"))

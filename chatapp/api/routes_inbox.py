@@ -23,8 +23,7 @@ from chatapp.api.deps import REQUEST_SESSION, Id, bearer_token, current_actor
 from chatapp.core.db import session_scope
 from chatapp.services.accounts import api_tokens, auth
 from chatapp.services.accounts.tenancy import Actor, Permission, actor_for
-from chatapp.services.live import agents, inbox
-from chatapp.services.live import bus as live
+from chatapp.services.live import agents, bus, inbox
 
 router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}/inbox", tags=["inbox"])
 
@@ -194,8 +193,8 @@ def _counts(actor: Actor) -> str:
 
 async def _queue_frames(actor: Actor) -> AsyncIterator[str]:
     yield "retry: 2000\n\n"
-    async for event in live.subscribe_workspace(actor.workspace_id):
-        if event is live.KEEPALIVE:
+    async for event in bus.subscribe_workspace(actor.workspace_id):
+        if event is bus.KEEPALIVE:
             yield event.sse()
         else:  # ready, or the queue changed: the counts as they are now
             yield await anyio.to_thread.run_sync(_counts, actor)

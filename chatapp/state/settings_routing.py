@@ -7,8 +7,7 @@ from __future__ import annotations
 import reflex as rx
 from pydantic import ValidationError
 
-from chatapp.services.bots import crud as bots
-from chatapp.services.bots import routing, routing_scores
+from chatapp.services.bots import bots, routing, routing_scores
 from chatapp.services.models import Bot, BotUpdate
 from chatapp.state import calls
 from chatapp.state.bot_scope import BotScopeState

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from chatapp.core.db import session_scope
-from chatapp.services.bots import crud as bots
+from chatapp.services.bots import bots
 from tests.api.test_live_api import login, messages_of, visitor_stream
 from tests.utils.factories import make_tenant
 from tests.utils.handoff import add_action, new_session_id

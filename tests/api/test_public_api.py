@@ -357,7 +357,7 @@ def test_an_identified_visitor_becomes_a_linked_contact(client, shop):
 
 
 def test_config_lists_audiences_and_chat_takes_a_pick(client, shop):
-    from chatapp.services.bots import crud as bot_service
+    from chatapp.services.bots import bots
     from chatapp.services.models import BotUpdate, Conversation
 
     audiences = [
@@ -365,9 +365,7 @@ def test_config_lists_audiences_and_chat_takes_a_pick(client, shop):
         {"label": "Peer engineer", "instructions": "Go technical."},
     ]
     with session_scope() as session:
-        bot_service.update_bot(
-            session, shop.tenant.owner, shop.bot_id, BotUpdate(audiences=audiences)
-        )
+        bots.update_bot(session, shop.tenant.owner, shop.bot_id, BotUpdate(audiences=audiences))
     config = client.get(f"/api/public/bots/{shop.public_id}/config").json()
     assert config["audiences"] == [
         {"key": "recruiter", "label": "Recruiter", "starter_questions": ["Roles?"]},

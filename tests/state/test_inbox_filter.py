@@ -8,7 +8,7 @@ import pytest
 
 from chatapp.core.db import session_scope
 from chatapp.services.accounts.tenancy import actor_for
-from chatapp.services.bots import crud as bots
+from chatapp.services.bots import bots
 from chatapp.services.models import BotCreate
 from chatapp.state.inbox import InboxState
 from tests.state.test_state_isolation import _state_of, run

@@ -13,7 +13,7 @@ from chatapp.services.accounts.tenancy import actor_for
 from chatapp.services.actions import store as actions_store
 from chatapp.services.chat import engine as chat_engine
 from chatapp.services.chat.request import ChatRequest, Event
-from chatapp.services.live import bus as live
+from chatapp.services.live import bus
 from chatapp.services.models import Conversation, Membership, Role
 
 HANDOFF = {
@@ -60,5 +60,5 @@ def conversation(conversation_id: int) -> Conversation:
         return session.get(Conversation, conversation_id)
 
 
-def stored_events(conversation_id: int, workspace_id: int, after: int = 0) -> list[live.LiveEvent]:
-    return live._stored_after(workspace_id, conversation_id, after)
+def stored_events(conversation_id: int, workspace_id: int, after: int = 0) -> list[bus.LiveEvent]:
+    return bus._stored_after(workspace_id, conversation_id, after)

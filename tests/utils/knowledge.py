@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 
 from chatapp.core.db import session_scope
-from chatapp.services.bots import crud as bots
+from chatapp.services.bots import bots
 from chatapp.services.knowledge import sources
 from chatapp.workers import ingest as worker
 from tests.utils.factories import Tenant, make_tenant

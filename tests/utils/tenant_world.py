@@ -20,9 +20,8 @@ from sqlmodel import select
 
 from chatapp.core.db import session_scope
 from chatapp.services.accounts import api_tokens, auth
-from chatapp.services.bots import crud as bots
-from chatapp.services.contacts import crud as contacts
-from chatapp.services.contacts import leads
+from chatapp.services.bots import bots
+from chatapp.services.contacts import contacts, leads
 from chatapp.services.knowledge import sources
 from chatapp.services.models import Message, Role
 from chatapp.workers import ingest as worker

@@ -25,16 +25,16 @@ from chatapp.core import ratelimit as rl
 from chatapp.core.config import get_settings
 from chatapp.core.db import session_scope
 from chatapp.core.errors import NotFound, ValidationFailed
-from chatapp.services.accounts import visitor_access as access
+from chatapp.services.accounts import visitor_access
 from chatapp.services.accounts.tenancy import Permission
-from chatapp.services.actions import in_chat as actions
+from chatapp.services.actions import in_chat
 from chatapp.services.bots import audiences, quota, routing
 from chatapp.services.bots.providers import llm_config
 from chatapp.services.chat import conversations, followup
 from chatapp.services.chat.compose import extractive
 from chatapp.services.chat.request import ChatRequest, validate
 from chatapp.services.chat.turn import Turn, retrieve_passages
-from chatapp.services.contacts import crud as contacts
+from chatapp.services.contacts import contacts
 from chatapp.services.knowledge.embeddings import get_embedder
 from chatapp.services.live import handoff
 from chatapp.services.models import Bot, Conversation, Workspace
@@ -112,15 +112,15 @@ def _begin_sync(request: ChatRequest, started: float) -> Turn:
 def _allowed_bot(session: Session, request: ChatRequest) -> Bot:
     """The requested bot, once the widget key and origin (or the member's access) are checked
     and the bot is active."""
-    bot = access.public_bot(session, request.bot_id)
+    bot = visitor_access.public_bot(session, request.bot_id)
     if request.actor is None:
-        access.check_key(session, bot, request.api_key)
-        access.check_origin(bot, request.origin, request.referer)
+        visitor_access.check_key(session, bot, request.api_key)
+        visitor_access.check_origin(bot, request.origin, request.referer)
     else:
         request.actor.require(Permission.READ)
         if request.actor.workspace_id != bot.workspace_id:
             raise NotFound("Bot not found.")
-    access.check_active(bot)
+    visitor_access.check_active(bot)
     return bot
 
 
@@ -137,7 +137,7 @@ def _first_turn(
     """The turn's read-only context before the visitor's message is stored (no history yet)."""
     workspace = session.get(Workspace, bot.workspace_id)
     tweaks = _playground_tweaks(request, llm_config(workspace, bot, get_settings()), bot)
-    bot_actions = actions.load(
+    bot_actions = in_chat.load(
         session, workspace_id=bot.workspace_id, bot_id=bot.id, conversation_id=conversation.id
     )
     turn = Turn(

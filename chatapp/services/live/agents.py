@@ -12,8 +12,7 @@ from chatapp.core import metrics
 from chatapp.core.errors import Conflict, ValidationFailed
 from chatapp.services.accounts.tenancy import Actor, Permission, get_scoped
 from chatapp.services.chat import conversations
-from chatapp.services.live import bus as live
-from chatapp.services.live import handoff
+from chatapp.services.live import bus, handoff
 from chatapp.services.models import Conversation, Message, User, utcnow
 
 MAX_REPLY_CHARS = 4000
@@ -99,14 +98,14 @@ def reply(session: Session, actor: Actor, conversation_id: int, content: str) ->
     )
     message = session.get(Message, message_id)
     name = agent_name(session, actor.user_id)
-    live.publish(session, conversation, "message", handoff.message_data(message, author=name))
+    bus.publish(session, conversation, "message", handoff.message_data(message, author=name))
     return message
 
 
 def typing(session: Session, actor: Actor, conversation_id: int, is_typing: bool) -> None:
     """The agent is (or stopped) typing: the widget shows it; nothing is stored."""
     conversation = _mine(session, actor, conversation_id)
-    live.publish_ephemeral(
+    bus.publish_ephemeral(
         conversation.id,
         "typing",
         {"who": "agent", "typing": bool(is_typing), "name": agent_name(session, actor.user_id)},

@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 
 from chatapp.core import metrics
 from chatapp.core.errors import ValidationFailed
-from chatapp.services.live import bus as live
+from chatapp.services.live import bus
 from chatapp.services.models import Action, Conversation, ConversationEvent, Message, utcnow
 
 OPEN = ("pending", "assigned")
@@ -127,8 +127,8 @@ def _attached(session: Session, conversation: Conversation) -> Conversation:
 def announce_status(session: Session, conversation: Conversation, agent: str | None = None) -> None:
     """Store and announce the conversation's new status (conversation + workspace channels)."""
     session.refresh(conversation)
-    live.publish(session, conversation, "status", {"status": conversation.status, "agent": agent})
-    live.notify_workspace(
+    bus.publish(session, conversation, "status", {"status": conversation.status, "agent": agent})
+    bus.notify_workspace(
         session,
         conversation.workspace_id,
         {"conversation_id": conversation.id, "status": conversation.status},
@@ -181,8 +181,8 @@ def visitor_message(
     """A visitor's message to a person: shown live in the inbox."""
     conversation = _attached(session, conversation)
     row = session.get(Message, message_id)
-    live.publish(session, conversation, "message", message_data(row, author="Visitor"))
-    live.notify_workspace(
+    bus.publish(session, conversation, "message", message_data(row, author="Visitor"))
+    bus.notify_workspace(
         session,
         conversation.workspace_id,
         {"conversation_id": conversation.id, "status": conversation.status, "message": True},
@@ -244,7 +244,7 @@ def offer_after_wait(
         "message": settings.unavailable_message,
         **_lead_form(session, conversation.bot_id),
     }
-    live.publish(session, conversation, "action", data)
+    bus.publish(session, conversation, "action", data)
     return True
 
 
@@ -266,7 +266,7 @@ def aware(value: datetime) -> datetime:
 
 def visitor_typing(conversation: Conversation, is_typing: bool) -> None:
     if human_handles(conversation):
-        live.publish_ephemeral(
+        bus.publish_ephemeral(
             conversation.id, "typing", {"who": "visitor", "typing": bool(is_typing), "name": ""}
         )
 

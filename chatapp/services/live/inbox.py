@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from chatapp.core.errors import ValidationFailed
 from chatapp.services.accounts.tenancy import Actor, Permission, get_scoped, scoped_select
-from chatapp.services.live import bus as live
+from chatapp.services.live import bus
 from chatapp.services.live.agents import agent_name
 from chatapp.services.live.handoff import aware
 from chatapp.services.models import Bot, Contact, Conversation, Message, User, utcnow
@@ -179,7 +179,7 @@ def thread(session: Session, actor: Actor, conversation_id: int) -> Thread:
     """The conversation's whole history for an agent, oldest first."""
     actor.require(Permission.HANDLE_CONVERSATIONS)
     conversation = get_scoped(session, actor, Conversation, conversation_id, "Conversation")
-    last = live.last_event_id(session, conversation.id)  # first: history then covers it
+    last = bus.last_event_id(session, conversation.id)  # first: history then covers it
     bot = session.get(Bot, conversation.bot_id)
     contact = session.get(Contact, conversation.contact_id) if conversation.contact_id else None
     rows = session.exec(

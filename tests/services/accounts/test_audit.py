@@ -10,11 +10,9 @@ from sqlmodel import col, select
 from chatapp.core.errors import NotAuthenticated, PermissionDenied
 from chatapp.services.accounts import api_tokens, audit, workspace_defaults, workspaces
 from chatapp.services.actions import store
-from chatapp.services.bots import crud as bots
-from chatapp.services.bots import providers
-from chatapp.services.contacts import crud as contacts
-from chatapp.services.contacts import personal_data as contact_data
-from chatapp.services.contacts.crud import ContactInput
+from chatapp.services.bots import bots, providers
+from chatapp.services.contacts import contacts, personal_data
+from chatapp.services.contacts.contacts import ContactInput
 from chatapp.services.knowledge import sources
 from chatapp.services.models import AuditEntry, BotCreate, BotUpdate, Role
 from chatapp.services.ops import retention
@@ -66,7 +64,7 @@ CHANGES = {
     "workspace.limits": lambda s, t: workspace_defaults.set_default_message_limit(s, t.admin, 77),
     "action.create": lambda s, t: _http_action(s, t.admin, t.bot.id),
     "workspace.retention": lambda s, t: retention.set_retention(s, t.admin, 90),
-    "contact.erase": lambda s, t: contact_data.erase_contact(
+    "contact.erase": lambda s, t: personal_data.erase_contact(
         s, t.admin, contacts.create_contact(s, t.agent, ContactInput(name="Ada"), bot_id=None).id
     ),
 }

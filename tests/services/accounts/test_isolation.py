@@ -6,7 +6,7 @@ from sqlmodel import select
 from chatapp.core.errors import NotFound, PermissionDenied
 from chatapp.services.accounts import workspaces
 from chatapp.services.accounts.tenancy import actor_for
-from chatapp.services.bots import crud as bots
+from chatapp.services.bots import bots
 from chatapp.services.models import Bot, BotCreate, BotKey, BotUpdate, Membership, Role
 from tests.utils.factories import make_tenant
 

@@ -6,7 +6,7 @@ from chatapp.core.config import get_settings
 from chatapp.core.db import session_scope
 from chatapp.core.errors import PermissionDenied, ValidationFailed
 from chatapp.services.accounts import workspace_defaults
-from chatapp.services.bots import crud as bots
+from chatapp.services.bots import bots
 from chatapp.services.models import BotCreate
 from tests.utils.factories import make_tenant
 

@@ -9,8 +9,7 @@ from sqlmodel import select
 
 from chatapp.core.config import reset_settings
 from chatapp.core.db import session_scope
-from chatapp.services.actions import run_log as runs
-from chatapp.services.actions import store
+from chatapp.services.actions import run_log, store
 from chatapp.services.chat import engine as chat_engine
 from chatapp.services.chat.request import ChatRequest
 from chatapp.services.models import Bot, Message
@@ -71,7 +70,7 @@ def last_answer():
 
 def all_runs(shop):
     with session_scope() as session:
-        return runs.list_runs(session, shop.tenant.owner, shop.bot_id)
+        return run_log.list_runs(session, shop.tenant.owner, shop.bot_id)
 
 
 def test_offline_rule_calls_the_api_and_its_answer_is_the_reply(shop, api):

@@ -11,9 +11,8 @@ from sqlmodel import func, select
 from chatapp.core.config import reset_settings
 from chatapp.core.db import session_scope
 from chatapp.core.errors import ValidationFailed
-from chatapp.services.accounts import visitor_access as access
-from chatapp.services.bots import audiences
-from chatapp.services.bots import crud as bots
+from chatapp.services.accounts import visitor_access
+from chatapp.services.bots import audiences, bots
 from chatapp.services.chat import engine as chat_engine
 from chatapp.services.chat.request import ChatRequest
 from chatapp.services.knowledge.embeddings import get_embedder
@@ -114,7 +113,7 @@ def test_offline_classifier_needs_a_clear_winner(database_url):
 
 def test_widget_config_lists_audiences_without_their_instructions(shop):
     with session_scope() as session:
-        config = access.widget_config(access.public_bot(session, shop.public_id))
+        config = visitor_access.widget_config(visitor_access.public_bot(session, shop.public_id))
     assert config["audiences"] == [
         {
             "key": "recruiter",

@@ -12,8 +12,7 @@ from PIL import Image
 from chatapp.api.app import create_api
 from chatapp.core.db import session_scope
 from chatapp.core.errors import NotFound, PermissionDenied, ValidationFailed
-from chatapp.services.bots import avatars
-from chatapp.services.bots import crud as bots
+from chatapp.services.bots import avatars, bots
 from chatapp.services.models import Bot
 from tests.utils.factories import make_tenant
 

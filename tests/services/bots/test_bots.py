@@ -4,7 +4,7 @@ from sqlmodel import select
 
 from chatapp.core import security
 from chatapp.core.errors import PermissionDenied, ValidationFailed
-from chatapp.services.bots import crud as bots
+from chatapp.services.bots import bots
 from chatapp.services.models import Bot, BotCreate, BotKey, BotUpdate, Role
 from tests.utils.factories import make_tenant
 

@@ -10,8 +10,7 @@ import pytest
 
 from chatapp.core.config import reset_settings
 from chatapp.core.db import session_scope
-from chatapp.services.bots import crud as bots
-from chatapp.services.bots import routing, routing_scores
+from chatapp.services.bots import bots, routing, routing_scores
 from chatapp.services.chat import engine as chat_engine
 from chatapp.services.chat.request import ChatRequest
 from chatapp.services.models import BotCreate, BotStatus, BotUpdate, Conversation, Message

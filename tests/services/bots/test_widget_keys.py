@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from chatapp.api.app import create_api
 from chatapp.core.db import session_scope
 from chatapp.core.errors import NotFound, PermissionDenied
-from chatapp.services.bots import crud as bots
+from chatapp.services.bots import bots
 from tests.utils.factories import make_tenant
 from tests.utils.knowledge import make_shop, new_session_id
 

@@ -15,7 +15,7 @@ from chatapp.core.errors import (
     TooLarge,
     ValidationFailed,
 )
-from chatapp.services.bots import crud as bots
+from chatapp.services.bots import bots
 from chatapp.services.chat import begin as chat_begin
 from chatapp.services.chat import engine as chat_engine
 from chatapp.services.chat import followup

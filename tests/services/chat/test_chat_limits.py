@@ -12,8 +12,7 @@ from chatapp.core import ratelimit as rl
 from chatapp.core.config import reset_settings
 from chatapp.core.db import session_scope
 from chatapp.core.errors import TooManyRequests
-from chatapp.services.bots import crud as bots
-from chatapp.services.bots import quota
+from chatapp.services.bots import bots, quota
 from chatapp.services.chat import begin as chat_begin
 from chatapp.services.chat.request import ChatRequest
 from chatapp.services.chat.turn import Turn

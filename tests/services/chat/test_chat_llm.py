@@ -10,8 +10,7 @@ from sqlmodel import select
 
 from chatapp.core.config import reset_settings
 from chatapp.core.db import session_scope
-from chatapp.services.bots import crud as bots
-from chatapp.services.bots import providers
+from chatapp.services.bots import bots, providers
 from chatapp.services.chat import engine as chat_engine
 from chatapp.services.chat.llm import client as llm
 from chatapp.services.chat.request import ChatRequest

@@ -13,12 +13,11 @@ from sqlmodel import func, select
 
 from chatapp.core.db import session_scope
 from chatapp.core.errors import NotFound, PermissionDenied
-from chatapp.services.actions import run_log as runs
-from chatapp.services.actions import store
+from chatapp.services.actions import run_log, store
 from chatapp.services.chat import conversations
-from chatapp.services.contacts import personal_data as contact_data
-from chatapp.services.contacts.crud import ContactInput, create_contact
-from chatapp.services.live import bus as live
+from chatapp.services.contacts import personal_data
+from chatapp.services.contacts.contacts import ContactInput, create_contact
+from chatapp.services.live import bus
 from chatapp.services.models import (
     ActionRun,
     Contact,
@@ -38,12 +37,12 @@ def chat(session, tenant, session_id, *questions, contact=None):
     conversation.contact_id = contact.id if contact else None
     session.add(conversation)
     session.flush()
-    live.publish(session, conversation, "message", {"text": questions[0]})
+    bus.publish(session, conversation, "message", {"text": questions[0]})
     return conversation
 
 
 def lead_run(session, tenant, action, conversation, email):
-    return runs.record(
+    return run_log.record(
         session,
         workspace_id=tenant.workspace.id,
         bot_id=tenant.bot.id,
@@ -85,7 +84,7 @@ def count(session, model, *where):
 
 def test_export_holds_the_contact_its_conversations_messages_and_runs(session, world):
     a, _, ada, _, _, (first, second) = world
-    export = contact_data.export_contact(session, a.viewer, ada.id)
+    export = personal_data.export_contact(session, a.viewer, ada.id)
     document = json.loads(export.content)
     assert document["contact"]["email"] == "ada@example.com"
     assert document["contact"]["notes"] == "Wants a quote for 40 chairs"
@@ -103,7 +102,7 @@ def test_export_holds_the_contact_its_conversations_messages_and_runs(session, w
 
 def test_erase_deletes_the_person_and_their_conversations_only(session, world):
     a, b, ada, bob, twin, ids = world
-    erased = contact_data.erase_contact(session, a.admin, ada.id)
+    erased = personal_data.erase_contact(session, a.admin, ada.id)
     assert (erased.conversations, erased.messages) == (2, 3)
     session.expire_all()
     assert session.get(Contact, ada.id) is None
@@ -123,7 +122,7 @@ def test_erase_deletes_the_person_and_their_conversations_only(session, world):
 def test_only_owners_and_admins_erase(session, world, role):
     a, _, ada, *_ = world
     with pytest.raises(PermissionDenied, match="not allowed to erase"):
-        contact_data.erase_contact(session, a.actor(role), ada.id)
+        personal_data.erase_contact(session, a.actor(role), ada.id)
     assert session.get(Contact, ada.id) is not None
 
 
@@ -131,10 +130,10 @@ def test_only_owners_and_admins_erase(session, world, role):
 def test_another_workspace_cannot_export_or_erase(session, world, role):
     _, b, ada, *_ = world
     with pytest.raises(NotFound):
-        contact_data.export_contact(session, b.actor(role), ada.id)
+        personal_data.export_contact(session, b.actor(role), ada.id)
     if role in (Role.OWNER, Role.ADMIN):
         with pytest.raises(NotFound):
-            contact_data.erase_contact(session, b.actor(role), ada.id)
+            personal_data.erase_contact(session, b.actor(role), ada.id)
     assert session.get(Contact, ada.id) is not None
 
 
@@ -152,7 +151,7 @@ def test_a_failure_half_way_erases_nothing(database_url, monkeypatch):
 
     with pytest.raises(RuntimeError), session_scope() as session:
         monkeypatch.setattr(session, "delete", broken)
-        contact_data.erase_contact(session, owner, ada_id)
+        personal_data.erase_contact(session, owner, ada_id)
     with session_scope() as session:
         assert session.get(Contact, ada_id) is not None
         assert count(session, Message, Message.workspace_id == owner.workspace_id) == 1

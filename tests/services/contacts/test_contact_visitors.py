@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from chatapp.services.bots import crud as bots
-from chatapp.services.contacts import crud as contacts
+from chatapp.services.bots import bots
+from chatapp.services.contacts import contacts
 from chatapp.services.contacts.search import linked_conversations
 from chatapp.services.models import BotCreate, Contact, Conversation
 from tests.utils.contact_helpers import add, chat

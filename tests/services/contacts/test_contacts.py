@@ -15,11 +15,11 @@ import pytest
 from sqlmodel import select
 
 from chatapp.core.errors import NotFound, PermissionDenied
-from chatapp.services.bots import crud as bots
-from chatapp.services.contacts import crud as contacts
+from chatapp.services.bots import bots
+from chatapp.services.contacts import contacts
 from chatapp.services.contacts import export as contact_export
 from chatapp.services.contacts import search as contact_search
-from chatapp.services.contacts.crud import ContactInput, ContactInvalid
+from chatapp.services.contacts.contacts import ContactInput, ContactInvalid
 from chatapp.services.contacts.search import linked_conversations, list_contacts
 from chatapp.services.models import BotCreate, Contact, Conversation, Message, Role
 from tests.utils.contact_helpers import add, chat

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from chatapp.core.db import get_engine, session_scope
 from chatapp.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from chatapp.services.bots import crud as bots
+from chatapp.services.bots import bots
 from chatapp.services.knowledge import sources
 from chatapp.services.knowledge.index.vector_index import get_index
 from chatapp.services.knowledge.ingest import queue

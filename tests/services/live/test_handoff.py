@@ -14,7 +14,7 @@ from chatapp.core.db import session_scope
 from chatapp.core.errors import Conflict, NotFound, PermissionDenied
 from chatapp.services.accounts import workspaces
 from chatapp.services.accounts.tenancy import actor_for
-from chatapp.services.bots import crud as bots
+from chatapp.services.bots import bots
 from chatapp.services.live import agents, handoff, inbox
 from chatapp.services.models import Bot, Conversation, Message, Role
 from tests.utils.factories import PASSWORD, Tenant, make_tenant

@@ -11,7 +11,7 @@ import redis
 
 from chatapp.core.config import reset_settings
 from chatapp.core.db import session_scope
-from chatapp.services.live import bus as live
+from chatapp.services.live import bus
 from chatapp.services.models import Conversation
 from tests.utils.databases import require_or_skip
 from tests.utils.factories import make_tenant
@@ -30,9 +30,9 @@ def backend(request, monkeypatch):
             require_or_skip(f"Redis is not reachable at {REDIS_URL}: {exc}")
         monkeypatch.setenv("REDIS_URL", REDIS_URL)
     reset_settings()
-    live.reset()
+    bus.reset()
     yield request.param
-    live.reset()
+    bus.reset()
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def chat_row(database_url, backend):
 
 def publish(row, n: int) -> int:
     with session_scope() as session:
-        return live.publish(session, row, "message", {"n": n}).id
+        return bus.publish(session, row, "message", {"n": n}).id
 
 
 async def wait_for(condition, timeout=10.0):
@@ -63,7 +63,7 @@ def test_replay_after_an_id_then_live_events_in_order(chat_row):
 
     async def run():
         seen = []
-        stream = live.subscribe(chat_row.id, ids[0], workspace_id=chat_row.workspace_id)
+        stream = bus.subscribe(chat_row.id, ids[0], workspace_id=chat_row.workspace_id)
 
         async def read():
             async for event in stream:
@@ -85,7 +85,7 @@ def test_replay_after_an_id_then_live_events_in_order(chat_row):
             writer.start()
         for writer in writers:
             await asyncio.to_thread(writer.join)
-        live.publish_ephemeral(chat_row.id, "typing", {"who": "agent", "typing": True})
+        bus.publish_ephemeral(chat_row.id, "typing", {"who": "agent", "typing": True})
         await asyncio.wait_for(reader, 20)
         return seen
 
@@ -109,7 +109,7 @@ def test_replay_after_an_id_then_live_events_in_order(chat_row):
 def test_a_rolled_back_event_is_never_seen_and_keepalives_come(chat_row):
     async def run():
         seen = []
-        stream = live.subscribe(chat_row.id, 0, workspace_id=chat_row.workspace_id, keepalive=0.3)
+        stream = bus.subscribe(chat_row.id, 0, workspace_id=chat_row.workspace_id, keepalive=0.3)
 
         async def read():
             async for event in stream:
@@ -118,12 +118,12 @@ def test_a_rolled_back_event_is_never_seen_and_keepalives_come(chat_row):
                     return
 
         reader = asyncio.create_task(read())
-        channel = live.conversation_channel(chat_row.id)
-        await wait_for(lambda: live.readers(channel) == 1)
+        channel = bus.conversation_channel(chat_row.id)
+        await wait_for(lambda: bus.readers(channel) == 1)
 
         def rolled_back():
             with pytest.raises(RuntimeError), session_scope() as session:
-                live.publish(session, chat_row, "message", {"n": "never"})
+                bus.publish(session, chat_row, "message", {"n": "never"})
                 raise RuntimeError("half-way failure")
 
         await asyncio.to_thread(rolled_back)
@@ -135,20 +135,20 @@ def test_a_rolled_back_event_is_never_seen_and_keepalives_come(chat_row):
     seen = asyncio.run(run())
     messages = [e.data for e in seen if e.type == "message"]
     assert messages == [{"n": 7}]
-    assert live.KEEPALIVE.sse() == ": keep-alive\n\n"
+    assert bus.KEEPALIVE.sse() == ": keep-alive\n\n"
 
 
 def test_workspace_channel_hears_queue_changes_after_commit(chat_row):
     async def run():
-        stream = live.subscribe_workspace(chat_row.workspace_id, keepalive=5)
+        stream = bus.subscribe_workspace(chat_row.workspace_id, keepalive=5)
         ready = await asyncio.wait_for(stream.__anext__(), 10)
         assert ready.type == "ready"
-        assert live.readers(live.workspace_channel(chat_row.workspace_id)) == 1
+        assert bus.readers(bus.workspace_channel(chat_row.workspace_id)) == 1
         first = asyncio.ensure_future(stream.__anext__())
 
         def change():
             with session_scope() as session:
-                live.notify_workspace(session, chat_row.workspace_id, {"status": "pending"})
+                bus.notify_workspace(session, chat_row.workspace_id, {"status": "pending"})
 
         await asyncio.to_thread(change)
         event = await asyncio.wait_for(first, 10)

@@ -28,8 +28,7 @@ from chatapp.services.chat import engine as chat_engine
 from chatapp.services.chat.request import ChatRequest
 from chatapp.services.knowledge.index.vector_index import close_indexes
 from chatapp.services.models import Bot, Message
-from chatapp.services.ops import install_backup as backup
-from chatapp.services.ops import install_restore as backup_restore
+from chatapp.services.ops import install_backup, install_restore
 from tests.utils.knowledge import make_shop, new_session_id
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -74,8 +73,8 @@ def shop(isolated_settings):
 
 def archive_db(path: Path, tmp_path: Path) -> Path:
     with tarfile.open(path) as archive:
-        archive.extract(backup.SQLITE_FILE, tmp_path / "check", filter="data")
-    return tmp_path / "check" / backup.SQLITE_FILE
+        archive.extract(install_backup.SQLITE_FILE, tmp_path / "check", filter="data")
+    return tmp_path / "check" / install_backup.SQLITE_FILE
 
 
 def test_backup_while_writing_then_restore_answers_the_same(shop, tmp_path, monkeypatch):
@@ -84,7 +83,7 @@ def test_backup_while_writing_then_restore_answers_the_same(shop, tmp_path, monk
     writer = Writer(shop.bot_id)
     writer.start()
     assert writer.started_writing.wait(30) and writer.error is None
-    result = backup.create_backup(get_settings(), tmp_path / "out" / "site.tar.gz")
+    result = install_backup.create_backup(get_settings(), tmp_path / "out" / "site.tar.gz")
     written_during = writer.written
     writer.stop.set()
     writer.join(30)
@@ -108,7 +107,7 @@ def test_backup_while_writing_then_restore_answers_the_same(shop, tmp_path, monk
     assert 0 < stored <= writer.written
 
     target = tmp_path / "restored"
-    done = backup_restore.restore_backup(result.path, data_dir=target)
+    done = install_restore.restore_backup(result.path, data_dir=target)
     assert done.database_url.endswith("restored/chatapp.db")
     close_indexes()
     dispose_engines()
@@ -122,23 +121,23 @@ def test_backup_while_writing_then_restore_answers_the_same(shop, tmp_path, monk
 
 
 def test_restore_refuses_a_non_empty_directory_unless_forced(shop, tmp_path):
-    result = backup.create_backup(get_settings(), tmp_path / "b.tar.gz")
+    result = install_backup.create_backup(get_settings(), tmp_path / "b.tar.gz")
     target = tmp_path / "busy"
     target.mkdir()
     (target / "keep.txt").write_text("mine")
-    with pytest.raises(backup.BackupError, match=r"not empty.*--force"):
-        backup_restore.restore_backup(result.path, data_dir=target)
+    with pytest.raises(install_backup.BackupError, match=r"not empty.*--force"):
+        install_restore.restore_backup(result.path, data_dir=target)
     assert not (target / "chatapp.db").exists()
-    backup_restore.restore_backup(result.path, data_dir=target, force=True)
+    install_restore.restore_backup(result.path, data_dir=target, force=True)
     assert (target / "chatapp.db").is_file() and (target / "keep.txt").is_file()
 
 
 def test_an_older_archive_is_migrated_on_restore(isolated_settings, tmp_path):
     migrations.upgrade(revision="0005")
     (isolated_settings / "secret_key").write_text("x" * 40)
-    result = backup.create_backup(get_settings(), tmp_path / "old.tar.gz")
+    result = install_backup.create_backup(get_settings(), tmp_path / "old.tar.gz")
     assert result.manifest["alembic_revision"].startswith("0005")
-    done = backup_restore.restore_backup(result.path, data_dir=tmp_path / "new")
+    done = install_restore.restore_backup(result.path, data_dir=tmp_path / "new")
     assert done.migrated_from.startswith("0005")
     assert migrations.is_up_to_date(done.database_url)
     assert (tmp_path / "new" / "secret_key").read_text() == "x" * 40
@@ -154,16 +153,16 @@ def write_tar(path: Path, members: dict[str, bytes]) -> Path:
 
 
 def test_damaged_and_foreign_archives_are_refused(shop, tmp_path):
-    good = backup.create_backup(get_settings(), tmp_path / "good.tar.gz").path
+    good = install_backup.create_backup(get_settings(), tmp_path / "good.tar.gz").path
     cut = tmp_path / "cut.tar.gz"
     cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
     garbage = tmp_path / "garbage.tar.gz"
     garbage.write_bytes(b"this is not a gzip file at all")
     foreign = write_tar(tmp_path / "foreign.tar.gz", {"etc/passwd": b"root:x:0:0"})
-    escape = {"format": backup.FORMAT, "format_version": 1, "database": {"kind": "sqlite"}}
+    escape = {"format": install_backup.FORMAT, "format_version": 1, "database": {"kind": "sqlite"}}
     evil = write_tar(
         tmp_path / "evil.tar.gz",
-        {backup.MANIFEST: json.dumps(escape).encode(), "../../outside.txt": b"x"},
+        {install_backup.MANIFEST: json.dumps(escape).encode(), "../../outside.txt": b"x"},
     )
     for path, words in (
         (cut, "damaged"),
@@ -172,8 +171,8 @@ def test_damaged_and_foreign_archives_are_refused(shop, tmp_path):
         (evil, "damaged"),
     ):
         target = tmp_path / f"target-{path.stem}"
-        with pytest.raises(backup.BackupError, match=words):
-            backup_restore.restore_backup(path, data_dir=target)
+        with pytest.raises(install_backup.BackupError, match=words):
+            install_restore.restore_backup(path, data_dir=target)
         assert not (target / "chatapp.db").exists()
     assert not (tmp_path / "outside.txt").exists()
 
@@ -213,19 +212,19 @@ def test_postgresql_backup_and_restore_into_another_database(tmp_path, monkeypat
         migrations.upgrade(source_url)
         shop = make_shop("pg")
         before = ask(shop)
-        result = backup.create_backup(get_settings(), tmp_path / "pg.tar.gz")
-        assert result.manifest["database"]["file"] == backup.PG_FILE
+        result = install_backup.create_backup(get_settings(), tmp_path / "pg.tar.gz")
+        assert result.manifest["database"]["file"] == install_backup.PG_FILE
         close_indexes()
         dispose_engines()
         target_dir = tmp_path / "pg-restored"
-        done = backup_restore.restore_backup(
+        done = install_restore.restore_backup(
             result.path, data_dir=target_dir, database_url=target_url
         )
         assert migrations.is_up_to_date(done.database_url)
         monkeypatch.setenv("DATABASE_URL", target_url)
         monkeypatch.setenv("DATA_DIR", str(target_dir))
         reset_settings()
-        assert backup.counts(target_url) == result.manifest["counts"]
+        assert install_backup.counts(target_url) == result.manifest["counts"]
         after = ask(shop)
         assert after.answer == before.answer and after.sources
         close_indexes()
@@ -240,7 +239,9 @@ def test_without_pg_dump_the_error_says_what_to_install(tmp_path, monkeypatch):
         reset_settings()
         migrations.upgrade(url)
         monkeypatch.setenv("PATH", str(tmp_path))  # a PATH without the PostgreSQL client tools
-        with pytest.raises(backup.BackupError, match=r"pg_dump was not found.*postgresql-client"):
-            backup.create_backup(get_settings(), tmp_path / "x.tar.gz")
+        with pytest.raises(
+            install_backup.BackupError, match=r"pg_dump was not found.*postgresql-client"
+        ):
+            install_backup.create_backup(get_settings(), tmp_path / "x.tar.gz")
         assert not (tmp_path / "x.tar.gz").exists()
         dispose_engines()

@@ -13,10 +13,9 @@ from sqlmodel import func, select
 
 from chatapp.core.db import session_scope
 from chatapp.core.errors import PermissionDenied, ValidationFailed
-from chatapp.services.actions import run_log as runs
-from chatapp.services.actions import store
+from chatapp.services.actions import run_log, store
 from chatapp.services.chat import conversations
-from chatapp.services.live import bus as live
+from chatapp.services.live import bus
 from chatapp.services.models import (
     ActionRun,
     Conversation,
@@ -37,9 +36,9 @@ def talk(session, tenant, session_id, age_days, action=None):
     """A conversation whose last message is `age_days` old, with an event and an action run."""
     conversation = conversations.find_or_create(session, tenant.bot, session_id, "widget")
     conversations.add_user_message(session, conversation, f"hello {session_id}", session_id)
-    live.publish(session, conversation, "message", {"n": 1})
+    bus.publish(session, conversation, "message", {"n": 1})
     if action is not None:
-        runs.record(
+        run_log.record(
             session,
             workspace_id=tenant.workspace.id,
             bot_id=tenant.bot.id,

@@ -13,7 +13,7 @@ from chatapp.core.db import session_scope
 from chatapp.core.errors import PermissionDenied
 from chatapp.services.bots import providers
 from chatapp.services.models import BotKey, Contact, User, Workspace
-from chatapp.services.ops import workspace_export as workspace_backup
+from chatapp.services.ops import workspace_export
 from tests.utils.factories import PASSWORD
 from tests.utils.knowledge import SHIPPING_A, SHIPPING_Q, make_shop, new_session_id
 
@@ -55,7 +55,7 @@ def read(path):
 def test_backup_holds_the_workspace_data_and_no_secret(shops):
     mine, theirs = shops
     with session_scope() as session:
-        backup = workspace_backup.build_backup(session, mine.tenant.admin)
+        backup = workspace_export.build_backup(session, mine.tenant.admin)
         secrets = [k.key_hash for k in session.exec(select(BotKey)).all()]
         secrets += [u.password_hash for u in session.exec(select(User)).all()]
         secrets.append(session.get(Workspace, mine.tenant.workspace.id).llm_api_key_encrypted)
@@ -107,4 +107,4 @@ def test_backup_holds_the_workspace_data_and_no_secret(shops):
 def test_only_managers_may_download_a_backup(shops, role):
     mine, _ = shops
     with session_scope() as session, pytest.raises(PermissionDenied):
-        workspace_backup.build_backup(session, getattr(mine.tenant, role))
+        workspace_export.build_backup(session, getattr(mine.tenant, role))

@@ -17,7 +17,7 @@ from sqlalchemy import event
 from sqlmodel import select
 
 from chatapp.core.errors import NotFound, ValidationFailed
-from chatapp.services.bots import crud as bots
+from chatapp.services.bots import bots
 from chatapp.services.chat import conversations
 from chatapp.services.models import Bot, BotCreate, Conversation, Message, Role
 from chatapp.services.reports import activity, activity_export

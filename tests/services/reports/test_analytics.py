@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from chatapp.core.db import session_scope
 from chatapp.core.errors import NotFound
-from chatapp.services.bots import crud as bots
+from chatapp.services.bots import bots
 from chatapp.services.models import BotCreate, Conversation, Message, Role
 from chatapp.services.reports import analytics
 from chatapp.services.reports.analytics import DateRange, RangeInvalid, busiest_hours, parse_range

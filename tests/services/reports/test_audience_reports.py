@@ -7,7 +7,7 @@ import pytest
 
 from chatapp.core.db import session_scope
 from chatapp.core.errors import ValidationFailed
-from chatapp.services.bots import crud as bots
+from chatapp.services.bots import bots
 from chatapp.services.chat import engine as chat_engine
 from chatapp.services.chat.request import ChatRequest
 from chatapp.services.models import BotUpdate
