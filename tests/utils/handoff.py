@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import secrets
 from typing import Any
 
 from sqlmodel import select
@@ -11,8 +9,6 @@ from sqlmodel import select
 from chatapp.core.db import session_scope
 from chatapp.services.accounts.tenancy import actor_for
 from chatapp.services.actions import store as actions_store
-from chatapp.services.chat import engine as chat_engine
-from chatapp.services.chat.request import ChatRequest, Event
 from chatapp.services.live import bus
 from chatapp.services.models import Conversation, Membership, Role
 
@@ -39,20 +35,6 @@ def add_action(bot_id: int, workspace_id: int, kind: str, engine=None, **config:
         ).first()
         actor = actor_for(session, user_id=owner.user_id, workspace_id=workspace_id)
         return actions_store.create_action(session, actor, bot_id, kind=kind, config=values).id
-
-
-def new_session_id() -> str:
-    return "visitor-" + secrets.token_hex(8)
-
-
-def ask(public_id: str, key: str, message: str, session_id: str) -> list[Event]:
-    """A visitor's message through the real pipeline; the stream's events."""
-    request = ChatRequest(bot_id=public_id, message=message, session_id=session_id, api_key=key)
-
-    async def run():
-        return [event async for event in chat_engine.stream(request)]
-
-    return asyncio.run(run())
 
 
 def conversation(conversation_id: int) -> Conversation:

@@ -3,8 +3,6 @@ stored on the conversation; its instructions join the prompt (seen in the stub L
 an unknown key is refused and loses nothing; the widget config lists them without instructions.
 """
 
-import asyncio
-
 import pytest
 from sqlmodel import func, select
 
@@ -13,12 +11,10 @@ from chatapp.core.db import session_scope
 from chatapp.core.errors import ValidationFailed
 from chatapp.services.accounts import visitor_access
 from chatapp.services.bots import audiences, bots
-from chatapp.services.chat import engine as chat_engine
-from chatapp.services.chat.request import ChatRequest
 from chatapp.services.knowledge.embeddings import get_embedder
 from chatapp.services.models import Bot, BotUpdate, Conversation, Message
 from tests.utils.fake_llm import fake_llm_server
-from tests.utils.knowledge import make_shop, new_session_id
+from tests.utils.knowledge import ask, make_shop, new_session_id
 
 AUDIENCES = [
     {
@@ -45,19 +41,8 @@ def with_audiences(shop):
 
 
 @pytest.fixture
-def shop(database_url):
+def shop_with_audiences(database_url):
     return with_audiences(make_shop())
-
-
-def ask(shop, message, session_id=None, **extra):
-    request = ChatRequest(
-        bot_id=shop.public_id,
-        api_key=shop.key,
-        message=message,
-        session_id=session_id or new_session_id(),
-        **extra,
-    )
-    return asyncio.run(chat_engine.reply(request))
 
 
 def conversation_audience(conversation_id):
@@ -65,20 +50,22 @@ def conversation_audience(conversation_id):
         return session.get(Conversation, conversation_id).audience
 
 
-def test_the_visitors_pick_is_stored_and_a_later_pick_replaces_it(shop):
+def test_the_visitors_pick_is_stored_and_a_later_pick_replaces_it(shop_with_audiences):
     session_id = new_session_id()
-    reply = ask(shop, "What are your opening hours?", session_id, audience="recruiter")
+    reply = ask(
+        shop_with_audiences, "What are your opening hours?", session_id, audience="recruiter"
+    )
     assert reply.error is None and "9am" in reply.answer  # offline: the answer still comes
     assert conversation_audience(reply.conversation_id) == "recruiter"
-    again = ask(shop, "Do you ship to Canada?", session_id)
+    again = ask(shop_with_audiences, "Do you ship to Canada?", session_id)
     assert conversation_audience(again.conversation_id) == "recruiter"  # kept without a pick
-    ask(shop, "And returns?", session_id, audience="peer-engineer")
+    ask(shop_with_audiences, "And returns?", session_id, audience="peer-engineer")
     assert conversation_audience(reply.conversation_id) == "peer-engineer"
 
 
-def test_an_unknown_audience_is_refused_in_words_and_nothing_is_stored(shop):
+def test_an_unknown_audience_is_refused_in_words_and_nothing_is_stored(shop_with_audiences):
     with pytest.raises(ValidationFailed) as refused:
-        ask(shop, "What are your opening hours?", audience="ceo")
+        ask(shop_with_audiences, "What are your opening hours?", audience="ceo")
     assert refused.value.status == 422
     assert refused.value.message == (
         "Unknown audience 'ceo': choose one of recruiter, hiring-manager, peer-engineer."
@@ -86,13 +73,13 @@ def test_an_unknown_audience_is_refused_in_words_and_nothing_is_stored(shop):
     with session_scope() as session:
         assert session.exec(select(func.count()).select_from(Message)).one() == 0
         assert session.exec(select(func.count()).select_from(Conversation)).one() == 0
-        assert session.get(Bot, shop.bot_id).message_count == 0  # no quota used
+        assert session.get(Bot, shop_with_audiences.bot_id).message_count == 0  # no quota used
 
 
-def test_offline_classification_of_the_first_messages(shop):
-    reply = ask(shop, "Hello, I'm a recruiter looking at your profile for a role")
+def test_offline_classification_of_the_first_messages(shop_with_audiences):
+    reply = ask(shop_with_audiences, "Hello, I'm a recruiter looking at your profile for a role")
     assert conversation_audience(reply.conversation_id) == "recruiter"
-    unclear = ask(shop, "What are your opening hours?")
+    unclear = ask(shop_with_audiences, "What are your opening hours?")
     assert conversation_audience(unclear.conversation_id) == ""
 
 
@@ -111,9 +98,11 @@ def test_offline_classifier_needs_a_clear_winner(database_url):
     ]
 
 
-def test_widget_config_lists_audiences_without_their_instructions(shop):
+def test_widget_config_lists_audiences_without_their_instructions(shop_with_audiences):
     with session_scope() as session:
-        config = visitor_access.widget_config(visitor_access.public_bot(session, shop.public_id))
+        config = visitor_access.widget_config(
+            visitor_access.public_bot(session, shop_with_audiences.public_id)
+        )
     assert config["audiences"] == [
         {
             "key": "recruiter",
@@ -148,9 +137,9 @@ def fake(database_url, monkeypatch):
 
 
 def test_the_audiences_instructions_join_the_prompt(fake):
-    shop = with_audiences(make_shop())
+    shop_with_audiences = with_audiences(make_shop())
     fake.reply = "We open at 9am [1]."
-    ask(shop, "What are your opening hours?", audience="hiring-manager")
+    ask(shop_with_audiences, "What are your opening hours?", audience="hiring-manager")
     system = fake.chat_requests(stream=True)[-1]["messages"][0]["content"]
     assert "The visitor is a Hiring manager." in system
     assert "Focus on team leadership, delivery and management style." in system
@@ -161,7 +150,7 @@ def test_the_audiences_instructions_join_the_prompt(fake):
 
 
 def test_the_model_classifies_when_there_is_no_pick_and_junk_falls_back(fake):
-    shop = with_audiences(make_shop())
+    shop_with_audiences = with_audiences(make_shop())
 
     def reply(body):
         if body.get("stream"):
@@ -171,11 +160,11 @@ def test_the_model_classifies_when_there_is_no_pick_and_junk_falls_back(fake):
         return body["messages"][-1]["content"]
 
     fake.reply = reply
-    answer = ask(shop, "What are your opening hours?")
+    answer = ask(shop_with_audiences, "What are your opening hours?")
     assert conversation_audience(answer.conversation_id) == "peer-engineer"
     system = fake.chat_requests(stream=True)[-1]["messages"][0]["content"]
     assert "Go deep into technical details" in system
 
     fake.reply = lambda body: "I think a recruiter" if not body.get("stream") else "Hi [1]."
-    junk = ask(shop, "What are your opening hours?")
+    junk = ask(shop_with_audiences, "What are your opening hours?")
     assert conversation_audience(junk.conversation_id) == ""  # unparseable, unclear offline

@@ -22,30 +22,7 @@ from chatapp.services.chat import followup
 from chatapp.services.chat.request import ChatRequest
 from chatapp.services.knowledge.retrieval import retrieve
 from chatapp.services.models import Bot, BotStatus, BotUpdate, Conversation, Message, UsageDaily
-from tests.utils.knowledge import make_shop, new_session_id
-
-
-@pytest.fixture
-def shop(database_url):
-    return make_shop()
-
-
-def make_request(shop, message, session_id=None, **extra):
-    values = {"bot_id": shop.public_id, "api_key": shop.key, **extra}
-    return ChatRequest(message=message, session_id=session_id or new_session_id(), **values)
-
-
-def ask(shop, message, session_id=None, **extra):
-    return asyncio.run(chat_engine.reply(make_request(shop, message, session_id, **extra)))
-
-
-def collect(shop, message, session_id=None, **extra):
-    request = make_request(shop, message, session_id, **extra)
-
-    async def run():
-        return [event async for event in chat_engine.stream(request)]
-
-    return asyncio.run(run())
+from tests.utils.knowledge import ask, collect, make_shop, new_session_id
 
 
 def messages(conversation_id=None):
@@ -56,8 +33,8 @@ def messages(conversation_id=None):
         return list(session.exec(query))
 
 
-def test_offline_answer_is_extracted_from_the_knowledge_with_citations(shop):
-    reply = ask(shop, "What are your opening hours?")
+def test_offline_answer_is_extracted_from_the_knowledge_with_citations(shop_bot):
+    reply = ask(shop_bot, "What are your opening hours?")
     assert reply.error is None and reply.answered
     assert "Monday to Friday from 9am to 6pm" in reply.answer
     assert "[1]" in reply.answer
@@ -81,17 +58,17 @@ def test_offline_answer_is_extracted_from_the_knowledge_with_citations(shop):
     assert answer.latency_ms is not None and answer.first_token_ms is not None
 
 
-def test_offline_answers_pick_the_relevant_passage(shop):
-    returns = ask(shop, "Can I return a used item?")
+def test_offline_answers_pick_the_relevant_passage(shop_bot):
+    returns = ask(shop_bot, "Can I return a used item?")
     assert "30 days" in returns.answer and "unused" in returns.answer
     assert returns.sources[0]["title"] == "Returns"
-    canada = ask(shop, "do you deliver to canada")
+    canada = ask(shop_bot, "do you deliver to canada")
     assert "5 to 8 days" in canada.answer
     assert "Do you ship to Canada?" not in canada.answer  # the question itself is not an answer
 
 
-def test_streaming_order_tokens_then_sources_then_done(shop):
-    events = collect(shop, "When are you open on Saturday?")
+def test_streaming_order_tokens_then_sources_then_done(shop_bot):
+    events = collect(shop_bot, "When are you open on Saturday?")
     kinds = [e.type for e in events]
     assert kinds[-2:] == ["sources", "done"]
     assert set(kinds[:-2]) == {"token"} and len(kinds) > 5
@@ -105,8 +82,8 @@ def test_streaming_order_tokens_then_sources_then_done(shop):
     assert '"type":"token"' in events[0].sse() and events[0].sse().startswith("event: token\n")
 
 
-def test_unknown_question_gets_the_fallback_and_is_counted_as_such(shop):
-    reply = ask(shop, "What is the capital of Peru?")
+def test_unknown_question_gets_the_fallback_and_is_counted_as_such(shop_bot):
+    reply = ask(shop_bot, "What is the capital of Peru?")
     assert reply.answer.startswith("I don't have that information in my knowledge base")
     assert reply.answered is False and reply.sources == []
     assert messages(reply.conversation_id)[-1].fell_back is True
@@ -115,35 +92,38 @@ def test_unknown_question_gets_the_fallback_and_is_counted_as_such(shop):
     assert (usage.messages, usage.answered, usage.fell_back, usage.errors) == (1, 0, 1, 0)
 
 
-def test_the_bot_fallback_message_is_its_own(shop):
+def test_the_bot_fallback_message_is_its_own(shop_bot):
     with session_scope() as session:
         bots.update_bot(
-            session, shop.tenant.owner, shop.bot_id, BotUpdate(fallback_message="Ask Marie!")
+            session,
+            shop_bot.tenant.owner,
+            shop_bot.bot_id,
+            BotUpdate(fallback_message="Ask Marie!"),
         )
-    assert ask(shop, "What is the capital of Peru?").answer == "Ask Marie!"
+    assert ask(shop_bot, "What is the capital of Peru?").answer == "Ask Marie!"
 
 
-def test_greetings_are_answered_politely(shop):
-    reply = ask(shop, "Hello!")
+def test_greetings_are_answered_politely(shop_bot):
+    reply = ask(shop_bot, "Hello!")
     assert reply.answer == "Hi! How can I help you today?" and reply.answered
 
 
-def test_follow_up_question_uses_the_conversation(shop):
+def test_follow_up_question_uses_the_conversation(shop_bot):
     session_id = new_session_id()
-    first = ask(shop, "Where do I find your return policy?", session_id=session_id)
+    first = ask(shop_bot, "Where do I find your return policy?", session_id=session_id)
     assert first.sources[0]["title"] == "Returns"
     history = [("user", "What are your opening hours?"), ("assistant", "9am to 6pm [1].")]
     query = followup.heuristic_query("and on weekends?", history)
     assert query == "What are your opening hours? and on weekends?"
     with session_scope() as session:
         found = retrieve(
-            session, workspace_id=shop.tenant.workspace.id, bot_id=shop.bot_id, query=query
+            session, workspace_id=shop_bot.tenant.workspace.id, bot_id=shop_bot.bot_id, query=query
         )
     assert found.confident and found.passages[0].title == "Hours"
 
     session_id = new_session_id()
-    ask(shop, "What are your opening hours?", session_id=session_id)
-    follow = ask(shop, "and on weekends?", session_id=session_id)
+    ask(shop_bot, "What are your opening hours?", session_id=session_id)
+    follow = ask(shop_bot, "and on weekends?", session_id=session_id)
     assert follow.sources[0]["title"] == "Hours"
     assert "Saturdays we open from 10am to 4pm" in follow.answer
     assert follow.conversation_id == messages()[-1].conversation_id
@@ -157,32 +137,32 @@ def test_a_standalone_question_is_not_mixed_with_the_previous_one():
     assert not followup.looks_like_followup("What is your returns policy for sale items?")
 
 
-def test_a_retried_request_is_never_stored_twice(shop):
+def test_a_retried_request_is_never_stored_twice(shop_bot):
     session_id = new_session_id()
-    first = ask(shop, "What are your opening hours?", session_id=session_id, client_id="m-1")
-    again = ask(shop, "What are your opening hours?", session_id=session_id, client_id="m-1")
+    first = ask(shop_bot, "What are your opening hours?", session_id=session_id, client_id="m-1")
+    again = ask(shop_bot, "What are your opening hours?", session_id=session_id, client_id="m-1")
     assert again.message_id == first.message_id and again.answer == first.answer
     assert again.sources == first.sources
     stored = messages(first.conversation_id)
     assert [m.role for m in stored] == ["user", "assistant"]
     with session_scope() as session:
-        assert session.get(Bot, shop.bot_id).message_count == 1
+        assert session.get(Bot, shop_bot.bot_id).message_count == 1
         assert session.get(Conversation, first.conversation_id).message_count == 2
-    other = ask(shop, "What are your opening hours?", session_id=session_id, client_id="m-2")
+    other = ask(shop_bot, "What are your opening hours?", session_id=session_id, client_id="m-2")
     assert other.message_id != first.message_id
     assert len(messages(first.conversation_id)) == 4
 
 
-def test_concurrent_first_messages_of_a_session_share_one_conversation(shop):
+def test_concurrent_first_messages_of_a_session_share_one_conversation(shop_bot):
     session_id = new_session_id()
 
     async def many():
         requests = [
             ChatRequest(
-                bot_id=shop.public_id,
+                bot_id=shop_bot.public_id,
                 message=f"What are your opening hours? ({n})",
                 session_id=session_id,
-                api_key=shop.key,
+                api_key=shop_bot.key,
             )
             for n in range(8)
         ]
@@ -196,14 +176,17 @@ def test_concurrent_first_messages_of_a_session_share_one_conversation(shop):
     assert count == 8 and len(messages()) == 8
 
 
-def test_history_is_the_last_ten_messages(shop, monkeypatch):
+def test_history_is_the_last_ten_messages(shop_bot, monkeypatch):
     session_id = new_session_id()
     for n in range(6):
-        ask(shop, f"Question number {n} about opening hours?", session_id=session_id)
+        ask(shop_bot, f"Question number {n} about opening hours?", session_id=session_id)
     turn = asyncio.run(
         chat_begin.begin(
             ChatRequest(
-                bot_id=shop.public_id, message="Last one", session_id=session_id, api_key=shop.key
+                bot_id=shop_bot.public_id,
+                message="Last one",
+                session_id=session_id,
+                api_key=shop_bot.key,
             )
         )
     )
@@ -226,46 +209,48 @@ def test_history_is_the_last_ten_messages(shop, monkeypatch):
         ({"client_id": "x" * 65}, ValidationFailed, "client_id must be"),
     ],
 )
-def test_refusals_are_readable_and_store_nothing(shop, change, error, words):
-    values = {"bot_id": shop.public_id, "message": "Hi there", "api_key": shop.key}
+def test_refusals_are_readable_and_store_nothing(shop_bot, change, error, words):
+    values = {"bot_id": shop_bot.public_id, "message": "Hi there", "api_key": shop_bot.key}
     values.update(change)
     with pytest.raises(error, match=words):
         asyncio.run(chat_begin.begin(ChatRequest(**values)))
     assert messages() == []
     with session_scope() as session:
-        assert session.get(Bot, shop.bot_id).message_count == 0
+        assert session.get(Bot, shop_bot.bot_id).message_count == 0
 
 
-def test_a_key_of_another_bot_or_a_revoked_key_is_refused(shop):
+def test_a_key_of_another_bot_or_a_revoked_key_is_refused(shop_bot):
     other = make_shop("b")
     with pytest.raises(NotAuthenticated):
-        ask(shop, "Hi", api_key=other.key)
+        ask(shop_bot, "Hi", api_key=other.key)
     with session_scope() as session:
-        bots.create_widget_key(session, shop.tenant.owner, shop.bot_id)  # revokes the old one
+        bots.create_widget_key(
+            session, shop_bot.tenant.owner, shop_bot.bot_id
+        )  # revokes the old one
     with pytest.raises(NotAuthenticated):
-        ask(shop, "Hi")
+        ask(shop_bot, "Hi")
 
 
-def test_allowed_domains_check_the_origin(shop):
+def test_allowed_domains_check_the_origin(shop_bot):
     with session_scope() as session:
         bots.update_bot(
             session,
-            shop.tenant.owner,
-            shop.bot_id,
+            shop_bot.tenant.owner,
+            shop_bot.bot_id,
             BotUpdate(allowed_domains=["https://shop.example.com/", "*.partner.org"]),
         )
-        assert session.get(Bot, shop.bot_id).allowed_domains == [
+        assert session.get(Bot, shop_bot.bot_id).allowed_domains == [
             "shop.example.com",
             "*.partner.org",
         ]
-    assert ask(shop, "Hello", origin="https://shop.example.com").answered
-    assert ask(shop, "Hello", origin="https://www.shop.example.com:8443").answered
-    assert ask(shop, "Hello", origin=None, referer="https://eu.partner.org/page").answered
+    assert ask(shop_bot, "Hello", origin="https://shop.example.com").answered
+    assert ask(shop_bot, "Hello", origin="https://www.shop.example.com:8443").answered
+    assert ask(shop_bot, "Hello", origin=None, referer="https://eu.partner.org/page").answered
     for origin in ("https://evil.com", "https://shop.example.com.evil.com", "https://partner.org"):
         with pytest.raises(PermissionDenied, match="not enabled on this website"):
-            ask(shop, "Hello", origin=origin)
+            ask(shop_bot, "Hello", origin=origin)
     with pytest.raises(PermissionDenied):
-        ask(shop, "Hello", origin=None)
+        ask(shop_bot, "Hello", origin=None)
 
 
 def test_invalid_allowed_domains_are_refused():
@@ -273,19 +258,21 @@ def test_invalid_allowed_domains_are_refused():
         BotUpdate(allowed_domains=["shop com"])
 
 
-def test_a_paused_bot_does_not_answer(shop):
+def test_a_paused_bot_does_not_answer(shop_bot):
     with session_scope() as session:
-        bots.update_bot(session, shop.tenant.owner, shop.bot_id, BotUpdate(status=BotStatus.PAUSED))
+        bots.update_bot(
+            session, shop_bot.tenant.owner, shop_bot.bot_id, BotUpdate(status=BotStatus.PAUSED)
+        )
     with pytest.raises(PermissionDenied, match="paused"):
-        ask(shop, "Hello")
+        ask(shop_bot, "Hello")
 
 
-def test_the_playground_uses_the_same_pipeline_as_a_member(shop):
+def test_the_playground_uses_the_same_pipeline_as_a_member(shop_bot):
     reply = ask(
-        shop,
+        shop_bot,
         "What are your opening hours?",
         api_key=None,
-        actor=shop.tenant.viewer,
+        actor=shop_bot.tenant.viewer,
         channel="playground",
     )
     assert "9am" in reply.answer
@@ -294,10 +281,10 @@ def test_the_playground_uses_the_same_pipeline_as_a_member(shop):
     assert conversation.channel == "playground"
     other = make_shop("b")
     with pytest.raises(NotFound):
-        ask(shop, "Hello", api_key=None, actor=other.tenant.owner, channel="playground")
+        ask(shop_bot, "Hello", api_key=None, actor=other.tenant.owner, channel="playground")
 
 
-def test_a_failing_retrieval_ends_in_a_clean_error_event(shop, monkeypatch):
+def test_a_failing_retrieval_ends_in_a_clean_error_event(shop_bot, monkeypatch):
     from chatapp.core.config import reset_settings
     from tests.utils.fake_openai import fake_openai_server
 
@@ -307,11 +294,11 @@ def test_a_failing_retrieval_ends_in_a_clean_error_event(shop, monkeypatch):
         monkeypatch.setenv("OPENAI_BASE_URL", embeddings.base_url)
         monkeypatch.setenv("EMBEDDING_TIMEOUT_SECONDS", "2")
         reset_settings()
-        events = collect(shop, "What are your opening hours?")
+        events = collect(shop_bot, "What are your opening hours?")
     assert [e.type for e in events] == ["error"]
     assert events[0].data == {"code": "unavailable", "message": chat_engine.UNAVAILABLE}
     with session_scope() as session:
-        assert session.get(Bot, shop.bot_id).message_count == 0
+        assert session.get(Bot, shop_bot.bot_id).message_count == 0
 
 
 @pytest.fixture
@@ -334,7 +321,7 @@ def embed_calls(monkeypatch):
 
 
 def test_the_question_is_embedded_beside_the_transaction_and_searched_with(
-    shop, embed_calls, monkeypatch
+    shop_bot, embed_calls, monkeypatch
 ):
     from chatapp.services.chat import turn as chat_turn
 
@@ -347,22 +334,25 @@ def test_the_question_is_embedded_beside_the_transaction_and_searched_with(
 
     monkeypatch.setattr(chat_turn, "retrieve", recording)
     question = "Can I return an item I bought?"
-    reply = ask(shop, question)
+    reply = ask(shop_bot, question)
     assert reply.answered and "30 days" in reply.answer
     assert embed_calls[0] == (question, embed_calls[0][1])
     assert embed_calls[0][1].startswith("chat-embed")  # while begin()'s transaction ran
     assert len(searched_with) == 1 and searched_with[0] is not None  # not embedded again
 
 
-def test_refused_requests_cost_no_embedding(shop, embed_calls):
+def test_refused_requests_cost_no_embedding(shop_bot, embed_calls):
     other = make_shop("b")
     with pytest.raises(NotAuthenticated):
-        ask(shop, "Can I return an item I bought?", api_key=other.key)
+        ask(shop_bot, "Can I return an item I bought?", api_key=other.key)
     with session_scope() as session:
         bots.update_bot(
-            session, shop.tenant.owner, shop.bot_id, BotUpdate(allowed_domains=["shop.example"])
+            session,
+            shop_bot.tenant.owner,
+            shop_bot.bot_id,
+            BotUpdate(allowed_domains=["shop.example"]),
         )
     with pytest.raises(PermissionDenied):
-        ask(shop, "Can I return an item I bought?", origin="https://evil.example")
-    assert ask(shop, "Hello!", origin="https://shop.example").answer  # small talk: no search
+        ask(shop_bot, "Can I return an item I bought?", origin="https://evil.example")
+    assert ask(shop_bot, "Hello!", origin="https://shop.example").answer  # small talk: no search
     assert embed_calls == []

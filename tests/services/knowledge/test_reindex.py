@@ -34,13 +34,8 @@ def chunk_count(bot_id: int) -> int:
         ).one()
 
 
-@pytest.fixture
-def shop(database_url):
-    return make_shop()
-
-
-def test_a_new_embedding_model_gets_every_chunk_embedded_again(shop, monkeypatch, capsys):
-    bot = shop.tenant.bot
+def test_a_new_embedding_model_gets_every_chunk_embedded_again(shop_bot, monkeypatch, capsys):
+    bot = shop_bot.tenant.bot
     assert get_index().stored_size(bot.id) == get_embedder().dim  # the local model's 384
     with fake_openai_server() as server:
         monkeypatch.setenv("EMBEDDING_PROVIDER", "openai")
@@ -72,18 +67,18 @@ def test_a_new_embedding_model_gets_every_chunk_embedded_again(shop, monkeypatch
         )  # title + passage, as ingested
 
 
-def test_one_bot_only_and_an_unknown_bot(shop, capsys):
+def test_one_bot_only_and_an_unknown_bot(shop_bot, capsys):
     other = make_shop("b")
-    report = reindex.reindex(bot_id=shop.tenant.bot.id)
-    assert report.vectors == {shop.tenant.bot.id: chunk_count(shop.tenant.bot.id)}
+    report = reindex.reindex(bot_id=shop_bot.tenant.bot.id)
+    assert report.vectors == {shop_bot.tenant.bot.id: chunk_count(shop_bot.tenant.bot.id)}
     report = reindex.reindex(workspace_id=other.tenant.workspace.id)
     assert set(report.vectors) == {other.tenant.bot.id}
     assert cli.main(["reindex", "--bot", "987654"]) == 2
     assert "No bot 987654" in capsys.readouterr().err
 
 
-def test_the_shared_collection_changes_size_only_all_at_once(shop, tmp_path):
-    bot = shop.tenant.bot
+def test_the_shared_collection_changes_size_only_all_at_once(shop_bot, tmp_path):
+    bot = shop_bot.tenant.bot
     server = VectorIndex(QdrantClient(path=str(tmp_path / "server")), dim=8)
     try:
         old = np.ones(8, dtype=np.float32) / np.sqrt(8)

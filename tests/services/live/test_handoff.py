@@ -18,7 +18,8 @@ from chatapp.services.bots import bots
 from chatapp.services.live import agents, handoff, inbox
 from chatapp.services.models import Bot, Conversation, Message, Role
 from tests.utils.factories import PASSWORD, Tenant, make_tenant
-from tests.utils.handoff import add_action, ask, conversation, new_session_id, stored_events
+from tests.utils.handoff import add_action, conversation, stored_events
+from tests.utils.knowledge import collect, new_session_id
 
 
 @dataclass
@@ -31,7 +32,7 @@ class Desk:
         return self.tenant.bot.public_id
 
     def ask(self, message: str, session_id: str):
-        return ask(self.public_id, self.key, message, session_id)
+        return collect(self, message, session_id)
 
 
 def make_desk(label: str, **config) -> Desk:
@@ -124,11 +125,11 @@ def test_an_answer_resets_the_fallback_streak(database_url):
     shop = make_shop("s")
     add_action(shop.bot_id, shop.tenant.workspace.id, "handoff", fallback_threshold=2)
     session_id = new_session_id()
-    ask(shop.public_id, shop.key, "What is the airspeed of a swallow?", session_id)
+    collect(shop, "What is the airspeed of a swallow?", session_id)
     assert conversation_for(shop, session_id).fallback_streak == 1
-    ask(shop.public_id, shop.key, "What are your opening hours?", session_id)
+    collect(shop, "What are your opening hours?", session_id)
     assert conversation_for(shop, session_id).fallback_streak == 0
-    events = ask(shop.public_id, shop.key, "Who won the 1998 world cup?", session_id)
+    events = collect(shop, "Who won the 1998 world cup?", session_id)
     assert not [e for e in events if e.type == "action"]
     assert conversation_for(shop, session_id).status == "bot"
 

@@ -6,7 +6,6 @@ foreign archives, and a non-empty target, are refused with a readable message.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import os
@@ -24,22 +23,13 @@ from chatapp.core import migrations
 from chatapp.core.config import get_settings, reset_settings
 from chatapp.core.db import dispose_engines, session_scope
 from chatapp.services.chat import conversations
-from chatapp.services.chat import engine as chat_engine
-from chatapp.services.chat.request import ChatRequest
 from chatapp.services.knowledge.index.vector_index import close_indexes
 from chatapp.services.models import Bot, Message
 from chatapp.services.ops import install_backup, install_restore
-from tests.utils.knowledge import make_shop, new_session_id
+from tests.utils.knowledge import ask, make_shop
 
 ROOT = Path(__file__).resolve().parents[3]
 QUESTION = "When are you open on Saturdays?"
-
-
-def ask(shop):
-    request = ChatRequest(
-        message=QUESTION, session_id=new_session_id(), bot_id=shop.public_id, api_key=shop.key
-    )
-    return asyncio.run(chat_engine.reply(request))
 
 
 class Writer(threading.Thread):
@@ -66,7 +56,7 @@ class Writer(threading.Thread):
 
 
 @pytest.fixture
-def shop(isolated_settings):
+def shop_in_data_dir(isolated_settings):
     migrations.upgrade()
     return make_shop("a")
 
@@ -77,10 +67,12 @@ def archive_db(path: Path, tmp_path: Path) -> Path:
     return tmp_path / "check" / install_backup.SQLITE_FILE
 
 
-def test_backup_while_writing_then_restore_answers_the_same(shop, tmp_path, monkeypatch):
-    before = ask(shop)
+def test_backup_while_writing_then_restore_answers_the_same(
+    shop_in_data_dir, tmp_path, monkeypatch
+):
+    before = ask(shop_in_data_dir, QUESTION)
     assert before.answered and before.sources
-    writer = Writer(shop.bot_id)
+    writer = Writer(shop_in_data_dir.bot_id)
     writer.start()
     assert writer.started_writing.wait(30) and writer.error is None
     result = install_backup.create_backup(get_settings(), tmp_path / "out" / "site.tar.gz")
@@ -113,14 +105,14 @@ def test_backup_while_writing_then_restore_answers_the_same(shop, tmp_path, monk
     dispose_engines()
     monkeypatch.setenv("DATA_DIR", str(target))
     reset_settings()
-    after = ask(shop)
+    after = ask(shop_in_data_dir, QUESTION)
     assert after.answer == before.answer
     assert [s["title"] for s in after.sources] == [s["title"] for s in before.sources]
     with session_scope() as session:
         assert session.exec(select(func.count()).select_from(Message)).one() >= stored
 
 
-def test_restore_refuses_a_non_empty_directory_unless_forced(shop, tmp_path):
+def test_restore_refuses_a_non_empty_directory_unless_forced(shop_in_data_dir, tmp_path):
     result = install_backup.create_backup(get_settings(), tmp_path / "b.tar.gz")
     target = tmp_path / "busy"
     target.mkdir()
@@ -152,7 +144,7 @@ def write_tar(path: Path, members: dict[str, bytes]) -> Path:
     return path
 
 
-def test_damaged_and_foreign_archives_are_refused(shop, tmp_path):
+def test_damaged_and_foreign_archives_are_refused(shop_in_data_dir, tmp_path):
     good = install_backup.create_backup(get_settings(), tmp_path / "good.tar.gz").path
     cut = tmp_path / "cut.tar.gz"
     cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
@@ -210,8 +202,8 @@ def test_postgresql_backup_and_restore_into_another_database(tmp_path, monkeypat
         monkeypatch.setenv("DATABASE_URL", source_url)
         reset_settings()
         migrations.upgrade(source_url)
-        shop = make_shop("pg")
-        before = ask(shop)
+        shop_in_data_dir = make_shop("pg")
+        before = ask(shop_in_data_dir, QUESTION)
         result = install_backup.create_backup(get_settings(), tmp_path / "pg.tar.gz")
         assert result.manifest["database"]["file"] == install_backup.PG_FILE
         close_indexes()
@@ -225,7 +217,7 @@ def test_postgresql_backup_and_restore_into_another_database(tmp_path, monkeypat
         monkeypatch.setenv("DATA_DIR", str(target_dir))
         reset_settings()
         assert install_backup.counts(target_url) == result.manifest["counts"]
-        after = ask(shop)
+        after = ask(shop_in_data_dir, QUESTION)
         assert after.answer == before.answer and after.sources
         close_indexes()
         dispose_engines()

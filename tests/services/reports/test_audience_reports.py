@@ -1,29 +1,18 @@
 """Activity and Analytics filter by audience; Activity names the bot a router sent a question
 to; another workspace's conversations never show, whatever the filter."""
 
-import asyncio
-
 import pytest
 
 from chatapp.core.db import session_scope
 from chatapp.core.errors import ValidationFailed
 from chatapp.services.bots import bots
-from chatapp.services.chat import engine as chat_engine
-from chatapp.services.chat.request import ChatRequest
 from chatapp.services.models import BotUpdate
 from chatapp.services.reports import activity, analytics
 from chatapp.services.reports.analytics import DateRange
-from tests.utils.knowledge import make_shop, new_session_id
+from tests.utils.knowledge import BotKey, ask, make_shop
 from tests.utils.routing_bots import make_router_desk
 
 AUDIENCES = [{"label": "Recruiter"}, {"label": "Peer engineer"}]
-
-
-def ask(public_id, key, message, **extra):
-    request = ChatRequest(
-        bot_id=public_id, api_key=key, message=message, session_id=new_session_id(), **extra
-    )
-    return asyncio.run(chat_engine.reply(request))
 
 
 @pytest.fixture
@@ -32,10 +21,10 @@ def shops(database_url):
     with session_scope() as session:
         for shop in (mine, theirs):
             bots.update_bot(session, shop.tenant.owner, shop.bot_id, BotUpdate(audiences=AUDIENCES))
-    ask(mine.public_id, mine.key, "What are your opening hours?", audience="recruiter")
-    ask(mine.public_id, mine.key, "Do you ship to Canada?", audience="peer-engineer")
-    ask(mine.public_id, mine.key, "Can I return an item?")
-    ask(theirs.public_id, theirs.key, "What are your opening hours?", audience="recruiter")
+    ask(mine, "What are your opening hours?", audience="recruiter")
+    ask(mine, "Do you ship to Canada?", audience="peer-engineer")
+    ask(mine, "Can I return an item?")
+    ask(theirs, "What are your opening hours?", audience="recruiter")
     return mine, theirs
 
 
@@ -72,7 +61,7 @@ def test_analytics_counts_one_audience(shops):
 
 def test_activity_shows_which_bot_a_router_sent_the_question_to(database_url):
     desk = make_router_desk()
-    reply = ask(desk.router_public_id, desk.key, "How do I reset my password?")
+    reply = ask(BotKey(desk.router_public_id, desk.key), "How do I reset my password?")
     with session_scope() as session:
         detail = activity.get_conversation(session, desk.tenant.owner, reply.conversation_id)
     assistant = next(m for m in detail.messages if m.role == "assistant")

@@ -3,15 +3,12 @@ answer, grouped by meaning with the local embedder, and a Q&A added from a group
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from chatapp.core.db import session_scope
 from chatapp.core.errors import NotFound, PermissionDenied
-from chatapp.services.chat import engine as chat_engine
-from chatapp.services.chat.request import ChatRequest
 from chatapp.services.knowledge import sources
 from chatapp.services.knowledge.embeddings import get_embedder
 from chatapp.services.models import Conversation, Message, Role
@@ -25,7 +22,7 @@ from chatapp.services.reports.missing_content import (
 )
 from chatapp.workers import ingest as worker
 from tests.utils.factories import make_tenant
-from tests.utils.knowledge import make_shop, new_session_id
+from tests.utils.knowledge import ask, new_session_id
 
 
 def today() -> DateRange:
@@ -40,21 +37,6 @@ def cold_cache():
     forget_cached_vectors()
 
 
-@pytest.fixture
-def shop(database_url):
-    return make_shop("a")
-
-
-def ask(shop, message, session_id=None):
-    request = ChatRequest(
-        bot_id=shop.public_id,
-        api_key=shop.key,
-        message=message,
-        session_id=session_id or new_session_id(),
-    )
-    return asyncio.run(chat_engine.reply(request))
-
-
 def report(shop, role=Role.OWNER, period=None, **extra):
     period = period or today()
     with session_scope() as session:
@@ -63,21 +45,21 @@ def report(shop, role=Role.OWNER, period=None, **extra):
         )
 
 
-def test_the_questions_whose_answer_fell_back_are_the_unanswered_ones(shop):
+def test_the_questions_whose_answer_fell_back_are_the_unanswered_ones(shop_bot):
     visitor = new_session_id()
-    assert ask(shop, "What are your opening hours?", visitor).answered
-    assert not ask(shop, "What is the capital of Peru?", visitor).answered
-    assert ask(shop, "Do you ship to Canada?").answered
-    assert not ask(shop, "Do you sell gift cards?").answered
+    assert ask(shop_bot, "What are your opening hours?", visitor).answered
+    assert not ask(shop_bot, "What is the capital of Peru?", visitor).answered
+    assert ask(shop_bot, "Do you ship to Canada?").answered
+    assert not ask(shop_bot, "Do you sell gift cards?").answered
     with session_scope() as session:
-        asked = unanswered_questions(session, shop.tenant.viewer, shop.bot_id, today())
+        asked = unanswered_questions(session, shop_bot.tenant.viewer, shop_bot.bot_id, today())
     assert [item.text for item in asked] == [
         "Do you sell gift cards?",
         "What is the capital of Peru?",
     ]
 
 
-def test_similar_questions_are_grouped_with_their_counts(shop):
+def test_similar_questions_are_grouped_with_their_counts(shop_bot):
     questions = [
         ("Do you ship to Canada?", 3),
         ("do you  SHIP to canada?", 1),  # the same text, differently typed
@@ -106,13 +88,13 @@ def test_similar_questions_are_grouped_with_their_counts(shop):
     assert leaders.shape == (4, get_embedder().dim)
 
 
-def test_the_report_reads_the_database_groups_and_keeps_to_the_range(shop):
+def test_the_report_reads_the_database_groups_and_keeps_to_the_range(shop_bot):
     questions = ["Do you sell gift cards?", "Can I buy a gift card?", "Is there parking nearby?"]
     for text in questions + questions[:1]:
-        assert not ask(shop, text).answered
+        assert not ask(shop_bot, text).answered
     yesterday = DateRange.last(1, date.today() - timedelta(days=1))
-    assert report(shop, period=yesterday) == []
-    groups = report(shop, role=Role.VIEWER)
+    assert report(shop_bot, period=yesterday) == []
+    groups = report(shop_bot, role=Role.VIEWER)
     assert [(g.question, g.count) for g in groups] == [
         ("Do you sell gift cards?", 3),
         ("Is there parking nearby?", 1),
@@ -121,57 +103,61 @@ def test_the_report_reads_the_database_groups_and_keeps_to_the_range(shop):
     assert not groups[0].covered
 
 
-def test_only_the_most_recent_questions_are_read(shop):
+def test_only_the_most_recent_questions_are_read(shop_bot):
     for text in [
         "Do you sell gift cards?",
         "Is there parking nearby?",
         "What is your phone number?",
     ]:
-        assert not ask(shop, text).answered
-    groups = report(shop, limit=2)
+        assert not ask(shop_bot, text).answered
+    groups = report(shop_bot, limit=2)
     assert sorted(g.question for g in groups) == [
         "Is there parking nearby?",
         "What is your phone number?",
     ]
 
 
-def test_a_qa_added_from_a_group_answers_the_question_and_covers_the_group(shop):
-    assert not ask(shop, "Do you sell gift cards?").answered
-    group = report(shop)[0]
+def test_a_qa_added_from_a_group_answers_the_question_and_covers_the_group(shop_bot):
+    assert not ask(shop_bot, "Do you sell gift cards?").answered
+    group = report(shop_bot)[0]
     with session_scope() as session:
         sources.add_qa(
             session,
-            shop.tenant.admin,
-            shop.bot_id,
+            shop_bot.tenant.admin,
+            shop_bot.bot_id,
             question=group.question,
             answer="Yes, gift cards from 10 to 200 euros are sold in the Lyon shop.",
         )
     worker.run_until_idle()
-    again = ask(shop, "Do you sell gift cards?")
+    again = ask(shop_bot, "Do you sell gift cards?")
     assert again.answered and "gift cards from 10 to 200 euros" in again.answer
     # The old question stays in the report, marked as answered since.
-    groups = report(shop)
+    groups = report(shop_bot)
     assert [(g.question, g.count, g.covered) for g in groups] == [
         ("Do you sell gift cards?", 1, True)
     ]
 
 
 @pytest.mark.parametrize("role", [Role.AGENT, Role.VIEWER])
-def test_agents_and_viewers_read_the_report_but_cannot_add_answers(shop, role):
-    assert not ask(shop, "Do you sell gift cards?").answered
-    assert [g.question for g in report(shop, role=role)] == ["Do you sell gift cards?"]
+def test_agents_and_viewers_read_the_report_but_cannot_add_answers(shop_bot, role):
+    assert not ask(shop_bot, "Do you sell gift cards?").answered
+    assert [g.question for g in report(shop_bot, role=role)] == ["Do you sell gift cards?"]
     with session_scope() as session, pytest.raises(PermissionDenied):
         sources.add_qa(
-            session, shop.tenant.actor(role), shop.bot_id, question="Gift cards?", answer="Yes."
+            session,
+            shop_bot.tenant.actor(role),
+            shop_bot.bot_id,
+            question="Gift cards?",
+            answer="Yes.",
         )
 
 
-def test_another_workspace_cannot_read_a_bots_questions(shop):
-    assert not ask(shop, "Do you sell gift cards?").answered
+def test_another_workspace_cannot_read_a_bots_questions(shop_bot):
+    assert not ask(shop_bot, "Do you sell gift cards?").answered
     with session_scope() as session:
         stranger = make_tenant(session, "b")
         with pytest.raises(NotFound):
-            missing_content(session, stranger.owner, bot_id=shop.bot_id, period=today())
+            missing_content(session, stranger.owner, bot_id=shop_bot.bot_id, period=today())
         theirs = missing_content(session, stranger.owner, bot_id=stranger.bot.id, period=today())
         assert theirs == []
         # A fallback with no question in its own conversation never borrows one from elsewhere.

@@ -29,7 +29,7 @@ WORKSHOP = (
 
 
 @pytest.fixture
-def shop(sqlite_url):
+def bike_shop_tenant(sqlite_url):
     with session_scope() as session:
         tenant = make_tenant(session, "judge")
         for title, text in (("Rentals", RENTALS), ("Shop", SHOP), ("Workshop", WORKSHOP)):
@@ -46,21 +46,21 @@ def verdict(tenant, question):
     return found, answerability.judge(question, found.passages, embedder=get_embedder())
 
 
-def test_a_question_the_content_answers_is_answerable(shop):
-    found, result = verdict(shop, "How much is the deposit for a rental bike?")
+def test_a_question_the_content_answers_is_answerable(bike_shop_tenant):
+    found, result = verdict(bike_shop_tenant, "How much is the deposit for a rental bike?")
     assert result.answerable and result.strength in {"strong", "weak"}
     assert answerability.passage_strength("How much is the deposit?", found.passages[0]) != "none"
 
 
-def test_on_subject_questions_the_content_does_not_cover_are_refused(shop):
+def test_on_subject_questions_the_content_does_not_cover_are_refused(bike_shop_tenant):
     for question in ("Do you sell gift cards?", "Can I pay with Bitcoin?"):
-        _found, result = verdict(shop, question)
+        _found, result = verdict(bike_shop_tenant, question)
         assert not result.answerable, question
         assert result.strength == "none"
 
 
-def test_off_topic_question_is_refused_with_no_answer_found(shop):
-    found, result = verdict(shop, "What is the capital of France?")
+def test_off_topic_question_is_refused_with_no_answer_found(bike_shop_tenant):
+    found, result = verdict(bike_shop_tenant, "What is the capital of France?")
     assert not result.answerable and result.strength == "none" and result.score < 0.4
     labels = {
         answerability.passage_strength("What is the capital of France?", p) for p in found.passages

@@ -8,7 +8,6 @@ never return a chunk of another tenant or of a source whose ingestion did not fi
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from sqlmodel import func, select
 
 from chatapp.core.db import get_engine, session_scope
@@ -19,11 +18,6 @@ from chatapp.services.knowledge.index.embedded import EmbeddedIndex
 from chatapp.services.models import Bot, KnowledgeChunk, Source
 from chatapp.workers import ingest as worker
 from tests.utils.knowledge import make_shop
-
-
-@pytest.fixture
-def shop(database_url):
-    return make_shop()
 
 
 def other_process(database_url) -> EmbeddedIndex:
@@ -57,11 +51,11 @@ def add_text(shop, title: str, text: str) -> int:
     return source.id
 
 
-def test_every_chunk_row_holds_its_vector(shop):
+def test_every_chunk_row_holds_its_vector(shop_bot):
     embedder = get_embedder()
     with session_scope() as session:
         chunks = session.exec(
-            select(KnowledgeChunk).where(KnowledgeChunk.bot_id == shop.tenant.bot.id)
+            select(KnowledgeChunk).where(KnowledgeChunk.bot_id == shop_bot.tenant.bot.id)
         ).all()
     assert chunks and all(len(c.vector) == embedder.dim * 2 for c in chunks)  # float16
     stored = decode_many([c.vector for c in chunks])
@@ -69,54 +63,56 @@ def test_every_chunk_row_holds_its_vector(shop):
     assert float(stored[0] @ fresh[0]) > 0.99  # half precision keeps the direction
 
 
-def test_another_process_sees_a_new_source_at_its_next_search(shop, database_url):
+def test_another_process_sees_a_new_source_at_its_next_search(shop_bot, database_url):
     index = other_process(database_url)
-    assert not any("gift card" in t for t in texts(index, shop, "Do you sell gift cards?"))
-    loaded = index.bot_index(shop.tenant.bot.workspace_id, shop.tenant.bot.id, get_embedder().dim)
+    assert not any("gift card" in t for t in texts(index, shop_bot, "Do you sell gift cards?"))
+    loaded = index.bot_index(
+        shop_bot.tenant.bot.workspace_id, shop_bot.tenant.bot.id, get_embedder().dim
+    )
 
-    add_text(shop, "Gift cards", "We sell gift cards from 10 to 200 pounds in the shop.")
-    assert "gift cards" in texts(index, shop, "Do you sell gift cards?", limit=1)[0]
+    add_text(shop_bot, "Gift cards", "We sell gift cards from 10 to 200 pounds in the shop.")
+    assert "gift cards" in texts(index, shop_bot, "Do you sell gift cards?", limit=1)[0]
     caught_up = index.bot_index(
-        shop.tenant.bot.workspace_id, shop.tenant.bot.id, get_embedder().dim
+        shop_bot.tenant.bot.workspace_id, shop_bot.tenant.bot.id, get_embedder().dim
     )
     # Only the new source was read: the segment loaded first is the same object.
     assert caught_up.segments[0] is loaded.segments[0]
     assert caught_up.version > loaded.version
 
 
-def test_a_retrained_or_deleted_source_leaves_nothing_stale(shop, database_url):
+def test_a_retrained_or_deleted_source_leaves_nothing_stale(shop_bot, database_url):
     index = other_process(database_url)
     with session_scope() as session:
         source_id = sources.add_qa(
             session,
-            shop.tenant.owner,
-            shop.tenant.bot.id,
+            shop_bot.tenant.owner,
+            shop_bot.tenant.bot.id,
             question="Where can I park?",
             answer="Customers park free behind the shop on Mill Lane.",
         ).id
     worker.run_until_idle()
-    assert "Mill Lane" in texts(index, shop, "Where can I park?", limit=1)[0]
+    assert "Mill Lane" in texts(index, shop_bot, "Where can I park?", limit=1)[0]
 
     with session_scope() as session:
         sources.update_qa(
             session,
-            shop.tenant.owner,
+            shop_bot.tenant.owner,
             source_id,
             question="Where can I park?",
             answer="Parking is in the public car park on Station Road; we refund the ticket.",
         )
     worker.run_until_idle()
-    found = texts(index, shop, "Where can I park?")
+    found = texts(index, shop_bot, "Where can I park?")
     assert "Station Road" in found[0] and not any("Mill Lane" in t for t in found)
 
     with session_scope() as session:
-        sources.delete_source(session, shop.tenant.owner, source_id)
-    assert not any("Station Road" in t for t in texts(index, shop, "Where can I park?"))
+        sources.delete_source(session, shop_bot.tenant.owner, source_id)
+    assert not any("Station Road" in t for t in texts(index, shop_bot, "Where can I park?"))
 
 
-def test_a_failed_ingestion_leaves_nothing_searchable(shop, database_url, monkeypatch):
+def test_a_failed_ingestion_leaves_nothing_searchable(shop_bot, database_url, monkeypatch):
     index = other_process(database_url)
-    texts(index, shop, "hours")  # loaded before
+    texts(index, shop_bot, "hours")  # loaded before
     embedder = get_embedder()
     calls = {"n": 0}
     real = embedder.embed_documents
@@ -132,24 +128,24 @@ def test_a_failed_ingestion_leaves_nothing_searchable(shop, database_url, monkey
     long_text = "\n\n".join(paragraph.format(n=n) for n in range(400))
     with session_scope() as session:
         source = sources.add_text(
-            session, shop.tenant.owner, shop.tenant.bot.id, title="Bikes", text=long_text
+            session, shop_bot.tenant.owner, shop_bot.tenant.bot.id, title="Bikes", text=long_text
         )
     worker.run_until_idle()
     with session_scope() as session:
         assert session.get(Source, source.id).status == "error"
         rows = session.exec(select(func.count()).where(KnowledgeChunk.source_id == source.id)).one()
     assert rows == 0
-    assert not any("gearbox" in t for t in texts(index, shop, "Which bike has a gearbox?"))
+    assert not any("gearbox" in t for t in texts(index, shop_bot, "Which bike has a gearbox?"))
 
 
-def test_tenants_never_see_each_others_chunks(shop, database_url):
+def test_tenants_never_see_each_others_chunks(shop_bot, database_url):
     other = make_shop("b")
     add_text(other, "Secret", "Our supplier discount code is ZEBRA-42.")
     index = other_process(database_url)
-    assert not any("ZEBRA" in t for t in texts(index, shop, "supplier discount code", limit=50))
+    assert not any("ZEBRA" in t for t in texts(index, shop_bot, "supplier discount code", limit=50))
     bot = other.tenant.bot
     foreign = index.search(
-        workspace_id=shop.tenant.workspace.id,  # the right bot id with the wrong workspace
+        workspace_id=shop_bot.tenant.workspace.id,  # the right bot id with the wrong workspace
         bot_id=bot.id,
         vector=get_embedder().embed_query("discount code"),
         limit=10,
@@ -158,16 +154,16 @@ def test_tenants_never_see_each_others_chunks(shop, database_url):
     with session_scope() as session:
         words = lexical.search(
             session,
-            workspace_id=shop.tenant.workspace.id,
-            bot_id=shop.tenant.bot.id,
+            workspace_id=shop_bot.tenant.workspace.id,
+            bot_id=shop_bot.tenant.bot.id,
             query="ZEBRA supplier discount",
             limit=10,
         )
     assert words == []
 
 
-def test_keyword_search_follows_each_source(shop):
-    bot = shop.tenant.bot
+def test_keyword_search_follows_each_source(shop_bot):
+    bot = shop_bot.tenant.bot
 
     def keyword(query: str) -> list[str]:
         with session_scope() as session:
@@ -177,18 +173,18 @@ def test_keyword_search_follows_each_source(shop):
             return [session.get(KnowledgeChunk, chunk_id).text for chunk_id, _score in hits]
 
     assert keyword("the of and") == []  # only stopwords: nothing to look for
-    source_id = add_text(shop, "Repairs", "We repair punctures while you wait, from 8 pounds.")
+    source_id = add_text(shop_bot, "Repairs", "We repair punctures while you wait, from 8 pounds.")
     found = keyword("punctures repaired?")  # stemmed: "repaired" finds "repair"
     assert found and "punctures" in found[0]
     with session_scope() as session:
-        sources.delete_source(session, shop.tenant.owner, source_id)
+        sources.delete_source(session, shop_bot.tenant.owner, source_id)
     assert keyword("punctures") == []
 
 
-def test_vectors_of_another_model_are_left_out_until_a_reindex(shop, database_url):
+def test_vectors_of_another_model_are_left_out_until_a_reindex(shop_bot, database_url):
     """A row whose vector has another size (an embedder changed without `reindex`) is not
     compared with questions of this size."""
-    bot = shop.tenant.bot
+    bot = shop_bot.tenant.bot
     with session_scope() as session:
         chunk = session.exec(select(KnowledgeChunk).where(KnowledgeChunk.bot_id == bot.id)).first()
         chunk.vector = encode(np.ones(8, dtype=np.float32))
