@@ -32,20 +32,17 @@ import json
 import os
 import re
 import secrets
-import statistics
 import sys
 import tempfile
 import time
-import unicodedata
-from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-DATA = ROOT / "bench" / "data" / "answers"
-VALGRIND = Path("/usr/share/doc/valgrind/html")
-VALGRIND_PAGES = ("faq.html", "quick-start.html", "manual-intro.html", "manual-core.html")
+from bench.answers_data import KINDS, VALGRIND, Question, add_set, load_questions  # noqa: E402
+from bench.answers_scoring import curve, fit, report_for, split_sentences  # noqa: E402
+
 TARGETS = {
     "on_subject_fallback": 0.90,
     "off_topic_fallback": 0.98,
@@ -54,212 +51,6 @@ TARGETS = {
     "fragments_max": 0,
     "judge_ms_p95_max": 60.0,
 }
-KINDS = ("answerable", "on_subject", "off_topic")
-
-
-@dataclass
-class Question:
-    set: str
-    kind: str  # answerable, on_subject, off_topic
-    text: str
-    gold: str = ""
-    facts: list[str] = field(default_factory=list)
-    split: str = "tune"  # tune or held
-    result: dict = field(default_factory=dict)
-
-
-def load_questions(name: str) -> list[Question]:
-    """`questions.txt`: sections [answerable] / [on_subject] / [off_topic]; every third question
-    of a section is held out (stratified by set and kind)."""
-    questions: list[Question] = []
-    kind, count = "", 0
-    for line in (DATA / name / "questions.txt").read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("["):
-            kind, count = line.strip("[]"), 0
-            continue
-        count += 1
-        split = "held" if count % 3 == 0 else "tune"
-        if kind == "answerable":
-            text, gold, facts = (part.strip() for part in line.split(" | "))
-            facts_list = [f.strip() for f in facts.split(";") if f.strip()]
-            questions.append(Question(name, kind, text, gold, facts_list, split))
-        else:
-            questions.append(Question(name, kind, line, split=split))
-    return questions
-
-
-# ------------------------------------------------------------------------------ knowledge
-
-
-def handbook_pdf(text: str) -> bytes:
-    """The shop's handbook as a real PDF: wrapped lines, a running header and page numbers."""
-    from fpdf import FPDF
-
-    class Handbook(FPDF):
-        def header(self):
-            self.set_font("Helvetica", "I", 8)
-            self.cell(0, 6, "Northgate Cycles - Customer Handbook 2026", align="R")
-            self.ln(10)
-
-        def footer(self):
-            self.set_y(-15)
-            self.set_font("Helvetica", "", 8)
-            self.cell(0, 10, f"Page {self.page_no()}", align="C")
-
-    pdf = Handbook(format="A5")
-    pdf.set_auto_page_break(True, margin=18)
-    pdf.add_page()
-    for block in text.split("\n\n"):
-        block = block.strip()
-        if block.startswith("# "):
-            pdf.set_font("Helvetica", "B", 15)
-            pdf.multi_cell(0, 8, block[2:])
-        elif block.startswith("## "):
-            pdf.set_font("Helvetica", "B", 12)
-            pdf.multi_cell(0, 7, block[3:])
-        else:
-            pdf.set_font("Helvetica", "", 10)
-            pdf.multi_cell(0, 5, block)  # wraps at the page width: lines end mid-sentence
-        pdf.ln(2)
-    return bytes(pdf.output())
-
-
-def add_set(session, tenant, name: str) -> None:
-    from chatapp.services.knowledge import sources
-
-    owner, bot_id = tenant.owner, tenant.bot.id
-    folder = DATA / name
-    if name == "shop":
-        for path in sorted((folder / "site").glob("*.html")):
-            sources.add_file(session, owner, bot_id, filename=path.name, data=path.read_bytes())
-        handbook = handbook_pdf((folder / "handbook.txt").read_text(encoding="utf-8"))
-        sources.add_file(session, owner, bot_id, filename="handbook.pdf", data=handbook)
-        guide = folder / "size-guide.md"
-        sources.add_file(session, owner, bot_id, filename=guide.name, data=guide.read_bytes())
-        for pair in _qa_pairs(folder / "qa.txt"):
-            sources.add_qa(session, owner, bot_id, question=pair[0], answer=pair[1])
-    elif name == "helpcentre":
-        for path in sorted((folder / "pages").glob("*.html")):
-            sources.add_file(session, owner, bot_id, filename=path.name, data=path.read_bytes())
-    elif name == "valgrind":
-        for page in VALGRIND_PAGES:
-            data = (VALGRIND / page).read_bytes()
-            sources.add_file(session, owner, bot_id, filename=page, data=data)
-    else:
-        raise SystemExit(f"unknown set {name}")
-
-
-def _qa_pairs(path: Path) -> list[tuple[str, str]]:
-    pairs = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            question, answer = line.split(" | ", 1)
-            pairs.append((question.strip(), answer.strip()))
-    return pairs
-
-
-# ------------------------------------------------------------------------------ checks
-
-
-def norm(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text)
-    text = text.replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"')
-    return re.sub(r"\s+", " ", text).strip().lower()
-
-
-def has_facts(answer: str, facts: list[str]) -> bool:
-    answer = norm(answer)
-    return all(norm(fact) in answer for fact in facts)
-
-
-_MARKER = re.compile(r"\s?\[(\d{1,2})\]")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
-_MARKUP = re.compile(r"\*\*|__|`")
-
-
-def cited_parts(answer: str) -> list[tuple[int, str]]:
-    """(citation number, text) for each part of an extractive answer: "a. b [1]. c [2]."."""
-    parts, start = [], 0
-    for match in _MARKER.finditer(answer):
-        end = match.end()
-        while end < len(answer) and answer[end] in ".!?;:":
-            end += 1
-        text = answer[start : match.start()] + answer[match.end() : end]
-        parts.append((int(match.group(1)), text.strip()))
-        start = end
-    rest = answer[start:].strip()
-    if rest:
-        parts.append((0, rest))
-    return parts
-
-
-_FENCED = re.compile(r"```\n(.*?)\n```", re.DOTALL)
-
-
-def whole_in(sentence: str, source: str) -> bool:
-    """`sentence` appears in `source` (whitespace and markup aside, a line break counting as a
-    space) starting at a sentence or line start and ending at a sentence or line end: a clipped
-    sentence ("voucher value we accept is £5,000." after a PDF line wrap) is a fragment."""
-    target = _MARKUP.sub("", re.sub(r"\s+", " ", sentence)).strip()
-    core = target.rstrip(".!?;:")
-    if not core:
-        return True
-    flat = _MARKUP.sub("", source)
-    pattern = r"\s+".join(re.escape(word) for word in core.split(" "))
-    for match in re.finditer(pattern, flat):
-        before = flat[: match.start()]
-        after = flat[match.end() :]
-        gap = before[len(before.rstrip()) :]
-        before = before.rstrip()
-        starts = (
-            not before
-            or before[-1] in ".!?:;)\"'|"
-            or re.search(r"\n[ \t]*\n", gap) is not None  # a new paragraph
-            or ("\n" in gap and _line_ended(before) and not core[:1].islower())
-            or re.search(r"(?:^|\n)\s*(?:[-*+\u2022]|\d+[.)])$", before) is not None
-        )
-        ends = (
-            not after.strip()
-            or after[:1] in ".!?|"
-            or (after[:1] in ";:" and target.endswith((";", ":")))
-            or re.match(r"[ \t]*\n", after) is not None
-            or core[-1] in ")\"'"
-        )
-        if starts and ends:
-            return True
-    return False
-
-
-def _line_ended(before: str) -> bool:
-    """A match after a line break starts a sentence when the previous line ended one, or was a
-    heading or a list/table line (no wrap joined it to the match)."""
-    previous = before.rsplit("\n", 1)[-1].strip()
-    return not previous or previous[-1] in ".!?:;)\"'|" or len(previous.split()) <= 8
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences, and each line on its own: a table row or list item is a unit of its own (a
-    header row quoted above the row it explains is not one sentence with it)."""
-    return [s for line in text.split("\n") for s in _SENTENCE_END.split(line) if s.strip()]
-
-
-def fragments(answer: str, sources: list[dict], source_texts: dict[int, str]) -> list[str]:
-    """Answer sentences that do not appear whole in their cited source's extracted text."""
-    by_number = {s.get("n"): s.get("source_id") for s in sources}
-    bad = []
-    for number, text in cited_parts(answer):
-        source_text = source_texts.get(by_number.get(number, -1), "")
-        for block in _FENCED.findall(text):  # a code block must be there whole, line by line
-            if " ".join(block.split()) not in " ".join(source_text.split()):
-                bad.append(block)
-        for sentence in split_sentences(_FENCED.sub("\n", text)):
-            if not whole_in(sentence, source_text):
-                bad.append(sentence)
-    return bad
-
 
 # ------------------------------------------------------------------------------ running
 
@@ -287,7 +78,7 @@ def setup_store() -> Path:
 
 def ingest(names: list[str]) -> dict:
     from chatapp.core.db import session_scope
-    from chatapp.services.bots import crud as bots
+    from chatapp.services.bots import bots
     from chatapp.workers import ingest as worker
     from tests.utils.factories import make_tenant
 
@@ -408,95 +199,6 @@ def ask_questions(public_id: str, key: str, questions: list[Question], label: st
             question.result[label] = result
 
     asyncio.run(run())
-
-
-# ------------------------------------------------------------------------------ figures
-
-
-def rate(values: list[bool]) -> float | None:
-    return round(sum(values) / len(values), 3) if values else None
-
-
-def figures(questions: list[Question], label: str, texts: dict[str, dict[int, str]]) -> dict:
-    def results(kind):
-        return [(q, q.result[label]) for q in questions if q.kind == kind and label in q.result]
-
-    answerable = results("answerable")
-    answered = [(q, r) for q, r in answerable if r["answered"]]
-    bad: list[dict] = []
-    for q, r in answered:
-        for sentence in fragments(r["answer"], r["sources"], texts[q.set]):
-            bad.append({"q": q.text, "sentence": sentence})
-    out = {
-        "on_subject_fallback": rate([not r["answered"] for _, r in results("on_subject")]),
-        "off_topic_fallback": rate([not r["answered"] for _, r in results("off_topic")]),
-        "key_fact": rate(
-            [r["answered"] and has_facts(r["answer"], q.facts) for q, r in answerable]
-        ),
-        "key_fact_when_answered": rate([has_facts(r["answer"], q.facts) for q, r in answered]),
-        "wrongly_refused": rate([not r["answered"] for _, r in answerable]),
-        "answers_checked": len(answered),
-        "fragments": len(bad),
-        "counts": {kind: len(results(kind)) for kind in KINDS},
-    }
-    if label == "judged":
-        ms = sorted(r["judge_ms"] for q in questions for r in [q.result.get(label)] if r)
-        if ms:
-            out["judge_ms_p50"] = round(statistics.median(ms), 1)
-            out["judge_ms_p95"] = round(ms[int(0.95 * (len(ms) - 1))], 1)
-        added = sorted(r["added_ms"] for q in questions for r in [q.result.get(label)] if r)
-        if added:
-            out["added_ms_p50"] = round(statistics.median(added), 1)
-            out["added_ms_p95"] = round(added[int(0.95 * (len(added) - 1))], 1)
-        out["retrieval_confident_on_unanswerable"] = rate(
-            [r["retrieval_confident"] for k in ("on_subject", "off_topic") for _, r in results(k)]
-        )
-    out["_fragments"] = bad[:10]
-    return out
-
-
-def report_for(questions: list[Question], label: str, texts) -> dict:
-    report = {}
-    for split in ("tune", "held"):
-        part = [q for q in questions if q.split == split]
-        report[split] = figures(part, label, texts)
-    return report
-
-
-def curve(questions: list[Question]) -> list[dict]:
-    """Fallback rate on unanswerable vs wrongly refused, per threshold on judge's score."""
-    tune = [q for q in questions if q.split == "tune" and "judged" in q.result]
-    points = []
-    for threshold in [round(0.05 * i, 2) for i in range(1, 20)]:
-        refused = {q.text: q.result["judged"]["score"] < threshold for q in tune}
-        row = {"threshold": threshold}
-        for kind in KINDS:
-            values = [refused[q.text] for q in tune if q.kind == kind]
-            row["wrongly_refused" if kind == "answerable" else f"{kind}_fallback"] = rate(values)
-        points.append(row)
-    return points
-
-
-def fit(questions: list[Question], *, with_sentence: bool = True) -> dict:
-    """Logistic regression (plain gradient descent) of answerable on the signals, tuning part."""
-    import numpy as np
-
-    names = ["coverage", "dense", "sentence"] if with_sentence else ["coverage", "dense"]
-    tune = [q for q in questions if q.split == "tune" and "judged" in q.result]
-    x = np.array([[q.result["judged"]["signals"].get(n, 0.0) for n in names] for q in tune])
-    y = np.array([1.0 if q.kind == "answerable" else 0.0 for q in tune])
-    # Unanswerable questions are fewer: weigh the classes equally.
-    w_class = np.where(y == 1, 0.5 / max(1, y.sum()), 0.5 / max(1, (1 - y).sum()))
-    w, b = np.zeros(len(names)), 0.0
-    for _ in range(20000):
-        p = 1 / (1 + np.exp(-(x @ w + b)))
-        grad = (p - y) * w_class
-        w -= 2.0 * (x.T @ grad + 1e-4 * w)
-        b -= 2.0 * grad.sum()
-    return {
-        "bias": round(float(b), 3),
-        **{n: round(float(v), 3) for n, v in zip(names, w, strict=True)},
-    }
 
 
 def main() -> None:

@@ -24,22 +24,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import secrets
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.chat_stack import (  # noqa: E402
+    add_scale_options,
+    api_server,
+    apply_scale_options,
+    prepare,
+    serve_stub,
+    stub,
+    wait_healthy,
+)
 
 TARGETS = {"ttft_overhead_p95_ms_at_200": 25.0, "errors": 0, "open_streams": 2000}
 QUESTIONS = [
@@ -73,12 +77,6 @@ def unique_question(n: int) -> str:
 OPEN = {"now": 0, "peak": 0}  # streams of ours open at this moment / at most, client side
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * (len(ordered) - 1) + 0.5))]
@@ -88,138 +86,6 @@ def summary(values: list[float]) -> dict:
     if not values:
         return {"p50": None, "p95": None}
     return {"p50": round(statistics.median(values), 1), "p95": round(percentile(values, 0.95), 1)}
-
-
-# --- the stub LLM, in its own process ------------------------------------------------------------
-
-
-def serve_stub(token_ms: float, tokens: int) -> None:
-    from tests.utils.fake_llm import FakeLLMServer
-
-    server = FakeLLMServer()
-    server.reply = " ".join(f"word{i}" for i in range(tokens))
-    server.token_delay = token_ms / 1000
-    server.start()
-    print(server.port, flush=True)
-    signal.sigwait({signal.SIGTERM, signal.SIGINT})
-    server.stop()
-
-
-@contextmanager
-def process(args: list[str], env: dict | None = None, *, read_port: bool = False):
-    proc = subprocess.Popen(
-        args, env=env, stdout=subprocess.PIPE if read_port else None, text=True, cwd=ROOT
-    )
-    try:
-        yield int(proc.stdout.readline()) if read_port else proc
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-def stub(token_ms: float, tokens: int):
-    return process(
-        [
-            sys.executable,
-            __file__,
-            "--serve-stub",
-            "--token-ms",
-            str(token_ms),
-            "--tokens",
-            str(tokens),
-        ],
-        read_port=True,
-    )
-
-
-# --- our API, prepared like production ------------------------------------------------------------
-
-
-def prepare(db: str) -> tuple[dict, str, str]:
-    """A data directory with a migrated database and a shop bot: (env, bot public id, key)."""
-    data_dir = Path(tempfile.mkdtemp(prefix="bench-chat-"))
-    env = {
-        **os.environ,
-        "DATA_DIR": str(data_dir),
-        "INGEST_WORKER": "false",
-        "CHAT_IP_PER_MINUTE": "0",  # every visitor here comes from 127.0.0.1
-        "DEFAULT_MESSAGE_LIMIT": "10000000",
-        "ARGON2_MEMORY_KIB": "1024",
-        "ARGON2_ROUNDS": "1",
-        "OPENAI_API_KEY": "bench",
-    }
-    if db == "postgres":
-        import psycopg
-
-        name = f"chatapp_bench_{secrets.token_hex(4)}"
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
-            c.execute(f'CREATE DATABASE "{name}"')
-        env["DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{name}"
-        env["REDIS_URL"] = "redis://127.0.0.1:6379/14"
-        import redis
-
-        redis.Redis.from_url(env["REDIS_URL"]).flushdb()
-    else:
-        for name in ("DATABASE_URL", "REDIS_URL"):
-            env.pop(name, None)
-            os.environ.pop(name, None)
-    os.environ.update(env)
-    from chatapp.core import migrations
-    from chatapp.core.config import reset_settings
-    from chatapp.core.db import dispose_engines
-    from chatapp.services.knowledge.index.vector_index import close_indexes
-    from tests.utils.knowledge import make_shop
-
-    reset_settings()
-    migrations.upgrade()
-    shop = make_shop("bench")
-    close_indexes()
-    dispose_engines()
-    return env, shop.public_id, shop.key
-
-
-def api_server(env: dict, llm_port: int):
-    workers = int(env.get("BENCH_WORKERS", "1"))
-    port = free_port()
-    env = {**env, "OPENAI_BASE_URL": f"http://127.0.0.1:{llm_port}/v1", "PORT": str(port)}
-    # Granian, one worker by default (what `reflex run --env prod` starts); `--workers N` is what
-    # `python -m chatapp serve-api --workers N` starts: each process derives its own index.
-    proc = process(
-        [
-            str(Path(sys.executable).parent / "granian"),
-            "--interface",
-            "asgi",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--backlog",
-            "8192",
-            "--log-level",
-            "warning",
-            "chatapp.api.app:create_api",
-        ],
-        env,
-    )
-    return proc, f"http://127.0.0.1:{port}"
-
-
-async def wait_healthy(base: str) -> None:
-    async with httpx.AsyncClient() as client:
-        for _ in range(600):
-            try:
-                if (await client.get(f"{base}/api/health")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError("the API did not start")
 
 
 # --- clients ---------------------------------------------------------------------------------
@@ -381,23 +247,6 @@ def open_streams(
         "direct_errors": direct["errors"],
         "ttft_overhead_ms": overhead,
     }
-
-
-def add_scale_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
-    parser.add_argument("--workers", type=int, default=1, help="API processes (> 1: PostgreSQL)")
-    parser.add_argument(
-        "--qdrant-url", default="", help="a Qdrant server instead of the embedded index"
-    )
-
-
-def apply_scale_options(args: argparse.Namespace) -> None:
-    """Before prepare(): the API process and the prepared bot use these."""
-    if args.workers > 1 and args.db != "postgres":
-        raise SystemExit("several workers need PostgreSQL (--db postgres): SQLite has one writer")
-    os.environ["BENCH_WORKERS"] = str(args.workers)
-    if args.qdrant_url:
-        os.environ["QDRANT_URL"] = args.qdrant_url
 
 
 def main() -> None:

@@ -35,7 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.dashboard_load import EMAIL, PASSWORD, running_app  # noqa: E402
+from bench.dashboard_load import running_app  # noqa: E402
+from bench.dashboard_seed import EMAIL, PASSWORD  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 QUESTION = "When are you open on Saturdays?"
@@ -68,7 +69,7 @@ def prepare(data_dir: Path, url: str) -> dict:
     from chatapp.core.db import session_scope
     from chatapp.services.accounts import auth, workspaces
     from chatapp.services.accounts.tenancy import actor_for
-    from chatapp.services.bots import crud as bots
+    from chatapp.services.bots import bots
     from chatapp.services.knowledge import sources
     from chatapp.services.models import BotCreate, BotUpdate
     from chatapp.workers import ingest as worker

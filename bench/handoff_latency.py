@@ -46,7 +46,7 @@ def prepare(database_url: str, data_dir: Path) -> dict:
     from chatapp.core import migrations
     from chatapp.core.config import reset_settings
     from chatapp.core.db import dispose_engines, session_scope
-    from chatapp.services.bots import crud as bots
+    from chatapp.services.bots import bots
     from tests.utils.factories import make_tenant
     from tests.utils.handoff import add_action, new_session_id
 

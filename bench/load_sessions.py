@@ -30,14 +30,13 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.chat_latency import (  # noqa: E402
+from bench.chat_latency import summary, unique_question  # noqa: E402
+from bench.chat_stack import (  # noqa: E402
     add_scale_options,
     api_server,
     apply_scale_options,
     prepare,
     stub,
-    summary,
-    unique_question,
     wait_healthy,
 )
 

@@ -22,77 +22,27 @@ import argparse
 import contextlib
 import json
 import os
-import re
 import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
-
-from bs4 import BeautifulSoup
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-DOCS = Path("/usr/share/doc/python3.11/html")
-DISTRACTORS = Path("/usr/share/doc/valgrind/html")
+from bench.retrieval_data import (  # noqa: E402
+    DISTRACTORS,
+    DOCS,
+    Question,
+    corpus,
+    load_questions,
+    shingles,
+    without_faq_questions,
+    words,
+)
+
 TARGETS = {"A_recall@3": 0.97, "B_recall@3": 0.60, "query_p95_ms": 50.0, "10k_word_page_s": 3.0}
-
-
-@dataclass
-class Question:
-    text: str
-    page: str  # relative path of the FAQ page
-    gold: str  # the answer section's text
-
-
-def words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+", text.lower())
-
-
-def shingles(text: str, size: int = 5) -> set[tuple[str, ...]]:
-    tokens = words(text)
-    return {tuple(tokens[i : i + size]) for i in range(max(1, len(tokens) - size + 1))}
-
-
-def leaf_sections(soup: BeautifulSoup):
-    body = soup.find("div", attrs={"role": "main"}) or soup.body
-    for section in body.find_all(["section", "div"]):
-        heading = section.find(["h2", "h3", "h4"], recursive=False)
-        if section.get("id") and heading and not section.find("section", recursive=False):
-            yield section, heading
-
-
-def load_questions() -> list[Question]:
-    questions = []
-    for path in sorted((DOCS / "faq").glob("*.html")):
-        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
-        for section, heading in leaf_sections(soup):
-            question = heading.get_text(" ", strip=True).replace("¶", "").strip()
-            if not question.endswith("?"):
-                continue
-            heading_text = heading.get_text(" ", strip=True)
-            gold = section.get_text(" ", strip=True).replace(heading_text, "", 1)
-            questions.append(Question(question, str(path.relative_to(DOCS)), gold))
-    return questions
-
-
-def without_faq_questions(html: str) -> str:
-    soup = BeautifulSoup(html, "html.parser")
-    for _section, heading in list(leaf_sections(soup)):
-        heading.decompose()
-    return str(soup)
-
-
-def corpus(root: Path, max_pages: int | None) -> list[Path]:
-    pages = [
-        p for p in sorted(root.rglob("*.html")) if not p.relative_to(root).parts[0].startswith("_")
-    ]
-    if not max_pages:
-        return pages
-    faq = [p for p in pages if p.relative_to(root).parts[0] == "faq"]  # keep the answers in
-    return faq + [p for p in pages if p not in faq][: max(0, max_pages - len(faq))]
 
 
 def run_variant(

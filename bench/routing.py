@@ -105,7 +105,7 @@ def build() -> tuple[object, dict[int, str]]:
     from chatapp.core.db import session_scope
     from chatapp.services.accounts import auth, workspaces
     from chatapp.services.accounts.tenancy import actor_for
-    from chatapp.services.bots import crud as bots
+    from chatapp.services.bots import bots
     from chatapp.services.knowledge import sources
     from chatapp.services.models import BotCreate, BotUpdate
     from chatapp.workers import ingest as worker

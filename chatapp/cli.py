@@ -24,13 +24,10 @@ from chatapp.core.db import get_engine, session_scope
 from chatapp.core.errors import ServiceError
 from chatapp.services.accounts import auth, workspaces
 from chatapp.services.knowledge import reindex
-from chatapp.services.knowledge.index import copy_to_server as vector_copy
-from chatapp.services.knowledge.index import migrate_local_qdrant as vector_migrate
+from chatapp.services.knowledge.index import copy_to_server, migrate_local_qdrant
 from chatapp.services.knowledge.index.vector_index import VectorIndex
 from chatapp.services.knowledge.ingest import reextract
-from chatapp.services.ops import install_backup as backup
-from chatapp.services.ops import install_restore as backup_restore
-from chatapp.services.ops import retention
+from chatapp.services.ops import install_backup, install_restore, retention
 
 DEFAULT_ADMIN_EMAIL = "admin@example.com"
 DEMO_WORKSPACE = "Demo workspace"
@@ -41,8 +38,8 @@ def cmd_migrate(_args) -> int:
     migrations.upgrade()
     print(f"Database is at revision {migrations.head_revision()}.")
     settings = get_settings()
-    if not settings.qdrant_url and vector_migrate.has_local_store(settings.qdrant_path):
-        report = vector_migrate.migrate_local_store(
+    if not settings.qdrant_url and migrate_local_qdrant.has_local_store(settings.qdrant_path):
+        report = migrate_local_qdrant.migrate_local_store(
             settings.qdrant_path,
             get_engine(),
             progress=lambda bot, n: print(f"bot {bot}: {n} vectors in the database"),
@@ -95,9 +92,9 @@ def cmd_check_config(_args) -> int:
 
 def cmd_vectors_copy(args) -> int:
     """Copy the database's vectors to a Qdrant server (then set QDRANT_URL)."""
-    target = VectorIndex(vector_copy.target_client(args.to, args.api_key), dim=None)
+    target = VectorIndex(copy_to_server.target_client(args.to, args.api_key), dim=None)
     try:
-        report = vector_copy.copy_vectors(
+        report = copy_to_server.copy_vectors(
             get_engine(), target, progress=lambda bot, n: print(f"bot {bot}: {n} vectors")
         )
     finally:
@@ -154,7 +151,7 @@ def cmd_purge(_args) -> int:
 
 
 def cmd_backup_create(args) -> int:
-    result = backup.create_backup(get_settings(), Path(args.out) if args.out else None)
+    result = install_backup.create_backup(get_settings(), Path(args.out) if args.out else None)
     counts = ", ".join(f"{v} {k}" for k, v in result.manifest["counts"].items())
     print(f"Wrote {result.path} ({result.size_bytes / 1e6:.1f} MB): {counts}.")
     return 0
@@ -163,7 +160,7 @@ def cmd_backup_create(args) -> int:
 def cmd_backup_restore(args) -> int:
     settings = get_settings()
     data_dir = Path(args.data_dir) if args.data_dir else settings.data_dir
-    done = backup_restore.restore_backup(
+    done = install_restore.restore_backup(
         Path(args.file), data_dir=data_dir, database_url=settings.database_url, force=args.force
     )
     print(f"Restored the backup of {done.manifest['created_at']} into {done.data_dir}.")

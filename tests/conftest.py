@@ -12,6 +12,7 @@ from chatapp.core.db import dispose_engines, get_engine, session_scope
 from chatapp.services.knowledge.index.vector_index import close_indexes
 from tests.utils import parallel
 from tests.utils.databases import MigratedTemplates, make_current
+from tests.utils.knowledge import make_shop
 
 
 def pytest_collection_modifyitems(config, items):
@@ -83,3 +84,9 @@ def engine(database_url):
 def session(engine):
     with session_scope(engine) as session:
         yield session
+
+
+@pytest.fixture
+def shop_bot(database_url):
+    """The small shop's bot (tests/utils/knowledge.py), on each kind of database."""
+    return make_shop()

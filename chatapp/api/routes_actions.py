@@ -19,8 +19,7 @@ from chatapp.api.routes_public import _key
 from chatapp.core.db import session_scope
 from chatapp.services.accounts.tenancy import Actor, Permission
 from chatapp.services.actions import execute as runner
-from chatapp.services.actions import run_log as runs
-from chatapp.services.actions import store
+from chatapp.services.actions import run_log, store
 from chatapp.services.actions.common import ActionInvalid
 from chatapp.services.contacts import leads
 
@@ -142,7 +141,9 @@ def list_runs(
     session: Session = REQUEST_SESSION,
 ):
     """The bot's action runs, newest first (`?action_id=` for one action's)."""
-    found = runs.list_runs(session, actor, bot_id, action_id=action_id, limit=limit, offset=offset)
+    found = run_log.list_runs(
+        session, actor, bot_id, action_id=action_id, limit=limit, offset=offset
+    )
     return [RunOut(**vars(r)) for r in found]
 
 
@@ -202,7 +203,9 @@ def test_action(
     actor.require(Permission.MANAGE_BOTS)
     action = store.get_action(session, actor, action_id, bot_id)
     runner.run(session, store.snapshot(action), trigger="test", params=body.input)
-    return RunOut(**vars(runs.list_runs(session, actor, bot_id, action_id=action_id, limit=1)[0]))
+    return RunOut(
+        **vars(run_log.list_runs(session, actor, bot_id, action_id=action_id, limit=1)[0])
+    )
 
 
 @public.post(

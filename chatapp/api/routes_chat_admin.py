@@ -18,8 +18,7 @@ from chatapp.api.deps import REQUEST_SESSION, Id, client_ip, current_actor
 from chatapp.api.routes_public import ChatOut, _json_reply, _sse
 from chatapp.core.db import session_scope
 from chatapp.services.accounts.tenancy import Actor
-from chatapp.services.bots import crud as bots
-from chatapp.services.bots import providers
+from chatapp.services.bots import bots, providers
 from chatapp.services.chat import begin as chat_begin
 from chatapp.services.chat import engine as chat_engine
 from chatapp.services.chat.request import ChatRequest

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from chatapp.api.deps import REQUEST_SESSION, Id, current_actor
 from chatapp.services.accounts.tenancy import Actor
-from chatapp.services.contacts import personal_data as contact_data
+from chatapp.services.contacts import personal_data
 
 router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}/contacts", tags=["contacts"])
 
@@ -32,7 +32,7 @@ def export_contact(
 ):
     """Everything stored about the contact: details, notes, conversations with their messages,
     action runs; as a JSON file download."""
-    export = contact_data.export_contact(session, actor, contact_id)
+    export = personal_data.export_contact(session, actor, contact_id)
     return Response(
         export.content,
         media_type="application/json",
@@ -47,5 +47,5 @@ def erase_contact(
     session: Session = REQUEST_SESSION,
 ):
     """Delete the contact and its conversations (messages, events, action runs) at once."""
-    erased = contact_data.erase_contact(session, actor, contact_id)
+    erased = personal_data.erase_contact(session, actor, contact_id)
     return ErasedOut(**vars(erased))

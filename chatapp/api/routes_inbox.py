@@ -23,8 +23,7 @@ from chatapp.api.deps import REQUEST_SESSION, Id, bearer_token, current_actor
 from chatapp.core.db import session_scope
 from chatapp.services.accounts import api_tokens, auth
 from chatapp.services.accounts.tenancy import Actor, Permission, actor_for
-from chatapp.services.live import bus as live
-from chatapp.services.live import handoff, inbox
+from chatapp.services.live import agents, bus, inbox
 
 router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}/inbox", tags=["inbox"])
 
@@ -126,7 +125,7 @@ def get_thread(
 @router.post("/{conversation_id}/take", response_model=StatusOut)
 def take(conversation_id: Id, actor: Actor = Depends(current_actor), session=REQUEST_SESSION):
     """Take the conversation (409 when another agent has it); the bot stops answering."""
-    return _status(handoff.take(session, actor, conversation_id))
+    return _status(agents.take(session, actor, conversation_id))
 
 
 @router.post("/{conversation_id}/messages", response_model=MessageOut, status_code=201)
@@ -137,12 +136,12 @@ def post_message(
     session: Session = REQUEST_SESSION,
 ):
     """Reply to the visitor (the conversation must be yours); it appears in the widget live."""
-    message = handoff.reply(session, actor, conversation_id, body.content)
+    message = agents.reply(session, actor, conversation_id, body.content)
     return MessageOut(
         id=message.id,
         role=message.role,
         content=message.content,
-        author=handoff.agent_name(session, actor.user_id),
+        author=agents.agent_name(session, actor.user_id),
         created_at=message.created_at.isoformat(),
     )
 
@@ -155,20 +154,20 @@ def post_typing(
     session: Session = REQUEST_SESSION,
 ):
     """You are typing (or stopped): the visitor sees it."""
-    handoff.typing(session, actor, conversation_id, body.typing)
+    agents.typing(session, actor, conversation_id, body.typing)
     return Response(status_code=204)
 
 
 @router.post("/{conversation_id}/release", response_model=StatusOut)
 def release(conversation_id: Id, actor: Actor = Depends(current_actor), session=REQUEST_SESSION):
     """Hand the conversation back to the bot."""
-    return _status(handoff.release(session, actor, conversation_id))
+    return _status(agents.release(session, actor, conversation_id))
 
 
 @router.post("/{conversation_id}/resolve", response_model=StatusOut)
 def resolve(conversation_id: Id, actor: Actor = Depends(current_actor), session=REQUEST_SESSION):
     """Close the handoff as resolved."""
-    return _status(handoff.resolve(session, actor, conversation_id))
+    return _status(agents.resolve(session, actor, conversation_id))
 
 
 # --------------------------------------------------------------------------------- streams
@@ -194,8 +193,8 @@ def _counts(actor: Actor) -> str:
 
 async def _queue_frames(actor: Actor) -> AsyncIterator[str]:
     yield "retry: 2000\n\n"
-    async for event in live.subscribe_workspace(actor.workspace_id):
-        if event is live.KEEPALIVE:
+    async for event in bus.subscribe_workspace(actor.workspace_id):
+        if event is bus.KEEPALIVE:
             yield event.sse()
         else:  # ready, or the queue changed: the counts as they are now
             yield await anyio.to_thread.run_sync(_counts, actor)

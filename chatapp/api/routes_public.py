@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from chatapp.api.deps import Id, client_ip
 from chatapp.core import metrics
 from chatapp.core.db import session_scope
-from chatapp.services.accounts import visitor_access as access
+from chatapp.services.accounts import visitor_access
 from chatapp.services.chat import begin as chat_begin
 from chatapp.services.chat import engine as chat_engine
 from chatapp.services.chat import feedback
@@ -160,7 +160,7 @@ class FeedbackOut(BaseModel):
 
 def _config_response(request: Request, bot_id: str) -> Response:
     with session_scope() as session:
-        config = access.widget_config(access.public_bot(session, bot_id), session)
+        config = visitor_access.widget_config(visitor_access.public_bot(session, bot_id), session)
     body = json.dumps(config, separators=(",", ":")).encode()
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     headers = {"Cache-Control": "public, max-age=60", "ETag": etag}

@@ -19,7 +19,7 @@ from chatapp.core.db import session_scope
 from chatapp.core.errors import ValidationFailed
 from chatapp.services.accounts import api_tokens
 from chatapp.services.accounts.tenancy import Actor, Permission
-from chatapp.services.bots import crud as bots
+from chatapp.services.bots import bots
 from chatapp.services.knowledge import sources
 from chatapp.services.knowledge.retrieval import retrieve
 

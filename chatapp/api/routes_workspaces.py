@@ -11,7 +11,7 @@ from sqlmodel import Session
 from chatapp.api.deps import REQUEST_SESSION, Id, current_actor, current_user
 from chatapp.services.accounts import workspaces
 from chatapp.services.accounts.tenancy import Actor
-from chatapp.services.bots import crud as bots
+from chatapp.services.bots import bots
 from chatapp.services.models import BotCreate, BotPublic, BotUpdate, User
 
 router = APIRouter(prefix="/api/v1/workspaces", tags=["workspaces"])

@@ -9,8 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from chatapp.core import metrics
 from chatapp.core.db import session_scope
-from chatapp.services.live import bus as live
-from chatapp.services.live import handoff
+from chatapp.services.live import bus, handoff
 from chatapp.services.models import Conversation
 
 HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -37,10 +36,10 @@ async def _frames(
     yield "retry: 2000\n\n"
     with metrics.stream_open("live"):
         await anyio.to_thread.run_sync(_check_wait, conversation_id)
-        async for event in live.subscribe(conversation_id, after, workspace_id=workspace_id):
+        async for event in bus.subscribe(conversation_id, after, workspace_id=workspace_id):
             if event.type == "typing" and event.data.get("who") == hide_typing_of:
                 continue
-            if event is live.KEEPALIVE:
+            if event is bus.KEEPALIVE:
                 await anyio.to_thread.run_sync(_check_wait, conversation_id)
             yield event.sse()
 

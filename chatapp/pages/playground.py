@@ -172,108 +172,144 @@ def provider_note() -> rx.Component:
 def settings_panel() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.hstack(
-                rx.text("Settings to try", weight="bold"),
-                rx.spacer(),
-                rx.cond(
-                    PlaygroundState.has_unsaved_tweaks,
-                    rx.badge("not saved", color_scheme="orange", id="playground-unsaved"),
-                ),
-                width="100%",
-            ),
+            settings_header(),
             provider_note(),
-            field_label("Instructions", "playground-instructions"),
-            rx.text_area(
-                value=PlaygroundState.instructions,
-                on_change=PlaygroundState.set_instructions,
-                placeholder="e.g. Answer in two sentences, in a friendly tone.",
-                id="playground-instructions",
-                rows="6",
-                width="100%",
-            ),
-            field_error(PlaygroundState.instructions_error, "playground-instructions"),
-            field_label("Model", "playground-model"),
-            rx.input(
-                value=PlaygroundState.model,
-                on_change=PlaygroundState.set_model,
-                placeholder="Default (" + PlaygroundState.provider_model + ")",
-                id="playground-model",
-                width="100%",
-            ),
-            field_error(PlaygroundState.model_error, "playground-model"),
-            field_label("Temperature (0 to 2)", "playground-temp"),
-            rx.input(
-                value=PlaygroundState.temperature,
-                on_change=PlaygroundState.set_temperature,
-                type="number",
-                min="0",
-                max="2",
-                step="0.1",
-                id="playground-temp",
-                width="8em",
-            ),
-            field_error(PlaygroundState.temperature_error, "playground-temp"),
-            rx.cond(
-                PlaygroundState.audience_options.length() > 0,
-                rx.vstack(
-                    field_label("Talk as (audience)", "playground-audience"),
-                    rx.select.root(
-                        rx.select.trigger(id="playground-audience", min_width="12em"),
-                        rx.select.content(
-                            rx.select.item("No audience", value="none"),
-                            rx.foreach(
-                                PlaygroundState.audience_options,
-                                lambda o: rx.select.item(o[1], value=o[0]),
-                            ),
-                        ),
-                        value=PlaygroundState.audience,
-                        on_change=PlaygroundState.set_audience,
-                    ),
-                    spacing="1",
-                ),
-            ),
-            rx.flex(
-                rx.button(
-                    "Retry with these",
-                    on_click=PlaygroundState.retry,
-                    disabled=~PlaygroundState.can_retry,
-                    variant="soft",
-                    id="playground-retry-settings",
-                ),
-                rx.cond(
-                    AuthState.is_manager,
-                    rx.button(
-                        "Save to bot",
-                        on_click=PlaygroundState.save_tweaks,
-                        disabled=~PlaygroundState.has_unsaved_tweaks
-                        | ~PlaygroundState.tweaks_valid,
-                        id="playground-save",
-                    ),
-                ),
-                rx.button(
-                    "Revert",
-                    on_click=PlaygroundState.revert_tweaks,
-                    disabled=~PlaygroundState.has_unsaved_tweaks,
-                    variant="ghost",
-                    color_scheme="gray",
-                    id="playground-revert",
-                ),
-                spacing="2",
-                wrap="wrap",
-            ),
-            rx.cond(
-                ~AuthState.is_manager,
-                rx.text(
-                    "Only owners and admins can save settings to the bot.",
-                    size="1",
-                    color_scheme="gray",
-                    id="playground-save-note",
-                ),
-            ),
+            *instructions_field(),
+            *model_field(),
+            *temperature_field(),
+            audience_picker(),
+            settings_buttons(),
+            save_note(),
             width="100%",
             spacing="2",
         ),
         width="100%",
+    )
+
+
+def settings_header() -> rx.Component:
+    return rx.hstack(
+        rx.text("Settings to try", weight="bold"),
+        rx.spacer(),
+        rx.cond(
+            PlaygroundState.has_unsaved_tweaks,
+            rx.badge("not saved", color_scheme="orange", id="playground-unsaved"),
+        ),
+        width="100%",
+    )
+
+
+def instructions_field() -> tuple[rx.Component, ...]:
+    """Label, text area and error (children of the panel's stack)."""
+    return (
+        field_label("Instructions", "playground-instructions"),
+        rx.text_area(
+            value=PlaygroundState.instructions,
+            on_change=PlaygroundState.set_instructions,
+            placeholder="e.g. Answer in two sentences, in a friendly tone.",
+            id="playground-instructions",
+            rows="6",
+            width="100%",
+        ),
+        field_error(PlaygroundState.instructions_error, "playground-instructions"),
+    )
+
+
+def model_field() -> tuple[rx.Component, ...]:
+    return (
+        field_label("Model", "playground-model"),
+        rx.input(
+            value=PlaygroundState.model,
+            on_change=PlaygroundState.set_model,
+            placeholder="Default (" + PlaygroundState.provider_model + ")",
+            id="playground-model",
+            width="100%",
+        ),
+        field_error(PlaygroundState.model_error, "playground-model"),
+    )
+
+
+def temperature_field() -> tuple[rx.Component, ...]:
+    return (
+        field_label("Temperature (0 to 2)", "playground-temp"),
+        rx.input(
+            value=PlaygroundState.temperature,
+            on_change=PlaygroundState.set_temperature,
+            type="number",
+            min="0",
+            max="2",
+            step="0.1",
+            id="playground-temp",
+            width="8em",
+        ),
+        field_error(PlaygroundState.temperature_error, "playground-temp"),
+    )
+
+
+def audience_picker() -> rx.Component:
+    """Shown only when the bot has audiences."""
+    return rx.cond(
+        PlaygroundState.audience_options.length() > 0,
+        rx.vstack(
+            field_label("Talk as (audience)", "playground-audience"),
+            rx.select.root(
+                rx.select.trigger(id="playground-audience", min_width="12em"),
+                rx.select.content(
+                    rx.select.item("No audience", value="none"),
+                    rx.foreach(
+                        PlaygroundState.audience_options,
+                        lambda o: rx.select.item(o[1], value=o[0]),
+                    ),
+                ),
+                value=PlaygroundState.audience,
+                on_change=PlaygroundState.set_audience,
+            ),
+            spacing="1",
+        ),
+    )
+
+
+def settings_buttons() -> rx.Component:
+    """Retry with the settings, save them to the bot (managers), revert them."""
+    return rx.flex(
+        rx.button(
+            "Retry with these",
+            on_click=PlaygroundState.retry,
+            disabled=~PlaygroundState.can_retry,
+            variant="soft",
+            id="playground-retry-settings",
+        ),
+        rx.cond(
+            AuthState.is_manager,
+            rx.button(
+                "Save to bot",
+                on_click=PlaygroundState.save_tweaks,
+                disabled=~PlaygroundState.has_unsaved_tweaks | ~PlaygroundState.tweaks_valid,
+                id="playground-save",
+            ),
+        ),
+        rx.button(
+            "Revert",
+            on_click=PlaygroundState.revert_tweaks,
+            disabled=~PlaygroundState.has_unsaved_tweaks,
+            variant="ghost",
+            color_scheme="gray",
+            id="playground-revert",
+        ),
+        spacing="2",
+        wrap="wrap",
+    )
+
+
+def save_note() -> rx.Component:
+    return rx.cond(
+        ~AuthState.is_manager,
+        rx.text(
+            "Only owners and admins can save settings to the bot.",
+            size="1",
+            color_scheme="gray",
+            id="playground-save-note",
+        ),
     )
 
 

@@ -10,8 +10,7 @@ import reflex as rx
 
 from chatapp.core.errors import ServiceError
 from chatapp.services.actions import execute as runner
-from chatapp.services.actions import run_log as runs
-from chatapp.services.actions import store, templates
+from chatapp.services.actions import run_log, store, templates
 from chatapp.services.actions.common import ActionInvalid
 from chatapp.state import calls
 from chatapp.state.actions_form import ActionDraft, config_of, draft_of, from_form
@@ -86,7 +85,7 @@ class ActionsState(BotScopeState):
             self,
             lambda s, a: (
                 [store.view(action) for action in store.list_actions(s, a, bot_id)],
-                runs.list_runs(s, a, bot_id, limit=50),
+                run_log.list_runs(s, a, bot_id, limit=50),
             ),
         )
         if not done.ok:

@@ -12,8 +12,7 @@ from datetime import date
 import reflex as rx
 
 from chatapp.components.chat_view import BubbleView, citation_view, format_time
-from chatapp.services.bots import audiences
-from chatapp.services.bots import crud as bots
+from chatapp.services.bots import audiences, bots
 from chatapp.services.reports import activity, activity_export
 from chatapp.services.reports.activity import ActivityFilter, ConversationRow
 from chatapp.state import calls

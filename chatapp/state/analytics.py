@@ -17,7 +17,7 @@ import reflex as rx
 from chatapp.core.db import session_scope
 from chatapp.core.errors import ServiceError
 from chatapp.services.accounts.tenancy import Actor
-from chatapp.services.bots import crud as bots
+from chatapp.services.bots import bots
 from chatapp.services.knowledge import sources
 from chatapp.services.live import inbox
 from chatapp.services.reports import analytics, missing_content

@@ -6,7 +6,7 @@ import dataclasses
 
 import reflex as rx
 
-from chatapp.services.bots import crud as bots
+from chatapp.services.bots import bots
 from chatapp.services.models import BotCreate
 from chatapp.state import calls
 from chatapp.state.auth import AuthState

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from chatapp.components.widget_preview import text_on
 from chatapp.core.config import get_settings
-from chatapp.services.bots import crud as bots
+from chatapp.services.bots import bots
 from chatapp.services.models import Bot, BotUpdate
 from chatapp.state import calls
 from chatapp.state.bot_scope import BotScopeState

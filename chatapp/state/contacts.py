@@ -8,11 +8,10 @@ from datetime import datetime
 
 import reflex as rx
 
-from chatapp.services.contacts import crud as contacts
+from chatapp.services.contacts import contacts, personal_data
 from chatapp.services.contacts import export as contact_export
-from chatapp.services.contacts import personal_data as contact_data
 from chatapp.services.contacts import search as contact_search
-from chatapp.services.contacts.crud import ContactInput, ContactInvalid
+from chatapp.services.contacts.contacts import ContactInput, ContactInvalid
 from chatapp.state import calls
 from chatapp.state.bot_scope import BotScopeState
 
@@ -257,7 +256,7 @@ class ContactsState(BotScopeState):
     @rx.event
     async def download_data(self, contact_id: int):
         done = await calls.as_member(
-            self, lambda s, a: contact_data.export_contact(s, a, contact_id)
+            self, lambda s, a: personal_data.export_contact(s, a, contact_id)
         )
         if not done.ok:
             return done.toast
@@ -269,7 +268,7 @@ class ContactsState(BotScopeState):
     @rx.event
     async def erase(self, contact_id: int):
         done = await calls.as_member(
-            self, lambda s, a: contact_data.erase_contact(s, a, contact_id)
+            self, lambda s, a: personal_data.erase_contact(s, a, contact_id)
         )
         if not done.ok:
             return done.toast

@@ -16,9 +16,8 @@ import reflex as rx
 
 from chatapp.core.config import get_settings
 from chatapp.core.errors import ServiceError
-from chatapp.services.bots import crud as bots
-from chatapp.services.live import bus as live
-from chatapp.services.live import handoff, inbox
+from chatapp.services.bots import bots
+from chatapp.services.live import agents, bus, inbox
 from chatapp.state import calls
 from chatapp.state.auth import AuthState
 
@@ -86,13 +85,13 @@ def _message_row(data: dict) -> MessageRow:
 
 def _reply(session, actor, conversation_id: int, text: str) -> MessageRow:
     """Send the agent's reply; the row to show, with the author's name."""
-    message = handoff.reply(session, actor, conversation_id, text)
+    message = agents.reply(session, actor, conversation_id, text)
     return _message_row(
         {
             "id": message.id,
             "role": "agent",
             "content": message.content,
-            "author": handoff.agent_name(session, message.user_id),
+            "author": agents.agent_name(session, message.user_id),
             "created_at": message.created_at,
         }
     )
@@ -123,7 +122,7 @@ class InboxBadgeState(AuthState):
                 return
             self._badge_ws, self._badge_beat = workspace, time.time()
         deadline = time.monotonic() + FOLLOW_SECONDS
-        stream = live.subscribe_workspace(int(workspace), keepalive=keepalive)
+        stream = bus.subscribe_workspace(int(workspace), keepalive=keepalive)
         try:
             async for event in stream:
                 async with self:
@@ -131,7 +130,7 @@ class InboxBadgeState(AuthState):
                         self._badge_beat = 0.0
                         return
                     self._badge_beat = time.time()
-                    if event is not live.KEEPALIVE:
+                    if event is not bus.KEEPALIVE:
                         await self._count()
         finally:
             await stream.aclose()
@@ -300,15 +299,15 @@ class InboxState(AuthState):
 
     @rx.event
     async def take(self):
-        return await self._act(handoff.take)
+        return await self._act(agents.take)
 
     @rx.event
     async def release(self):
-        return await self._act(handoff.release)
+        return await self._act(agents.release)
 
     @rx.event
     async def resolve(self):
-        return await self._act(handoff.resolve)
+        return await self._act(agents.resolve)
 
     @rx.event
     async def set_draft(self, value: str):
@@ -318,7 +317,7 @@ class InboxState(AuthState):
         if self.mine and typing != self._typing_sent:
             selected = self.selected_id
             done = await calls.as_member(
-                self, lambda s, a: handoff.typing(s, a, selected, typing), quiet=True
+                self, lambda s, a: agents.typing(s, a, selected, typing), quiet=True
             )
             self._typing_sent = typing if done.ok else False
 
@@ -341,7 +340,7 @@ class InboxState(AuthState):
 
     # --- live ---------------------------------------------------------------------------------
 
-    async def _apply(self, event: live.LiveEvent) -> None:
+    async def _apply(self, event: bus.LiveEvent) -> None:
         if event.id is not None:
             self._last_event = max(self._last_event, event.id)
         if event.type == "message":
@@ -362,7 +361,7 @@ class InboxState(AuthState):
         if not conversation_id or not workspace:
             return
         deadline = time.monotonic() + FOLLOW_SECONDS
-        stream = live.subscribe(conversation_id, after, workspace_id=int(workspace))
+        stream = bus.subscribe(conversation_id, after, workspace_id=int(workspace))
         try:
             async for event in stream:
                 async with self:
@@ -383,7 +382,7 @@ class InboxState(AuthState):
                 return
             self._queue_beat = time.time()
         deadline = time.monotonic() + FOLLOW_SECONDS
-        stream = live.subscribe_workspace(int(workspace), keepalive=keepalive)
+        stream = bus.subscribe_workspace(int(workspace), keepalive=keepalive)
         try:
             async for event in stream:
                 async with self:
@@ -392,7 +391,7 @@ class InboxState(AuthState):
                         self._queue_beat = 0.0
                         return
                     self._queue_beat = time.time()
-                    if event is live.KEEPALIVE:
+                    if event is bus.KEEPALIVE:
                         self._tick_waiting()
                     else:
                         await self._refresh_queue()

@@ -17,8 +17,7 @@ import reflex as rx
 
 from chatapp.components.chat_view import BubbleView, CitationView, citation_view, format_time
 from chatapp.core.config import get_settings
-from chatapp.services.bots import crud as bots
-from chatapp.services.bots import providers
+from chatapp.services.bots import bots, providers
 from chatapp.services.chat import engine as chat_engine
 from chatapp.services.chat.request import ChatRequest
 from chatapp.services.models import BotUpdate, utcnow

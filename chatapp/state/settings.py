@@ -13,11 +13,9 @@ from pydantic import ValidationError
 
 from chatapp.components.widget_preview import text_on
 from chatapp.services.accounts import workspace_defaults, workspaces
-from chatapp.services.bots import avatars, providers
-from chatapp.services.bots import crud as bots
+from chatapp.services.bots import avatars, bots, providers
 from chatapp.services.models import Bot, BotUpdate
-from chatapp.services.ops import retention
-from chatapp.services.ops import workspace_export as workspace_backup
+from chatapp.services.ops import retention, workspace_export
 from chatapp.state import calls
 from chatapp.state.bot_scope import BotScopeState
 
@@ -73,7 +71,7 @@ def _lines(text: str) -> list[str]:
 
 
 def _backup_bytes(session, actor) -> tuple[str, bytes]:
-    backup = workspace_backup.build_backup(session, actor)
+    backup = workspace_export.build_backup(session, actor)
     try:
         return backup.filename, backup.path.read_bytes()
     finally:

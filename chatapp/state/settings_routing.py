@@ -7,8 +7,7 @@ from __future__ import annotations
 import reflex as rx
 from pydantic import ValidationError
 
-from chatapp.services.bots import crud as bots
-from chatapp.services.bots import routing
+from chatapp.services.bots import bots, routing, routing_scores
 from chatapp.services.models import Bot, BotUpdate
 from chatapp.state import calls
 from chatapp.state.bot_scope import BotScopeState
@@ -23,7 +22,7 @@ def _lines(text: str) -> list[str]:
 
 def _with_pool(session, bot: Bot) -> tuple[Bot, list[str]]:
     """The bot and the names of the bots it would route to (read in the worker thread)."""
-    pool = routing.candidates(session, routing.RouterRef(bot.id, bot.workspace_id))
+    pool = routing_scores.candidates(session, routing.RouterRef(bot.id, bot.workspace_id))
     return bot, [c.name for c in pool]
 
 

@@ -6,7 +6,7 @@ from sqlmodel import select
 from chatapp.core.config import reset_settings
 from chatapp.core.db import session_scope
 from chatapp.services.actions import store
-from chatapp.services.bots import crud as bots
+from chatapp.services.bots import bots
 from chatapp.services.knowledge.ingest.urlguard import PRIVATE_NETWORK
 from chatapp.services.models import Contact, Conversation
 from tests.utils.action_api import running_action_api

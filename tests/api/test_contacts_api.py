@@ -8,7 +8,7 @@ import pytest
 
 from chatapp.core.db import session_scope
 from chatapp.services.chat import conversations
-from chatapp.services.contacts.crud import ContactInput, create_contact
+from chatapp.services.contacts.contacts import ContactInput, create_contact
 from chatapp.services.models import Contact, Conversation
 from tests.api.test_admin_api import login
 from tests.utils.factories import make_tenant

@@ -9,10 +9,11 @@ import httpx
 import pytest
 
 from chatapp.core.db import session_scope
-from chatapp.services.bots import crud as bots
+from chatapp.services.bots import bots
 from chatapp.services.models import BotUpdate
 from tests.utils.factories import PASSWORD, make_tenant
-from tests.utils.handoff import add_action, new_session_id
+from tests.utils.handoff import add_action
+from tests.utils.knowledge import new_session_id
 from tests.utils.live_server import SSEReader, api_server
 
 

@@ -7,10 +7,11 @@ import httpx
 import pytest
 
 from chatapp.core.db import session_scope
-from chatapp.services.bots import crud as bots
+from chatapp.services.bots import bots
 from tests.api.test_live_api import login, messages_of, visitor_stream
 from tests.utils.factories import make_tenant
-from tests.utils.handoff import add_action, new_session_id
+from tests.utils.handoff import add_action
+from tests.utils.knowledge import new_session_id
 from tests.utils.live_server import REDIS_URL, SSEReader, api_server, postgres_and_redis
 
 pytestmark = pytest.mark.shared_redis  # the machine's Redis: pub/sub channels are global

@@ -18,11 +18,6 @@ from tests.utils.knowledge import make_shop, new_session_id
 MONTHLY = "Monthly limit reached. Please contact the website owner."
 
 
-@pytest.fixture
-def shop(client):
-    return make_shop()
-
-
 def body(shop, message="What are your opening hours?", **extra):
     return {
         "bot_id": shop.public_id,
@@ -48,8 +43,8 @@ def login(client, email):
     return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
-def test_widget_config_is_public_cacheable_and_has_no_secrets(client, shop):
-    url = f"/api/public/bots/{shop.public_id}/config"
+def test_widget_config_is_public_cacheable_and_has_no_secrets(client, shop_bot):
+    url = f"/api/public/bots/{shop_bot.public_id}/config"
     response = client.get(url, headers={"Origin": "https://any.site"})
     assert response.status_code == 200
     config = response.json()
@@ -70,22 +65,22 @@ def test_widget_config_is_public_cacheable_and_has_no_secrets(client, shop):
     }
     assert config["handoff"] == {"enabled": False, "button_label": ""}  # no handoff action
     assert config["lead_form"] == {"enabled": False, "title": "", "fields": []}
-    assert config["bot_id"] == shop.public_id and config["active"] is True
-    assert shop.key not in response.text
+    assert config["bot_id"] == shop_bot.public_id and config["active"] is True
+    assert shop_bot.key not in response.text
     assert response.headers["cache-control"] == "public, max-age=60"
     assert response.headers["access-control-allow-origin"] == "*"
     etag = response.headers["etag"]
     again = client.get(url, headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.content == b""
-    seed_path = client.get(f"/api/public/config/{shop.public_id}")
+    seed_path = client.get(f"/api/public/config/{shop_bot.public_id}")
     assert seed_path.json() == config
     missing = client.get("/api/public/bots/bot_nosuchbot123/config")
     assert missing.status_code == 404 and missing.json() == {"detail": "Bot not found."}
 
 
-def test_chat_streams_server_sent_events(client, shop):
+def test_chat_streams_server_sent_events(client, shop_bot):
     with client.stream(
-        "POST", "/api/chat", json=body(shop), headers={"Origin": "https://shop.example"}
+        "POST", "/api/chat", json=body(shop_bot), headers={"Origin": "https://shop.example"}
     ) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
@@ -104,10 +99,10 @@ def test_chat_streams_server_sent_events(client, shop):
     assert stored.content == answer and stored.role == "assistant"
 
 
-def test_chat_json_form_and_key_in_headers(client, shop):
-    request = body(shop, stream=False)
+def test_chat_json_form_and_key_in_headers(client, shop_bot):
+    request = body(shop_bot, stream=False)
     request.pop("api_key")
-    response = client.post("/api/chat", json=request, headers={"X-Widget-Key": shop.key})
+    response = client.post("/api/chat", json=request, headers={"X-Widget-Key": shop_bot.key})
     assert response.status_code == 200, response.text
     reply = response.json()
     assert "9am" in reply["answer"] and reply["answered"] is True
@@ -115,14 +110,14 @@ def test_chat_json_form_and_key_in_headers(client, shop):
     bearer = client.post(
         "/api/chat",
         json={**request, "message": "Can I return a used item?"},
-        headers={"Authorization": f"Bearer {shop.key}"},
+        headers={"Authorization": f"Bearer {shop_bot.key}"},
     )
     assert bearer.status_code == 200 and "30 days" in bearer.json()["answer"]
     assert bearer.json()["conversation_id"] == reply["conversation_id"]
 
 
-def test_a_session_id_is_made_when_missing(client, shop):
-    request = body(shop, stream=False)
+def test_a_session_id_is_made_when_missing(client, shop_bot):
+    request = body(shop_bot, stream=False)
     request.pop("session_id")
     reply = client.post("/api/chat", json=request).json()
     assert len(reply["session_id"]) >= 16
@@ -140,8 +135,8 @@ def test_a_session_id_is_made_when_missing(client, shop):
         ({"bot_id": None}, 422, "bot_id"),
     ],
 )
-def test_refusals_have_a_status_and_a_readable_detail(client, shop, change, status, detail):
-    response = client.post("/api/chat", json={**body(shop), **change})
+def test_refusals_have_a_status_and_a_readable_detail(client, shop_bot, change, status, detail):
+    response = client.post("/api/chat", json={**body(shop_bot), **change})
     assert response.status_code == status
     assert detail in response.json()["detail"]
     assert response.headers["access-control-allow-origin"] == "*"
@@ -149,51 +144,55 @@ def test_refusals_have_a_status_and_a_readable_detail(client, shop, change, stat
         assert session.exec(select(Message)).all() == []
 
 
-def test_an_oversized_request_is_refused_before_parsing(client, shop):
+def test_an_oversized_request_is_refused_before_parsing(client, shop_bot):
     response = client.post(
         "/api/chat",
-        content=json.dumps(body(shop, message="x" * 100_000)),
+        content=json.dumps(body(shop_bot, message="x" * 100_000)),
         headers={"content-type": "application/json"},
     )
     assert response.status_code == 413
     assert response.json()["detail"] == "The request is too large (at most 64 KB)."
 
 
-def test_wrong_website_and_paused_bot_are_forbidden(client, shop):
+def test_wrong_website_and_paused_bot_are_forbidden(client, shop_bot):
     owner = login(client, "owner-a@example.com")
-    bot_url = f"/api/v1/workspaces/{shop.tenant.workspace.id}/bots/{shop.bot_id}"
+    bot_url = f"/api/v1/workspaces/{shop_bot.tenant.workspace.id}/bots/{shop_bot.bot_id}"
     patched = client.patch(bot_url, json={"allowed_domains": ["shop.example"]}, headers=owner)
     assert patched.status_code == 200 and patched.json()["allowed_domains"] == ["shop.example"]
-    wrong = client.post("/api/chat", json=body(shop), headers={"Origin": "https://evil.example"})
+    wrong = client.post(
+        "/api/chat", json=body(shop_bot), headers={"Origin": "https://evil.example"}
+    )
     assert wrong.status_code == 403
     assert wrong.json()["detail"].startswith("This chatbot is not enabled on this website.")
     right = client.post(
-        "/api/chat", json=body(shop, stream=False), headers={"Origin": "https://shop.example"}
+        "/api/chat", json=body(shop_bot, stream=False), headers={"Origin": "https://shop.example"}
     )
     assert right.status_code == 200
     client.patch(bot_url, json={"status": "paused"}, headers=owner)
-    paused = client.post("/api/chat", json=body(shop), headers={"Origin": "https://shop.example"})
+    paused = client.post(
+        "/api/chat", json=body(shop_bot), headers={"Origin": "https://shop.example"}
+    )
     assert paused.status_code == 403 and "paused" in paused.json()["detail"]
-    config = client.get(f"/api/public/bots/{shop.public_id}/config").json()
+    config = client.get(f"/api/public/bots/{shop_bot.public_id}/config").json()
     assert config["active"] is False
 
 
-def test_monthly_limit_is_a_429_with_the_spec_message(client, shop):
+def test_monthly_limit_is_a_429_with_the_spec_message(client, shop_bot):
     owner = login(client, "owner-a@example.com")
     client.patch(
-        f"/api/v1/workspaces/{shop.tenant.workspace.id}/bots/{shop.bot_id}",
+        f"/api/v1/workspaces/{shop_bot.tenant.workspace.id}/bots/{shop_bot.bot_id}",
         json={"message_limit": 1},
         headers=owner,
     )
-    assert client.post("/api/chat", json=body(shop, stream=False)).status_code == 200
-    refused = client.post("/api/chat", json=body(shop))
+    assert client.post("/api/chat", json=body(shop_bot, stream=False)).status_code == 200
+    refused = client.post("/api/chat", json=body(shop_bot))
     assert refused.status_code == 429
     assert refused.json() == {"detail": MONTHLY}
     assert int(refused.headers["retry-after"]) > 0
 
 
-def test_rate_limit_answers_429_with_retry_after(client, shop):
-    request = body(shop, stream=False)
+def test_rate_limit_answers_429_with_retry_after(client, shop_bot):
+    request = body(shop_bot, stream=False)
     statuses = []
     for _ in range(21):
         response = client.post("/api/chat", json=request)
@@ -206,13 +205,13 @@ def test_rate_limit_answers_429_with_retry_after(client, shop):
     assert response.headers["access-control-expose-headers"].startswith("Retry-After")
 
 
-def test_cors_is_open_on_public_routes_only(client, shop):
+def test_cors_is_open_on_public_routes_only(client, shop_bot):
     preflight = {
         "Origin": "https://customer.example",
         "Access-Control-Request-Method": "POST",
         "Access-Control-Request-Headers": "content-type",
     }
-    for path in ("/api/chat", f"/api/public/bots/{shop.public_id}/config"):
+    for path in ("/api/chat", f"/api/public/bots/{shop_bot.public_id}/config"):
         response = client.options(path, headers=preflight)
         assert response.status_code == 204
         assert response.headers["access-control-allow-origin"] == "*"
@@ -224,11 +223,15 @@ def test_cors_is_open_on_public_routes_only(client, shop):
     assert "access-control-allow-origin" not in me.headers
 
 
-def test_feedback_on_an_answer_of_ones_own_conversation(client, shop):
-    request = body(shop, stream=False)
+def test_feedback_on_an_answer_of_ones_own_conversation(client, shop_bot):
+    request = body(shop_bot, stream=False)
     reply = client.post("/api/chat", json=request).json()
     url = f"/api/public/messages/{reply['message_id']}/feedback"
-    vote = {"bot_id": shop.public_id, "session_id": request["session_id"], "api_key": shop.key}
+    vote = {
+        "bot_id": shop_bot.public_id,
+        "session_id": request["session_id"],
+        "api_key": shop_bot.key,
+    }
     response = client.post(url, json={**vote, "rating": "down"})
     assert response.status_code == 200
     assert response.json() == {"message_id": reply["message_id"], "rating": "down"}
@@ -245,32 +248,32 @@ def test_feedback_on_an_answer_of_ones_own_conversation(client, shop):
     assert client.post(question, json={**vote, "rating": "up"}).status_code == 404
 
 
-def test_llm_failures_over_http(client, shop, monkeypatch):
+def test_llm_failures_over_http(client, shop_bot, monkeypatch):
     with fake_llm_server() as fake:
         monkeypatch.setenv("OPENAI_BASE_URL", fake.base_url)
         monkeypatch.setenv("LLM_RETRY_BASE_SECONDS", "0.01")
         reset_settings()
         fake.script = ["500", "500", "500"]
-        failed = client.post("/api/chat", json=body(shop, stream=False))
+        failed = client.post("/api/chat", json=body(shop_bot, stream=False))
         assert failed.status_code == 503
         assert failed.json() == {"detail": llm.UNAVAILABLE, "code": "llm_unavailable"}
         fake.script = ["500", "500", "500"]
-        with client.stream("POST", "/api/chat", json=body(shop)) as response:
+        with client.stream("POST", "/api/chat", json=body(shop_bot)) as response:
             assert response.status_code == 200
             events = parse_sse("".join(response.iter_text()))
         assert events == [{"type": "error", "code": "llm_unavailable", "message": llm.UNAVAILABLE}]
         fake.reply = "We open at 9am [1]."
-        ok = client.post("/api/chat", json=body(shop, stream=False)).json()
+        ok = client.post("/api/chat", json=body(shop_bot, stream=False)).json()
         assert ok["answer"] == "We open at 9am [1]." and ok["usage"]["completion_tokens"] == 5
 
 
-def test_admin_routes_set_a_bot_up(client, shop, monkeypatch):
+def test_admin_routes_set_a_bot_up(client, shop_bot, monkeypatch):
     owner = login(client, "owner-a@example.com")
     viewer = login(client, "viewer-a@example.com")
-    base = f"/api/v1/workspaces/{shop.tenant.workspace.id}"
-    keys = client.get(f"{base}/bots/{shop.bot_id}/keys", headers=owner).json()
-    assert len(keys) == 1 and keys[0]["active"] and shop.key.startswith(keys[0]["prefix"])
-    assert shop.key not in json.dumps(keys)
+    base = f"/api/v1/workspaces/{shop_bot.tenant.workspace.id}"
+    keys = client.get(f"{base}/bots/{shop_bot.bot_id}/keys", headers=owner).json()
+    assert len(keys) == 1 and keys[0]["active"] and shop_bot.key.startswith(keys[0]["prefix"])
+    assert shop_bot.key not in json.dumps(keys)
 
     assert client.get(f"{base}/llm", headers=viewer).json()["source"] == "offline"
     monkeypatch.setenv("ALLOW_PRIVATE_URLS", "true")
@@ -290,7 +293,7 @@ def test_admin_routes_set_a_bot_up(client, shop, monkeypatch):
     assert cleared["source"] == "offline"
 
     played = client.post(
-        f"{base}/bots/{shop.bot_id}/chat",
+        f"{base}/bots/{shop_bot.bot_id}/chat",
         json={"message": "Do you ship to Canada?"},
         headers=viewer,
     )
@@ -316,14 +319,14 @@ def test_openapi_documents_the_public_routes(client):
     assert {"401", "403", "413", "422", "429"} <= set(chat_doc["responses"])
 
 
-def test_behind_a_proxy_the_ip_limit_uses_the_forwarded_address(client, shop, monkeypatch):
+def test_behind_a_proxy_the_ip_limit_uses_the_forwarded_address(client, shop_bot, monkeypatch):
     monkeypatch.setenv("TRUSTED_PROXY_HOPS", "1")
     monkeypatch.setenv("CHAT_IP_PER_MINUTE", "1")
     reset_settings()
 
     def send(forwarded):
         return client.post(
-            "/api/chat", json=body(shop, stream=False), headers={"X-Forwarded-For": forwarded}
+            "/api/chat", json=body(shop_bot, stream=False), headers={"X-Forwarded-For": forwarded}
         ).status_code
 
     # The client may forge the first entry; the proxy's own (last) entry is the address.
@@ -333,16 +336,16 @@ def test_behind_a_proxy_the_ip_limit_uses_the_forwarded_address(client, shop, mo
     assert 429 in statuses
 
 
-def test_an_identified_visitor_becomes_a_linked_contact(client, shop):
+def test_an_identified_visitor_becomes_a_linked_contact(client, shop_bot):
     from chatapp.services.models import Contact, Conversation
 
     visitor = {"name": "Ada Lovelace", "email": "Ada@Example.com"}
-    first = client.post("/api/chat", json=body(shop, stream=False, visitor=visitor))
+    first = client.post("/api/chat", json=body(shop_bot, stream=False, visitor=visitor))
     assert first.status_code == 200, first.text
     later = {"email": "ada@example.com", "phone": "+33 1 23 45 67"}
-    again = body(shop, stream=False, visitor=later)
+    again = body(shop_bot, stream=False, visitor=later)
     assert client.post("/api/chat", json=again).status_code == 200
-    anonymous = client.post("/api/chat", json=body(shop, stream=False))
+    anonymous = client.post("/api/chat", json=body(shop_bot, stream=False))
     with session_scope() as session:
         [contact] = session.exec(select(Contact)).all()
         assert (contact.name, contact.email, contact.phone) == (
@@ -350,14 +353,14 @@ def test_an_identified_visitor_becomes_a_linked_contact(client, shop):
             "ada@example.com",
             "+33 1 23 45 67",
         )
-        assert contact.workspace_id == shop.tenant.workspace.id
+        assert contact.workspace_id == shop_bot.tenant.workspace.id
         linked = session.exec(select(Conversation).where(Conversation.contact_id == contact.id))
         assert len(linked.all()) == 2
         assert session.get(Conversation, anonymous.json()["conversation_id"]).contact_id is None
 
 
-def test_config_lists_audiences_and_chat_takes_a_pick(client, shop):
-    from chatapp.services.bots import crud as bot_service
+def test_config_lists_audiences_and_chat_takes_a_pick(client, shop_bot):
+    from chatapp.services.bots import bots
     from chatapp.services.models import BotUpdate, Conversation
 
     audiences = [
@@ -365,20 +368,20 @@ def test_config_lists_audiences_and_chat_takes_a_pick(client, shop):
         {"label": "Peer engineer", "instructions": "Go technical."},
     ]
     with session_scope() as session:
-        bot_service.update_bot(
-            session, shop.tenant.owner, shop.bot_id, BotUpdate(audiences=audiences)
+        bots.update_bot(
+            session, shop_bot.tenant.owner, shop_bot.bot_id, BotUpdate(audiences=audiences)
         )
-    config = client.get(f"/api/public/bots/{shop.public_id}/config").json()
+    config = client.get(f"/api/public/bots/{shop_bot.public_id}/config").json()
     assert config["audiences"] == [
         {"key": "recruiter", "label": "Recruiter", "starter_questions": ["Roles?"]},
         {"key": "peer-engineer", "label": "Peer engineer", "starter_questions": []},
     ]
-    response = client.post("/api/chat", json=body(shop, stream=False, audience="peer-engineer"))
+    response = client.post("/api/chat", json=body(shop_bot, stream=False, audience="peer-engineer"))
     assert response.status_code == 200, response.text
     with session_scope() as session:
         conversation = session.get(Conversation, response.json()["conversation_id"])
         assert conversation.audience == "peer-engineer"
-    refused = client.post("/api/chat", json=body(shop, audience="ceo"))
+    refused = client.post("/api/chat", json=body(shop_bot, audience="ceo"))
     assert refused.status_code == 422
     assert refused.json() == {
         "detail": "Unknown audience 'ceo': choose one of recruiter, peer-engineer."

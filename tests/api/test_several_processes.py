@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from chatapp.core.db import session_scope
-from chatapp.services.bots import crud as bots
+from chatapp.services.bots import bots
 from tests.api.test_live_api import login
 from tests.utils.factories import make_tenant
 from tests.utils.knowledge import new_session_id

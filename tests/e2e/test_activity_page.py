@@ -20,7 +20,7 @@ from playwright.sync_api import Page, expect
 from sqlmodel import select
 
 from chatapp.core.db import get_engine, session_scope
-from chatapp.services.bots import crud as bots
+from chatapp.services.bots import bots
 from chatapp.services.chat import conversations
 from chatapp.services.models import Bot, BotCreate, Conversation, Message
 from tests.e2e.dashboard_helpers import log_in, new_tenant, open_section, screenshot

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from sqlmodel import select
 
 from chatapp.core.db import get_engine, session_scope
-from chatapp.services.bots import crud as bots
+from chatapp.services.bots import bots
 from chatapp.services.models import BotCreate, Conversation, Message, Source
 from tests.e2e.dashboard_helpers import log_in, new_tenant, open_section, screenshot
 from tests.utils.factories import PASSWORD

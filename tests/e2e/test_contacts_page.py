@@ -16,10 +16,10 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from chatapp.core.db import get_engine, session_scope
-from chatapp.services.bots import crud as bots
+from chatapp.services.bots import bots
 from chatapp.services.chat import conversations
-from chatapp.services.contacts import crud as contacts
-from chatapp.services.contacts.crud import ContactInput
+from chatapp.services.contacts import contacts
+from chatapp.services.contacts.contacts import ContactInput
 from chatapp.services.models import Bot, BotCreate, Contact, Conversation
 from tests.e2e.dashboard_helpers import log_in, new_tenant, open_section, screenshot
 

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from chatapp.core.db import get_engine, session_scope
-from chatapp.services.bots import crud as bots
+from chatapp.services.bots import bots
 from tests.e2e.dashboard_helpers import log_in, new_tenant, open_section
 from tests.utils.handoff import add_action
 from tests.utils.widget_stack import HostSite

@@ -10,10 +10,11 @@ import pytest
 from playwright.sync_api import expect
 
 from chatapp.core.db import get_engine, session_scope
-from chatapp.services.bots import crud as bots
+from chatapp.services.bots import bots
 from chatapp.services.models import BotCreate
 from tests.e2e.dashboard_helpers import log_in, new_tenant, open_section, screenshot
-from tests.utils.handoff import add_action, new_session_id
+from tests.utils.handoff import add_action
+from tests.utils.knowledge import new_session_id
 from tests.utils.live_server import SSEReader
 
 pytestmark = pytest.mark.e2e

@@ -17,8 +17,7 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from chatapp.core.db import get_engine, session_scope
-from chatapp.services.bots import crud as bots
-from chatapp.services.bots import providers
+from chatapp.services.bots import bots, providers
 from chatapp.services.models import Bot, BotKey, User, Workspace
 from tests.e2e.dashboard_helpers import log_in, new_tenant, open_section, screenshot
 from tests.utils.factories import PASSWORD

@@ -16,7 +16,7 @@ from chatapp.core.db import get_engine, session_scope
 from chatapp.services.knowledge import sources
 from chatapp.services.models import Source
 from tests.e2e.dashboard_helpers import log_in, new_tenant, open_section, screenshot
-from tests.services.ingest.files import pdf
+from tests.services.knowledge.ingest.files import pdf
 
 pytestmark = pytest.mark.e2e
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from chatapp.services.chat import conversations
-from chatapp.services.contacts import crud as contacts
-from chatapp.services.contacts.crud import ContactInput
+from chatapp.services.contacts import contacts
+from chatapp.services.contacts.contacts import ContactInput
 
 
 def add(session, tenant, bot=None, **values):

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from chatapp.services.accounts import auth, workspaces
 from chatapp.services.accounts.tenancy import Actor, actor_for
-from chatapp.services.bots import crud as bots
+from chatapp.services.bots import bots
 from chatapp.services.models import Bot, BotCreate, Role, User, Workspace
 
 PASSWORD = "correct horse battery"

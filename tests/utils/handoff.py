@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import secrets
 from typing import Any
 
 from sqlmodel import select
@@ -11,9 +9,7 @@ from sqlmodel import select
 from chatapp.core.db import session_scope
 from chatapp.services.accounts.tenancy import actor_for
 from chatapp.services.actions import store as actions_store
-from chatapp.services.chat import engine as chat_engine
-from chatapp.services.chat.request import ChatRequest, Event
-from chatapp.services.live import bus as live
+from chatapp.services.live import bus
 from chatapp.services.models import Conversation, Membership, Role
 
 HANDOFF = {
@@ -41,24 +37,10 @@ def add_action(bot_id: int, workspace_id: int, kind: str, engine=None, **config:
         return actions_store.create_action(session, actor, bot_id, kind=kind, config=values).id
 
 
-def new_session_id() -> str:
-    return "visitor-" + secrets.token_hex(8)
-
-
-def ask(public_id: str, key: str, message: str, session_id: str) -> list[Event]:
-    """A visitor's message through the real pipeline; the stream's events."""
-    request = ChatRequest(bot_id=public_id, message=message, session_id=session_id, api_key=key)
-
-    async def run():
-        return [event async for event in chat_engine.stream(request)]
-
-    return asyncio.run(run())
-
-
 def conversation(conversation_id: int) -> Conversation:
     with session_scope() as session:
         return session.get(Conversation, conversation_id)
 
 
-def stored_events(conversation_id: int, workspace_id: int, after: int = 0) -> list[live.LiveEvent]:
-    return live._stored_after(workspace_id, conversation_id, after)
+def stored_events(conversation_id: int, workspace_id: int, after: int = 0) -> list[bus.LiveEvent]:
+    return bus._stored_after(workspace_id, conversation_id, after)

@@ -1,12 +1,17 @@
-"""A small shop's knowledge, ingested through the real sources service and worker."""
+"""A small shop's knowledge, ingested through the real sources service and worker; a visitor's
+message to a bot through the real chat engine (`ask`: the reply, `collect`: the stream's events)."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import dataclass
+from typing import Protocol
 
 from chatapp.core.db import session_scope
-from chatapp.services.bots import crud as bots
+from chatapp.services.bots import bots
+from chatapp.services.chat import engine as chat_engine
+from chatapp.services.chat.request import ChatReply, ChatRequest, Event
 from chatapp.services.knowledge import sources
 from chatapp.workers import ingest as worker
 from tests.utils.factories import Tenant, make_tenant
@@ -47,3 +52,41 @@ def make_shop(label: str = "a") -> Shop:
 
 def new_session_id() -> str:
     return "visitor-" + secrets.token_hex(8)
+
+
+class WidgetBot(Protocol):
+    """A bot as a visitor reaches it: its public id and a widget key (a Shop is one)."""
+
+    public_id: str
+    key: str
+
+
+@dataclass
+class BotKey:
+    """A WidgetBot from its two values."""
+
+    public_id: str
+    key: str
+
+
+def chat_request(
+    bot: WidgetBot, message: str, session_id: str | None = None, **extra
+) -> ChatRequest:
+    """A visitor's message to `bot` with its widget key (a new visitor unless `session_id`)."""
+    values = {"bot_id": bot.public_id, "api_key": bot.key, **extra}
+    return ChatRequest(message=message, session_id=session_id or new_session_id(), **values)
+
+
+def ask(bot: WidgetBot, message: str, session_id: str | None = None, **extra) -> ChatReply:
+    """The engine's whole reply to a visitor's message (the non-streaming form)."""
+    return asyncio.run(chat_engine.reply(chat_request(bot, message, session_id, **extra)))
+
+
+def collect(bot: WidgetBot, message: str, session_id: str | None = None, **extra) -> list[Event]:
+    """The events the engine streams for a visitor's message, in order."""
+    request = chat_request(bot, message, session_id, **extra)
+
+    async def run():
+        return [event async for event in chat_engine.stream(request)]
+
+    return asyncio.run(run())

@@ -87,7 +87,7 @@ def _prepare_here() -> dict[str, Any]:
     from chatapp.core.db import session_scope
     from chatapp.services.accounts import api_tokens
     from chatapp.services.actions import store as actions_store
-    from chatapp.services.bots import crud as bots
+    from chatapp.services.bots import bots
     from chatapp.services.models import Bot, BotUpdate
     from tests.utils.knowledge import make_shop
 

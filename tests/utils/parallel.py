@@ -22,8 +22,8 @@ DASHBOARD_APP_MODULES = (
 SHARED_REDIS_MODULES = (
     "tests/api/test_live_two_workers.py",
     "tests/api/test_several_processes.py",
-    "tests/services/test_chat_limits.py",
-    "tests/services/test_live.py",
+    "tests/services/chat/test_chat_limits.py",
+    "tests/services/live/test_live.py",
 )
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bench.routing import BOTS
 from chatapp.core.db import session_scope
-from chatapp.services.bots import crud as bots
+from chatapp.services.bots import bots
 from chatapp.services.knowledge import sources
 from chatapp.services.models import BotCreate, BotUpdate
 from chatapp.workers import ingest as worker

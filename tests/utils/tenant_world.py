@@ -20,14 +20,14 @@ from sqlmodel import select
 
 from chatapp.core.db import session_scope
 from chatapp.services.accounts import api_tokens, auth
-from chatapp.services.bots import crud as bots
-from chatapp.services.contacts import crud as contacts
-from chatapp.services.contacts import leads
+from chatapp.services.bots import bots
+from chatapp.services.contacts import contacts, leads
 from chatapp.services.knowledge import sources
 from chatapp.services.models import Message, Role
 from chatapp.workers import ingest as worker
 from tests.utils.factories import PASSWORD, make_tenant
-from tests.utils.handoff import add_action, ask, new_session_id
+from tests.utils.handoff import add_action
+from tests.utils.knowledge import BotKey, collect, new_session_id
 
 
 def marker(label: str) -> str:
@@ -99,8 +99,9 @@ def make_world(label: str) -> World:
     lead_action = add_action(ids["bot"], ids["workspace"], "collect_lead", title=f"Form {mark}")
     handoff_action = add_action(ids["bot"], ids["workspace"], "handoff")
     session_id = new_session_id()
-    ask(ids["public"], key, f"When do you open? {mark}", session_id)
-    events = ask(ids["public"], key, f"talk to a human please {mark}", session_id)
+    visitor_bot = BotKey(ids["public"], key)
+    collect(visitor_bot, f"When do you open? {mark}", session_id)
+    events = collect(visitor_bot, f"talk to a human please {mark}", session_id)
     conversation_id = next(e.data["conversation_id"] for e in events if e.type == "done")
     with session_scope() as session:
         lead = leads.submit(

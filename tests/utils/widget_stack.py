@@ -74,7 +74,7 @@ def _prepare_here() -> dict[str, Any]:
 
     from chatapp.core import migrations
     from chatapp.core.db import session_scope
-    from chatapp.services.bots import crud as bots
+    from chatapp.services.bots import bots
     from chatapp.services.knowledge import sources
     from chatapp.services.models import Bot, KnowledgeChunk
     from chatapp.workers import ingest as worker

@@ -14,8 +14,7 @@ from typing import Any
 from sqlmodel import Session
 
 from chatapp.core.errors import ServiceError
-from chatapp.services.actions import http_call, templates
-from chatapp.services.actions import run_log as runs
+from chatapp.services.actions import http_call, run_log, templates
 from chatapp.services.actions.common import ActionFailed
 from chatapp.services.actions.store import Snapshot
 from chatapp.services.live import handoff
@@ -67,7 +66,7 @@ def run(
         "outcome": outcome.outcome,
         **(outcome.event or {}),
     }
-    runs.record(
+    run_log.record(
         session,
         workspace_id=action.workspace_id,
         bot_id=action.bot_id,

@@ -13,7 +13,7 @@ from typing import Any
 from sqlmodel import Session
 
 from chatapp.services.actions import execute as runner
-from chatapp.services.actions import run_log as runs
+from chatapp.services.actions import run_log
 from chatapp.services.actions.store import Snapshot
 from chatapp.services.actions.template_http import strip_extensions
 
@@ -76,7 +76,7 @@ def run_call(
         params = None
     if not isinstance(params, dict):
         message = "The model's arguments were not a JSON object."
-        runs.record(
+        run_log.record(
             session,
             workspace_id=action.workspace_id,
             bot_id=action.bot_id,

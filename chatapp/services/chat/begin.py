@@ -19,24 +19,25 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
+from sqlmodel import Session
 
 from chatapp.core import ratelimit as rl
 from chatapp.core.config import get_settings
 from chatapp.core.db import session_scope
 from chatapp.core.errors import NotFound, ValidationFailed
-from chatapp.services.accounts import visitor_access as access
+from chatapp.services.accounts import visitor_access
 from chatapp.services.accounts.tenancy import Permission
-from chatapp.services.actions import in_chat as actions
+from chatapp.services.actions import in_chat
 from chatapp.services.bots import audiences, quota, routing
 from chatapp.services.bots.providers import llm_config
 from chatapp.services.chat import conversations, followup
 from chatapp.services.chat.compose import extractive
 from chatapp.services.chat.request import ChatRequest, validate
 from chatapp.services.chat.turn import Turn, retrieve_passages
-from chatapp.services.contacts import crud as contacts
+from chatapp.services.contacts import contacts
 from chatapp.services.knowledge.embeddings import get_embedder
 from chatapp.services.live import handoff
-from chatapp.services.models import Workspace
+from chatapp.services.models import Bot, Conversation, Workspace
 
 log = logging.getLogger(__name__)
 
@@ -73,18 +74,9 @@ def _begin_sync(request: ChatRequest, started: float) -> Turn:
     message, session_id, client_id = validate(request)
     settings = get_settings()
     with session_scope() as session:
-        bot = access.public_bot(session, request.bot_id)
-        if request.actor is None:
-            access.check_key(session, bot, request.api_key)
-            access.check_origin(bot, request.origin, request.referer)
-        else:
-            request.actor.require(Permission.READ)
-            if request.actor.workspace_id != bot.workspace_id:
-                raise NotFound("Bot not found.")
-        access.check_active(bot)
+        bot = _allowed_bot(session, request)
         pick = audiences.check_pick(audiences.of(bot), request.audience)
         vector_ahead = _embed_question_ahead(message, bot)
-        workspace = session.get(Workspace, bot.workspace_id)
         conversation = conversations.find_or_create(session, bot, session_id, request.channel)
         if request.visitor and request.actor is None:
             contacts.link_visitor(session, bot, conversation, request.visitor)
@@ -96,35 +88,7 @@ def _begin_sync(request: ChatRequest, started: float) -> Turn:
                 key=pick,
                 pick=True,
             )
-        tweaks = _playground_tweaks(request, llm_config(workspace, bot, settings), bot)
-        bot_actions = actions.load(
-            session, workspace_id=bot.workspace_id, bot_id=bot.id, conversation_id=conversation.id
-        )
-        turn = Turn(
-            request=request,
-            message=message,
-            session_id=session_id,
-            workspace_id=bot.workspace_id,
-            bot_id=bot.id,
-            bot_name=bot.name,
-            fallback=bot.fallback_message,
-            welcome=bot.welcome_message,
-            conversation_id=conversation.id,
-            user_message_id=0,
-            history=(),
-            started=started,
-            audiences=tuple(audiences.of(bot)),
-            audience=pick or conversation.audience,
-            is_router=bot.is_router,
-            bot_actions=bot_actions,
-            status=conversation.status,
-            **tweaks,
-        )
-        turn = replace(
-            turn,
-            classify_audience=bool(turn.audiences and not turn.audience)
-            and (conversation.message_count < 2 * audiences.CLASSIFY_FIRST_MESSAGES),
-        )
+        turn = _first_turn(session, request, message, session_id, started, bot, conversation, pick)
         if client_id is not None:
             stored = conversations.by_client_id(session, conversation.id, "assistant", client_id)
             if stored is not None:  # a retry of an answered request: replay, count nothing
@@ -142,21 +106,84 @@ def _begin_sync(request: ChatRequest, started: float) -> Turn:
             if handed is not None:
                 return handed  # a person answers (or is being asked for): no bot answer, no quota
         quota.consume(session, bot.id)  # last: the bot row stays locked only until commit
+    return _with_prefetched_passages(turn, message, vector_ahead)
+
+
+def _allowed_bot(session: Session, request: ChatRequest) -> Bot:
+    """The requested bot, once the widget key and origin (or the member's access) are checked
+    and the bot is active."""
+    bot = visitor_access.public_bot(session, request.bot_id)
+    if request.actor is None:
+        visitor_access.check_key(session, bot, request.api_key)
+        visitor_access.check_origin(bot, request.origin, request.referer)
+    else:
+        request.actor.require(Permission.READ)
+        if request.actor.workspace_id != bot.workspace_id:
+            raise NotFound("Bot not found.")
+    visitor_access.check_active(bot)
+    return bot
+
+
+def _first_turn(
+    session: Session,
+    request: ChatRequest,
+    message: str,
+    session_id: str,
+    started: float,
+    bot: Bot,
+    conversation: Conversation,
+    pick: str | None,
+) -> Turn:
+    """The turn's read-only context before the visitor's message is stored (no history yet)."""
+    workspace = session.get(Workspace, bot.workspace_id)
+    tweaks = _playground_tweaks(request, llm_config(workspace, bot, get_settings()), bot)
+    bot_actions = in_chat.load(
+        session, workspace_id=bot.workspace_id, bot_id=bot.id, conversation_id=conversation.id
+    )
+    turn = Turn(
+        request=request,
+        message=message,
+        session_id=session_id,
+        workspace_id=bot.workspace_id,
+        bot_id=bot.id,
+        bot_name=bot.name,
+        fallback=bot.fallback_message,
+        welcome=bot.welcome_message,
+        conversation_id=conversation.id,
+        user_message_id=0,
+        history=(),
+        started=started,
+        audiences=tuple(audiences.of(bot)),
+        audience=pick or conversation.audience,
+        is_router=bot.is_router,
+        bot_actions=bot_actions,
+        status=conversation.status,
+        **tweaks,
+    )
+    return replace(
+        turn,
+        classify_audience=bool(turn.audiences and not turn.audience)
+        and (conversation.message_count < 2 * audiences.CLASSIFY_FIRST_MESSAGES),
+    )
+
+
+def _with_prefetched_passages(turn: Turn, message: str, vector_ahead) -> Turn:
+    """The turn with its passages retrieved here (same thread: no hop), when the answer will
+    need them: not for a router, small talk or a follow-up (those retrieve in events())."""
     if (
-        not turn.is_router
-        and extractive.small_talk(message, welcome=turn.welcome) is None
-        and (
-            not followup.recent_user_turns(list(turn.history))
-            or not followup.looks_like_followup(message)
+        turn.is_router
+        or extractive.small_talk(message, welcome=turn.welcome) is not None
+        or (
+            followup.recent_user_turns(list(turn.history)) and followup.looks_like_followup(message)
         )
     ):
-        try:
-            vector = vector_ahead.result() if vector_ahead is not None else None
-            prefetched = retrieve_passages(turn, message, vector)  # same thread: no hop
-            turn = replace(turn, prefetched=prefetched)
-        except Exception:  # counted already: events() retries and reports a failure cleanly
-            log.warning("retrieval failed in begin(); retried in events()", exc_info=True)
-    return turn
+        return turn
+    try:
+        vector = vector_ahead.result() if vector_ahead is not None else None
+        return replace(turn, prefetched=retrieve_passages(turn, message, vector))
+    except Exception:  # counted already: events() retries and reports a failure cleanly
+        log.warning("retrieval failed in begin(); retried in events()", exc_info=True)
+        return turn
 
 
 def _handoff_turn(session, turn: Turn, conversation, created: bool) -> Turn | None:

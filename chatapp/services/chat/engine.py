@@ -20,7 +20,7 @@ import anyio.to_thread
 
 from chatapp.core import metrics
 from chatapp.core.errors import ServiceError
-from chatapp.services.actions import in_chat as actions
+from chatapp.services.actions import in_chat
 from chatapp.services.chat import recorder, routed, strategies
 from chatapp.services.chat.begin import begin
 from chatapp.services.chat.compose import extractive
@@ -92,7 +92,7 @@ async def events(turn: Turn) -> AsyncIterator[Event]:
             draft.said.append(piece)
             yield Event("token", {"content": piece})
         yield Event("sources", {"sources": _shown_to(turn, draft.sources)})
-        for event in actions.events(turn.bot_actions):
+        for event in in_chat.events(turn.bot_actions):
             yield event
         recorded = await anyio.to_thread.run_sync(recorder.complete, turn, draft)
         finished = True

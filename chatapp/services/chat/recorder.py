@@ -14,7 +14,7 @@ from typing import Any
 
 from chatapp.core import metrics
 from chatapp.core.db import session_scope
-from chatapp.services.actions import in_chat as actions
+from chatapp.services.actions import in_chat
 from chatapp.services.bots import quota
 from chatapp.services.chat import conversations
 from chatapp.services.chat.begin import handoff_event
@@ -69,7 +69,7 @@ def complete(turn: Turn, draft: Draft, *, partial: bool = False) -> Recorded:
                     recorded.status = outcome.status
         if turn.handoff is None and conversation.status != "bot":
             recorded.status = conversation.status  # the model or a rule handed it to a person
-        actions.attach(
+        in_chat.attach(
             session, recorded.message_id, turn.bot_actions, also=recorded.handoff_actions
         )
         conversations.count_usage(

@@ -21,7 +21,7 @@ import anyio.to_thread
 
 from chatapp.core.config import get_settings
 from chatapp.core.db import session_scope
-from chatapp.services.actions import in_chat as actions
+from chatapp.services.actions import in_chat
 from chatapp.services.bots import audiences
 from chatapp.services.bots.routing import Target
 from chatapp.services.chat import citations, followup, strategies
@@ -181,7 +181,7 @@ async def answer(turn: Turn, draft: Draft) -> AsyncIterator[str]:
     if turn.llm is None and turn.bot_actions is not None and turn.bot_actions.available:
         # The router's own actions apply to its answers as to any bot's (link, lead form...).
         ran = await anyio.to_thread.run_sync(
-            lambda: actions.offline(turn.bot_actions, turn.message, fell_back=draft.fell_back)
+            lambda: in_chat.offline(turn.bot_actions, turn.message, fell_back=draft.fell_back)
         )
         if ran is not None:
             draft.fell_back = False

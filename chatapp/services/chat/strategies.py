@@ -24,7 +24,7 @@ import anyio.to_thread
 
 from chatapp.core.config import get_settings
 from chatapp.core.errors import ServiceError
-from chatapp.services.actions import in_chat as actions
+from chatapp.services.actions import in_chat
 from chatapp.services.bots import audiences
 from chatapp.services.chat import citations, followup
 from chatapp.services.chat.compose import answerability, extractive
@@ -83,7 +83,7 @@ async def offline(
         text, draft.fell_back = turn.fallback, True
     if turn.bot_actions is not None and turn.bot_actions.available:  # the owner's rules pick
         ran = await anyio.to_thread.run_sync(
-            lambda: actions.offline(turn.bot_actions, turn.message, fell_back=draft.fell_back)
+            lambda: in_chat.offline(turn.bot_actions, turn.message, fell_back=draft.fell_back)
         )
         if ran is not None:
             text, draft.fell_back, draft.sources = ran, False, []
@@ -119,7 +119,7 @@ async def llm_answer(
         audience=audiences.prompt_part(list(turn.audiences), turn.audience),
         marker=llm_outcome.MARKER,
     )
-    stream = actions.stream_answer(
+    stream = in_chat.stream_answer(
         turn.bot_actions,
         turn.llm,
         fit.messages,

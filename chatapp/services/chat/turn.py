@@ -9,7 +9,7 @@ from typing import Any
 
 from chatapp.core.config import get_settings
 from chatapp.core.db import session_scope
-from chatapp.services.actions import in_chat as actions
+from chatapp.services.actions import in_chat
 from chatapp.services.bots import routing
 from chatapp.services.bots.providers import LLMConfig
 from chatapp.services.chat.llm import client as llm
@@ -50,7 +50,7 @@ class Turn:
     classify_audience: bool = False  # early in the conversation, no audience yet: classify
     is_router: bool = False
     route: routing.Decision | None = None  # a router bot's choice of bot(s) for this message
-    bot_actions: actions.TurnActions | None = None  # the bot's actions (records what it offers)
+    bot_actions: in_chat.TurnActions | None = None  # the bot's actions (records what it offers)
 
     def elapsed_ms(self) -> int:
         return round((time.perf_counter() - self.started) * 1000)

@@ -18,13 +18,12 @@ from sqlmodel import Session, select
 
 from chatapp.core import ratelimit as rl
 from chatapp.core.errors import NotFound, ServiceError
-from chatapp.services.accounts import visitor_access as access
-from chatapp.services.actions import http_call, store
-from chatapp.services.actions import run_log as runs
+from chatapp.services.accounts import visitor_access
+from chatapp.services.actions import http_call, run_log, store
 from chatapp.services.actions.common import ActionFailed
 from chatapp.services.chat.request import SESSION_ID
-from chatapp.services.contacts import crud as contacts
-from chatapp.services.contacts.crud import ContactInput, ContactInvalid
+from chatapp.services.contacts import contacts
+from chatapp.services.contacts.contacts import ContactInput, ContactInvalid
 from chatapp.services.models import Bot, Contact, Conversation, utcnow
 
 log = logging.getLogger(__name__)
@@ -57,10 +56,10 @@ def submit(
     fields: dict[str, Any],
 ) -> LeadResult:
     """Check the key and site, validate the fields, store the contact; then the webhook."""
-    bot = access.public_bot(session, bot_id)
-    access.check_key(session, bot, api_key)
-    access.check_origin(bot, origin, referer)
-    access.check_active(bot)
+    bot = visitor_access.public_bot(session, bot_id)
+    visitor_access.check_key(session, bot, api_key)
+    visitor_access.check_origin(bot, origin, referer)
+    visitor_access.check_active(bot)
     action = store.lead_form_action(session, workspace_id=bot.workspace_id, bot_id=bot.id)
     if action is None:
         raise NotFound(NO_FORM)
@@ -186,7 +185,7 @@ def _notify(
         except Exception:
             log.exception("lead webhook failed")
             outcome, error = "error", "Webhook: unexpected error."
-    runs.record(
+    run_log.record(
         session,
         workspace_id=action.workspace_id,
         bot_id=action.bot_id,

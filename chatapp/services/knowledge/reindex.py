@@ -23,7 +23,7 @@ from sqlmodel import col, select
 from chatapp.core.db import session_scope
 from chatapp.core.errors import ValidationFailed
 from chatapp.services.knowledge.embeddings import get_embedder
-from chatapp.services.knowledge.index import codec as vectors
+from chatapp.services.knowledge.index import codec
 from chatapp.services.knowledge.index.embedded import knowledge_changed
 from chatapp.services.knowledge.index.vector_index import (
     EmbeddedIndex,
@@ -100,7 +100,7 @@ def _store(bot_id: int, points: list[IndexPoint]) -> None:
     with session_scope() as session:
         session.connection().execute(
             statement,
-            [{"chunk_id": p.chunk_id, "blob": vectors.encode(p.vector)} for p in points],
+            [{"chunk_id": p.chunk_id, "blob": codec.encode(p.vector)} for p in points],
         )
         knowledge_changed(session, bot_id)
 

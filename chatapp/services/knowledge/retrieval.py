@@ -11,7 +11,9 @@ are ignored, so a re-train never shows a half state.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
@@ -85,24 +87,9 @@ def retrieve(
 
     dense = {hit.chunk_id: (rank, hit.score) for rank, hit in enumerate(dense_hits)}
     words = {chunk_id: (rank, score) for rank, (chunk_id, score) in enumerate(lexical_hits)}
-    fused: dict[str, float] = {}
-    for ranking, weight in ((dense, DENSE_WEIGHT), (words, LEXICAL_WEIGHT)):
-        for chunk_id, (rank, _score) in ranking.items():
-            fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + rank + 1)
+    fused = _fused(dense, words)
     ordered = sorted(fused, key=fused.__getitem__, reverse=True)[: max(limit * 3, limit)]
-
-    # By primary key only (a filter on the bot lets SQLite scan the bot's index instead: 80 ms
-    # at 100k chunks); the tenant is checked on every row here.
-    rows = {
-        chunk.id: (chunk, kind, meta)
-        for chunk, kind, meta in session.exec(
-            select(KnowledgeChunk, Source.kind, Source.meta)
-            .join(Source, col(Source.id) == KnowledgeChunk.source_id)
-            .where(col(KnowledgeChunk.id).in_(ordered))
-            .options(defer(col(KnowledgeChunk.vector)))
-        ).all()
-        if chunk.workspace_id == workspace_id and chunk.bot_id == bot_id
-    }
+    rows = _chunk_rows(session, workspace_id=workspace_id, bot_id=bot_id, chunk_ids=ordered)
     passages = []
     for chunk_id in ordered:
         if chunk_id not in rows:
@@ -130,3 +117,32 @@ def retrieve(
     both_agree = bool(passages) and passages[0].dense_score > 0 and passages[0].lexical_score > 0
     confident = bool(passages) and (best_dense >= MIN_DENSE_SIMILARITY or both_agree)
     return Retrieval(passages, confident)
+
+
+def _fused(
+    dense: dict[str, tuple[int, float]], words: dict[str, tuple[int, float]]
+) -> dict[str, float]:
+    """Reciprocal rank fusion of the dense and lexical rankings: chunk id -> fused score."""
+    fused: dict[str, float] = {}
+    for ranking, weight in ((dense, DENSE_WEIGHT), (words, LEXICAL_WEIGHT)):
+        for chunk_id, (rank, _score) in ranking.items():
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + rank + 1)
+    return fused
+
+
+def _chunk_rows(
+    session: Session, *, workspace_id: int, bot_id: int, chunk_ids: list[str]
+) -> dict[str, tuple[KnowledgeChunk, str, Mapping[str, Any] | None]]:
+    """The chunks (with their source's kind and meta) of this bot among `chunk_ids`, by id."""
+    # By primary key only (a filter on the bot lets SQLite scan the bot's index instead: 80 ms
+    # at 100k chunks); the tenant is checked on every row here.
+    return {
+        chunk.id: (chunk, kind, meta)
+        for chunk, kind, meta in session.exec(
+            select(KnowledgeChunk, Source.kind, Source.meta)
+            .join(Source, col(Source.id) == KnowledgeChunk.source_id)
+            .where(col(KnowledgeChunk.id).in_(chunk_ids))
+            .options(defer(col(KnowledgeChunk.vector)))
+        ).all()
+        if chunk.workspace_id == workspace_id and chunk.bot_id == bot_id
+    }

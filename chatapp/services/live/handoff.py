@@ -7,7 +7,8 @@ Settings come from the bot's enabled action of kind `handoff` (its `config`, see
 docs/LIVE_AND_ACTIONS.md); without one, the bot offers no handoff, though an agent can still take
 any conversation from the inbox. Every change is one conditional UPDATE (two agents taking the
 same conversation: exactly one wins), stored as a conversation event and announced on the
-workspace's queue channel, all in the caller's transaction.
+workspace's queue channel, all in the caller's transaction. The visitor's and the bot's steps
+are here; an agent's (take, reply, release, resolve) are in `agents.py`.
 """
 
 from __future__ import annotations
@@ -22,15 +23,12 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from chatapp.core import metrics
-from chatapp.core.errors import Conflict, ValidationFailed
-from chatapp.services.accounts.tenancy import Actor, Permission, get_scoped
-from chatapp.services.chat import conversations
-from chatapp.services.live import bus as live
-from chatapp.services.models import Action, Conversation, ConversationEvent, Message, User, utcnow
+from chatapp.core.errors import ValidationFailed
+from chatapp.services.live import bus
+from chatapp.services.models import Action, Conversation, ConversationEvent, Message, utcnow
 
 OPEN = ("pending", "assigned")
 REASONS = ("button", "phrase", "fallbacks", "model", "rule", "agent")
-MAX_REPLY_CHARS = 4000
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CONNECTING = "I'm connecting you with a person. Someone will reply here shortly."
 UNAVAILABLE = "No one is available to chat right now. Leave your details and we'll get back to you."
@@ -126,11 +124,11 @@ def _attached(session: Session, conversation: Conversation) -> Conversation:
     return session.get(Conversation, conversation.id) or conversation
 
 
-def _changed(session: Session, conversation: Conversation, agent: str | None = None) -> None:
+def announce_status(session: Session, conversation: Conversation, agent: str | None = None) -> None:
     """Store and announce the conversation's new status (conversation + workspace channels)."""
     session.refresh(conversation)
-    live.publish(session, conversation, "status", {"status": conversation.status, "agent": agent})
-    live.notify_workspace(
+    bus.publish(session, conversation, "status", {"status": conversation.status, "agent": agent})
+    bus.notify_workspace(
         session,
         conversation.workspace_id,
         {"conversation_id": conversation.id, "status": conversation.status},
@@ -165,7 +163,7 @@ def request(
         )
     )
     if result.rowcount:
-        _changed(session, conversation)
+        announce_status(session, conversation)
         metrics.handoff("requested")
     else:
         session.refresh(conversation)
@@ -183,8 +181,8 @@ def visitor_message(
     """A visitor's message to a person: shown live in the inbox."""
     conversation = _attached(session, conversation)
     row = session.get(Message, message_id)
-    live.publish(session, conversation, "message", _message_data(row, author="Visitor"))
-    live.notify_workspace(
+    bus.publish(session, conversation, "message", message_data(row, author="Visitor"))
+    bus.notify_workspace(
         session,
         conversation.workspace_id,
         {"conversation_id": conversation.id, "status": conversation.status, "message": True},
@@ -198,7 +196,7 @@ def after_answer(
     conversation = _attached(session, conversation)
     if not fell_back:
         if conversation.fallback_streak:
-            session.execute(
+            session.exec(
                 update(Conversation)
                 .where(col(Conversation.id) == conversation.id)
                 .values(fallback_streak=0)
@@ -229,7 +227,7 @@ def offer_after_wait(
     if settings is None or not settings.wait_minutes:
         return False
     now = now or utcnow()
-    if now - _aware(conversation.handoff_at) < timedelta(minutes=settings.wait_minutes):
+    if now - aware(conversation.handoff_at) < timedelta(minutes=settings.wait_minutes):
         return False
     already = session.exec(
         select(ConversationEvent.id).where(
@@ -246,7 +244,7 @@ def offer_after_wait(
         "message": settings.unavailable_message,
         **_lead_form(session, conversation.bot_id),
     }
-    live.publish(session, conversation, "action", data)
+    bus.publish(session, conversation, "action", data)
     return True
 
 
@@ -262,153 +260,22 @@ def _lead_form(session: Session, bot_id: int) -> dict[str, Any]:
     return {"title": config.get("title", ""), "fields": list(config.get("fields") or [])}
 
 
-def _aware(value: datetime) -> datetime:
+def aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-# --------------------------------------------------------------------------------- agents
-
-
-def _conversation(session: Session, actor: Actor, conversation_id: int) -> Conversation:
-    actor.require(Permission.HANDLE_CONVERSATIONS)
-    return get_scoped(session, actor, Conversation, conversation_id, "Conversation")
-
-
-def agent_name(session: Session, user_id: int | None) -> str:
-    user = session.get(User, user_id) if user_id else None
-    if user is None:
-        return ""
-    return user.name or user.email.split("@")[0]
-
-
-def take(session: Session, actor: Actor, conversation_id: int) -> Conversation:
-    """Assign the conversation to this agent; another agent having it is a Conflict (409)."""
-    conversation = _conversation(session, actor, conversation_id)
-    now = utcnow()
-    where = (
-        col(Conversation.id) == conversation.id,
-        col(Conversation.workspace_id) == actor.workspace_id,
-    )
-    taken = session.exec(
-        update(Conversation)
-        .where(*where, col(Conversation.status) == "pending")
-        .values(status="assigned", assigned_user_id=actor.user_id, assigned_at=now)
-    ).rowcount
-    if not taken:  # not asked for: an agent steps in on their own
-        taken = session.exec(
-            update(Conversation)
-            .where(*where, col(Conversation.status).in_(("bot", "resolved")))
-            .values(
-                status="assigned",
-                assigned_user_id=actor.user_id,
-                assigned_at=now,
-                handoff_at=now,
-                handoff_reason="agent",
-                first_human_reply_at=None,
-                resolved_at=None,
-            )
-        ).rowcount
-    session.refresh(conversation)
-    if not taken:
-        if conversation.assigned_user_id == actor.user_id:
-            return conversation  # already mine: taking twice is harmless
-        who = agent_name(session, conversation.assigned_user_id) or "Another agent"
-        raise Conflict(f"{who} is already handling this conversation.")
-    _changed(session, conversation, agent=agent_name(session, actor.user_id))
-    metrics.handoff("taken")
-    return conversation
-
-
-def _mine(session: Session, actor: Actor, conversation_id: int) -> Conversation:
-    conversation = _conversation(session, actor, conversation_id)
-    if conversation.status == "assigned" and conversation.assigned_user_id == actor.user_id:
-        return conversation
-    if conversation.status == "assigned":
-        who = agent_name(session, conversation.assigned_user_id) or "Another agent"
-        raise Conflict(f"{who} is handling this conversation.")
-    raise Conflict("Take the conversation before replying.")
-
-
-def reply(session: Session, actor: Actor, conversation_id: int, content: str) -> Message:
-    """An agent's message: stored, counted as the first human reply once, sent live."""
-    text = (content or "").strip()
-    if not text:
-        raise ValidationFailed("Type a reply first.")
-    if len(text) > MAX_REPLY_CHARS:
-        raise ValidationFailed(f"A reply is limited to {MAX_REPLY_CHARS:,} characters.")
-    conversation = _mine(session, actor, conversation_id)
-
-    now = utcnow()
-    message_id = conversations.add_agent_message(
-        session, conversation, text, user_id=actor.user_id, now=now
-    )
-    session.exec(
-        update(Conversation)
-        .where(
-            col(Conversation.id) == conversation.id,
-            col(Conversation.first_human_reply_at).is_(None),
-        )
-        .values(first_human_reply_at=now)
-    )
-    message = session.get(Message, message_id)
-    name = agent_name(session, actor.user_id)
-    live.publish(session, conversation, "message", _message_data(message, author=name))
-    return message
-
-
-def typing(session: Session, actor: Actor, conversation_id: int, is_typing: bool) -> None:
-    """The agent is (or stopped) typing: the widget shows it; nothing is stored."""
-    conversation = _mine(session, actor, conversation_id)
-    live.publish_ephemeral(
-        conversation.id,
-        "typing",
-        {"who": "agent", "typing": bool(is_typing), "name": agent_name(session, actor.user_id)},
-    )
 
 
 def visitor_typing(conversation: Conversation, is_typing: bool) -> None:
     if human_handles(conversation):
-        live.publish_ephemeral(
+        bus.publish_ephemeral(
             conversation.id, "typing", {"who": "visitor", "typing": bool(is_typing), "name": ""}
         )
 
 
-def release(session: Session, actor: Actor, conversation_id: int) -> Conversation:
-    """Hand the conversation back to the bot."""
-    conversation = _conversation(session, actor, conversation_id)
-    changed = session.exec(
-        update(Conversation)
-        .where(col(Conversation.id) == conversation.id, col(Conversation.status).in_(OPEN))
-        .values(status="bot", assigned_user_id=None, fallback_streak=0)
-    ).rowcount
-    if not changed:
-        session.refresh(conversation)
-        raise Conflict("This conversation is not waiting for or handled by a person.")
-    _changed(session, conversation)
-    return conversation
-
-
-def resolve(session: Session, actor: Actor, conversation_id: int) -> Conversation:
-    """Close the handoff: resolved, with its time (the bot answers again if the visitor writes)."""
-    conversation = _conversation(session, actor, conversation_id)
-    changed = session.exec(
-        update(Conversation)
-        .where(col(Conversation.id) == conversation.id, col(Conversation.status).in_(OPEN))
-        .values(status="resolved", resolved_at=utcnow(), fallback_streak=0)
-    ).rowcount
-    if not changed:
-        session.refresh(conversation)
-        raise Conflict("This conversation is already resolved or back with the bot.")
-    _changed(session, conversation, agent=agent_name(session, conversation.assigned_user_id))
-    metrics.handoff("resolved")
-    return conversation
-
-
-def _message_data(message: Message, *, author: str) -> dict[str, Any]:
+def message_data(message: Message, *, author: str) -> dict[str, Any]:
     return {
         "id": message.id,
         "role": message.role,
         "content": message.content,
         "author": author,
-        "created_at": _aware(message.created_at).isoformat(),
+        "created_at": aware(message.created_at).isoformat(),
     }

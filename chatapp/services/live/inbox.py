@@ -16,8 +16,9 @@ from sqlmodel import Session, col, select
 
 from chatapp.core.errors import ValidationFailed
 from chatapp.services.accounts.tenancy import Actor, Permission, get_scoped, scoped_select
-from chatapp.services.live import bus as live
-from chatapp.services.live.handoff import _aware, agent_name
+from chatapp.services.live import bus
+from chatapp.services.live.agents import agent_name
+from chatapp.services.live.handoff import aware
 from chatapp.services.models import Bot, Contact, Conversation, Message, User, utcnow
 
 VIEWS = ("pending", "mine", "open", "resolved")
@@ -109,7 +110,7 @@ def queue(
             names[agent_id] = agent_name(session, agent_id)
         waiting = 0
         if conversation.status == "pending" and conversation.handoff_at is not None:
-            waiting = max(0, int((now - _aware(conversation.handoff_at)).total_seconds()))
+            waiting = max(0, int((now - aware(conversation.handoff_at)).total_seconds()))
         items.append(
             QueueItem(
                 conversation_id=conversation.id,
@@ -179,7 +180,7 @@ def thread(session: Session, actor: Actor, conversation_id: int) -> Thread:
     """The conversation's whole history for an agent, oldest first."""
     actor.require(Permission.HANDLE_CONVERSATIONS)
     conversation = get_scoped(session, actor, Conversation, conversation_id, "Conversation")
-    last = live.last_event_id(session, conversation.id)  # first: history then covers it
+    last = bus.last_event_id(session, conversation.id)  # first: history then covers it
     bot = session.get(Bot, conversation.bot_id)
     contact = session.get(Contact, conversation.contact_id) if conversation.contact_id else None
     rows = session.exec(
@@ -198,7 +199,7 @@ def thread(session: Session, actor: Actor, conversation_id: int) -> Thread:
             "role": message.role,
             "content": message.content,
             "author": _author(message, user, visitor, bot.name if bot else "Bot"),
-            "created_at": _aware(message.created_at).isoformat(),
+            "created_at": aware(message.created_at).isoformat(),
         }
         for message, user in rows
     ]
@@ -249,11 +250,11 @@ def stats(
     total = 0
     for conversation in session.exec(query):
         total += 1
-        start = _aware(conversation.handoff_at)
+        start = aware(conversation.handoff_at)
         if conversation.first_human_reply_at is not None:
-            first.append((_aware(conversation.first_human_reply_at) - start).total_seconds())
+            first.append((aware(conversation.first_human_reply_at) - start).total_seconds())
         if conversation.resolved_at is not None:
-            resolution.append((_aware(conversation.resolved_at) - start).total_seconds())
+            resolution.append((aware(conversation.resolved_at) - start).total_seconds())
     return {
         "handoffs": total,
         "replied": len(first),

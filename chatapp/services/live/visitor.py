@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from chatapp.core import ratelimit as rl
 from chatapp.core.errors import NotFound, ValidationFailed
-from chatapp.services.accounts import visitor_access as access
+from chatapp.services.accounts import visitor_access
 from chatapp.services.chat import conversations
 from chatapp.services.chat.request import SESSION_ID
 from chatapp.services.live import handoff
@@ -36,10 +36,10 @@ def conversation(session: Session, visitor: Visitor, *, create: bool = False) ->
     """The visitor's conversation with the bot, after the key and website checks."""
     if not isinstance(visitor.session_id, str) or not SESSION_ID.fullmatch(visitor.session_id):
         raise ValidationFailed("session_id must be 8 to 64 letters, digits, '-' or '_'.")
-    bot = access.public_bot(session, visitor.bot_id)
-    access.check_key(session, bot, visitor.api_key)
-    access.check_origin(bot, visitor.origin, visitor.referer)
-    access.check_active(bot)
+    bot = visitor_access.public_bot(session, visitor.bot_id)
+    visitor_access.check_key(session, bot, visitor.api_key)
+    visitor_access.check_origin(bot, visitor.origin, visitor.referer)
+    visitor_access.check_active(bot)
     if create:
         return conversations.find_or_create(session, bot, visitor.session_id, "widget")
     row = session.exec(

@@ -23,7 +23,7 @@ from sqlmodel import select
 
 from chatapp.core import migrations
 from chatapp.core.db import build_engine, session_scope
-from chatapp.services.knowledge.index import migrate_local_qdrant as vector_migrate
+from chatapp.services.knowledge.index import migrate_local_qdrant
 from chatapp.services.models import Source
 from chatapp.services.ops.install_backup import (
     FILE_DIRS,
@@ -133,10 +133,10 @@ def restore_backup(
 
 def _move_old_vectors(database_url: str, data_dir: Path) -> None:
     """An archive of a release that kept vectors in Qdrant's local mode: into the database."""
-    if vector_migrate.has_local_store(data_dir / "qdrant"):
+    if migrate_local_qdrant.has_local_store(data_dir / "qdrant"):
         engine = build_engine(database_url)
         try:
-            vector_migrate.migrate_local_store(data_dir / "qdrant", engine)
+            migrate_local_qdrant.migrate_local_store(data_dir / "qdrant", engine)
         finally:
             engine.dispose()
 

@@ -8,9 +8,8 @@ import pytest
 from playwright.sync_api import expect
 
 from chatapp.core.db import get_engine, session_scope
-from chatapp.services.actions import run_log as runs
-from chatapp.services.actions import store
-from chatapp.services.bots import crud as bots
+from chatapp.services.actions import run_log, store
+from chatapp.services.bots import bots
 from tests.e2e.conftest import TEST_SERVICES_HOST
 from tests.utils.action_api import running_action_api
 from tests.utils.factories import make_tenant
@@ -51,6 +50,6 @@ def test_the_widget_shows_the_http_actions_answer(app_server, open_page):
         assert [r.path for r in api.requests] == ["/orders/48213"]
 
     with session_scope(get_engine(app_server.database_url)) as session:
-        [run] = runs.list_runs(session, tenant.owner, tenant.bot.id)
+        [run] = run_log.list_runs(session, tenant.owner, tenant.bot.id)
     assert (run.trigger, run.outcome) == ("rule", "ok")
     assert run.input == {"order_id": "48213", "reason": "keyword: order"}

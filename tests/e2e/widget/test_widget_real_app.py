@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from chatapp.core.db import get_engine, session_scope
-from chatapp.services.bots import crud as bots
+from chatapp.services.bots import bots
 from tests.utils.factories import make_tenant
 from tests.utils.widget_stack import HostSite
 

@@ -4,8 +4,7 @@ import pytest
 
 from chatapp.core.config import reset_settings
 from chatapp.services.actions import execute as runner
-from chatapp.services.actions import http_call, rules, store, templates
-from chatapp.services.actions import run_log as runs
+from chatapp.services.actions import http_call, rules, run_log, store, templates
 from chatapp.services.actions.common import ActionFailed, ActionRefused
 from chatapp.services.knowledge.ingest.urlguard import PRIVATE_NETWORK
 from tests.utils.action_api import running_action_api
@@ -80,7 +79,7 @@ def test_headers_are_sent_with_the_secret_decrypted(api, session):
     assert outcome.outcome == "ok" and outcome.answer == "Order 12345: shipped"
     sent = api.requests[-1].headers
     assert sent["authorization"] == "Bearer sk-secret-0042" and sent["x-shop"] == "lyon"
-    [run] = runs.list_runs(session, tenant.viewer, tenant.bot.id)
+    [run] = run_log.list_runs(session, tenant.viewer, tenant.bot.id)
     assert (run.trigger, run.outcome, run.input, run.output) == (
         "test",
         "ok",
@@ -144,7 +143,7 @@ def test_internal_addresses_are_refused_like_url_ingestion(api, monkeypatch, ses
     )  # fmt: skip
     outcome = runner.run(session, store.snapshot(action), trigger="test")
     assert (outcome.outcome, outcome.error) == ("refused", PRIVATE_NETWORK)
-    [run] = runs.list_runs(session, tenant.owner, tenant.bot.id)
+    [run] = run_log.list_runs(session, tenant.owner, tenant.bot.id)
     assert (run.outcome, run.error, run.trigger) == ("refused", PRIVATE_NETWORK, "test")
 
 

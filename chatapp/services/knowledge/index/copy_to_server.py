@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from chatapp.core.errors import ValidationFailed
-from chatapp.services.knowledge.index import codec as vectors
+from chatapp.services.knowledge.index import codec
 from chatapp.services.knowledge.index.vector_index import IndexPoint, VectorIndex
 from chatapp.services.models import KnowledgeChunk
 
@@ -94,7 +94,7 @@ def _copy_bot(engine: Engine, target: VectorIndex, workspace_id: int, bot_id: in
             ).all()
         if not rows:
             return copied
-        dim = vectors.dimension(rows[0][2])
+        dim = codec.dimension(rows[0][2])
         if target.dim is None:
             target.dim = dim
         elif target.dim != dim:
@@ -102,7 +102,7 @@ def _copy_bot(engine: Engine, target: VectorIndex, workspace_id: int, bot_id: in
                 f"The target holds {target.dim}-dimensional vectors, "
                 f"this database {dim}-dimensional."
             )
-        matrix = vectors.decode_many([blob for _id, _source, blob in rows])
+        matrix = codec.decode_many([blob for _id, _source, blob in rows])
         target.upsert(
             workspace_id=workspace_id,
             bot_id=bot_id,

@@ -27,7 +27,7 @@ from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from chatapp.services.knowledge.index import codec as vectors
+from chatapp.services.knowledge.index import codec
 from chatapp.services.models import Bot, KnowledgeChunk
 
 MAX_SEGMENTS = 8  # past this, every segment but the largest is merged into one
@@ -185,7 +185,7 @@ class EmbeddedIndex:
                 .where(KnowledgeChunk.bot_id == bot_id, col(KnowledgeChunk.vector).is_not(None))
                 .limit(1)
             ).first()
-        return vectors.dimension(blob) if blob else None
+        return codec.dimension(blob) if blob else None
 
     def search(
         self, *, workspace_id: int, bot_id: int, vector: np.ndarray, limit: int
@@ -272,7 +272,7 @@ def _load(
     """The rows of `source_ids` (all the bot's when None), streamed into one float32 matrix
     allocated for the `expected` rows: blobs are decoded a batch at a time, so loading costs
     little more than the matrix itself."""
-    size = dim * vectors.STORED.itemsize
+    size = dim * codec.STORED.itemsize
     ids: list[str] = []
     sources: list[int] = []
     matrix = np.empty((expected, dim), dtype=np.float32)
@@ -290,7 +290,7 @@ def _load(
         for rows in result.partitions():
             rows = rows[: expected - len(ids)]  # rows committed since the count wait their turn
             if rows:
-                matrix[len(ids) : len(ids) + len(rows)] = vectors.decode_many([r[2] for r in rows])
+                matrix[len(ids) : len(ids) + len(rows)] = codec.decode_many([r[2] for r in rows])
                 ids += [row[0] for row in rows]
                 sources += [row[1] for row in rows]
     if not ids:

@@ -22,7 +22,7 @@ from sqlalchemy import bindparam, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from chatapp.services.knowledge.index import codec as vectors
+from chatapp.services.knowledge.index import codec
 from chatapp.services.knowledge.index.embedded import knowledge_changed
 from chatapp.services.models import KnowledgeChunk
 
@@ -88,7 +88,7 @@ def _move_collection(client, collection: str, bot_id: int, engine: Engine, repor
                 {
                     "chunk_id": str(payload.get("chunk_id")),
                     "owner": int(payload.get("workspace_id", 0)),
-                    "blob": vectors.encode(point.vector),
+                    "blob": codec.encode(point.vector),
                 }
                 for point in points
                 if (payload := point.payload or {}).get("bot_id") == bot_id

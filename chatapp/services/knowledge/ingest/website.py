@@ -15,6 +15,7 @@ from chatapp.core.errors import ValidationFailed
 from chatapp.services.knowledge.ingest import pipeline
 from chatapp.services.knowledge.ingest.crawl import crawl_site, crawl_sitemap
 from chatapp.services.knowledge.ingest.links import CrawlOptions
+from chatapp.services.knowledge.ingest.types import Document
 from chatapp.services.knowledge.sources import forget_source_data
 from chatapp.services.models import Source, utcnow
 
@@ -28,22 +29,7 @@ def sync_website(engine: Engine, source_id: int) -> dict:
         options = dict(site.meta or {})
         start_url, workspace_id, bot_id = site.url, site.workspace_id, site.bot_id
 
-    crawl_options = CrawlOptions(
-        max_pages=int(options.get("max_pages", 50)),
-        max_depth=int(options.get("max_depth", 2)),
-        include=list(options.get("include", [])),
-        exclude=list(options.get("exclude", [])),
-    )
-
-    def on_page(_page, done: int, total: int) -> None:
-        pipeline.set_progress(engine, source_id, 0.4 * done / max(total, 1, done))
-
-    crawl = crawl_sitemap if options.get("use_sitemap") else crawl_site
-    pages, issues = crawl(start_url, crawl_options, on_page=on_page)
-    if not pages:
-        reason = issues[0].message if issues else "No pages could be read."
-        raise ValidationFailed(f"No page of this site could be added: {reason}")
-
+    pages, issues = _crawl(engine, source_id, start_url, options)
     with session_scope(engine) as session:
         children = {
             child.url: (child.id, child.content_hash)
@@ -67,41 +53,83 @@ def sync_website(engine: Engine, source_id: int) -> dict:
             child_id = existing[0]
             counts["changed"] += 1
         else:
-            with session_scope(engine) as session:
-                child = Source(
-                    workspace_id=workspace_id,
-                    bot_id=bot_id,
-                    parent_id=source_id,
-                    kind="page",
-                    title=(document.title or page.url)[:300],
-                    url=page.url,
-                    status="processing",
-                )
-                session.add(child)
-                session.flush()
-                child_id = child.id
+            child_id = _add_child(engine, workspace_id, bot_id, source_id, page.url, document)
             counts["added"] += 1
-        try:
-            pipeline.index_document(engine, child_id, document)
-            with session_scope(engine) as session:
-                child = session.get_one(Source, child_id)
-                child.status, child.progress, child.error = "ready", 1.0, ""
-                child.size_bytes = len(page.html)
-                child.trained_at = utcnow()
-                session.add(child)
-        except ValidationFailed as error:
-            pipeline.mark_failed(engine, child_id, error)
+        if not _index_page(engine, child_id, document, len(page.html)):
             counts["failed"] += 1
         pipeline.set_progress(engine, source_id, 0.4 + 0.6 * number / len(pages))
 
+    gone = [child_id for url, (child_id, _digest) in children.items() if url not in seen]
+    _finish(engine, source_id, gone, options, counts)
+    return counts
+
+
+def _crawl(engine: Engine, source_id: int, start_url: str, options: dict) -> tuple[list, list]:
+    """The site's pages and the crawl's issues (the crawl is the first 40% of the progress);
+    no page at all is a ValidationFailed with the first issue's reason."""
+    crawl_options = CrawlOptions(
+        max_pages=int(options.get("max_pages", 50)),
+        max_depth=int(options.get("max_depth", 2)),
+        include=list(options.get("include", [])),
+        exclude=list(options.get("exclude", [])),
+    )
+
+    def on_page(_page, done: int, total: int) -> None:
+        pipeline.set_progress(engine, source_id, 0.4 * done / max(total, 1, done))
+
+    crawl = crawl_sitemap if options.get("use_sitemap") else crawl_site
+    pages, issues = crawl(start_url, crawl_options, on_page=on_page)
+    if not pages:
+        reason = issues[0].message if issues else "No pages could be read."
+        raise ValidationFailed(f"No page of this site could be added: {reason}")
+    return pages, issues
+
+
+def _add_child(
+    engine: Engine, workspace_id: int, bot_id: int, source_id: int, url: str, document: Document
+) -> int:
+    """A new page source under the site, processing; its id."""
     with session_scope(engine) as session:
-        for url, (child_id, _digest) in children.items():
-            if url not in seen:
-                gone = session.get(Source, child_id)
-                if gone is not None:
-                    forget_source_data(session, gone)
-                    session.delete(gone)
-                    counts["removed"] += 1
+        child = Source(
+            workspace_id=workspace_id,
+            bot_id=bot_id,
+            parent_id=source_id,
+            kind="page",
+            title=(document.title or url)[:300],
+            url=url,
+            status="processing",
+        )
+        session.add(child)
+        session.flush()
+        return child.id
+
+
+def _index_page(engine: Engine, child_id: int, document: Document, size_bytes: int) -> bool:
+    """Index one page's document into its source: ready, or failed with the reason (False)."""
+    try:
+        pipeline.index_document(engine, child_id, document)
+        with session_scope(engine) as session:
+            child = session.get_one(Source, child_id)
+            child.status, child.progress, child.error = "ready", 1.0, ""
+            child.size_bytes = size_bytes
+            child.trained_at = utcnow()
+            session.add(child)
+    except ValidationFailed as error:
+        pipeline.mark_failed(engine, child_id, error)
+        return False
+    return True
+
+
+def _finish(engine: Engine, source_id: int, gone: list[int], options: dict, counts: dict) -> None:
+    """Remove the pages the site no longer has, then total the site's figures and note the
+    sync's counts in its meta."""
+    with session_scope(engine) as session:
+        for child_id in gone:
+            child = session.get(Source, child_id)
+            if child is not None:
+                forget_source_data(session, child)
+                session.delete(child)
+                counts["removed"] += 1
         site = session.get_one(Source, source_id)
         kids = session.exec(select(Source).where(Source.parent_id == source_id)).all()
         site.chunk_count = sum(k.chunk_count for k in kids)
@@ -109,4 +137,3 @@ def sync_website(engine: Engine, source_id: int) -> dict:
         site.size_bytes = sum(k.size_bytes for k in kids)
         site.meta = {**options, "last_sync": counts}
         session.add(site)
-    return counts
