@@ -10,12 +10,11 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from chatapp.api.deps import REQUEST_SESSION, Id, client_ip, current_actor
-from chatapp.api.routes_public import ChatOut, _json_reply, _sse
+from chatapp.api.shared import ChatOut, chat_stream, json_reply
 from chatapp.core.db import session_scope
 from chatapp.services.accounts.tenancy import Actor
 from chatapp.services.bots import crud as bots
@@ -125,8 +124,6 @@ async def playground_chat(
         actor=actor,
     )
     if not body.stream:
-        return _json_reply(await chat_engine.reply(chat_request))
+        return json_reply(await chat_engine.reply(chat_request))
     turn = await chat_begin.begin(chat_request)
-    return StreamingResponse(
-        _sse(turn), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
-    )
+    return chat_stream(turn, {"Cache-Control": "no-cache"})

@@ -17,7 +17,6 @@ from chatapp.api.deps import REQUEST_SESSION, Id, current_actor
 from chatapp.core.config import get_settings
 from chatapp.core.db import session_scope
 from chatapp.core.errors import ValidationFailed
-from chatapp.services.accounts import api_tokens
 from chatapp.services.accounts.tenancy import Actor, Permission
 from chatapp.services.bots import crud as bots
 from chatapp.services.knowledge import sources
@@ -97,19 +96,6 @@ class PassageOut(BaseModel):
 class SearchOut(BaseModel):
     confident: bool
     passages: list[PassageOut]
-
-
-class TokenIn(BaseModel):
-    name: str = Field(max_length=80)
-
-
-class TokenOut(BaseModel):
-    id: int
-    name: str
-    prefix: str
-    created_at: datetime
-    revoked_at: datetime | None
-    token: str | None = Field(default=None, description="Only in the creation response.")
 
 
 def _out(source) -> SourceOut:
@@ -251,35 +237,3 @@ def search(
         confident=result.confident,
         passages=[PassageOut(**p.__dict__) for p in result.passages],
     )
-
-
-@router.post("/tokens", response_model=TokenOut, status_code=201)
-def create_token(
-    body: TokenIn, actor: Actor = Depends(current_actor), session: Session = REQUEST_SESSION
-):
-    token, plain = api_tokens.create_token(session, actor, name=body.name)
-    return TokenOut(
-        id=token.id,
-        name=token.name,
-        prefix=token.prefix,
-        created_at=token.created_at,
-        revoked_at=None,
-        token=plain,
-    )
-
-
-@router.get("/tokens", response_model=list[TokenOut])
-def list_tokens(actor: Actor = Depends(current_actor), session: Session = REQUEST_SESSION):
-    return [
-        TokenOut(
-            id=t.id, name=t.name, prefix=t.prefix, created_at=t.created_at, revoked_at=t.revoked_at
-        )
-        for t in api_tokens.list_tokens(session, actor)
-    ]
-
-
-@router.delete("/tokens/{token_id}", status_code=204)
-def revoke_token(
-    token_id: Id, actor: Actor = Depends(current_actor), session: Session = REQUEST_SESSION
-) -> None:
-    api_tokens.revoke_token(session, actor, token_id)
