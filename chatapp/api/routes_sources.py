@@ -6,76 +6,29 @@ as the dashboard. Adding returns at once with status `queued`; poll `GET .../sou
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Depends, File, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from sqlmodel import Session
 
 from chatapp.api.deps import REQUEST_SESSION, Id, current_actor
-from chatapp.core.config import get_settings
 from chatapp.core.db import session_scope
-from chatapp.core.errors import ValidationFailed
 from chatapp.services.accounts.tenancy import Actor, Permission
 from chatapp.services.bots import crud as bots
 from chatapp.services.knowledge import sources
 from chatapp.services.knowledge.retrieval import retrieve
+from chatapp.services.knowledge.schemas import (
+    QaIn,
+    SearchIn,
+    SourceOut,
+    StorageOut,
+    TextIn,
+    UrlIn,
+    WebsiteIn,
+    upload_limit_bytes,
+)
 
 router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}", tags=["knowledge"])
-
-
-class SourceOut(BaseModel):
-    id: int
-    bot_id: int
-    parent_id: int | None
-    kind: str
-    title: str
-    url: str
-    status: str
-    progress: float
-    error: str
-    size_bytes: int
-    char_count: int
-    chunk_count: int
-    created_at: datetime
-    updated_at: datetime
-    trained_at: datetime | None
-
-
-class TextIn(BaseModel):
-    title: str = Field(default="", max_length=300)
-    text: str = Field(max_length=1_000_000)
-
-
-class QaIn(BaseModel):
-    question: str = Field(max_length=5_000)
-    answer: str = Field(max_length=50_000)
-
-
-class UrlIn(BaseModel):
-    url: str = Field(max_length=2048)
-
-
-class WebsiteIn(BaseModel):
-    url: str = Field(max_length=2048)
-    use_sitemap: bool = False
-    max_pages: int | None = Field(default=None, ge=1, le=1000)
-    max_depth: int | None = Field(default=None, ge=0, le=10)
-    include: list[str] = Field(default_factory=list, max_length=20)
-    exclude: list[str] = Field(default_factory=list, max_length=20)
-
-
-class StorageOut(BaseModel):
-    bytes_used: int
-    chars_used: int
-    bytes_limit: int
-    percent: int
-
-
-class SearchIn(BaseModel):
-    query: str = Field(min_length=1, max_length=2000)
-    limit: int = Field(default=5, ge=1, le=20)
 
 
 class PassageOut(BaseModel):
@@ -140,14 +93,9 @@ async def add_file(
     file: UploadFile = File(...),
     actor: Actor = Depends(current_actor),
 ):
-    limit = int(get_settings().max_upload_mb * 1024 * 1024)
-    data = await file.read(limit + 1)
-    if len(data) > limit:
-        limit_mb = get_settings().max_upload_mb
-        raise ValidationFailed(
-            f"{file.filename} is larger than the {limit_mb:g} MB limit per file."
-        )
-    # Storing and hashing the file and its database rows is blocking work: off the event loop.
+    # One byte over the limit is enough for the service's upload check to refuse it.
+    data = await file.read(upload_limit_bytes() + 1)
+    # Checking, storing and hashing the file and its rows is blocking work: off the event loop.
     return await run_in_threadpool(_store_file, actor, bot_id, file.filename or "", data)
 
 

@@ -50,3 +50,11 @@ class TooLarge(ServiceError):
 
 class Unavailable(ServiceError):
     status = 503
+
+
+class FieldInvalid(ValidationFailed):
+    """A refusal about one input field, so a form can show the message next to that field."""
+
+    def __init__(self, message: str, field: str):
+        super().__init__(message)
+        self.field = field
