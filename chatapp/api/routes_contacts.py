@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from sqlmodel import Session
 
 from chatapp.api.deps import REQUEST_SESSION, Id, current_actor
@@ -15,24 +15,10 @@ from chatapp.core.db import session_scope
 from chatapp.services.accounts.tenancy import Actor
 from chatapp.services.contacts import leads
 from chatapp.services.contacts import personal_data as contact_data
+from chatapp.services.contacts.schemas import LeadIn, LeadOut
 
 router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}/contacts", tags=["contacts"])
 public = APIRouter(tags=["public"])
-
-
-class LeadIn(BaseModel):
-    bot_id: str = Field(max_length=64)
-    session_id: str | None = Field(default=None, max_length=64)
-    api_key: str | None = Field(default=None, max_length=200)
-    name: str = Field(default="", max_length=500)
-    email: str = Field(default="", max_length=500)
-    phone: str = Field(default="", max_length=200)
-    message: str = Field(default="", max_length=5000)
-
-
-class LeadOut(BaseModel):
-    contact_id: int
-    message: str
 
 
 class ErasedOut(BaseModel):

@@ -5,30 +5,15 @@ Owners and admins manage them; a token acts in its workspace only, like a member
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from chatapp.api.deps import REQUEST_SESSION, Id, current_actor
 from chatapp.services.accounts import api_tokens
+from chatapp.services.accounts.schemas import TokenIn, TokenOut
 from chatapp.services.accounts.tenancy import Actor
 
 router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}", tags=["api tokens"])
-
-
-class TokenIn(BaseModel):
-    name: str = Field(max_length=80)
-
-
-class TokenOut(BaseModel):
-    id: int
-    name: str
-    prefix: str
-    created_at: datetime
-    revoked_at: datetime | None
-    token: str | None = Field(default=None, description="Only in the creation response.")
 
 
 @router.post("/tokens", response_model=TokenOut, status_code=201)

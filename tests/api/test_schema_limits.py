@@ -6,9 +6,15 @@ import pytest
 from chatapp.core.config import reset_settings
 from chatapp.core.db import session_scope
 from chatapp.core.errors import ValidationFailed
+from chatapp.services.accounts import api_tokens
+from chatapp.services.accounts.schemas import MAX_TOKEN_NAME
+from chatapp.services.actions import store
+from chatapp.services.contacts import leads
+from chatapp.services.contacts.schemas import MAX_LEAD_MESSAGE, MAX_NAME
 from chatapp.services.knowledge import schemas as knowledge
 from chatapp.services.knowledge import sources
 from tests.utils.factories import PASSWORD, make_tenant
+from tests.utils.knowledge import make_shop
 
 
 @pytest.fixture
@@ -124,3 +130,32 @@ def test_one_upload_check_at_the_limit_and_one_byte_over(client, world, monkeypa
     assert refused.status_code == 422
     assert refused.json()["detail"] == words == knowledge.file_too_large_message("notes.txt")
     assert words == "notes.txt is larger than the 0.01 MB limit per file."
+
+
+def test_token_name_limit_agrees(client, world):
+    a, headers, base = world
+    ok = client.post(f"{base}/tokens", json={"name": "t" * MAX_TOKEN_NAME}, headers=headers)
+    assert ok.status_code == 201, ok.text
+    over = "t" * (MAX_TOKEN_NAME + 1)
+    agree(client, world, "/tokens", {"name": over},
+          lambda s: api_tokens.create_token(s, a.owner, name=over), "name")  # fmt: skip
+
+
+@pytest.mark.parametrize(("field", "limit"), [("name", MAX_NAME), ("message", MAX_LEAD_MESSAGE)])
+def test_lead_form_limits_agree(client, database_url, field, limit):
+    """The lead form's refusals stay a field -> message map (the widget shows each beside its
+    field): the API's words are the service's, at every length."""
+    shop = make_shop("a")
+    with session_scope() as session:
+        action = store.create_action(session, shop.tenant.owner, shop.bot_id, kind="collect_lead")
+        config = action.config
+    visitor = {"bot_id": shop.public_id, "api_key": shop.key, "email": "ann@example.com"}
+    ok = client.post("/api/public/leads", json={**visitor, field: "x" * limit})
+    assert ok.status_code == 201, ok.text
+    over = {"email": "ann@example.com", field: "x" * (limit + 1)}
+    refused = client.post("/api/public/leads", json={**visitor, **over})
+    with pytest.raises(leads.LeadInvalid) as service:
+        leads.clean(config, over)
+    assert refused.status_code == 422
+    assert refused.json()["errors"] == service.value.errors
+    assert refused.json()["errors"][field] == f"Keep the {field} under {limit + 1} characters."
