@@ -7,7 +7,7 @@ Bad settings answer 422 `{detail, errors: {field: message}}`.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
@@ -20,30 +20,11 @@ from chatapp.services.actions import execute as runner
 from chatapp.services.actions import run_log as runs
 from chatapp.services.actions import store
 from chatapp.services.actions.common import ActionInvalid
+from chatapp.services.actions.schemas import ActionIn, ActionPatch
 
 router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}/bots/{bot_id}", tags=["actions"])
 
-Kind = Literal["collect_lead", "handoff", "http", "link"]
 INVALID = {422: {"description": "Invalid settings: `{detail, errors: {field: message}}`."}}
-
-
-class ActionIn(BaseModel):
-    kind: Kind
-    name: str | None = Field(default=None, max_length=200, description="Empty: the kind's name.")
-    enabled: bool = True
-    config: dict[str, Any] = Field(
-        default_factory=dict,
-        description="The kind's settings (docs/LIVE_AND_ACTIONS.md); missing keys take the "
-        "template's values. Secret header values are stored encrypted and never returned.",
-    )
-
-
-class ActionPatch(BaseModel):
-    name: str | None = Field(default=None, max_length=200)
-    enabled: bool | None = None
-    config: dict[str, Any] | None = Field(
-        default=None, description="Replaces the config; a secret header left empty is kept."
-    )
 
 
 class ActionOut(BaseModel):

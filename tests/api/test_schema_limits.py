@@ -9,11 +9,16 @@ from chatapp.core.errors import ValidationFailed
 from chatapp.services.accounts import api_tokens
 from chatapp.services.accounts.schemas import MAX_TOKEN_NAME
 from chatapp.services.actions import store
+from chatapp.services.actions.common import ActionInvalid
+from chatapp.services.actions.schemas import MAX_ACTION_NAME
 from chatapp.services.contacts import leads
 from chatapp.services.contacts.schemas import MAX_LEAD_MESSAGE, MAX_NAME
 from chatapp.services.knowledge import schemas as knowledge
 from chatapp.services.knowledge import sources
+from chatapp.services.live import handoff
+from chatapp.services.live.schemas import MAX_REPLY_CHARS
 from tests.utils.factories import PASSWORD, make_tenant
+from tests.utils.handoff import add_action, new_session_id
 from tests.utils.knowledge import make_shop
 
 
@@ -159,3 +164,40 @@ def test_lead_form_limits_agree(client, database_url, field, limit):
     assert refused.status_code == 422
     assert refused.json()["errors"] == service.value.errors
     assert refused.json()["errors"][field] == f"Keep the {field} under {limit + 1} characters."
+
+
+def test_action_name_limit_agrees(client, world):
+    a, headers, base = world
+    path = f"{base}/bots/{a.bot.id}/actions"
+    ok = client.post(path, json={"kind": "link", "name": "n" * MAX_ACTION_NAME}, headers=headers)
+    assert ok.status_code == 201, ok.text
+    over = "n" * (MAX_ACTION_NAME + 1)
+    refused = client.post(path, json={"kind": "link", "name": over}, headers=headers)
+    with pytest.raises(ActionInvalid) as service, session_scope() as session:
+        store.create_action(session, a.owner, a.bot.id, kind="link", name=over)
+    assert refused.status_code == 422
+    assert (
+        refused.json()["errors"]
+        == service.value.errors
+        == {"name": f"Keep the name under {MAX_ACTION_NAME + 1} characters."}
+    )
+
+
+def test_agent_reply_limit_agrees(client, database_url):
+    shop = make_shop("a")
+    add_action(shop.bot_id, shop.tenant.workspace.id, "handoff")
+    visitor = {"bot_id": shop.public_id, "session_id": new_session_id(), "api_key": shop.key}
+    cid = client.post("/api/public/handoff", json=visitor).json()["conversation_id"]
+    login = client.post(
+        "/api/v1/auth/login", json={"email": "agent-a@example.com", "password": PASSWORD}
+    )
+    agent = {"Authorization": f"Bearer {login.json()['token']}"}
+    inbox = f"/api/v1/workspaces/{shop.tenant.workspace.id}/inbox/{cid}"
+    assert client.post(f"{inbox}/take", headers=agent).status_code == 200
+    ok = client.post(f"{inbox}/messages", json={"content": "r" * MAX_REPLY_CHARS}, headers=agent)
+    assert ok.status_code in (200, 201), ok.text
+    over = "r" * (MAX_REPLY_CHARS + 1)
+    refused = client.post(f"{inbox}/messages", json={"content": over}, headers=agent)
+    words = service_refusal(lambda s: handoff.reply(s, shop.tenant.agent, cid, over))
+    assert words == "A reply is limited to 4,000 characters."
+    assert refused.status_code == 422 and refused.json()["detail"] == f"content: {words}"

@@ -23,14 +23,15 @@ from sqlmodel import Session, col, select
 
 from chatapp.core import metrics
 from chatapp.core.errors import Conflict, ValidationFailed
+from chatapp.core.schemas import parse
 from chatapp.services.accounts.tenancy import Actor, Permission, get_scoped
 from chatapp.services.chat import conversations
 from chatapp.services.live import bus as live
+from chatapp.services.live.schemas import ReplyIn
 from chatapp.services.models import Action, Conversation, ConversationEvent, Message, User, utcnow
 
 OPEN = ("pending", "assigned")
 REASONS = ("button", "phrase", "fallbacks", "model", "rule", "agent")
-MAX_REPLY_CHARS = 4000
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CONNECTING = "I'm connecting you with a person. Someone will reply here shortly."
 UNAVAILABLE = "No one is available to chat right now. Leave your details and we'll get back to you."
@@ -328,11 +329,9 @@ def _mine(session: Session, actor: Actor, conversation_id: int) -> Conversation:
 
 def reply(session: Session, actor: Actor, conversation_id: int, content: str) -> Message:
     """An agent's message: stored, counted as the first human reply once, sent live."""
-    text = (content or "").strip()
+    text = parse(ReplyIn, content=content).content
     if not text:
         raise ValidationFailed("Type a reply first.")
-    if len(text) > MAX_REPLY_CHARS:
-        raise ValidationFailed(f"A reply is limited to {MAX_REPLY_CHARS:,} characters.")
     conversation = _mine(session, actor, conversation_id)
 
     now = utcnow()
