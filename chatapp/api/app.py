@@ -22,6 +22,7 @@ from chatapp.api import (
     routes_metrics,
     routes_public,
     routes_sources,
+    routes_tokens,
     routes_workspaces,
 )
 from chatapp.api.cors import PublicCORS
@@ -50,14 +51,15 @@ def create_api() -> FastAPI:
     app.include_router(routes_auth.router)
     app.include_router(routes_workspaces.router)
     app.include_router(routes_sources.router)
+    app.include_router(routes_tokens.router)
     app.include_router(routes_chat_admin.router)
     app.include_router(routes_public.router)
     app.include_router(routes_live.router)
     app.include_router(routes_inbox.router)
     app.include_router(routes_avatars.router)
     app.include_router(routes_actions.router)
-    app.include_router(routes_actions.public)
     app.include_router(routes_contacts.router)
+    app.include_router(routes_contacts.public)
     app.include_router(routes_audit.router)
     app.include_router(routes_metrics.router)
     app.add_middleware(NulGuard)  # inside PublicCORS: its refusals carry CORS headers

@@ -1,52 +1,29 @@
-"""Actions over HTTP: a bot's actions and their run log (members), and the widget's lead form.
+"""Actions over HTTP: a bot's actions and their run log (members).
 
 Admin routes take a login or API token of the workspace; changing actions needs owner or admin.
-Bad settings answer 422 `{detail, errors: {field: message}}`; so does a bad lead form.
+Bad settings answer 422 `{detail, errors: {field: message}}`.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from chatapp.api.deps import REQUEST_SESSION, Id, current_actor
-from chatapp.api.routes_public import _key
-from chatapp.core.db import session_scope
 from chatapp.services.accounts.tenancy import Actor, Permission
 from chatapp.services.actions import execute as runner
 from chatapp.services.actions import run_log, store
 from chatapp.services.actions.common import ActionInvalid
-from chatapp.services.contacts import leads
+from chatapp.services.actions.schemas import ActionIn, ActionPatch
 
 router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}/bots/{bot_id}", tags=["actions"])
-public = APIRouter(tags=["public"])
 
-Kind = Literal["collect_lead", "handoff", "http", "link"]
 INVALID = {422: {"description": "Invalid settings: `{detail, errors: {field: message}}`."}}
-
-
-class ActionIn(BaseModel):
-    kind: Kind
-    name: str | None = Field(default=None, max_length=200, description="Empty: the kind's name.")
-    enabled: bool = True
-    config: dict[str, Any] = Field(
-        default_factory=dict,
-        description="The kind's settings (docs/LIVE_AND_ACTIONS.md); missing keys take the "
-        "template's values. Secret header values are stored encrypted and never returned.",
-    )
-
-
-class ActionPatch(BaseModel):
-    name: str | None = Field(default=None, max_length=200)
-    enabled: bool | None = None
-    config: dict[str, Any] | None = Field(
-        default=None, description="Replaces the config; a secret header left empty is kept."
-    )
 
 
 class ActionOut(BaseModel):
@@ -79,21 +56,6 @@ class RunOut(BaseModel):
     error: str
     duration_ms: int
     created_at: datetime
-
-
-class LeadIn(BaseModel):
-    bot_id: str = Field(max_length=64)
-    session_id: str | None = Field(default=None, max_length=64)
-    api_key: str | None = Field(default=None, max_length=200)
-    name: str = Field(default="", max_length=500)
-    email: str = Field(default="", max_length=500)
-    phone: str = Field(default="", max_length=200)
-    message: str = Field(default="", max_length=5000)
-
-
-class LeadOut(BaseModel):
-    contact_id: int
-    message: str
 
 
 def _invalid(exc: ActionInvalid) -> JSONResponse:
@@ -206,40 +168,3 @@ def test_action(
     return RunOut(
         **vars(run_log.list_runs(session, actor, bot_id, action_id=action_id, limit=1)[0])
     )
-
-
-@public.post(
-    "/api/public/leads",
-    response_model=LeadOut,
-    status_code=201,
-    responses={
-        401: {"description": "Invalid or missing widget key."},
-        403: {"description": "Website not allowed, or bot paused."},
-        404: {"description": "Unknown bot, or the bot has no enabled lead form."},
-        422: {"description": "`{detail, errors: {field: message}}`."},
-        429: {"description": "Too many submissions (see Retry-After)."},
-    },
-)
-def post_lead(
-    body: LeadIn,
-    request: Request,
-    authorization: str | None = Header(default=None),
-    x_widget_key: str | None = Header(default=None),
-):
-    """The widget's lead form: the visitor's details become a contact of the bot's workspace,
-    linked to their conversation."""
-    fields = body.model_dump(include={"name", "email", "phone", "message"})
-    try:
-        with session_scope() as session:
-            result = leads.submit(
-                session,
-                bot_id=body.bot_id,
-                api_key=_key(body.api_key, authorization, x_widget_key),
-                origin=request.headers.get("origin"),
-                referer=request.headers.get("referer"),
-                session_id=body.session_id,
-                fields=fields,
-            )
-    except leads.LeadInvalid as exc:
-        return JSONResponse({"detail": exc.message, "errors": exc.errors}, status_code=422)
-    return LeadOut(contact_id=result.contact_id, message=result.message)

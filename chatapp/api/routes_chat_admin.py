@@ -10,18 +10,18 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from chatapp.api.deps import REQUEST_SESSION, Id, client_ip, current_actor
-from chatapp.api.routes_public import ChatOut, _json_reply, _sse
+from chatapp.api.shared import ChatOut, chat_stream, json_reply
 from chatapp.core.db import session_scope
 from chatapp.services.accounts.tenancy import Actor
 from chatapp.services.bots import bots, providers
 from chatapp.services.chat import begin as chat_begin
 from chatapp.services.chat import engine as chat_engine
 from chatapp.services.chat.request import ChatRequest
+from chatapp.services.chat.schemas import PlaygroundIn
 
 router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}", tags=["chat settings"])
 
@@ -47,12 +47,6 @@ class ProviderOut(BaseModel):
     base_url: str
     model: str
     key_hint: str = Field(description="The key's last 4 characters; never the key.")
-
-
-class PlaygroundIn(BaseModel):
-    message: str = Field(max_length=100_000)
-    session_id: str | None = Field(default=None, max_length=200)
-    stream: bool = False
 
 
 @router.get("/bots/{bot_id}/keys", response_model=list[WidgetKeyInfo])
@@ -114,7 +108,9 @@ async def playground_chat(
     actor: Actor = Depends(current_actor),
     public_id: str = Depends(_public_id),
 ) -> Any:
-    """Talk to a bot as a member (the dashboard playground): no widget key, same pipeline."""
+    """Talk to a bot as a member (the dashboard playground): no widget key, same pipeline.
+
+    Like the playground, instructions, model and temperature may be tried without saving them."""
     chat_request = ChatRequest(
         bot_id=public_id,
         message=body.message,
@@ -122,10 +118,12 @@ async def playground_chat(
         ip=client_ip(request),
         channel="playground",
         actor=actor,
+        instructions=body.instructions,
+        model=body.model,
+        temperature=body.temperature,
+        audience=body.audience,
     )
     if not body.stream:
-        return _json_reply(await chat_engine.reply(chat_request))
+        return json_reply(await chat_engine.reply(chat_request))
     turn = await chat_begin.begin(chat_request)
-    return StreamingResponse(
-        _sse(turn), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
-    )
+    return chat_stream(turn, {"Cache-Control": "no-cache"})

@@ -24,6 +24,7 @@ from chatapp.core.db import session_scope
 from chatapp.services.accounts import api_tokens, auth
 from chatapp.services.accounts.tenancy import Actor, Permission, actor_for
 from chatapp.services.live import agents, bus, inbox
+from chatapp.services.live.schemas import ReplyIn
 
 router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}/inbox", tags=["inbox"])
 
@@ -72,10 +73,6 @@ class StatusOut(BaseModel):
     conversation_id: int
     status: str
     assigned_user_id: int | None
-
-
-class ReplyIn(BaseModel):
-    content: str = Field(max_length=8000)
 
 
 class TypingIn(BaseModel):

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from chatapp.api import sse
 from chatapp.api.deps import Id
-from chatapp.api.routes_public import _key
+from chatapp.api.shared import widget_key
 from chatapp.core.db import session_scope
 from chatapp.services.live import visitor as visitor_live
 
@@ -51,7 +51,7 @@ def _visitor(body: VisitorIn, request: Request, authorization, x_widget_key):
     return visitor_live.Visitor(
         bot_id=body.bot_id,
         session_id=body.session_id,
-        api_key=_key(body.api_key, authorization, x_widget_key),
+        api_key=widget_key(body.api_key, authorization, x_widget_key),
         origin=request.headers.get("origin"),
         referer=request.headers.get("referer"),
     )

@@ -9,26 +9,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator
 from typing import Any, Literal
 
 from fastapi import APIRouter, Header, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from chatapp.api.deps import Id, client_ip
-from chatapp.core import metrics
+from chatapp.api.shared import ChatOut, chat_stream, json_reply, widget_key
 from chatapp.core.db import session_scope
 from chatapp.services.accounts import visitor_access
 from chatapp.services.chat import begin as chat_begin
 from chatapp.services.chat import engine as chat_engine
 from chatapp.services.chat import feedback
-from chatapp.services.chat.request import ChatReply, ChatRequest
-from chatapp.services.chat.turn import Turn
+from chatapp.services.chat.request import ChatRequest
 
 router = APIRouter(tags=["public"])
 
-ERROR_STATUS = {"llm_timeout": 504, "llm_config": 502, "llm_interrupted": 502}
 SSE_EXAMPLE = (
     'event: token\ndata: {"type":"token","content":"We "}\n\n'
     'event: token\ndata: {"type":"token","content":"open at 9am [1]."}\n\n'
@@ -122,30 +119,6 @@ class ChatIn(BaseModel):
     )
 
 
-class Source(BaseModel):
-    n: int
-    title: str
-    url: str
-    file: str
-    page: int | None
-    snippet: str
-    source_id: int
-    consulted: bool = Field(
-        default=False, description="true: given to the model, not cited by the answer."
-    )
-
-
-class ChatOut(BaseModel):
-    answer: str
-    sources: list[Source]
-    message_id: int | None
-    conversation_id: int | None
-    session_id: str
-    answered: bool = Field(description="false when the bot answered with its fallback message.")
-    usage: dict[str, int]
-    latency_ms: int | None
-
-
 class FeedbackIn(BaseModel):
     bot_id: str = Field(max_length=64)
     session_id: str = Field(max_length=64)
@@ -187,22 +160,6 @@ def bot_config_seed_path(bot_id: str, request: Request):
     return _config_response(request, bot_id)
 
 
-def _key(body_key: str | None, authorization: str | None, widget_key: str | None) -> str | None:
-    if body_key:
-        return body_key
-    if widget_key:
-        return widget_key
-    if authorization and authorization.lower().startswith("bearer "):
-        return authorization[7:].strip()
-    return None
-
-
-async def _sse(turn: Turn) -> AsyncIterator[str]:
-    with metrics.stream_open("chat"):
-        async for event in chat_engine.events(turn):
-            yield event.sse()
-
-
 @router.post(
     "/api/chat",
     response_model=ChatOut,
@@ -234,7 +191,7 @@ async def post_chat(
         bot_id=body.bot_id,
         message=body.message,
         session_id=body.session_id,
-        api_key=_key(body.api_key, authorization, x_widget_key),
+        api_key=widget_key(body.api_key, authorization, x_widget_key),
         origin=request.headers.get("origin"),
         referer=request.headers.get("referer"),
         ip=client_ip(request),
@@ -244,31 +201,9 @@ async def post_chat(
         audience=body.audience,
     )
     if not body.stream:
-        return _json_reply(await chat_engine.reply(chat_request))
+        return json_reply(await chat_engine.reply(chat_request))
     turn = await chat_begin.begin(chat_request)  # refusals become 4xx before the stream starts
-    return StreamingResponse(
-        _sse(turn),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
-
-
-def _json_reply(reply: ChatReply) -> Any:
-    if reply.error:
-        status = ERROR_STATUS.get(reply.error["code"], 503)
-        return JSONResponse(
-            {"detail": reply.error["message"], "code": reply.error["code"]}, status_code=status
-        )
-    return ChatOut(
-        answer=reply.answer,
-        sources=reply.sources,
-        message_id=reply.message_id,
-        conversation_id=reply.conversation_id,
-        session_id=reply.session_id,
-        answered=reply.answered,
-        usage=reply.usage,
-        latency_ms=reply.latency_ms,
-    )
+    return chat_stream(turn, {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
 @router.post("/api/public/messages/{message_id}/feedback", response_model=FeedbackOut)
@@ -284,7 +219,7 @@ def post_feedback(
         feedback.rate_answer(
             session,
             bot_id=body.bot_id,
-            api_key=_key(body.api_key, authorization, x_widget_key),
+            api_key=widget_key(body.api_key, authorization, x_widget_key),
             origin=request.headers.get("origin"),
             referer=request.headers.get("referer"),
             session_id=body.session_id,

@@ -6,77 +6,29 @@ as the dashboard. Adding returns at once with status `queued`; poll `GET .../sou
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Depends, File, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from sqlmodel import Session
 
 from chatapp.api.deps import REQUEST_SESSION, Id, current_actor
-from chatapp.core.config import get_settings
 from chatapp.core.db import session_scope
-from chatapp.core.errors import ValidationFailed
-from chatapp.services.accounts import api_tokens
 from chatapp.services.accounts.tenancy import Actor, Permission
 from chatapp.services.bots import bots
 from chatapp.services.knowledge import sources
 from chatapp.services.knowledge.retrieval import retrieve
+from chatapp.services.knowledge.schemas import (
+    QaIn,
+    SearchIn,
+    SourceOut,
+    StorageOut,
+    TextIn,
+    UrlIn,
+    WebsiteIn,
+    upload_limit_bytes,
+)
 
 router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}", tags=["knowledge"])
-
-
-class SourceOut(BaseModel):
-    id: int
-    bot_id: int
-    parent_id: int | None
-    kind: str
-    title: str
-    url: str
-    status: str
-    progress: float
-    error: str
-    size_bytes: int
-    char_count: int
-    chunk_count: int
-    created_at: datetime
-    updated_at: datetime
-    trained_at: datetime | None
-
-
-class TextIn(BaseModel):
-    title: str = Field(default="", max_length=300)
-    text: str = Field(max_length=1_000_000)
-
-
-class QaIn(BaseModel):
-    question: str = Field(max_length=5_000)
-    answer: str = Field(max_length=50_000)
-
-
-class UrlIn(BaseModel):
-    url: str = Field(max_length=2048)
-
-
-class WebsiteIn(BaseModel):
-    url: str = Field(max_length=2048)
-    use_sitemap: bool = False
-    max_pages: int | None = Field(default=None, ge=1, le=1000)
-    max_depth: int | None = Field(default=None, ge=0, le=10)
-    include: list[str] = Field(default_factory=list, max_length=20)
-    exclude: list[str] = Field(default_factory=list, max_length=20)
-
-
-class StorageOut(BaseModel):
-    bytes_used: int
-    chars_used: int
-    bytes_limit: int
-    percent: int
-
-
-class SearchIn(BaseModel):
-    query: str = Field(min_length=1, max_length=2000)
-    limit: int = Field(default=5, ge=1, le=20)
 
 
 class PassageOut(BaseModel):
@@ -97,19 +49,6 @@ class PassageOut(BaseModel):
 class SearchOut(BaseModel):
     confident: bool
     passages: list[PassageOut]
-
-
-class TokenIn(BaseModel):
-    name: str = Field(max_length=80)
-
-
-class TokenOut(BaseModel):
-    id: int
-    name: str
-    prefix: str
-    created_at: datetime
-    revoked_at: datetime | None
-    token: str | None = Field(default=None, description="Only in the creation response.")
 
 
 def _out(source) -> SourceOut:
@@ -154,14 +93,9 @@ async def add_file(
     file: UploadFile = File(...),
     actor: Actor = Depends(current_actor),
 ):
-    limit = int(get_settings().max_upload_mb * 1024 * 1024)
-    data = await file.read(limit + 1)
-    if len(data) > limit:
-        limit_mb = get_settings().max_upload_mb
-        raise ValidationFailed(
-            f"{file.filename} is larger than the {limit_mb:g} MB limit per file."
-        )
-    # Storing and hashing the file and its database rows is blocking work: off the event loop.
+    # One byte over the limit is enough for the service's upload check to refuse it.
+    data = await file.read(upload_limit_bytes() + 1)
+    # Checking, storing and hashing the file and its rows is blocking work: off the event loop.
     return await run_in_threadpool(_store_file, actor, bot_id, file.filename or "", data)
 
 
@@ -251,35 +185,3 @@ def search(
         confident=result.confident,
         passages=[PassageOut(**p.__dict__) for p in result.passages],
     )
-
-
-@router.post("/tokens", response_model=TokenOut, status_code=201)
-def create_token(
-    body: TokenIn, actor: Actor = Depends(current_actor), session: Session = REQUEST_SESSION
-):
-    token, plain = api_tokens.create_token(session, actor, name=body.name)
-    return TokenOut(
-        id=token.id,
-        name=token.name,
-        prefix=token.prefix,
-        created_at=token.created_at,
-        revoked_at=None,
-        token=plain,
-    )
-
-
-@router.get("/tokens", response_model=list[TokenOut])
-def list_tokens(actor: Actor = Depends(current_actor), session: Session = REQUEST_SESSION):
-    return [
-        TokenOut(
-            id=t.id, name=t.name, prefix=t.prefix, created_at=t.created_at, revoked_at=t.revoked_at
-        )
-        for t in api_tokens.list_tokens(session, actor)
-    ]
-
-
-@router.delete("/tokens/{token_id}", status_code=204)
-def revoke_token(
-    token_id: Id, actor: Actor = Depends(current_actor), session: Session = REQUEST_SESSION
-) -> None:
-    api_tokens.revoke_token(session, actor, token_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from chatapp.services.live.schemas import MAX_REPLY_CHARS
 from chatapp.state.inbox import InboxState, MessageRow
 
 
@@ -78,7 +79,7 @@ def reply_box() -> rx.Component:
                 on_change=InboxState.set_draft,
                 placeholder="Write a reply",
                 aria_label="Reply",
-                max_length=4000,
+                max_length=MAX_REPLY_CHARS,
                 id="inbox-reply",
                 width="100%",
                 rows="2",

@@ -10,7 +10,7 @@ import reflex as rx
 from reflex.vars import ArrayVar, ObjectVar
 
 from chatapp.core.config import get_settings
-from chatapp.state.sources import SourcesState
+from chatapp.state.sources import HINTS, SourcesState
 
 UPLOAD_ID = "sources-upload"
 ACCEPTED = "PDF, DOCX, TXT, Markdown or HTML"
@@ -30,11 +30,14 @@ def field_error(key: str) -> rx.Component:
     )
 
 
-def labelled(label: str, control: rx.Component, error_key: str, hint: str = "") -> rx.Component:
+def labelled(
+    label: str, control: rx.Component, error_key: str, hint: str | rx.Var = ""
+) -> rx.Component:
+    shown = isinstance(hint, rx.Var) or bool(hint)
     return rx.vstack(
         rx.el.label(label, html_for=control.id, font_size="0.875rem", font_weight="500"),
         control,
-        *([rx.text(hint, size="1", color_scheme="gray")] if hint else []),
+        *([rx.text(hint, size="1", color_scheme="gray")] if shown else []),
         field_error(error_key),
         spacing="1",
         width="100%",
@@ -119,6 +122,7 @@ def text_form() -> rx.Component:
                 "Title",
                 rx.input(name="title", id="text-title", placeholder="Optional", width="100%"),
                 "text.title",
+                HINTS["text.title"],
             ),
             labelled(
                 "Text",
@@ -130,6 +134,7 @@ def text_form() -> rx.Component:
                     width="100%",
                 ),
                 "text.text",
+                SourcesState.text_limit_hint,
             ),
             rx.button("Add text", type="submit", id="add-text"),
             width="100%",
@@ -152,6 +157,7 @@ def qa_form() -> rx.Component:
                     width="100%",
                 ),
                 "qa.question",
+                HINTS["qa.question"],
             ),
             labelled(
                 "Answer",
@@ -163,6 +169,7 @@ def qa_form() -> rx.Component:
                     width="100%",
                 ),
                 "qa.answer",
+                HINTS["qa.answer"],
             ),
             rx.button("Add pair", type="submit", id="add-qa"),
             width="100%",
@@ -244,13 +251,13 @@ def website_form() -> rx.Component:
                     "Only addresses containing",
                     rx.text_area(name="include", id="site-include", rows="2", width="100%"),
                     "website.include",
-                    "One pattern per line, e.g. /help/",
+                    HINTS["website.include"],
                 ),
                 labelled(
                     "Skip addresses containing",
                     rx.text_area(name="exclude", id="site-exclude", rows="2", width="100%"),
                     "website.exclude",
-                    "One pattern per line, e.g. /blog/",
+                    HINTS["website.exclude"],
                 ),
                 spacing="3",
                 direction=rx.breakpoints(initial="column", sm="row"),

@@ -46,3 +46,11 @@ class TooManyRequests(ServiceError):
 
 class TooLarge(ServiceError):
     status = 413
+
+
+class FieldInvalid(ValidationFailed):
+    """A refusal about one input field, so a form can show the message next to that field."""
+
+    def __init__(self, message: str, field: str):
+        super().__init__(message)
+        self.field = field

@@ -9,7 +9,7 @@ from chatapp.components.forms import field_error, field_label
 from chatapp.components.layout import bot_section
 from chatapp.state.auth import AuthState
 from chatapp.state.bot_scope import BotScopeState
-from chatapp.state.playground import PlaygroundState
+from chatapp.state.playground import TEMPERATURE_LABEL, PlaygroundState
 
 
 def streaming_bubble() -> rx.Component:
@@ -231,7 +231,7 @@ def model_field() -> tuple[rx.Component, ...]:
 
 def temperature_field() -> tuple[rx.Component, ...]:
     return (
-        field_label("Temperature (0 to 2)", "playground-temp"),
+        field_label(TEMPERATURE_LABEL, "playground-temp"),
         rx.input(
             value=PlaygroundState.temperature,
             on_change=PlaygroundState.set_temperature,

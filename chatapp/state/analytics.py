@@ -16,9 +16,10 @@ import reflex as rx
 
 from chatapp.core.db import session_scope
 from chatapp.core.errors import ServiceError
+from chatapp.core.schemas import field_errors
 from chatapp.services.accounts.tenancy import Actor
 from chatapp.services.bots import bots
-from chatapp.services.knowledge import sources
+from chatapp.services.knowledge import schemas, sources
 from chatapp.services.live import inbox
 from chatapp.services.reports import analytics, missing_content
 from chatapp.services.reports.analytics import DateRange, RangeInvalid
@@ -316,8 +317,9 @@ class AnalyticsState(BotScopeState):
     async def save_qa(self, form: dict | None = None):
         """Check both fields, then queue the Q&A source (it goes through the knowledge pipeline)."""
         question, answer = self.qa_question.strip(), self.qa_answer.strip()
-        self.qa_question_error = qa_field_error(question, sources.MAX_QUESTION, "question")
-        self.qa_answer_error = qa_field_error(answer, sources.MAX_ANSWER, "answer")
+        errors = field_errors(schemas.QaIn, question=question, answer=answer)
+        self.qa_question_error = errors.get("question", "")
+        self.qa_answer_error = errors.get("answer", "")
         if self.qa_question_error or self.qa_answer_error:
             return None
         bot_id = self.bot_id
@@ -331,11 +333,3 @@ class AnalyticsState(BotScopeState):
             rx.toast.success("Answer added: the bot learns it in a moment (see Sources)."),
             AnalyticsState.load_missing,
         ]
-
-
-def qa_field_error(value: str, limit: int, what: str) -> str:
-    if not value:
-        return f"Write the {what}."
-    if len(value) > limit:
-        return f"Keep the {what} under {limit:,} characters ({len(value):,} now)."
-    return ""

@@ -17,46 +17,46 @@ import reflex as rx
 
 from chatapp.components.chat_view import BubbleView, CitationView, citation_view, format_time
 from chatapp.core.config import get_settings
+from chatapp.core.schemas import field_errors
 from chatapp.services.bots import bots, providers
+from chatapp.services.bots.fields import MAX_TEMPERATURE, MIN_TEMPERATURE
 from chatapp.services.chat import engine as chat_engine
 from chatapp.services.chat.request import ChatRequest
+from chatapp.services.chat.schemas import PlaygroundTweaks
 from chatapp.services.models import BotUpdate, utcnow
 from chatapp.state import calls
 from chatapp.state.bot_scope import BotScopeState
 
 log = logging.getLogger(__name__)
 
+TEMPERATURE_LABEL = f"Temperature ({MIN_TEMPERATURE:g} to {MAX_TEMPERATURE:g})"
 FLUSH_SECONDS = 0.05  # streamed tokens reach the page at most this often (fewer websocket frames)
-MAX_INSTRUCTIONS = 20000
-MAX_MODEL = 100
 
 
 def new_session_id() -> str:
     return "playground-" + secrets.token_hex(8)
 
 
+def _tweak_error(**field) -> str:
+    """The playground schema's words about one tweak (what the engine would refuse)."""
+    (name,) = field
+    return field_errors(PlaygroundTweaks, **field).get(name, "")
+
+
 def temperature_error(raw: str) -> str:
     try:
         value = float(raw)
     except ValueError:
-        return "Enter a number between 0 and 2, like 0.3."
-    if not 0.0 <= value <= 2.0:
-        return "Temperature must be between 0 and 2."
-    return ""
+        return f"Enter a number between {MIN_TEMPERATURE:g} and {MAX_TEMPERATURE:g}, like 0.3."
+    return _tweak_error(temperature=value)
 
 
 def instructions_error(text: str) -> str:
-    if len(text) > MAX_INSTRUCTIONS:
-        return f"At most {MAX_INSTRUCTIONS:,} characters ({len(text):,} now)."
-    return ""
+    return _tweak_error(instructions=text)
 
 
 def model_error(name: str) -> str:
-    if len(name.strip()) > MAX_MODEL:
-        return f"At most {MAX_MODEL} characters."
-    if any(c.isspace() for c in name.strip()):
-        return "A model name has no spaces, like gpt-4o-mini."
-    return ""
+    return _tweak_error(model=name)
 
 
 def question_error(text: str) -> str:

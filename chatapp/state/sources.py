@@ -14,8 +14,8 @@ from pathlib import PurePosixPath
 
 import reflex as rx
 
-from chatapp.core.config import Settings, get_settings
-from chatapp.services.knowledge import sources
+from chatapp.core.config import Settings
+from chatapp.services.knowledge import schemas, sources
 from chatapp.services.knowledge.sources_view import SourceEntry, sources_overview
 from chatapp.state import calls
 from chatapp.state.bot_scope import BotScopeState
@@ -29,6 +29,14 @@ KIND_LABELS = {
     "url": "URL",
     "website": "Website",
     "page": "Page",
+}
+# Hints under the forms' fields: the limits the service (and the API) enforce, from its schemas.
+HINTS = {
+    "text.title": f"Optional; up to {schemas.MAX_TITLE:,} characters.",
+    "qa.question": f"Up to {schemas.MAX_QUESTION:,} characters.",
+    "qa.answer": f"Up to {schemas.MAX_ANSWER:,} characters.",
+    "website.include": f"One pattern per line, e.g. /help/ (at most {schemas.MAX_PATTERNS}).",
+    "website.exclude": f"One pattern per line, e.g. /blog/ (at most {schemas.MAX_PATTERNS}).",
 }
 POLL_SECONDS = 1.0
 MAX_WATCH_SECONDS = 3 * 3600  # a forgotten tab stops polling eventually
@@ -113,8 +121,9 @@ class SourcesState(BotScopeState):
     upload_refusals: list[str] = []
     # The class default is the setting's default (no environment read at import); `load` puts the
     # configured limit in before the upload form is used.
-    max_upload_bytes: int = int(Settings.model_fields["max_upload_mb"].default * sources.MB)
+    max_upload_bytes: int = int(Settings.model_fields["max_upload_mb"].default * schemas.MB)
     upload_limit_label: str = f"{Settings.model_fields['max_upload_mb'].default:g} MB"
+    text_limit_hint: str = ""
     form_versions: dict[str, int] = {"text": 0, "qa": 0, "url": 0, "website": 0}
     upload_percent: int = 0
     edit_id: int = 0
@@ -130,9 +139,9 @@ class SourcesState(BotScopeState):
     @rx.event
     async def load(self):
         """on_load after `load_bots`: the table, the limits, and live progress if needed."""
-        settings = get_settings()
-        self.max_upload_bytes = int(settings.max_upload_mb * sources.MB)
-        self.upload_limit_label = f"{settings.max_upload_mb:g} MB"
+        self.max_upload_bytes = schemas.upload_limit_bytes()
+        self.upload_limit_label = schemas.upload_limit_label()
+        self.text_limit_hint = f"Up to {schemas.max_text_chars():,} characters."
         self.errors, self.upload_refusals, self.edit_id = {}, [], 0
         self._expanded = []
         return await self._refresh_and_watch()
@@ -236,7 +245,7 @@ class SourcesState(BotScopeState):
             codes, _, name = str(item).partition(":")
             name = PurePosixPath(name or "file").name
             if "file-too-large" in codes.split(","):
-                self.upload_refusals.append(sources.file_too_large_message(name))
+                self.upload_refusals.append(schemas.file_too_large_message(name))
             else:
                 self.upload_refusals.append(_about(name, "This file cannot be uploaded."))
         return rx.toast.error(f"{_count(len(rejected), 'file')} refused.")

@@ -10,8 +10,10 @@ from datetime import timedelta
 from sqlmodel import Session, col, select
 
 from chatapp.core import security
-from chatapp.core.errors import NotAuthenticated, ValidationFailed
+from chatapp.core.errors import NotAuthenticated
+from chatapp.core.schemas import parse
 from chatapp.services.accounts import audit, security_events
+from chatapp.services.accounts.schemas import TokenIn
 from chatapp.services.accounts.tenancy import Actor, Permission, get_scoped, scoped_select
 from chatapp.services.models import ApiToken, Membership, Role, User, utcnow
 
@@ -25,9 +27,7 @@ def is_api_token(token: str) -> bool:
 
 def create_token(session: Session, actor: Actor, *, name: str) -> tuple[ApiToken, str]:
     actor.require(Permission.MANAGE_SETTINGS)
-    name = (name or "").strip()
-    if not name or len(name) > 80:
-        raise ValidationFailed("Name the token (1 to 80 characters), e.g. 'docs sync script'.")
+    name = parse(TokenIn, name=name).name
     plain = security.new_token(TOKEN_PREFIX)
     token = ApiToken(
         workspace_id=actor.workspace_id,

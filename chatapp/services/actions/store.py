@@ -18,6 +18,7 @@ from chatapp.services.accounts import audit
 from chatapp.services.accounts.tenancy import Actor, Permission, get_scoped, scoped_select
 from chatapp.services.actions import templates
 from chatapp.services.actions.common import ActionInvalid
+from chatapp.services.actions.schemas import MAX_ACTION_NAME
 from chatapp.services.models import Action, ActionRun, Bot, utcnow
 
 SINGLE_KINDS = ("collect_lead", "handoff")
@@ -70,8 +71,8 @@ def snapshot(action: Action) -> Snapshot:
 
 def _name(name: str | None, kind: str) -> str:
     value = (name or "").strip() or templates.KIND_LABELS[kind]
-    if len(value) > 80:
-        raise ActionInvalid({"name": "Keep the name under 81 characters."})
+    if len(value) > MAX_ACTION_NAME:
+        raise ActionInvalid({"name": f"Keep the name under {MAX_ACTION_NAME + 1} characters."})
     return value
 
 

@@ -15,6 +15,11 @@ def check_color(value: str | None) -> str | None:
     return value.lower()
 
 
+# A bot's answering settings (also tried unsaved in the playground: services/chat/schemas.py).
+MAX_INSTRUCTIONS = 20_000
+MAX_MODEL = 100
+MIN_TEMPERATURE, MAX_TEMPERATURE = 0.0, 2.0
+
 MAX_ALLOWED_DOMAINS = 50
 MAX_STARTER_QUESTIONS = 6
 _DOMAIN = re.compile(r"(\*\.)?([a-z0-9-]+\.)*[a-z0-9-]+")

@@ -24,7 +24,8 @@ from sqlmodel import Session
 from chatapp.core import ratelimit as rl
 from chatapp.core.config import get_settings
 from chatapp.core.db import session_scope
-from chatapp.core.errors import NotFound, ValidationFailed
+from chatapp.core.errors import NotFound
+from chatapp.core.schemas import parse
 from chatapp.services.accounts import visitor_access
 from chatapp.services.accounts.tenancy import Permission
 from chatapp.services.actions import in_chat
@@ -33,6 +34,7 @@ from chatapp.services.bots.providers import llm_config
 from chatapp.services.chat import conversations, followup
 from chatapp.services.chat.compose import extractive
 from chatapp.services.chat.request import ChatRequest, validate
+from chatapp.services.chat.schemas import PlaygroundTweaks
 from chatapp.services.chat.turn import Turn, retrieve_passages
 from chatapp.services.contacts import contacts
 from chatapp.services.knowledge.embeddings import get_embedder
@@ -215,18 +217,18 @@ def _playground_tweaks(request: ChatRequest, config, bot) -> dict[str, Any]:
     tweaks = {"instructions": bot.instructions, "temperature": bot.temperature, "llm": config}
     if request.actor is None:
         return tweaks
-    if request.instructions is not None:
-        if len(request.instructions) > 20000:
-            raise ValidationFailed("Instructions are limited to 20,000 characters.")
-        tweaks["instructions"] = request.instructions
-    if request.temperature is not None:
-        if not 0.0 <= request.temperature <= 2.0:
-            raise ValidationFailed("Temperature must be between 0 and 2.")
-        tweaks["temperature"] = request.temperature
-    if request.model and config is not None:
-        if len(request.model) > 100:
-            raise ValidationFailed("The model name is too long.")
-        tweaks["llm"] = replace(config, model=request.model.strip())
+    tried = parse(
+        PlaygroundTweaks,
+        instructions=request.instructions,
+        model=request.model,
+        temperature=request.temperature,
+    )
+    if tried.instructions is not None:
+        tweaks["instructions"] = tried.instructions
+    if tried.temperature is not None:
+        tweaks["temperature"] = tried.temperature
+    if tried.model and config is not None:
+        tweaks["llm"] = replace(config, model=tried.model)
     return tweaks
 
 

@@ -19,15 +19,18 @@ from chatapp.core.errors import PermissionDenied, ValidationFailed
 from chatapp.services.accounts import audit
 from chatapp.services.accounts.auth import EMAIL_PATTERN
 from chatapp.services.accounts.tenancy import Actor, Permission, get_scoped
+from chatapp.services.contacts.schemas import (
+    MAX_EMAIL,
+    MAX_EXTERNAL_ID,
+    MAX_NAME,
+    MAX_PHONE,
+    MAX_PHONE_DIGITS,
+    MIN_PHONE_DIGITS,
+)
 from chatapp.services.contacts.search import within
 from chatapp.services.models import Bot, Contact, Conversation, utcnow
 
-MAX_NAME = 120
-MAX_EMAIL = 254
-MAX_PHONE = 40
-MAX_EXTERNAL_ID = 120
 PHONE_CHARS = re.compile(r"^\+?[0-9 ().\-/]+$")
-MIN_PHONE_DIGITS, MAX_PHONE_DIGITS = 5, 20
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 
 # Agents handle conversations, so they may add and correct the people they talk to; removing a

@@ -24,11 +24,11 @@ from chatapp.services.actions.common import ActionFailed
 from chatapp.services.chat.request import SESSION_ID
 from chatapp.services.contacts import contacts
 from chatapp.services.contacts.contacts import ContactInput, ContactInvalid
+from chatapp.services.contacts.schemas import MAX_LEAD_MESSAGE
 from chatapp.services.models import Bot, Contact, Conversation, utcnow
 
 log = logging.getLogger(__name__)
 
-MAX_MESSAGE = 2000
 LEADS_PER_MINUTE = 5
 WEBHOOK_TIMEOUT_SECONDS = 5
 NO_FORM = "This chatbot does not collect contact details."
@@ -91,8 +91,8 @@ def clean(config: dict[str, Any], fields: dict[str, Any]) -> tuple[ContactInput,
         for name, field in asked.items()
         if field.get("required") and not values[name]
     }
-    if len(values["message"]) > MAX_MESSAGE:
-        errors["message"] = f"Keep the message under {MAX_MESSAGE + 1} characters."
+    if len(values["message"]) > MAX_LEAD_MESSAGE:
+        errors["message"] = f"Keep the message under {MAX_LEAD_MESSAGE + 1} characters."
     try:
         data = contacts.clean(ContactInput(values["name"], values["email"], values["phone"]))
     except ContactInvalid as exc:

@@ -15,30 +15,25 @@ from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
 
 from chatapp.core.config import get_settings
-from chatapp.core.errors import Conflict, ValidationFailed
+from chatapp.core.errors import Conflict, FieldInvalid, ValidationFailed
+from chatapp.core.schemas import parse
 from chatapp.services.accounts import audit
 from chatapp.services.accounts.tenancy import Actor, Permission, get_scoped, scoped_select
+from chatapp.services.knowledge import schemas
 from chatapp.services.knowledge.index.embedded import knowledge_changed
 from chatapp.services.knowledge.index.vector_index import get_index
 from chatapp.services.knowledge.ingest import queue
-from chatapp.services.knowledge.ingest.extract import detect_kind
 from chatapp.services.knowledge.ingest.urlguard import check_url
 from chatapp.services.models import Bot, KnowledgeChunk, Source, utcnow
 
-MB = 1024 * 1024
-MAX_TITLE = 300
-MAX_QUESTION = 1_000
-MAX_ANSWER = 10_000
-MAX_PATTERNS = 20
+MB = schemas.MB
+MAX_TITLE = schemas.MAX_TITLE
+
 ACTIVE_STATUSES = ("queued", "processing")
 
 
-class SourceInputInvalid(ValidationFailed):
-    """A refusal about one input field, so a form can show the message next to that field."""
-
-    def __init__(self, message: str, field: str):
-        super().__init__(message)
-        self.field = field
+class SourceInputInvalid(FieldInvalid):
+    """A refusal about one input field of a source, shown next to that field."""
 
 
 @dataclass(frozen=True)
@@ -110,16 +105,8 @@ def _title(value: str, fallback: str) -> str:
 
 def add_text(session: Session, actor: Actor, bot_id: int, *, title: str, text: str) -> Source:
     bot = _bot(session, actor, bot_id, write=True)
-    text = (text or "").strip()
-    limit = get_settings().max_text_chars
-    if not text:
-        raise SourceInputInvalid("Paste some text first.", "text")
-    if len(text) > limit:
-        raise SourceInputInvalid(
-            f"The text is {len(text):,} characters long; the limit is {limit:,}. "
-            "Split it in parts.",
-            "text",
-        )
+    checked = parse(schemas.TextIn, SourceInputInvalid, title=title, text=text)
+    title, text = checked.title, checked.text
     size = len(text.encode("utf-8"))
     _check_room(session, actor, bot.id, size)
     return _queue(
@@ -135,18 +122,8 @@ def add_text(session: Session, actor: Actor, bot_id: int, *, title: str, text: s
 
 
 def _clean_qa(question: str, answer: str) -> tuple[str, str]:
-    question, answer = (question or "").strip(), (answer or "").strip()
-    if not question or not answer:
-        raise SourceInputInvalid(
-            "Write both the question and its answer.", "answer" if question else "question"
-        )
-    if len(question) > MAX_QUESTION:
-        raise SourceInputInvalid(
-            f"Keep the question under {MAX_QUESTION:,} characters.", "question"
-        )
-    if len(answer) > MAX_ANSWER:
-        raise SourceInputInvalid(f"Keep the answer under {MAX_ANSWER:,} characters.", "answer")
-    return question, answer
+    checked = parse(schemas.QaIn, SourceInputInvalid, question=question, answer=answer)
+    return checked.question, checked.answer
 
 
 def add_qa(session: Session, actor: Actor, bot_id: int, *, question: str, answer: str) -> Source:
@@ -190,22 +167,11 @@ def update_qa(
     return source
 
 
-def file_too_large_message(filename: str) -> str:
-    """The refusal for a file over the per-file limit (the dashboard checks before sending)."""
-    return f"{filename} is larger than the {get_settings().max_upload_mb:g} MB limit per file."
-
-
 def add_file(session: Session, actor: Actor, bot_id: int, *, filename: str, data: bytes) -> Source:
     """Check size and type now (by content), store the file, queue its extraction."""
     bot = _bot(session, actor, bot_id, write=True)
-    settings = get_settings()
-    max_bytes = int(settings.max_upload_mb * MB)
-    safe_name = re.sub(r"[^A-Za-z0-9._ -]+", "_", Path(filename or "upload").name)[:120] or "upload"
-    if not data:
-        raise ValidationFailed(f"{safe_name} is empty.")
-    if len(data) > max_bytes:
-        raise ValidationFailed(file_too_large_message(safe_name))
-    kind = detect_kind(data, safe_name)
+    upload = schemas.check_upload(filename, data)
+    safe_name, kind = upload.filename, upload.kind
     _check_room(session, actor, bot.id, len(data))
     folder = uploads_dir() / str(actor.workspace_id) / str(bot.id)
     folder.mkdir(parents=True, exist_ok=True)
@@ -235,13 +201,6 @@ def _checked_url(url: str) -> str:
         raise SourceInputInvalid(error.message, "url") from error
 
 
-def _patterns(values: list[str] | None, field: str) -> list[str]:
-    cleaned = [v.strip()[:200] for v in (values or []) if v and v.strip()]
-    if len(cleaned) > MAX_PATTERNS:
-        raise SourceInputInvalid(f"Use at most {MAX_PATTERNS} {field} patterns.", field)
-    return cleaned
-
-
 def add_website(
     session: Session,
     actor: Actor,
@@ -258,19 +217,17 @@ def add_website(
     bot = _bot(session, actor, bot_id, write=True)
     settings = get_settings()
     url = _checked_url(url)
-    max_pages = settings.crawl_max_pages if max_pages is None else max_pages
-    max_depth = settings.crawl_max_depth if max_depth is None else max_depth
-    if not 1 <= max_pages <= 1000:
-        raise SourceInputInvalid("Pages to crawl must be between 1 and 1,000.", "max_pages")
-    if not 0 <= max_depth <= 10:
-        raise SourceInputInvalid("Crawl depth must be between 0 and 10.", "max_depth")
-    options = {
-        "use_sitemap": bool(use_sitemap),
-        "max_pages": max_pages,
-        "max_depth": max_depth,
-        "include": _patterns(include, "include"),
-        "exclude": _patterns(exclude, "exclude"),
-    }
+    checked = parse(
+        schemas.WebsiteIn,
+        SourceInputInvalid,
+        url=url,
+        use_sitemap=bool(use_sitemap),
+        max_pages=settings.crawl_max_pages if max_pages is None else max_pages,
+        max_depth=settings.crawl_max_depth if max_depth is None else max_depth,
+        include=include,
+        exclude=exclude,
+    )
+    options = checked.model_dump(exclude={"url"})
     return _queue(session, actor, bot, kind="website", title=_title("", url), url=url, meta=options)
 
 

@@ -10,12 +10,12 @@ from sqlmodel import Session, col
 
 from chatapp.core import metrics
 from chatapp.core.errors import Conflict, ValidationFailed
+from chatapp.core.schemas import parse
 from chatapp.services.accounts.tenancy import Actor, Permission, get_scoped
 from chatapp.services.chat import conversations
 from chatapp.services.live import bus, handoff
+from chatapp.services.live.schemas import ReplyIn
 from chatapp.services.models import Conversation, Message, User, utcnow
-
-MAX_REPLY_CHARS = 4000
 
 
 def _conversation(session: Session, actor: Actor, conversation_id: int) -> Conversation:
@@ -80,11 +80,9 @@ def _mine(session: Session, actor: Actor, conversation_id: int) -> Conversation:
 
 def reply(session: Session, actor: Actor, conversation_id: int, content: str) -> Message:
     """An agent's message: stored, counted as the first human reply once, sent live."""
-    text = (content or "").strip()
+    text = parse(ReplyIn, content=content).content
     if not text:
         raise ValidationFailed("Type a reply first.")
-    if len(text) > MAX_REPLY_CHARS:
-        raise ValidationFailed(f"A reply is limited to {MAX_REPLY_CHARS:,} characters.")
     conversation = _mine(session, actor, conversation_id)
 
     now = utcnow()

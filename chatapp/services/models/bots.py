@@ -10,6 +10,10 @@ from sqlalchemy import JSON, Column, Text
 from sqlmodel import Field, SQLModel
 
 from chatapp.services.bots.fields import (
+    MAX_INSTRUCTIONS,
+    MAX_MODEL,
+    MAX_TEMPERATURE,
+    MIN_TEMPERATURE,
     check_audiences,
     check_color,
     check_domains,
@@ -74,14 +78,14 @@ class Bot(BotBase, table=True):
 class BotCreate(SQLModel):
     name: str = Field(min_length=1, max_length=80)
     welcome_message: str | None = Field(default=None, max_length=1000)
-    instructions: str | None = Field(default=None, max_length=20000)
+    instructions: str | None = Field(default=None, max_length=MAX_INSTRUCTIONS)
     accent_color: str | None = None
     position: WidgetPosition | None = None
     message_limit: int | None = Field(default=None, ge=0, le=10_000_000)
     allowed_domains: list[str] | None = None
     starter_questions: list[str] | None = None
-    model: str | None = Field(default=None, max_length=100)
-    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    model: str | None = Field(default=None, max_length=MAX_MODEL)
+    temperature: float | None = Field(default=None, ge=MIN_TEMPERATURE, le=MAX_TEMPERATURE)
 
     _name = field_validator("name")(check_name)
     _color = field_validator("accent_color")(check_color)
@@ -92,7 +96,7 @@ class BotCreate(SQLModel):
 class BotUpdate(SQLModel):
     name: str | None = Field(default=None, min_length=1, max_length=80)
     welcome_message: str | None = Field(default=None, max_length=1000)
-    instructions: str | None = Field(default=None, max_length=20000)
+    instructions: str | None = Field(default=None, max_length=MAX_INSTRUCTIONS)
     fallback_message: str | None = Field(default=None, max_length=1000)
     avatar_url: str | None = Field(default=None, max_length=500)
     accent_color: str | None = None
@@ -103,8 +107,8 @@ class BotUpdate(SQLModel):
     message_limit: int | None = Field(default=None, ge=0, le=10_000_000)
     allowed_domains: list[str] | None = None
     starter_questions: list[str] | None = None
-    model: str | None = Field(default=None, max_length=100)
-    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    model: str | None = Field(default=None, max_length=MAX_MODEL)
+    temperature: float | None = Field(default=None, ge=MIN_TEMPERATURE, le=MAX_TEMPERATURE)
     description: str | None = Field(default=None, max_length=500)
     audiences: list[dict[str, Any]] | None = None
     is_router: bool | None = None

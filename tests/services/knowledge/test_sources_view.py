@@ -6,7 +6,7 @@ import pytest
 from chatapp.core.config import reset_settings
 from chatapp.core.db import session_scope
 from chatapp.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from chatapp.services.knowledge import sources
+from chatapp.services.knowledge import schemas, sources
 from chatapp.services.knowledge.ingest import queue
 from chatapp.services.knowledge.retrieval import retrieve
 from chatapp.services.knowledge.sources import SourceInputInvalid
@@ -185,7 +185,7 @@ def test_other_workspaces_cannot_list_or_edit(database_url):
 def test_the_per_file_refusal_is_the_same_before_and_after_sending(tenant, monkeypatch):
     monkeypatch.setenv("MAX_UPLOAD_MB", "0.001")
     reset_settings()
-    message = sources.file_too_large_message("big.txt")
+    message = schemas.file_too_large_message("big.txt")
     assert message == "big.txt is larger than the 0.001 MB limit per file."
     with pytest.raises(ValidationFailed) as refused, session_scope() as session:
         sources.add_file(session, tenant.owner, tenant.bot.id, filename="big.txt", data=b"a" * 2000)

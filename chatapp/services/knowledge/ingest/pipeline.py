@@ -25,6 +25,7 @@ from sqlmodel import col, delete, select
 from chatapp.core.config import get_settings
 from chatapp.core.db import session_scope
 from chatapp.core.errors import ServiceError, ValidationFailed
+from chatapp.services.knowledge import schemas
 from chatapp.services.knowledge.embeddings import get_embedder
 from chatapp.services.knowledge.index.codec import decode_many, encode
 from chatapp.services.knowledge.index.embedded import knowledge_changed
@@ -61,7 +62,6 @@ def set_progress(engine: Engine, source_id: int, fraction: float) -> None:
 def document_for(source: Source) -> Document:
     """Extract the document of a text, Q&A, file or single-URL source."""
     meta = source.meta or {}
-    settings = get_settings()
     if source.kind == "text":
         return extract.extract_text(meta.get("text", ""), title=source.title)
     if source.kind == "qa":
@@ -75,9 +75,10 @@ def document_for(source: Source) -> Document:
         path = Path(meta.get("path", ""))
         if not path.is_file():
             raise ValidationFailed("The uploaded file is missing; upload it again.")
-        max_bytes = int(settings.max_upload_mb * 1024 * 1024)
+        data = path.read_bytes()
+        schemas.check_upload(meta.get("filename", path.name), data)  # the limit may have shrunk
         document = extract.extract_file(
-            path.read_bytes(), meta.get("filename", path.name), max_bytes=max_bytes
+            data, meta.get("filename", path.name), max_bytes=schemas.upload_limit_bytes()
         )
         document.filename = meta.get("filename", path.name)
         return document

@@ -29,6 +29,7 @@ from chatapp.core.errors import ValidationFailed
 from chatapp.services.accounts import security_events
 
 MAX_URL_LENGTH = 2048
+URL_TOO_LONG = "This address is too long (more than {limit} characters)."
 
 ONLY_HTTP = "Only http and https addresses can be added."
 PRIVATE_NETWORK = "This address points to a private or local network, which is not allowed."
@@ -73,7 +74,7 @@ def check_url(url: str) -> str:
         raise ValidationFailed("Please enter a web address.")
     url = url.strip()
     if len(url) > MAX_URL_LENGTH:
-        raise ValidationFailed(f"This address is too long (more than {MAX_URL_LENGTH} characters).")
+        raise ValidationFailed(URL_TOO_LONG.format(limit=MAX_URL_LENGTH))
     if any(ord(char) < 0x20 or ord(char) == 0x7F for char in url):
         raise ValidationFailed(INVALID_ADDRESS)
     try:
@@ -105,7 +106,7 @@ def check_url(url: str) -> str:
     query = quote(parts.query, safe="/?%:@!$&'()*+,;=-._~")
     normalised = urlunsplit((scheme, netloc, path, query, ""))
     if len(normalised) > MAX_URL_LENGTH:
-        raise ValidationFailed(f"This address is too long (more than {MAX_URL_LENGTH} characters).")
+        raise ValidationFailed(URL_TOO_LONG.format(limit=MAX_URL_LENGTH))
     return normalised
 
 
