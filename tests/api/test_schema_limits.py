@@ -15,11 +15,11 @@ from chatapp.services.contacts import leads
 from chatapp.services.contacts.schemas import MAX_LEAD_MESSAGE, MAX_NAME
 from chatapp.services.knowledge import schemas as knowledge
 from chatapp.services.knowledge import sources
-from chatapp.services.live import handoff
+from chatapp.services.live import agents
 from chatapp.services.live.schemas import MAX_REPLY_CHARS
 from tests.utils.factories import PASSWORD, make_tenant
-from tests.utils.handoff import add_action, new_session_id
-from tests.utils.knowledge import make_shop
+from tests.utils.handoff import add_action
+from tests.utils.knowledge import make_shop, new_session_id
 
 
 @pytest.fixture
@@ -198,6 +198,6 @@ def test_agent_reply_limit_agrees(client, database_url):
     assert ok.status_code in (200, 201), ok.text
     over = "r" * (MAX_REPLY_CHARS + 1)
     refused = client.post(f"{inbox}/messages", json={"content": over}, headers=agent)
-    words = service_refusal(lambda s: handoff.reply(s, shop.tenant.agent, cid, over))
+    words = service_refusal(lambda s: agents.reply(s, shop.tenant.agent, cid, over))
     assert words == "A reply is limited to 4,000 characters."
     assert refused.status_code == 422 and refused.json()["detail"] == f"content: {words}"

@@ -48,8 +48,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from tests.utils import llm_rules
+
 DEFAULT_REPLY = "Hello! This is the fake LLM answering."
-_TOKEN = re.compile(r"\w+|[^\w\s]")
 
 
 class FakeLLMServer:
@@ -133,28 +134,7 @@ class FakeLLMServer:
         return self
 
     def prompt_size(self, body: dict) -> int:
-        """The prompt's tokens as this server counts them: words and punctuation marks, plus the
-        tool schemas and a few per message."""
-        text = json.dumps(body.get("tools") or "")
-        for message in body.get("messages") or ():
-            text += " " + str(message.get("content") or "")
-            text += " " + json.dumps(message.get("tool_calls") or "")
-        return len(_TOKEN.findall(text)) + 4 * len(body.get("messages") or ())
-
-    def invalid(self, body: dict) -> str:
-        """Why llama.cpp would refuse this request ("" if it would not)."""
-        messages = body.get("messages")
-        if not isinstance(messages, list) or not messages:
-            return "'messages' must be a non-empty array"
-        for message in messages:
-            role = message.get("role")
-            if role not in ("system", "user", "assistant", "tool"):
-                return f"unknown role {role!r}"
-            if not isinstance(message.get("content"), (str, list)):
-                return "Expected 'content' to be a string or an array"
-            if role == "tool" and not message.get("tool_call_id"):
-                return "a tool message needs 'tool_call_id'"
-        return ""
+        return llm_rules.prompt_tokens(body)
 
     def chat_requests(self, *, stream: bool | None = None) -> list[dict]:
         return [r for r in self.requests if stream is None or bool(r.get("stream")) == stream]
@@ -184,20 +164,8 @@ class FakeLLMServer:
         return wired
 
     def _calls_as_text(self, body: dict) -> str:
-        """The configured tool calls written into the answer, as a model whose chat format
-        ignores `tools` writes them."""
         calls = self.tool_calls(body) if callable(self.tool_calls) else self.tool_calls
-        written = []
-        for call in calls or ():
-            arguments = call.get("arguments", {})
-            if not isinstance(arguments, str):
-                arguments = json.dumps(arguments)
-            if self.tools_as_text == "tool_call":
-                payload = json.dumps({"name": call["name"], "arguments": json.loads(arguments)})
-                written.append(f"<tool_call>\n{payload}\n</tool_call>")
-            else:
-                written.append(f"functions.{call['name']}: {arguments}")
-        return "\n".join(written)
+        return llm_rules.calls_as_text(calls or (), self.tools_as_text)
 
     # -- HTTP --------------------------------------------------------------------------------
 
@@ -264,8 +232,8 @@ class FakeLLMServer:
             error = {"message": f"fake error {status}", "type": "server_error", "code": None}
             await self._send_json(writer, status, {"error": error}, extra)
             return True
-        if self.validation_status and self.invalid(body):
-            error = {"message": self.invalid(body), "type": "server_error", "code": None}
+        if self.validation_status and llm_rules.why_invalid(body):
+            error = {"message": llm_rules.why_invalid(body), "type": "server_error", "code": None}
             await self._send_json(writer, self.validation_status, {"error": error})
             return True
         room = None
