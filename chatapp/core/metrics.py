@@ -28,7 +28,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from chatapp.core.db import session_scope
-from chatapp.services.models import Conversation, Source
+from chatapp.services.models import Conversation, ConversationStatus, Source, SourceStatus
 
 log = logging.getLogger(__name__)
 
@@ -127,14 +127,16 @@ class DatabaseGauges:
                 by_status = dict(
                     session.exec(
                         select(Source.status, func.count())
-                        .where(col(Source.status).in_(("queued", "processing")))
+                        .where(
+                            col(Source.status).in_((SourceStatus.QUEUED, SourceStatus.PROCESSING))
+                        )
                         .group_by(Source.status)
                     ).all()
                 )
                 pending = session.exec(
                     select(func.count())
                     .select_from(Conversation)
-                    .where(Conversation.status == "pending")
+                    .where(Conversation.status == ConversationStatus.PENDING)
                 ).one()
         except Exception:  # a scrape must not fail because the database is down
             log.warning("metrics: could not read the queue depth from the database", exc_info=False)
@@ -142,7 +144,7 @@ class DatabaseGauges:
         queue = GaugeMetricFamily(
             "chatapp_ingest_queue", "Sources waiting or being processed.", labels=["state"]
         )
-        for state in ("queued", "processing"):
+        for state in (SourceStatus.QUEUED, SourceStatus.PROCESSING):
             queue.add_metric([state], by_status.get(state, 0))
         handoffs = GaugeMetricFamily(
             "chatapp_handoffs_pending", "Conversations waiting for a person.", value=pending

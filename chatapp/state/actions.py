@@ -12,6 +12,7 @@ from chatapp.core.errors import ServiceError
 from chatapp.services.actions import execute as runner
 from chatapp.services.actions import run_log, store, templates
 from chatapp.services.actions.common import ActionInvalid
+from chatapp.services.models import ActionRunOutcome
 from chatapp.state import calls
 from chatapp.state.actions_form import ActionDraft, config_of, draft_of, from_form
 from chatapp.state.bot_scope import BotScopeState
@@ -199,7 +200,10 @@ class ActionsState(BotScopeState):
         try:
             params = json.loads(self.test_input) if self.test_input.strip() else {}
         except ValueError:
-            self.test_outcome, self.test_message = "refused", "The sample input is not JSON."
+            self.test_outcome, self.test_message = (
+                ActionRunOutcome.REFUSED,
+                "The sample input is not JSON.",
+            )
             return None
         if not isinstance(params, dict):
             params = {}

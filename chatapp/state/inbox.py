@@ -18,6 +18,7 @@ from chatapp.core.config import get_settings
 from chatapp.core.errors import ServiceError
 from chatapp.services.bots import bots
 from chatapp.services.live import agents, bus, inbox
+from chatapp.services.models import ConversationStatus
 from chatapp.state import calls
 from chatapp.state.auth import AuthState
 
@@ -196,7 +197,9 @@ class InboxState(AuthState):
                 bot_name=item.bot_name,
                 status=item.status,
                 preview=item.preview,
-                waiting=_waited(item.waiting_seconds) if item.status == "pending" else "",
+                waiting=_waited(item.waiting_seconds)
+                if item.status == ConversationStatus.PENDING
+                else "",
                 agent=item.agent,
                 reason=item.handoff_reason,
                 asked_at=now - item.waiting_seconds,
@@ -210,7 +213,7 @@ class InboxState(AuthState):
         now = time.time()
         ticked = [
             dataclasses.replace(row, waiting=_waited(int(now - row.asked_at)))
-            if row.status == "pending"
+            if row.status == ConversationStatus.PENDING
             else row
             for row in self.rows
         ]
@@ -228,7 +231,9 @@ class InboxState(AuthState):
         found, user_id = done.value
         self.status, self.visitor, self.agent = found.status, found.visitor, found.agent
         self.bot_name = found.bot_name
-        self.mine = found.status == "assigned" and found.assigned_user_id == user_id
+        self.mine = (
+            found.status == ConversationStatus.ASSIGNED and found.assigned_user_id == user_id
+        )
         self.messages = [_message_row(m) for m in found.messages]
         self._last_event = found.last_event_id
 

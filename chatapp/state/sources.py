@@ -17,6 +17,7 @@ import reflex as rx
 from chatapp.core.config import Settings
 from chatapp.services.knowledge import schemas, sources
 from chatapp.services.knowledge.sources_view import SourceEntry, sources_overview
+from chatapp.services.models import SourceStatus
 from chatapp.state import calls
 from chatapp.state.bot_scope import BotScopeState
 
@@ -73,7 +74,7 @@ def human_bytes(count: int) -> str:
 
 
 def _row(entry: SourceEntry, *, is_page: bool = False, expanded: bool = False) -> SourceRow:
-    ready = entry.status == "ready"
+    ready = entry.status == SourceStatus.READY
     detail = entry.url if entry.kind in ("url", "website", "page") else ""
     pages_label = ""
     if entry.kind == "website":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chatapp.core.errors import ServiceError, ValidationFailed
+from chatapp.services.models import ActionRunOutcome
 
 
 class ActionInvalid(ValidationFailed):
@@ -19,14 +20,14 @@ class ActionFailed(ServiceError):
     """An action ran and failed (the service was down, the answer was too big, ...)."""
 
     status = 502
-    outcome = "error"
+    outcome = ActionRunOutcome.ERROR
 
 
 class ActionRefused(ActionFailed):
     """An action was not run: its target is not allowed (SSRF guard) or its input was bad."""
 
     status = 422
-    outcome = "refused"
+    outcome = ActionRunOutcome.REFUSED
 
 
 class Problems:

@@ -18,7 +18,7 @@ from chatapp.services.actions import http_call, run_log, templates
 from chatapp.services.actions.common import ActionFailed
 from chatapp.services.actions.store import Snapshot
 from chatapp.services.live import handoff
-from chatapp.services.models import Conversation
+from chatapp.services.models import ActionRunOutcome, Conversation
 
 log = logging.getLogger(__name__)
 LEAD_FORM_SHOWN = "A form asking for the visitor's contact details is shown to the visitor."
@@ -55,10 +55,12 @@ def run(
     except ActionFailed as exc:
         outcome = Outcome(exc.outcome, output=_failed(exc.message), error=exc.message)
     except ServiceError as exc:
-        outcome = Outcome("error", output=_failed(exc.message), error=exc.message)
+        outcome = Outcome(ActionRunOutcome.ERROR, output=_failed(exc.message), error=exc.message)
     except Exception:  # a bug must not break the visitor's chat: log it, record it
         log.exception("action %s failed", action.id)
-        outcome = Outcome("error", output="The action failed.", error="Unexpected error.")
+        outcome = Outcome(
+            ActionRunOutcome.ERROR, output="The action failed.", error="Unexpected error."
+        )
     outcome.offered = {
         "kind": action.kind,
         "action_id": action.id,
@@ -90,27 +92,29 @@ def _run(session, action, trigger, params, conversation_id, reason) -> Outcome:
             config.get("answer_template") or "{result}",
             {**params, "result": result.result, "status": result.status},
         )
-        return Outcome("ok", output=result.result, answer=answer)
+        return Outcome(ActionRunOutcome.OK, output=result.result, answer=answer)
     if action.kind == "link":
         event = {"kind": "link", "label": config["label"], "url": config["url"]}
         shown = f"A button '{config['label']}' ({config['url']}) is shown to the visitor."
-        return Outcome("ok", output=shown, event=event)
+        return Outcome(ActionRunOutcome.OK, output=shown, event=event)
     if action.kind == "collect_lead":
         event = {"kind": "lead_form", **templates.lead_form(config), "reason": reason}
-        return Outcome("ok", output=LEAD_FORM_SHOWN, event=event)
+        return Outcome(ActionRunOutcome.OK, output=LEAD_FORM_SHOWN, event=event)
     if action.kind == "handoff":
         return _handoff(session, config, trigger, conversation_id)
-    return Outcome("error", error=f"Unknown action kind '{action.kind}'.")
+    return Outcome(ActionRunOutcome.ERROR, error=f"Unknown action kind '{action.kind}'.")
 
 
 def _handoff(session: Session, config: dict, trigger: str, conversation_id: int | None) -> Outcome:
     if trigger == "test" or conversation_id is None:
-        return Outcome("ok", output="Ready: a visitor would be handed over to a person.")
+        return Outcome(
+            ActionRunOutcome.OK, output="Ready: a visitor would be handed over to a person."
+        )
     conversation = session.get_one(Conversation, conversation_id)
     handoff.request(session, conversation, reason="model" if trigger == "model" else "rule")
     status = conversation.status
     message = config.get("connecting_message", "")
-    if status not in ("pending", "assigned"):
+    if status not in handoff.OPEN:
         message = config.get("unavailable_message", "")
     event = {"kind": "handoff", "status": status, "message": message}
-    return Outcome("ok", output=message, event=event)
+    return Outcome(ActionRunOutcome.OK, output=message, event=event)

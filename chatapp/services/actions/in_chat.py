@@ -27,7 +27,7 @@ from chatapp.services.actions import rules, store, tools
 from chatapp.services.chat.llm import client as llm
 from chatapp.services.chat.llm import prompts
 from chatapp.services.chat.request import Event
-from chatapp.services.models import Message
+from chatapp.services.models import ActionRunOutcome, Message
 
 log = logging.getLogger(__name__)
 MAX_TOOL_RESULT_CHARS = 4000  # an API's answer goes back to the model; a whole page would not fit
@@ -83,7 +83,7 @@ def offline(turn: TurnActions | None, message: str, *, fell_back: bool) -> str |
                 reason=why,
             )
         turn.add(outcome)
-        if action.kind == "http" and outcome.outcome == "ok":
+        if action.kind == "http" and outcome.outcome == ActionRunOutcome.OK:
             answer = outcome.answer
     return answer
 
@@ -155,7 +155,7 @@ def _run_call(turn: TurnActions, call: llm.ToolCall) -> str:
             arguments=call.arguments,
             conversation_id=turn.conversation_id,
         )
-    if outcome.outcome != "refused" or outcome.event:
+    if outcome.outcome != ActionRunOutcome.REFUSED or outcome.event:
         turn.add(outcome)
     return outcome.output or outcome.error or outcome.outcome
 
@@ -166,7 +166,10 @@ def events(turn: TurnActions | None) -> list[Event]:
         return []
     shown = []
     for offered in turn.offered:
-        if offered.get("kind") in ("link", "lead_form", "handoff") and offered["outcome"] == "ok":
+        if (
+            offered.get("kind") in ("link", "lead_form", "handoff")
+            and offered["outcome"] == ActionRunOutcome.OK
+        ):
             data = {k: v for k, v in offered.items() if k not in ("action_id", "name", "outcome")}
             shown.append(Event("action", data))
     return shown

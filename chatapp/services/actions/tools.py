@@ -16,6 +16,7 @@ from chatapp.services.actions import execute as runner
 from chatapp.services.actions import run_log
 from chatapp.services.actions.store import Snapshot
 from chatapp.services.actions.template_http import strip_extensions
+from chatapp.services.models import ActionRunOutcome
 
 REASON_SCHEMA = {
     "type": "object",
@@ -69,7 +70,7 @@ def run_call(
     """Run the model's call of tool `name` with its JSON `arguments`; log it as trigger=model."""
     action = next((a for a in actions if tool_name(a) == name), None)
     if action is None:
-        return runner.Outcome("refused", output=f"There is no tool named {name}.")
+        return runner.Outcome(ActionRunOutcome.REFUSED, output=f"There is no tool named {name}.")
     try:
         params = json.loads(arguments or "{}")
     except ValueError:
@@ -83,11 +84,13 @@ def run_call(
             action_id=action.id,
             trigger="model",
             input={"arguments": str(arguments)[:500]},
-            outcome="refused",
+            outcome=ActionRunOutcome.REFUSED,
             error=message,
             conversation_id=conversation_id,
         )
-        return runner.Outcome("refused", output=f"The action failed: {message}", error=message)
+        return runner.Outcome(
+            ActionRunOutcome.REFUSED, output=f"The action failed: {message}", error=message
+        )
     reason = ""
     if action.kind != "http":
         reason = str(params.pop("reason", "") or "")[:200]

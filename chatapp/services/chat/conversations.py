@@ -16,7 +16,14 @@ from sqlmodel import Session, col, select, update
 
 from chatapp.core.errors import NotFound, ValidationFailed
 from chatapp.core.upsert import dialect_insert
-from chatapp.services.models import Bot, Conversation, Message, UsageDaily, utcnow
+from chatapp.services.models import (
+    Bot,
+    Conversation,
+    ConversationStatus,
+    Message,
+    UsageDaily,
+    utcnow,
+)
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,7 @@ def find_or_create(session: Session, bot: Bot, session_id: str, channel: str) ->
             bot_id=bot.id,
             session_id=session_id,
             channel=channel,
-            status="bot",
+            status=ConversationStatus.BOT,
             message_count=0,
             started_at=now,
             last_message_at=now,

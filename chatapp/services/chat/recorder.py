@@ -21,7 +21,7 @@ from chatapp.services.chat.begin import handoff_event
 from chatapp.services.chat.llm import client as llm
 from chatapp.services.chat.turn import Draft, Turn
 from chatapp.services.live import handoff
-from chatapp.services.models import Conversation
+from chatapp.services.models import Conversation, ConversationStatus
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def complete(turn: Turn, draft: Draft, *, partial: bool = False) -> Recorded:
                 recorded.handoff_actions.append(handoff_event(outcome))
                 if outcome.status != "unavailable":
                     recorded.status = outcome.status
-        if turn.handoff is None and conversation.status != "bot":
+        if turn.handoff is None and conversation.status != ConversationStatus.BOT:
             recorded.status = conversation.status  # the model or a rule handed it to a person
         in_chat.attach(
             session, recorded.message_id, turn.bot_actions, also=recorded.handoff_actions

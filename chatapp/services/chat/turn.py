@@ -16,7 +16,7 @@ from chatapp.services.chat.llm import client as llm
 from chatapp.services.chat.request import ChatRequest
 from chatapp.services.knowledge.retrieval import Retrieval, retrieve
 from chatapp.services.live import handoff
-from chatapp.services.models import Message
+from chatapp.services.models import ConversationStatus, Message
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class Turn:
     temperature: float | None = None
     replay: Message | None = None
     prefetched: Retrieval | None = None
-    status: str = "bot"  # the conversation's status when the question was stored
+    status: str = ConversationStatus.BOT  # the conversation's status when the question was stored
     handled_by: str = "bot"  # "human": pending or assigned, the bot stays silent
     handoff: handoff.HandoffOutcome | None = None  # a handoff phrase: answer with its message
     handoff_actions: tuple[dict[str, Any], ...] = ()  # `action` events of that handoff

@@ -25,7 +25,7 @@ from chatapp.services.chat.request import SESSION_ID
 from chatapp.services.contacts import contacts
 from chatapp.services.contacts.contacts import ContactInput, ContactInvalid
 from chatapp.services.contacts.schemas import MAX_LEAD_MESSAGE
-from chatapp.services.models import Bot, Contact, Conversation, utcnow
+from chatapp.services.models import ActionRunOutcome, Bot, Contact, Conversation, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ def _notify(
     """Log the submission; tell the webhook, if set (its failure is logged, never raised)."""
     started = time.perf_counter()
     submitted = {"name": contact.name, "email": contact.email, "phone": contact.phone}
-    outcome, output, error = "ok", f"Contact #{contact.id} saved.", ""
+    outcome, output, error = ActionRunOutcome.OK, f"Contact #{contact.id} saved.", ""
     url = action.config.get("webhook_url") or ""
     if url:
         payload = {
@@ -181,10 +181,10 @@ def _notify(
         except ActionFailed as exc:
             outcome, error = exc.outcome, f"Webhook: {exc.message}"
         except ServiceError as exc:
-            outcome, error = "error", f"Webhook: {exc.message}"
+            outcome, error = ActionRunOutcome.ERROR, f"Webhook: {exc.message}"
         except Exception:
             log.exception("lead webhook failed")
-            outcome, error = "error", "Webhook: unexpected error."
+            outcome, error = ActionRunOutcome.ERROR, "Webhook: unexpected error."
     run_log.record(
         session,
         workspace_id=action.workspace_id,

@@ -24,12 +24,12 @@ from chatapp.services.knowledge.index.embedded import knowledge_changed
 from chatapp.services.knowledge.index.vector_index import get_index
 from chatapp.services.knowledge.ingest import queue
 from chatapp.services.knowledge.ingest.urlguard import check_url
-from chatapp.services.models import Bot, KnowledgeChunk, Source, utcnow
+from chatapp.services.models import Bot, KnowledgeChunk, Source, SourceStatus, utcnow
 
 MB = schemas.MB
 MAX_TITLE = schemas.MAX_TITLE
 
-ACTIVE_STATUSES = ("queued", "processing")
+ACTIVE_STATUSES = (SourceStatus.QUEUED, SourceStatus.PROCESSING)
 
 
 class SourceInputInvalid(FieldInvalid):
@@ -91,7 +91,9 @@ def _check_room(session: Session, actor: Actor, bot_id: int, adding: int) -> Non
 
 
 def _queue(session: Session, actor: Actor, bot: Bot, **fields) -> Source:
-    source = Source(workspace_id=actor.workspace_id, bot_id=bot.id, status="queued", **fields)
+    source = Source(
+        workspace_id=actor.workspace_id, bot_id=bot.id, status=SourceStatus.QUEUED, **fields
+    )
     session.add(source)
     session.flush()
     queue.notify()
@@ -151,7 +153,7 @@ def update_qa(
     source = get_scoped(session, actor, Source, source_id, "Source")
     if source.kind != "qa":
         raise ValidationFailed("Only Q&A pairs can be edited; re-train other sources instead.")
-    if source.status == "processing":
+    if source.status == SourceStatus.PROCESSING:
         raise Conflict("This pair is being trained right now; edit it again in a moment.")
     question, answer = _clean_qa(question, answer)
     size = len((question + answer).encode("utf-8"))
@@ -159,7 +161,7 @@ def update_qa(
     source.title = _title(question, "Q&A")
     source.meta = {"question": question, "answer": answer}
     source.size_bytes, source.char_count = size, len(question) + len(answer)
-    source.status, source.progress, source.error, source.attempts = "queued", 0.0, "", 0
+    source.status, source.progress, source.error, source.attempts = SourceStatus.QUEUED, 0.0, "", 0
     source.updated_at = utcnow()
     session.add(source)
     session.flush()
@@ -252,9 +254,9 @@ def retrain(session: Session, actor: Actor, source_id: int) -> Source:
     """Queue a source again (a website re-syncs: only changed pages are re-indexed)."""
     actor.require(Permission.MANAGE_BOTS)
     source = get_scoped(session, actor, Source, source_id, "Source")
-    if source.status in ("queued", "processing"):
+    if source.status in ACTIVE_STATUSES:
         raise Conflict("This source is already being processed.")
-    source.status, source.progress, source.error, source.attempts = "queued", 0.0, "", 0
+    source.status, source.progress, source.error, source.attempts = SourceStatus.QUEUED, 0.0, "", 0
     source.updated_at = utcnow()
     session.add(source)
     session.flush()

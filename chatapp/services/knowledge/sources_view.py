@@ -18,7 +18,7 @@ from chatapp.services.knowledge.sources import (
     list_sources,
     storage_use,
 )
-from chatapp.services.models import Source
+from chatapp.services.models import Source, SourceStatus
 
 
 @dataclass(frozen=True)
@@ -44,11 +44,11 @@ class SourceEntry:
 
     @property
     def pages_ready(self) -> int:
-        return sum(1 for page in self.pages if page.status == "ready")
+        return sum(1 for page in self.pages if page.status == SourceStatus.READY)
 
     @property
     def pages_failed(self) -> int:
-        return sum(1 for page in self.pages if page.status == "error")
+        return sum(1 for page in self.pages if page.status == SourceStatus.ERROR)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from chatapp.services.accounts.tenancy import Actor, Permission, get_scoped
 from chatapp.services.chat import conversations
 from chatapp.services.live import bus, handoff
 from chatapp.services.live.schemas import ReplyIn
-from chatapp.services.models import Conversation, Message, User, utcnow
+from chatapp.services.models import Conversation, ConversationStatus, Message, User, utcnow
 
 
 def _conversation(session: Session, actor: Actor, conversation_id: int) -> Conversation:
@@ -40,15 +40,18 @@ def take(session: Session, actor: Actor, conversation_id: int) -> Conversation:
     )
     taken = session.exec(
         update(Conversation)
-        .where(*where, col(Conversation.status) == "pending")
-        .values(status="assigned", assigned_user_id=actor.user_id, assigned_at=now)
+        .where(*where, col(Conversation.status) == ConversationStatus.PENDING)
+        .values(status=ConversationStatus.ASSIGNED, assigned_user_id=actor.user_id, assigned_at=now)
     ).rowcount
     if not taken:  # not asked for: an agent steps in on their own
         taken = session.exec(
             update(Conversation)
-            .where(*where, col(Conversation.status).in_(("bot", "resolved")))
+            .where(
+                *where,
+                col(Conversation.status).in_((ConversationStatus.BOT, ConversationStatus.RESOLVED)),
+            )
             .values(
-                status="assigned",
+                status=ConversationStatus.ASSIGNED,
                 assigned_user_id=actor.user_id,
                 assigned_at=now,
                 handoff_at=now,
@@ -70,9 +73,12 @@ def take(session: Session, actor: Actor, conversation_id: int) -> Conversation:
 
 def _mine(session: Session, actor: Actor, conversation_id: int) -> Conversation:
     conversation = _conversation(session, actor, conversation_id)
-    if conversation.status == "assigned" and conversation.assigned_user_id == actor.user_id:
+    if (
+        conversation.status == ConversationStatus.ASSIGNED
+        and conversation.assigned_user_id == actor.user_id
+    ):
         return conversation
-    if conversation.status == "assigned":
+    if conversation.status == ConversationStatus.ASSIGNED:
         who = agent_name(session, conversation.assigned_user_id) or "Another agent"
         raise Conflict(f"{who} is handling this conversation.")
     raise Conflict("Take the conversation before replying.")
@@ -119,7 +125,7 @@ def release(session: Session, actor: Actor, conversation_id: int) -> Conversatio
     changed = session.exec(
         update(Conversation)
         .where(col(Conversation.id) == conversation.id, col(Conversation.status).in_(handoff.OPEN))
-        .values(status="bot", assigned_user_id=None, fallback_streak=0)
+        .values(status=ConversationStatus.BOT, assigned_user_id=None, fallback_streak=0)
     ).rowcount
     if not changed:
         session.refresh(conversation)
@@ -134,7 +140,7 @@ def resolve(session: Session, actor: Actor, conversation_id: int) -> Conversatio
     changed = session.exec(
         update(Conversation)
         .where(col(Conversation.id) == conversation.id, col(Conversation.status).in_(handoff.OPEN))
-        .values(status="resolved", resolved_at=utcnow(), fallback_streak=0)
+        .values(status=ConversationStatus.RESOLVED, resolved_at=utcnow(), fallback_streak=0)
     ).rowcount
     if not changed:
         session.refresh(conversation)

@@ -25,9 +25,16 @@ from sqlmodel import Session, col, select
 from chatapp.core import metrics
 from chatapp.core.errors import ValidationFailed
 from chatapp.services.live import bus
-from chatapp.services.models import Action, Conversation, ConversationEvent, Message, utcnow
+from chatapp.services.models import (
+    Action,
+    Conversation,
+    ConversationEvent,
+    ConversationStatus,
+    Message,
+    utcnow,
+)
 
-OPEN = ("pending", "assigned")
+OPEN = (ConversationStatus.PENDING, ConversationStatus.ASSIGNED)
 REASONS = ("button", "phrase", "fallbacks", "model", "rule", "agent")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CONNECTING = "I'm connecting you with a person. Someone will reply here shortly."
@@ -152,7 +159,7 @@ def request(
         update(Conversation)
         .where(col(Conversation.id) == conversation.id, col(Conversation.status).not_in(OPEN))
         .values(
-            status="pending",
+            status=ConversationStatus.PENDING,
             handoff_reason=reason,
             handoff_at=now,
             assigned_user_id=None,
@@ -221,7 +228,7 @@ def offer_after_wait(
 ) -> bool:
     """Pending past `wait_minutes`: tell the widget (once) to offer the lead form instead."""
     conversation = _attached(session, conversation)
-    if conversation.status != "pending" or conversation.handoff_at is None:
+    if conversation.status != ConversationStatus.PENDING or conversation.handoff_at is None:
         return False
     settings = settings_for(session, conversation.bot_id)
     if settings is None or not settings.wait_minutes:

@@ -19,7 +19,15 @@ from chatapp.services.accounts.tenancy import Actor, Permission, get_scoped, sco
 from chatapp.services.live import bus
 from chatapp.services.live.agents import agent_name
 from chatapp.services.live.handoff import aware
-from chatapp.services.models import Bot, Contact, Conversation, Message, User, utcnow
+from chatapp.services.models import (
+    Bot,
+    Contact,
+    Conversation,
+    ConversationStatus,
+    Message,
+    User,
+    utcnow,
+)
 
 VIEWS = ("pending", "mine", "open", "resolved")
 
@@ -82,21 +90,21 @@ def queue(
     if bot_id is not None:
         query = query.where(col(Conversation.bot_id) == bot_id)
     if view == "pending":
-        query = query.where(col(Conversation.status) == "pending").order_by(
+        query = query.where(col(Conversation.status) == ConversationStatus.PENDING).order_by(
             col(Conversation.handoff_at).asc()
         )
     elif view == "mine":
         query = query.where(
-            col(Conversation.status) == "assigned",
+            col(Conversation.status) == ConversationStatus.ASSIGNED,
             col(Conversation.assigned_user_id) == actor.user_id,
         ).order_by(col(Conversation.last_message_at).desc())
     elif view == "open":
-        pending_first = case((col(Conversation.status) == "pending", 0), else_=1)
-        query = query.where(col(Conversation.status).in_(("pending", "assigned"))).order_by(
-            pending_first, col(Conversation.handoff_at).asc()
-        )
+        pending_first = case((col(Conversation.status) == ConversationStatus.PENDING, 0), else_=1)
+        query = query.where(
+            col(Conversation.status).in_((ConversationStatus.PENDING, ConversationStatus.ASSIGNED))
+        ).order_by(pending_first, col(Conversation.handoff_at).asc())
     else:
-        query = query.where(col(Conversation.status) == "resolved").order_by(
+        query = query.where(col(Conversation.status) == ConversationStatus.RESOLVED).order_by(
             col(Conversation.resolved_at).desc()
         )
     rows = session.execute(query.limit(max(1, min(limit, 500)))).all()
@@ -109,7 +117,10 @@ def queue(
         if agent_id and agent_id not in names:
             names[agent_id] = agent_name(session, agent_id)
         waiting = 0
-        if conversation.status == "pending" and conversation.handoff_at is not None:
+        if (
+            conversation.status == ConversationStatus.PENDING
+            and conversation.handoff_at is not None
+        ):
             waiting = max(0, int((now - aware(conversation.handoff_at)).total_seconds()))
         items.append(
             QueueItem(
@@ -149,19 +160,19 @@ def counts(session: Session, actor: Actor, *, bot_id: int | None = None) -> dict
     """Conversations per view: the badge shows `pending`."""
     actor.require(Permission.HANDLE_CONVERSATIONS)
     query = select(
-        func.sum(case((col(Conversation.status) == "pending", 1), else_=0)),
-        func.sum(case((col(Conversation.status) == "assigned", 1), else_=0)),
+        func.sum(case((col(Conversation.status) == ConversationStatus.PENDING, 1), else_=0)),
+        func.sum(case((col(Conversation.status) == ConversationStatus.ASSIGNED, 1), else_=0)),
         func.sum(
             case(
                 (
-                    (col(Conversation.status) == "assigned")
+                    (col(Conversation.status) == ConversationStatus.ASSIGNED)
                     & (Conversation.assigned_user_id == actor.user_id),
                     1,
                 ),
                 else_=0,
             )
         ),
-        func.sum(case((col(Conversation.status) == "resolved", 1), else_=0)),
+        func.sum(case((col(Conversation.status) == ConversationStatus.RESOLVED, 1), else_=0)),
     ).where(Conversation.workspace_id == actor.workspace_id)
     if bot_id is not None:
         query = query.where(Conversation.bot_id == bot_id)

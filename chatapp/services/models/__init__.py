@@ -23,7 +23,7 @@ from chatapp.services.models.accounts import (
     User,
     Workspace,
 )
-from chatapp.services.models.actions import Action, ActionRun
+from chatapp.services.models.actions import Action, ActionRun, ActionRunOutcome
 from chatapp.services.models.bots import (
     DEFAULT_FALLBACK,
     DEFAULT_WELCOME,
@@ -39,11 +39,12 @@ from chatapp.services.models.conversations import (
     Contact,
     Conversation,
     ConversationEvent,
+    ConversationStatus,
     Message,
     RateCounter,
     UsageDaily,
 )
-from chatapp.services.models.knowledge import KnowledgeChunk, Source
+from chatapp.services.models.knowledge import KnowledgeChunk, Source, SourceStatus
 
 __all__ = [
     "DEFAULT_FALLBACK",
@@ -51,6 +52,7 @@ __all__ = [
     "TENANT_MODELS",
     "Action",
     "ActionRun",
+    "ActionRunOutcome",
     "ApiToken",
     "AuditEntry",
     "AuthSession",
@@ -64,6 +66,7 @@ __all__ = [
     "Contact",
     "Conversation",
     "ConversationEvent",
+    "ConversationStatus",
     "KnowledgeChunk",
     "LoginAttempt",
     "Membership",
@@ -72,6 +75,7 @@ __all__ = [
     "RateCounter",
     "Role",
     "Source",
+    "SourceStatus",
     "UsageDaily",
     "User",
     "WidgetPosition",

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Text
 from sqlmodel import Field, SQLModel
 
 from chatapp.services.models.common import utcnow
+
+
+class ActionRunOutcome(StrEnum):
+    """How a run of an action ended: refused = not run (bad input, target not allowed)."""
+
+    OK = "ok"
+    ERROR = "error"
+    REFUSED = "refused"
 
 
 class Action(SQLModel, table=True):
@@ -35,7 +44,7 @@ class ActionRun(SQLModel, table=True):
     )
     trigger: str = Field(default="", max_length=20)  # rule, model, visitor, test
     input: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    outcome: str = Field(default="ok", max_length=20)  # ok, error, refused
+    outcome: str = Field(default=ActionRunOutcome.OK, max_length=20)
     output: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     error: str = Field(default="", max_length=1000)
     duration_ms: int = Field(default=0)

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from chatapp.services.models.common import utcnow
+
+
+class ConversationStatus(StrEnum):
+    """Who handles a conversation (see `Conversation.status`)."""
+
+    BOT = "bot"
+    PENDING = "pending"
+    ASSIGNED = "assigned"
+    RESOLVED = "resolved"
 
 
 class Contact(SQLModel, table=True):
@@ -34,7 +44,7 @@ class Conversation(SQLModel, table=True):
     channel: str = Field(default="widget", max_length=20)  # widget, playground, api
     # bot -> pending (a person was asked for) -> assigned (an agent took it; the bot is silent)
     # -> resolved; handing back to the bot sets "bot" again.
-    status: str = Field(default="bot", max_length=20, index=True)
+    status: str = Field(default=ConversationStatus.BOT, max_length=20, index=True)
     contact_id: int | None = Field(
         default=None, foreign_key="contact.id", index=True, ondelete="SET NULL"
     )

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
 from chatapp.services.models.common import utcnow
+
+
+class SourceStatus(StrEnum):
+    """A source's ingestion: queued -> processing (claimed by a worker) -> ready or error."""
+
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    READY = "ready"
+    ERROR = "error"
 
 
 class Source(SQLModel, table=True):
@@ -23,7 +33,7 @@ class Source(SQLModel, table=True):
     kind: str = Field(max_length=20)  # file, text, qa, url, website, page
     title: str = Field(default="", max_length=300)
     url: str = Field(default="", max_length=2048)
-    status: str = Field(default="queued", max_length=20, index=True)
+    status: str = Field(default=SourceStatus.QUEUED, max_length=20, index=True)
     progress: float = Field(default=0.0)
     error: str = Field(default="", max_length=1000)
     size_bytes: int = Field(default=0)

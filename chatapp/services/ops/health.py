@@ -28,7 +28,7 @@ from chatapp.core.db import get_engine, ping, session_scope
 from chatapp.services.knowledge.embeddings import MiniLMOnnxEmbedder, get_embedder
 from chatapp.services.knowledge.index import vector_index as index
 from chatapp.services.knowledge.ingest import queue
-from chatapp.services.models import Source, utcnow
+from chatapp.services.models import Source, SourceStatus, utcnow
 from chatapp.workers import ingest as worker
 
 CACHE_SECONDS = 5.0
@@ -151,18 +151,18 @@ def _ingestion(settings: Settings) -> Check:
         counts = dict(
             session.exec(
                 select(Source.status, func.count())
-                .where(col(Source.status).in_(("queued", "processing")))
+                .where(col(Source.status).in_((SourceStatus.QUEUED, SourceStatus.PROCESSING)))
                 .group_by(Source.status)
             ).all()
         )
         oldest = session.exec(
-            select(func.min(Source.created_at)).where(Source.status == "queued")
+            select(func.min(Source.created_at)).where(Source.status == SourceStatus.QUEUED)
         ).one()
         stale = session.exec(
             select(func.count())
             .select_from(Source)
             .where(
-                Source.status == "processing",
+                Source.status == SourceStatus.PROCESSING,
                 col(Source.heartbeat_at).is_(None)
                 | (col(Source.heartbeat_at) < now - queue.stale_after()),
             )
@@ -173,8 +173,8 @@ def _ingestion(settings: Settings) -> Check:
         "status": "degraded" if stale else "ok",
         "worker_enabled": settings.ingest_worker,
         "worker_running_here": worker.running_here(),
-        "queued": counts.get("queued", 0),
-        "processing": counts.get("processing", 0),
+        "queued": counts.get(SourceStatus.QUEUED, 0),
+        "processing": counts.get(SourceStatus.PROCESSING, 0),
         "stalled": stale,
         "oldest_queued_seconds": round((now - oldest).total_seconds()) if oldest else None,
     }

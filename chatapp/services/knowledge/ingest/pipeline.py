@@ -34,7 +34,7 @@ from chatapp.services.knowledge.ingest import extract
 from chatapp.services.knowledge.ingest.chunk import chunk_document
 from chatapp.services.knowledge.ingest.fetch import fetch
 from chatapp.services.knowledge.ingest.types import Chunk, Document, Section
-from chatapp.services.models import KnowledgeChunk, Source, utcnow
+from chatapp.services.models import KnowledgeChunk, Source, SourceStatus, utcnow
 
 EMBED_BATCH = 32
 Progress = Callable[[float], None]
@@ -225,7 +225,7 @@ def mark_ready(engine: Engine, source_id: int) -> None:
     with session_scope(engine) as session:
         source = session.get(Source, source_id)
         if source is not None:
-            source.status, source.progress, source.error = "ready", 1.0, ""
+            source.status, source.progress, source.error = SourceStatus.READY, 1.0, ""
             source.trained_at = source.updated_at = utcnow()
             session.add(source)
 
@@ -242,6 +242,6 @@ def mark_failed(engine: Engine, source_id: int, error: Exception) -> None:
     with session_scope(engine) as session:
         source = session.get(Source, source_id)
         if source is not None:
-            source.status, source.error = "error", message[:1000]
+            source.status, source.error = SourceStatus.ERROR, message[:1000]
             source.updated_at = utcnow()
             session.add(source)

@@ -18,7 +18,7 @@ from sqlmodel import col, select
 from chatapp.core import metrics
 from chatapp.core.config import get_settings
 from chatapp.core.db import session_scope
-from chatapp.services.models import Source, utcnow
+from chatapp.services.models import Source, SourceStatus, utcnow
 
 MAX_ATTEMPTS = 3
 
@@ -38,13 +38,13 @@ def claim_next(engine: Engine) -> int | None:
             session.connection()
             .execute(
                 text(
-                    "UPDATE source SET status = 'processing', attempts = attempts + 1, "
+                    "UPDATE source SET status = :processing, attempts = attempts + 1, "
                     "heartbeat_at = :now, progress = 0 "
-                    "WHERE id = (SELECT id FROM source WHERE status = 'queued' "
+                    "WHERE id = (SELECT id FROM source WHERE status = :queued "
                     "ORDER BY id LIMIT 1) "
-                    "AND status = 'queued' RETURNING id"
+                    "AND status = :queued RETURNING id"
                 ),
-                {"now": now},
+                {"now": now, "processing": SourceStatus.PROCESSING, "queued": SourceStatus.QUEUED},
             )
             .first()
         )
@@ -63,17 +63,17 @@ def requeue_stale(engine: Engine) -> int:
     with session_scope(engine) as session:
         stale = session.exec(
             select(Source).where(
-                Source.status == "processing",
+                Source.status == SourceStatus.PROCESSING,
                 col(Source.heartbeat_at).is_(None) | (col(Source.heartbeat_at) < cutoff),
             )
         ).all()
         for source in stale:
             if source.attempts >= MAX_ATTEMPTS:
-                source.status = "error"
+                source.status = SourceStatus.ERROR
                 metrics.ingest_job("error")
                 source.error = "Processing was interrupted several times; try re-training it."
             else:
-                source.status = "queued"
+                source.status = SourceStatus.QUEUED
                 metrics.ingest_job("requeued")
             session.add(source)
             changed += 1

@@ -23,7 +23,7 @@ from sqlmodel import col, select
 from chatapp.core.db import get_engine, session_scope
 from chatapp.core.errors import ServiceError
 from chatapp.services.knowledge.ingest import pipeline, queue
-from chatapp.services.models import Source, utcnow
+from chatapp.services.models import Source, SourceStatus, utcnow
 
 STORED = ("file", "text", "qa")  # kinds whose original is kept: extracted again in-process
 WEB = ("url", "website")  # kinds re-fetched by a re-sync (a website's pages come with it)
@@ -73,7 +73,7 @@ def _trained_sources(
             select(Source.id, Source.kind)
             .where(
                 col(Source.parent_id).is_(None),
-                Source.status == "ready",
+                Source.status == SourceStatus.READY,
                 col(Source.kind).in_(STORED + WEB),
             )
             .order_by(col(Source.id))
@@ -111,6 +111,11 @@ def _queue(engine: Engine, source_id: int) -> None:
     with session_scope(engine) as session:
         source = session.get(Source, source_id)
         if source is not None:
-            source.status, source.progress, source.error, source.attempts = "queued", 0.0, "", 0
+            source.status, source.progress, source.error, source.attempts = (
+                SourceStatus.QUEUED,
+                0.0,
+                "",
+                0,
+            )
             source.updated_at = utcnow()
             session.add(source)

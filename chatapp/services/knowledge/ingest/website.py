@@ -17,7 +17,7 @@ from chatapp.services.knowledge.ingest.crawl import crawl_site, crawl_sitemap
 from chatapp.services.knowledge.ingest.links import CrawlOptions
 from chatapp.services.knowledge.ingest.types import Document
 from chatapp.services.knowledge.sources import forget_source_data
-from chatapp.services.models import Source, utcnow
+from chatapp.services.models import Source, SourceStatus, utcnow
 
 
 def sync_website(engine: Engine, source_id: int) -> dict:
@@ -97,7 +97,7 @@ def _add_child(
             kind="page",
             title=(document.title or url)[:300],
             url=url,
-            status="processing",
+            status=SourceStatus.PROCESSING,
         )
         session.add(child)
         session.flush()
@@ -110,7 +110,7 @@ def _index_page(engine: Engine, child_id: int, document: Document, size_bytes: i
         pipeline.index_document(engine, child_id, document)
         with session_scope(engine) as session:
             child = session.get_one(Source, child_id)
-            child.status, child.progress, child.error = "ready", 1.0, ""
+            child.status, child.progress, child.error = SourceStatus.READY, 1.0, ""
             child.size_bytes = size_bytes
             child.trained_at = utcnow()
             session.add(child)
