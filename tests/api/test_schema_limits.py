@@ -111,6 +111,16 @@ def test_website_limits_agree(client, world, monkeypatch, field, at_limit, over)
     agree(client, world, path, bad, lambda s: add(s, a.owner, a.bot.id, **bad), field)
 
 
+@pytest.mark.parametrize("patterns", [True, "/docs", {"a": 1}, [1, 2], [["/a"]]])
+def test_website_patterns_that_are_not_lists_of_text_are_refused_in_words(client, world, patterns):
+    """Found by the fuzzer: `"exclude": true` crashed the patterns' cleaning (500)."""
+    a, headers, base = world
+    body = {"url": "https://example.com/", "include": patterns}
+    response = client.post(f"{base}/bots/{a.bot.id}/sources/website", json=body, headers=headers)
+    assert response.status_code == 422, response.text
+    assert "list" in response.text or "string" in response.text
+
+
 def test_url_length_agrees(client, world):
     a, _headers, _base = world
     url = "https://example.com/" + "a" * 2100

@@ -92,9 +92,15 @@ class WebsiteIn(BaseModel):
 
     @field_validator("include", "exclude", mode="before")
     @classmethod
-    def _patterns(cls, values: list[str] | None, info) -> list[str]:
+    def _patterns(cls, values: object, info) -> object:
+        if values is None:
+            return []
+        if not isinstance(values, list):
+            return values  # not a list: pydantic refuses it in words ("a valid list")
         cleaned = [
-            str(v).strip()[:MAX_PATTERN_CHARS] for v in (values or []) if v and str(v).strip()
+            v.strip()[:MAX_PATTERN_CHARS] if isinstance(v, str) else v
+            for v in values
+            if not isinstance(v, str) or v.strip()
         ]
         if len(cleaned) > MAX_PATTERNS:
             raise ValueError(f"Use at most {MAX_PATTERNS} {info.field_name} patterns.")
