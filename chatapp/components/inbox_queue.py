@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from chatapp.state.inbox import VIEWS, InboxState, QueueRow
+from chatapp.state.inbox import VIEWS, InboxState
+from chatapp.state.inbox_rows import QueueRow
 
 
 def view_tabs() -> rx.Component:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from chatapp.services.live.schemas import MAX_REPLY_CHARS
-from chatapp.state.inbox import InboxState, MessageRow
+from chatapp.state.inbox import InboxState
+from chatapp.state.inbox_rows import MessageRow
 
 
 def bubble(message: MessageRow) -> rx.Component:

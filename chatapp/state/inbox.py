@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from datetime import datetime
 
 import reflex as rx
 
@@ -21,81 +20,20 @@ from chatapp.services.live import agents, bus, inbox
 from chatapp.services.models import ConversationStatus
 from chatapp.state import calls
 from chatapp.state.auth import AuthState
+from chatapp.state.inbox_rows import (
+    ALL_BOTS,
+    BotChoice,
+    MessageRow,
+    QueueRow,
+    message_row,
+    send_reply,
+    waited,
+)
 
 ROUTE = "/inbox"
 VIEWS = [("pending", "Pending"), ("mine", "Mine"), ("open", "All open"), ("resolved", "Resolved")]
 HANDLER_ROLES = ("owner", "admin", "agent")
 FOLLOW_SECONDS = 3600  # a follower ends after an hour; the next page load starts another
-
-
-def _waited(seconds: int) -> str:
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{seconds // 60} min"
-    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
-
-
-def _clock(value: str | datetime | None) -> str:
-    if value is None:
-        return ""
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-    return moment.strftime("%H:%M")
-
-
-@dataclasses.dataclass
-class QueueRow:
-    id: int = 0
-    visitor: str = ""
-    bot_name: str = ""
-    status: str = ""
-    preview: str = ""
-    waiting: str = ""
-    agent: str = ""
-    reason: str = ""
-    asked_at: float = 0.0  # epoch seconds: `waiting` is counted from it between refreshes
-
-
-@dataclasses.dataclass
-class BotChoice:
-    value: str = ""  # "all" or a bot's id
-    label: str = ""
-
-
-ALL_BOTS = BotChoice("all", "All bots")
-
-
-@dataclasses.dataclass
-class MessageRow:
-    id: int = 0
-    role: str = ""
-    content: str = ""
-    author: str = ""
-    time: str = ""
-
-
-def _message_row(data: dict) -> MessageRow:
-    return MessageRow(
-        id=int(data.get("id") or 0),
-        role=str(data.get("role", "")),
-        content=str(data.get("content", "")),
-        author=str(data.get("author", "")),
-        time=_clock(data.get("created_at")),
-    )
-
-
-def _reply(session, actor, conversation_id: int, text: str) -> MessageRow:
-    """Send the agent's reply; the row to show, with the author's name."""
-    message = agents.reply(session, actor, conversation_id, text)
-    return _message_row(
-        {
-            "id": message.id,
-            "role": "agent",
-            "content": message.content,
-            "author": agents.agent_name(session, message.user_id),
-            "created_at": message.created_at,
-        }
-    )
 
 
 class InboxBadgeState(AuthState):
@@ -197,7 +135,7 @@ class InboxState(AuthState):
                 bot_name=item.bot_name,
                 status=item.status,
                 preview=item.preview,
-                waiting=_waited(item.waiting_seconds)
+                waiting=waited(item.waiting_seconds)
                 if item.status == ConversationStatus.PENDING
                 else "",
                 agent=item.agent,
@@ -212,7 +150,7 @@ class InboxState(AuthState):
         are sent again only when a label changed."""
         now = time.time()
         ticked = [
-            dataclasses.replace(row, waiting=_waited(int(now - row.asked_at)))
+            dataclasses.replace(row, waiting=waited(int(now - row.asked_at)))
             if row.status == ConversationStatus.PENDING
             else row
             for row in self.rows
@@ -234,7 +172,7 @@ class InboxState(AuthState):
         self.mine = (
             found.status == ConversationStatus.ASSIGNED and found.assigned_user_id == user_id
         )
-        self.messages = [_message_row(m) for m in found.messages]
+        self.messages = [message_row(m) for m in found.messages]
         self._last_event = found.last_event_id
 
     @rx.event
@@ -330,7 +268,7 @@ class InboxState(AuthState):
     async def send(self, form: dict):
         text = str(form.get("reply", self.draft) or "").strip() or self.draft.strip()
         selected = self.selected_id
-        done = await calls.as_member(self, lambda s, a: _reply(s, a, selected, text))
+        done = await calls.as_member(self, lambda s, a: send_reply(s, a, selected, text))
         if not done.ok:
             self.notice = done.error.message
             return done.toast
@@ -349,7 +287,7 @@ class InboxState(AuthState):
         if event.id is not None:
             self._last_event = max(self._last_event, event.id)
         if event.type == "message":
-            self._add(_message_row(event.data))
+            self._add(message_row(event.data))
             if event.data.get("role") == "user":
                 self.visitor_typing = False
         elif event.type == "typing" and event.data.get("who") == "visitor":
