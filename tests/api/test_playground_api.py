@@ -5,14 +5,13 @@ import asyncio
 
 import pytest
 
-from chatapp.core.config import reset_settings
 from chatapp.core.errors import ValidationFailed
 from chatapp.services.bots.fields import MAX_INSTRUCTIONS, MAX_MODEL, MAX_TEMPERATURE
 from chatapp.services.chat import engine as chat_engine
 from chatapp.services.chat.request import ChatRequest
 from chatapp.state.playground import instructions_error, model_error, temperature_error
 from tests.utils.factories import PASSWORD
-from tests.utils.fake_llm import fake_llm_server
+from tests.utils.fake_llm import configured_fake_llm
 from tests.utils.knowledge import make_shop
 
 QUESTION = "When are you open on Saturdays?"
@@ -20,11 +19,7 @@ QUESTION = "When are you open on Saturdays?"
 
 @pytest.fixture
 def fake(monkeypatch, database_url):
-    with fake_llm_server() as server:
-        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-playground-0001")
-        monkeypatch.setenv("LLM_RETRY_BASE_SECONDS", "0.01")
-        reset_settings()
+    with configured_fake_llm(monkeypatch, api_key="sk-test-playground-0001") as server:
         yield server
 
 

@@ -48,6 +48,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from chatapp.core.config import reset_settings
 from tests.utils import llm_rules
 
 DEFAULT_REPLY = "Hello! This is the fake LLM answering."
@@ -370,3 +371,15 @@ def fake_llm_server() -> Iterator[FakeLLMServer]:
         yield server
     finally:
         server.stop()
+
+
+@contextmanager
+def configured_fake_llm(monkeypatch, api_key: str = "sk-test-fake-llm-0001"):
+    """A running fake server made the installation's LLM (OPENAI_BASE_URL and a key), with
+    retries quick enough for tests."""
+    with fake_llm_server() as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", api_key)
+        monkeypatch.setenv("LLM_RETRY_BASE_SECONDS", "0.01")
+        reset_settings()
+        yield server

@@ -11,7 +11,7 @@ from chatapp.core.db import session_scope
 from chatapp.services.actions import run_log, store
 from chatapp.services.models import Bot, Message
 from tests.utils.action_api import running_action_api
-from tests.utils.fake_llm import fake_llm_server
+from tests.utils.fake_llm import configured_fake_llm
 from tests.utils.knowledge import collect, make_shop, new_session_id
 
 
@@ -111,11 +111,7 @@ def test_link_and_lead_form_events_come_after_sources_and_before_done(shop_with_
 
 @pytest.fixture
 def fake(api, monkeypatch):
-    with fake_llm_server() as server:
-        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-installation-key-0001")
-        monkeypatch.setenv("LLM_RETRY_BASE_SECONDS", "0.01")
-        reset_settings()
+    with configured_fake_llm(monkeypatch, api_key="sk-test-installation-key-0001") as server:
         yield server
 
 

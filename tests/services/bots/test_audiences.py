@@ -6,14 +6,13 @@ an unknown key is refused and loses nothing; the widget config lists them withou
 import pytest
 from sqlmodel import func, select
 
-from chatapp.core.config import reset_settings
 from chatapp.core.db import session_scope
 from chatapp.core.errors import ValidationFailed
 from chatapp.services.accounts import visitor_access
 from chatapp.services.bots import audiences, bots
 from chatapp.services.knowledge.embeddings import get_embedder
 from chatapp.services.models import Bot, BotUpdate, Conversation, Message
-from tests.utils.fake_llm import fake_llm_server
+from tests.utils.fake_llm import configured_fake_llm
 from tests.utils.knowledge import ask, make_shop, new_session_id
 
 AUDIENCES = [
@@ -128,11 +127,7 @@ def test_a_tenant_cannot_pick_another_bots_audience(database_url):
 
 @pytest.fixture
 def fake(database_url, monkeypatch):
-    with fake_llm_server() as server:
-        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-audiences-0001")
-        monkeypatch.setenv("LLM_RETRY_BASE_SECONDS", "0.01")
-        reset_settings()
+    with configured_fake_llm(monkeypatch, api_key="sk-test-audiences-0001") as server:
         yield server
 
 

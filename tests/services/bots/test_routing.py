@@ -8,13 +8,12 @@ import json
 
 import pytest
 
-from chatapp.core.config import reset_settings
 from chatapp.core.db import session_scope
 from chatapp.services.bots import bots, routing, routing_scores
 from chatapp.services.chat import engine as chat_engine
 from chatapp.services.chat.request import ChatRequest
 from chatapp.services.models import BotCreate, BotStatus, BotUpdate, Conversation, Message
-from tests.utils.fake_llm import fake_llm_server
+from tests.utils.fake_llm import configured_fake_llm
 from tests.utils.knowledge import new_session_id
 from tests.utils.routing_bots import make_router_desk
 
@@ -135,11 +134,7 @@ def test_splits_offers_sentence_and_conjunction_cuts():
 
 @pytest.fixture
 def fake(monkeypatch, database_url):
-    with fake_llm_server() as server:
-        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-routing-0001")
-        monkeypatch.setenv("LLM_RETRY_BASE_SECONDS", "0.01")
-        reset_settings()
+    with configured_fake_llm(monkeypatch, api_key="sk-test-routing-0001") as server:
         yield server
 
 

@@ -11,13 +11,12 @@ import json
 import pytest
 from sqlmodel import select
 
-from chatapp.core.config import reset_settings
 from chatapp.core.db import session_scope
 from chatapp.services.chat import begin as chat_begin
 from chatapp.services.chat import engine as chat_engine
 from chatapp.services.chat.request import ChatRequest, Event
 from chatapp.services.models import Bot, Message, UsageDaily
-from tests.utils.fake_llm import fake_llm_server
+from tests.utils.fake_llm import configured_fake_llm
 from tests.utils.handoff import add_action
 from tests.utils.knowledge import new_session_id
 from tests.utils.routing_bots import make_router_desk
@@ -105,11 +104,7 @@ def test_a_routed_answer_is_stored_when_the_visitor_leaves_mid_answer(desk):
 
 @pytest.fixture
 def fake(monkeypatch, sqlite_url):
-    with fake_llm_server() as server:
-        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-engine-0001")
-        monkeypatch.setenv("LLM_RETRY_BASE_SECONDS", "0.01")
-        reset_settings()
+    with configured_fake_llm(monkeypatch, api_key="sk-test-engine-0001") as server:
         yield server
 
 
