@@ -150,8 +150,9 @@ def check_host(host: str, port: int) -> list[IPAddress]:
     if not addresses:
         raise ValidationFailed(f"We couldn't find a website at this address ({host}).")
     settings = get_settings()
+    networks = settings.private_networks  # parsed once for all the host's addresses
     for address in addresses:
-        listed = any(address in network for network in settings.private_networks)
+        listed = any(address in network for network in networks)
         try:
             check_ip(address, allow_private=settings.allow_private_urls or listed)
         except ValidationFailed:
