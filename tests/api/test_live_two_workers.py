@@ -56,10 +56,13 @@ def test_events_cross_workers_through_redis(workers):
                 badge.wait_for(
                     lambda ev: ev[-1]["data"] == {**ev[-1]["data"], "pending": 0, "mine": 1}
                 )
-                http.post(f"{inbox_b}/{cid}/typing", json={"typing": True}, headers=agent)
-                http.post(
+                typed = http.post(f"{inbox_b}/{cid}/typing", json={"typing": True}, headers=agent)
+                assert typed.status_code == 204, typed.text
+                widget.wait_for(lambda ev: widget.of_type("typing") != [])
+                sent = http.post(
                     f"{inbox_b}/{cid}/messages", json={"content": "Hello from B"}, headers=agent
                 )
+                assert sent.status_code in (200, 201), sent.text
                 widget.wait_for(lambda ev: messages_of(widget, "agent") == ["Hello from B"])
                 assert [e["data"]["who"] for e in widget.of_type("typing")] == ["agent"]
                 http.post(f"{b}/api/public/typing", json={**visitor, "typing": True})

@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -129,6 +130,7 @@ class SSEReader:
         self.stopped = threading.Event()
         self.changed = threading.Condition()
         self.thread = threading.Thread(target=self._run, daemon=True)
+        self._socket: socket.socket | None = None
 
     def __enter__(self) -> SSEReader:
         self.thread.start()
@@ -138,11 +140,15 @@ class SSEReader:
 
     def __exit__(self, *exc: Any) -> None:
         self.stopped.set()
+        if self._socket is not None:  # ends the blocked read now, not at the next keep-alive
+            with contextlib.suppress(OSError):
+                self._socket.shutdown(socket.SHUT_RDWR)
         self.thread.join(timeout=15)
 
     def _run(self) -> None:
         try:
             with httpx.stream("GET", self.url, headers=self.headers, timeout=30) as response:
+                self._socket = response.extensions["network_stream"].get_extra_info("socket")
                 self.status = response.status_code
                 if response.status_code != 200:
                     self.body = response.read().decode()
@@ -171,8 +177,11 @@ class SSEReader:
                             current["id"] = int(value)
                         elif name in ("event", "data"):
                             current[name] = value
-        except httpx.HTTPError:
-            self.opened.set()
+        except Exception:
+            if not self.stopped.is_set():
+                self.opened.set()
+                if not isinstance(sys.exc_info()[1], httpx.HTTPError):
+                    raise
 
     def wait_for(self, predicate: Callable[[list[dict[str, Any]]], bool], timeout: float = 15):
         """Block until `predicate(events)` holds (or fail with what arrived)."""

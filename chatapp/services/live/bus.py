@@ -152,31 +152,27 @@ class _RedisBus:
             log.warning("live event notification failed (Redis)", exc_info=True)
 
     def _run(self) -> None:
-        asyncio.run(self._listen())
-
-    async def _listen(self) -> None:
-        # redis is imported only when REDIS_URL is set (the default runs without it)
-        import redis.asyncio as aredis
-
+        # The blocking client waits on the socket with select(): a quiet second ends without
+        # cutting a reply in half (asyncio's timeout may cancel a read mid-message, losing it).
         while not self.stopped.is_set():
-            client = aredis.Redis.from_url(self.url, socket_connect_timeout=2)
+            pubsub = None
             try:
-                pubsub = client.pubsub()
-                await pubsub.psubscribe(REDIS_PREFIX + "*")
+                pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+                pubsub.psubscribe(REDIS_PREFIX + "*")
                 self.ready.set()
                 while not self.stopped.is_set():
-                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
+                    message = pubsub.get_message(timeout=1)
                     if message is None or message.get("type") != "pmessage":
                         continue
                     channel = message["channel"].decode()[len(REDIS_PREFIX) :]
                     _hub.dispatch(channel, json.loads(message["data"]))
-                await pubsub.aclose()
             except Exception:
                 self.ready.clear()
                 log.warning("live event listener lost Redis; reconnecting", exc_info=True)
-                await asyncio.sleep(1)
+                self.stopped.wait(1)
             finally:
-                await client.aclose()
+                if pubsub is not None:
+                    pubsub.close()
 
     def close(self) -> None:
         self.stopped.set()
