@@ -16,9 +16,9 @@ from tests.utils.knowledge import make_shop
 
 
 def pytest_collection_modifyitems(config, items):
-    """The shared app's tests first (see tests/utils/parallel.py), each group checked."""
+    """Each group checked, the longest units first (see tests/utils/parallel.py)."""
     parallel.check_groups(items)
-    items.sort(key=lambda item: parallel.group_of(item.nodeid) != parallel.DASHBOARD_APP)
+    parallel.longest_first(items)
 
 
 if importlib.util.find_spec("xdist") is not None:

@@ -98,8 +98,13 @@ def _stream_status(case, base: str) -> tuple[int, str]:
     method, url = kwargs.pop("method"), kwargs.pop("url")
     kwargs.pop("cookies", None)
     with httpx.Client(timeout=30) as client:
-        reply = call(
-            client, method, url, headers=kwargs.get("headers"), params=kwargs.get("params")
+        reply = call(  # the status and first frames are what is checked; keep-alives every 0.2 s
+            client,
+            method,
+            url,
+            headers=kwargs.get("headers"),
+            params=kwargs.get("params"),
+            stream_seconds=0.1,
         )
     return reply.status, reply.text
 

@@ -1,11 +1,15 @@
 """How the suite splits across pytest-xdist workers (scripts/test.sh runs `-n 4`).
 
-A unit of work is a test module (its module-scoped servers start once), except for two groups
-that must stay on one worker: the browser tests of the shared production app (`app_server`: one
-app, one build, first-run tests before the rest) and the tests on the machine's shared Redis,
-whose pub/sub channels are global. The controller only sees test ids, so the groups are named by
-module path here; each worker checks, as it collects, that the paths match the fixtures and
-markers the tests really use, so a new module cannot silently run beside its group.
+A unit of work is a test module (its module-scoped servers start once; the fuzz module is two
+units, one per database), except for two groups that must stay on one worker: the browser tests
+of the shared production app (`app_server`: one app, one build, first-run tests before the rest)
+and the tests on the machine's shared Redis, whose pub/sub channels are global. The controller
+only sees test ids, so the groups are named by module path here; each worker checks, as it
+collects, that the paths match the fixtures and markers the tests really use, so a new module
+cannot silently run beside its group.
+
+Units start longest first (`UNIT_SECONDS`): xdist's default order, by number of tests, left the
+few long browser and fault tests for last, where one worker ran on alone for minutes.
 """
 
 from __future__ import annotations
@@ -27,9 +31,48 @@ SHARED_REDIS_MODULES = (
 )
 
 
+FUZZ_MODULE = "tests/api/test_fuzz.py"
+# Seconds of work per unit, summed from `--durations=0` of a 4-worker run on the 2-core machine
+# (2026-12-07); a unit not listed counts DEFAULT_TEST_SECONDS per test. Only the order uses them.
+UNIT_SECONDS = {
+    "dashboard_app": 263,
+    FUZZ_MODULE + "::sqlite": 105,
+    FUZZ_MODULE + "::postgres": 105,
+    "tests/state/test_state_isolation.py": 105,
+    "tests/services/contacts/test_contacts.py": 83,
+    "shared_redis": 74,
+    "tests/services/chat/test_chat.py": 74,
+    "tests/e2e/widget/test_widget_live.py": 68,
+    "tests/services/chat/test_chat_llm.py": 65,
+    "tests/api/test_public_api.py": 62,
+    "tests/e2e/widget/test_widget_chat.py": 59,
+    "tests/api/test_live_api.py": 54,
+    "tests/services/accounts/test_isolation.py": 53,
+    "tests/faults/test_llm_faults.py": 43,
+    "tests/faults/test_redis_down.py": 39,
+    "tests/faults/test_kill_ingest.py": 38,
+    "tests/api/test_schema_limits.py": 38,
+    "tests/api/test_tenant_matrix.py": 35,
+    "tests/services/accounts/test_audit.py": 34,
+    "tests/api/test_sources_api.py": 32,
+    "tests/e2e/widget/test_widget_pages.py": 32,
+    "tests/services/knowledge/test_sources.py": 26,
+    "tests/services/ops/test_backup.py": 24,
+    "tests/bench/test_load_sessions.py": 24,
+    "tests/services/bots/test_routing.py": 23,
+    "tests/api/test_observability_process.py": 21,
+    "tests/faults/test_postgres_restart.py": 18,
+    "tests/api/test_sqlite_concurrency.py": 16,
+    "tests/faults/test_kill_stream.py": 15,
+}
+DEFAULT_TEST_SECONDS = 0.3
+
+
 def group_of(nodeid: str) -> str:
     """The unit of work a test belongs to, from its id alone."""
     module = nodeid.split("::")[0]
+    if module == FUZZ_MODULE:  # the module-scoped stack is per database: two independent halves
+        return f"{module}::{'postgres' if '[postgres-' in nodeid else 'sqlite'}"
     top_level_browser = module.startswith("tests/e2e/") and module.count("/") == 2
     if top_level_browser or module in DASHBOARD_APP_MODULES:
         return DASHBOARD_APP
@@ -43,6 +86,20 @@ def uses_shared_app(item: pytest.Item) -> bool:
     `app_server` of its own, with other settings: that one can run on any worker)."""
     definitions = item._fixtureinfo.name2fixturedefs.get("app_server")
     return bool(definitions) and definitions[-1].scope == "session"
+
+
+def longest_first(items: list[pytest.Item]) -> None:
+    """Order the items by their unit's expected seconds, longest first; a unit's own order (the
+    first-run browser tests first, say) is kept."""
+    counts: dict[str, int] = {}
+    for item in items:
+        unit = group_of(item.nodeid)
+        counts[unit] = counts.get(unit, 0) + 1
+
+    def seconds(unit: str) -> float:
+        return UNIT_SECONDS.get(unit, counts[unit] * DEFAULT_TEST_SECONDS)
+
+    items.sort(key=lambda item: -seconds(group_of(item.nodeid)))
 
 
 def check_groups(items: list[pytest.Item]) -> None:
@@ -61,9 +118,10 @@ def check_groups(items: list[pytest.Item]) -> None:
 
 
 def scheduler(config, log):
-    """xdist's scope scheduler with our units of work (the shared app's group is collected
-    first: it is the longest, so it starts first)."""
+    """xdist's scope scheduler with our units of work, in the order collected (longest first)."""
     from xdist.scheduler import LoadScopeScheduling
+
+    config.option.loadscopereorder = False  # xdist would reorder by number of tests
 
     class GroupScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:

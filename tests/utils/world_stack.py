@@ -60,7 +60,7 @@ class Reply:
 
 
 def call(
-    client: httpx.Client, method: str, url: str, *, stream_seconds: float = 1.0, **kwargs: Any
+    client: httpx.Client, method: str, url: str, *, stream_seconds: float = 0.4, **kwargs: Any
 ) -> Reply:
     """One request; an event stream is read for at most `stream_seconds` (an open stream is an
     answer too: what it sent so far is the body)."""
