@@ -82,9 +82,18 @@ def test_every_id_taking_handler_is_in_the_matrix():
     assert _handlers_taking_ids() == set(CASES)
 
 
-@pytest.fixture
-def worlds(database_url):
+def _two_worlds() -> tuple[World, World]:
     return make_world("a"), make_world("b")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def worlds(request, tmp_path, monkeypatch, migrated_templates):
+    """Workspaces A and B, built once per database kind and copied for each test (each case
+    must find B as built, whatever an earlier case did)."""
+    with migrated_templates.seeded(
+        request.param, "two-worlds", _two_worlds, tmp_path / "test.db", monkeypatch
+    ) as built:
+        yield built
 
 
 def _b_rows(workspace_id: int) -> str:

@@ -13,9 +13,10 @@ from __future__ import annotations
 import os
 import secrets
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -77,6 +78,17 @@ def postgres_database(template: str | None = None) -> Iterator[str]:
         _drop(name)
 
 
+def _sqlite_copy(source_path: Path, target: Path) -> str:
+    """A consistent copy made with SQLite's backup API; its URL."""
+    source, copy = sqlite3.connect(source_path), sqlite3.connect(target)
+    try:
+        source.backup(copy)
+    finally:
+        source.close()
+        copy.close()
+    return f"sqlite:///{target}"
+
+
 class MigratedTemplates:
     """One migrated database of each kind per test process, copied for each test that asks."""
 
@@ -84,18 +96,14 @@ class MigratedTemplates:
         self.root = root
         self._sqlite: Path | None = None
         self._postgres: str | None = None
+        self._seeded: dict[tuple[str, str], tuple[str, Any]] = {}
+        self._seeded_postgres: list[str] = []
 
     def sqlite(self, target: Path) -> str:
         """A migrated SQLite file at `target` (a consistent copy made with SQLite's backup API)."""
         if self._sqlite is None:
             self._sqlite = self._migrated_sqlite()
-        source, copy = sqlite3.connect(self._sqlite), sqlite3.connect(target)
-        try:
-            source.backup(copy)
-        finally:
-            source.close()
-            copy.close()
-        return f"sqlite:///{target}"
+        return _sqlite_copy(self._sqlite, target)
 
     @contextmanager
     def postgres(self) -> Iterator[str]:
@@ -105,7 +113,55 @@ class MigratedTemplates:
         with postgres_database(template=self._postgres) as url:
             yield url
 
+    @contextmanager
+    def seeded(
+        self, kind: str, name: str, build: Callable[[], Any], target: Path, monkeypatch
+    ) -> Iterator[Any]:
+        """A copy of a database that `build()` filled once per test process (on a migrated copy),
+        made the configured DATABASE_URL; yields what `build()` returned. For data that many tests
+        read the same way: building it through the real services each time costs seconds."""
+        if (kind, name) not in self._seeded:
+            self._seeded[(kind, name)] = self._build_seeded(kind, name, build)
+        template, value = self._seeded[(kind, name)]
+        if kind == "sqlite":
+            make_current(_sqlite_copy(Path(template), target), monkeypatch)
+            yield value
+            return
+        with postgres_database(template=template) as url:
+            make_current(url, monkeypatch)
+            yield value
+
+    def _build_seeded(self, kind: str, name: str, build: Callable[[], Any]) -> tuple[str, Any]:
+        if kind == "sqlite":
+            template = str(self.root / f"{name}.db")
+            url = self.sqlite(Path(template))
+        else:
+            if self._postgres is None:
+                self._postgres = self._migrated_postgres()
+            template = f"chatapp_seeded_{secrets.token_hex(6)}"
+            with _admin() as admin:
+                admin.execute(f'CREATE DATABASE "{template}" TEMPLATE "{self._postgres}"')
+            self._seeded_postgres.append(template)
+            url = _url(template)
+        saved = os.environ.get("DATABASE_URL")
+        os.environ["DATABASE_URL"] = url
+        reset_settings()
+        dispose_engines()
+        try:
+            value = build()
+        finally:
+            dispose_engines()  # a template must have no open connection when it is copied
+            if saved is None:
+                os.environ.pop("DATABASE_URL", None)
+            else:
+                os.environ["DATABASE_URL"] = saved
+            reset_settings()
+        return template, value
+
     def close(self) -> None:
+        for name in self._seeded_postgres:
+            _drop(name)
+        self._seeded_postgres.clear()
         if self._postgres is not None:
             _drop(self._postgres)
             self._postgres = None
