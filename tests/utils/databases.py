@@ -11,8 +11,10 @@ PostgreSQL is required when CI=true: a missing server is an error there, a skip 
 from __future__ import annotations
 
 import os
+import queue
 import secrets
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -89,6 +91,65 @@ def _sqlite_copy(source_path: Path, target: Path) -> str:
     return f"sqlite:///{target}"
 
 
+class _Spares:
+    """Copies of one PostgreSQL template made ahead by a thread, so a test takes a ready one
+    (copying writes the whole database to the WAL and waits on fsync: time a test can overlap)."""
+
+    AHEAD = 2
+
+    def __init__(self, template: str):
+        self.template = template
+        self.ready: queue.Queue[str] = queue.Queue(maxsize=self.AHEAD)
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._fill, name="pg-spares", daemon=True)
+        self.thread.start()
+
+    def _fill(self) -> None:
+        try:
+            while not self.stopped.is_set():
+                name = _create_copy(self.template)
+                while True:
+                    try:
+                        self.ready.put(name, timeout=0.5)
+                        break
+                    except queue.Full:
+                        if self.stopped.is_set():
+                            _drop_quietly(name)
+                            return
+        except BaseException:  # take() then copies itself, and the test shows the error
+            return
+
+    def take(self) -> str:
+        """A ready copy; made here if the thread stopped (so its error shows in the test)."""
+        while self.thread.is_alive():
+            try:
+                return self.ready.get(timeout=1)
+            except queue.Empty:
+                continue
+        try:
+            return self.ready.get_nowait()
+        except queue.Empty:
+            return _create_copy(self.template)
+
+    def close(self) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=30)
+        while not self.ready.empty():
+            _drop_quietly(self.ready.get_nowait())
+
+
+def _create_copy(template: str) -> str:
+    name = f"chatapp_test_{secrets.token_hex(6)}"
+    with _admin() as admin:
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return name
+
+
+def _drop_quietly(name: str) -> None:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 class MigratedTemplates:
     """One migrated database of each kind per test process, copied for each test that asks."""
 
@@ -96,6 +157,7 @@ class MigratedTemplates:
         self.root = root
         self._sqlite: Path | None = None
         self._postgres: str | None = None
+        self._spares: _Spares | None = None
         self._seeded: dict[tuple[str, str], tuple[str, Any]] = {}
         self._seeded_postgres: list[str] = []
 
@@ -110,8 +172,13 @@ class MigratedTemplates:
         """A migrated PostgreSQL database for the duration of the block."""
         if self._postgres is None:
             self._postgres = self._migrated_postgres()
-        with postgres_database(template=self._postgres) as url:
-            yield url
+            self._spares = _Spares(self._postgres)
+        assert self._spares is not None
+        name = self._spares.take()
+        try:
+            yield _url(name)
+        finally:
+            _drop(name)
 
     @contextmanager
     def seeded(
@@ -138,6 +205,7 @@ class MigratedTemplates:
         else:
             if self._postgres is None:
                 self._postgres = self._migrated_postgres()
+                self._spares = _Spares(self._postgres)
             template = f"chatapp_seeded_{secrets.token_hex(6)}"
             with _admin() as admin:
                 admin.execute(f'CREATE DATABASE "{template}" TEMPLATE "{self._postgres}"')
@@ -159,6 +227,9 @@ class MigratedTemplates:
         return template, value
 
     def close(self) -> None:
+        if self._spares is not None:
+            self._spares.close()
+            self._spares = None
         for name in self._seeded_postgres:
             _drop(name)
         self._seeded_postgres.clear()
