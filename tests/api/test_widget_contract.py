@@ -1,6 +1,15 @@
 """What the widget needs from the public API beyond the chat itself: its JS API's context and
-visitor fields are accepted (and validated), and a browser on any site may call the routes."""
+visitor fields are accepted (and validated), a browser on any site may call the routes, and the
+config refuses (and counts) a website the bot does not allow."""
 
+import random
+import time
+from datetime import UTC, datetime
+
+from chatapp.core import ratelimit
+from chatapp.core.db import session_scope
+from chatapp.services.accounts import refused_origins, visitor_access
+from chatapp.services.models import Bot, RateCounter
 from tests.api.test_public_api import body, parse_sse
 from tests.utils.knowledge import make_shop
 
@@ -35,3 +44,42 @@ def test_a_browser_on_another_site_may_call_the_widgets_routes(client):
     refused = client.post("/api/chat", json=body(shop, api_key="ck_wrong"), headers=origin)
     assert refused.status_code == 401
     assert refused.headers["access-control-allow-origin"] == "*"  # the widget can read why
+
+
+def test_config_refuses_a_website_the_bot_does_not_allow_and_counts_it(client, monkeypatch):
+    """The widget's first request tells it the site is refused (it does not show); the owner
+    sees which site, how many times and when last; the rate limiter's sweep keeps the counts."""
+    shop = make_shop()
+    with session_scope() as session:
+        bot = session.get(Bot, shop.bot_id)
+        bot.allowed_domains = ["shop.example"]
+        session.add(bot)
+    url = f"/api/public/bots/{shop.public_id}/config"
+    allowed = client.get(url, headers={"Origin": "https://www.shop.example"})
+    assert allowed.status_code == 200 and allowed.json()["bot_id"] == shop.public_id
+    assert "Origin" in allowed.headers["vary"]  # a cache must not serve it to another site
+
+    for _ in range(2):
+        refused = client.get(url, headers={"Origin": "https://copycat.example"})
+        assert refused.status_code == 403
+        assert refused.json()["detail"] == visitor_access.WRONG_SITE
+        assert refused.headers["access-control-allow-origin"] == "*"  # the widget can read why
+    by_referer = client.get(url, headers={"Referer": "https://other.example/page?q=1"})
+    assert by_referer.status_code == 403
+
+    two_hours_ago = time.time() - 7200
+    with session_scope() as session:
+        refused_origins.record(
+            session, session.get(Bot, shop.bot_id), "old.example", now=two_hours_ago
+        )
+        ratelimit._count_db(session, "chat:ip:old", int(two_hours_ago) // 60 * 60)
+    monkeypatch.setattr(random, "random", lambda: 0.0)  # the limiter's occasional sweep: now
+    with session_scope() as session:
+        ratelimit.hit(session, [ratelimit.Limit("chat:ip:new", 100)])
+        assert session.get(RateCounter, ("chat:ip:old", int(two_hours_ago) // 60 * 60)) is None
+        seen = refused_origins.recent(session, shop.tenant.viewer, shop.bot_id)
+    counts = {s.host: s.count for s in seen}
+    assert counts == {"copycat.example": 2, "other.example": 1, "old.example": 1}
+    assert seen[-1].host == "old.example"  # the most recent first
+    last = {s.host: s.last_seen for s in seen}
+    assert abs((last["copycat.example"] - datetime.now(UTC)).total_seconds()) < 120
