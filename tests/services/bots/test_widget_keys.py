@@ -89,7 +89,9 @@ def test_the_key_in_use_is_shown_again_and_works(any_db_client):
     with session_scope() as session:
         key, plain = bots.shown_widget_key(session, shop.tenant.viewer, shop.bot_id)
         assert key is not None and plain == shop.key  # a later visit gets the very same key
-        stored = [k.key_hash for k in bots.list_widget_keys(session, shop.tenant.owner, shop.bot_id)]
+        stored = [
+            k.key_hash for k in bots.list_widget_keys(session, shop.tenant.owner, shop.bot_id)
+        ]
     assert shop.key not in stored and all(len(h) == 64 for h in stored)  # stored hashed only
     assert ask(any_db_client, shop.public_id, plain).status_code == 200
 
@@ -111,9 +113,7 @@ def test_a_key_that_cannot_be_shown_gets_a_readable_one_beside_it(any_db_client)
     with session_scope() as session:
         key, plain = bots.shown_widget_key(session, shop.tenant.owner, shop.bot_id)
         assert key is not None and key.prefix == legacy[:10] and plain is None
-        _, added = bots.create_widget_key(
-            session, shop.tenant.owner, shop.bot_id, keep_older=True
-        )
+        _, added = bots.create_widget_key(session, shop.tenant.owner, shop.bot_id, keep_older=True)
     assert ask(any_db_client, shop.public_id, legacy).status_code == 200
     assert ask(any_db_client, shop.public_id, added).status_code == 200
     with session_scope() as session:
