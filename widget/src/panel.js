@@ -34,7 +34,12 @@ function mountPanel(ctx) {
   const label = handoff && String(handoff.button_label || t('human'));
   // "Talk to a person" in words (an icon alone said nothing), in a bar above the message box.
   const human = handoff
-    ? h('button', { type: 'button', class: 'hu', title: label, onclick: () => talk.ask() }, icon(PERSON), h('span', null, label))
+    ? h(
+        'button',
+        { type: 'button', class: 'hu', title: label, onclick: () => talk.ask() },
+        icon(PERSON),
+        h('span', null, label),
+      )
     : null;
   const humanBar = human ? h('div', { class: 'hb' }, human) : null;
   const header = h(
