@@ -6,6 +6,8 @@ import random
 import time
 from datetime import UTC, datetime
 
+from sqlmodel import col, select
+
 from chatapp.core import ratelimit
 from chatapp.core.db import session_scope
 from chatapp.services.accounts import refused_origins, visitor_access
@@ -83,3 +85,30 @@ def test_config_refuses_a_website_the_bot_does_not_allow_and_counts_it(client, m
     assert seen[-1].host == "old.example"  # the most recent first
     last = {s.host: s.last_seen for s in seen}
     assert abs((last["copycat.example"] - datetime.now(UTC)).total_seconds()) < 120
+
+
+def test_refusals_keep_a_bounded_number_of_websites_per_bot(database_url, monkeypatch):
+    """Anyone may send any Origin to the config route: a bot keeps at most MAX_HOSTS websites
+    (those it knows keep counting), and a website not refused for 30 days is forgotten."""
+    shop = make_shop()
+    monkeypatch.setattr(refused_origins, "MAX_HOSTS", 2)
+    monkeypatch.setattr(random, "random", lambda: 0.5)  # no clean-up yet
+    month_ago = time.time() - 31 * 86400
+    with session_scope() as session:
+        bot = session.get(Bot, shop.bot_id)
+        refused_origins.record(session, bot, "gone.example", now=month_ago)
+        for host in ("a.example", "b.example", "c.example", "a.example"):
+            refused_origins.record(session, bot, host)
+    with session_scope() as session:
+        seen = refused_origins.recent(session, shop.tenant.owner, shop.bot_id)
+    assert {s.host: s.count for s in seen} == {"a.example": 2}  # gone.example took a place
+
+    monkeypatch.setattr(random, "random", lambda: 0.0)  # the occasional clean-up: now
+    with session_scope() as session:
+        refused_origins.record(session, session.get(Bot, shop.bot_id), "a.example")
+        refused_origins.record(session, session.get(Bot, shop.bot_id), "c.example")
+    with session_scope() as session:
+        seen = refused_origins.recent(session, shop.tenant.owner, shop.bot_id)
+        left = session.exec(select(RateCounter).where(col(RateCounter.key).contains("gone"))).all()
+    assert {s.host: s.count for s in seen} == {"a.example": 3, "c.example": 1}
+    assert left == []
