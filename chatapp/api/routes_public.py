@@ -18,7 +18,8 @@ from pydantic import BaseModel, Field
 from chatapp.api.deps import Id, client_ip
 from chatapp.api.shared import ChatOut, chat_stream, json_reply, widget_key
 from chatapp.core.db import session_scope
-from chatapp.services.accounts import visitor_access
+from chatapp.core.errors import PermissionDenied
+from chatapp.services.accounts import refused_origins, visitor_access
 from chatapp.services.chat import begin as chat_begin
 from chatapp.services.chat import engine as chat_engine
 from chatapp.services.chat import feedback
@@ -132,11 +133,16 @@ class FeedbackOut(BaseModel):
 
 
 def _config_response(request: Request, bot_id: str) -> Response:
+    origin, referer = request.headers.get("origin"), request.headers.get("referer")
     with session_scope() as session:
-        config = visitor_access.widget_config(visitor_access.public_bot(session, bot_id), session)
+        bot = visitor_access.public_bot(session, bot_id)
+        refusal = refused_origins.site_refusal(session, bot, origin, referer)  # counted, kept
+        config = None if refusal else visitor_access.widget_config(bot, session)
+    if config is None:  # a website the bot does not allow: the widget does not show at all
+        raise PermissionDenied(refusal or visitor_access.WRONG_SITE)
     body = json.dumps(config, separators=(",", ":")).encode()
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    headers = {"Cache-Control": "public, max-age=60", "ETag": etag}
+    headers = {"Cache-Control": "public, max-age=60", "ETag": etag, "Vary": "Origin"}
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     return Response(body, media_type="application/json", headers=headers)
@@ -144,13 +150,20 @@ def _config_response(request: Request, bot_id: str) -> Response:
 
 CONFIG_DOC = {
     "response_model": WidgetConfig,
-    "responses": {304: {"description": "Not modified (If-None-Match matched the ETag)."}},
+    "responses": {
+        304: {"description": "Not modified (If-None-Match matched the ETag)."},
+        403: {
+            "description": "The website (Origin or Referer) is not in the bot's allowed "
+            "domains: the widget does not show. Counted for the owner (Connect)."
+        },
+    },
 }
 
 
 @router.get("/api/public/bots/{bot_id}/config", **CONFIG_DOC)
 def bot_config(bot_id: str, request: Request):
-    """What the widget needs to render a bot. No key needed, nothing secret; cacheable 60 s."""
+    """What the widget needs to render a bot. No key needed, nothing secret; cacheable 60 s.
+    Refused (403) on a website the bot's allowed domains do not list."""
     return _config_response(request, bot_id)
 
 

@@ -25,6 +25,9 @@ from chatapp.services.models import RateCounter
 log = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 60
+# Keys under this prefix are long-lived tallies kept in the same table (e.g. the websites a
+# bot's widget was refused on, services/accounts/refused_origins.py): the sweep below skips them.
+TALLY_PREFIX = "tally:"
 TOO_FAST = "You are sending messages too quickly. Please wait {seconds} seconds and try again."
 _redis_clients: dict[str, object] = {}
 _redis_lock = threading.Lock()
@@ -73,7 +76,10 @@ def _count_db(session: Session, key: str, window_start: int) -> int:
     count = session.execute(statement).scalar_one()
     if random.random() < 0.01:  # now and then, forget windows older than an hour
         session.execute(
-            delete(RateCounter).where(col(RateCounter.window_start) < window_start - 3600)
+            delete(RateCounter).where(
+                col(RateCounter.window_start) < window_start - 3600,
+                ~col(RateCounter.key).startswith(TALLY_PREFIX, autoescape=True),
+            )
         )
     return int(count)
 

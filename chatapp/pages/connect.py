@@ -22,26 +22,43 @@ def card(title: str, *children: rx.Component, **props) -> rx.Component:
 
 def key_status() -> rx.Component:
     return rx.cond(
-        C.new_key != "",
-        rx.callout(
-            rx.vstack(
-                rx.text("Your new widget key (shown only now; it is already in the code above):"),
-                rx.code(C.new_key, id="new-key", overflow_wrap="anywhere"),
-                spacing="1",
-            ),
-            icon="key-round",
-            color_scheme="green",
-            width="100%",
+        C.widget_key != "",
+        rx.text(
+            "Key in use: ",
+            rx.code(C.widget_key, id="widget-key", overflow_wrap="anywhere"),
+            " (created " + C.key_created + "). It is a public key: every page that embeds the "
+            "widget shows it, so it is always in the code above. Allowed domains keep it from "
+            "working on other websites.",
+            size="2",
+            id="key-note",
         ),
         rx.cond(
             C.key_prefix != "",
-            rx.text(
-                "Key in use: ",
-                rx.code(C.key_prefix + "..."),
-                " (created " + C.key_created + "). Keys are stored hashed and shown only once: "
-                f"the code below has {KEY_PLACEHOLDER} where your key goes. Lost it? Create a new "
-                "one (the old one stops working).",
-                size="2",
+            rx.callout(
+                rx.vstack(
+                    rx.text(
+                        "The key in use (",
+                        rx.code(C.key_prefix + "..."),
+                        ", created " + C.key_created + ") was made before keys could be shown "
+                        f"again, so the code above has {KEY_PLACEHOLDER}: pasted as is, it does "
+                        "not chat. Get a working code: a new key is added and the old one keeps "
+                        "working on your pages until you revoke keys.",
+                        size="2",
+                    ),
+                    rx.cond(
+                        C.is_manager,
+                        rx.button(
+                            rx.icon("key-round", size=14),
+                            "Get a working embed code",
+                            on_click=C.add_key,
+                            id="add-key",
+                        ),
+                    ),
+                    spacing="2",
+                ),
+                icon="triangle-alert",
+                color_scheme="amber",
+                width="100%",
                 id="key-note",
             ),
             rx.text(
@@ -95,7 +112,7 @@ def regenerate_button() -> rx.Component:
     return rx.cond(
         C.is_manager,
         rx.hstack(
-            rx.cond((C.key_prefix == "") & (C.new_key == ""), create, regenerate),
+            rx.cond(C.key_prefix == "", create, regenerate),
             rx.cond(C.key_prefix != "", revoke),
             spacing="3",
             wrap="wrap",
@@ -107,7 +124,8 @@ def embed_card() -> rx.Component:
     return card(
         "Embed code",
         rx.text(
-            "Paste this before </body> on every page where visitors should be able to chat.",
+            "Paste this before </body> on every page where visitors should be able to chat. "
+            "The first line lets your page call Chatapp(...) before the widget has loaded.",
             size="2",
         ),
         rx.segmented_control.root(
@@ -153,7 +171,7 @@ def domains_card() -> rx.Component:
     return card(
         "Allowed domains",
         rx.text(
-            "The websites where the widget may chat, one per line (shop.com also allows its "
+            "The websites where the widget shows and chats, one per line (shop.com also allows its "
             "subdomains). Empty: any website that has the key.",
             size="2",
         ),
@@ -178,6 +196,38 @@ def domains_card() -> rx.Component:
         ),
         rx.cond(
             C.is_manager, rx.button("Save domains", on_click=C.save_domains, id="save-domains")
+        ),
+        refused_websites(),
+    )
+
+
+def _refused_row(refused) -> rx.Component:
+    return rx.el.li(
+        rx.code(refused["host"]), " refused " + refused["times"] + ", last " + refused["last"]
+    )
+
+
+def refused_websites() -> rx.Component:
+    """Where the widget was refused lately: a site of yours missing above shows up here."""
+    return rx.cond(
+        C.refused.length() > 0,
+        rx.callout(
+            rx.vstack(
+                rx.text(
+                    "The widget did not show on these websites (last 30 days) because they are "
+                    "not in the allowed domains. If one is yours, add it above.",
+                    size="2",
+                ),
+                rx.el.ul(
+                    rx.foreach(C.refused, _refused_row),
+                    style={"margin": 0, "padding_left": "1.2em"},
+                ),
+                spacing="2",
+            ),
+            icon="shield-alert",
+            color_scheme="amber",
+            width="100%",
+            id="refused-websites",
         ),
     )
 

@@ -1,8 +1,9 @@
 """The Connect section: the embed code, the widget key, the allowed domains, a preview.
 
-The plain widget key exists only in the answer to creating it: it is kept here while the page is
-open (so it can be copied into the embed code) and never again; afterwards the code shows a
-placeholder. A new key revokes the old ones at once (services/bots.py).
+The widget key is publishable (every page that embeds the widget shows it), so the embed code
+has the key in use on every visit (services/bots/widget_keys.py derives it again; only its hash
+is stored). A key that cannot be shown again (made before that) leaves a placeholder and a
+one-click way to add a readable key while the old one keeps working. Regenerating revokes.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pydantic import ValidationError
 
 from chatapp.components.widget_preview import text_on
 from chatapp.core.config import get_settings
+from chatapp.services.accounts import refused_origins
 from chatapp.services.bots import bots
 from chatapp.services.models import Bot, BotUpdate
 from chatapp.state import calls
@@ -22,10 +24,16 @@ from chatapp.state.settings import field_errors
 
 KEY_PLACEHOLDER = "YOUR_WIDGET_KEY"
 INLINE_TARGET = "chatapp-chat"
+# Queues Chatapp(...) calls made before the async script has loaded; widget.js replays them.
+API_STUB = (
+    "<script>window.Chatapp=window.Chatapp||function(){(Chatapp.q=Chatapp.q||[]).push(arguments)};"
+    "</script>"
+)
 
 
 def embed_code(*, origin: str, bot_id: str, key: str, inline: bool) -> str:
-    """The tag to paste into a website (the inline variant fills an element of the page)."""
+    """The code to paste into a website: the JS API's stub, then the script tag (the inline
+    variant first has the element the chat fills)."""
     attrs = [
         f'src="{html.escape(origin.rstrip("/"))}/widget.js"',
         f'data-bot-id="{html.escape(bot_id)}"',
@@ -33,7 +41,7 @@ def embed_code(*, origin: str, bot_id: str, key: str, inline: bool) -> str:
     ]
     if inline:
         attrs += ['data-mode="inline"', f'data-target="#{INLINE_TARGET}"']
-    script = "<script " + " ".join(attrs) + " async></script>"
+    script = API_STUB + "\n<script " + " ".join(attrs) + " async></script>"
     if inline:
         return f'<div id="{INLINE_TARGET}" style="height: 600px"></div>\n{script}'
     return script
@@ -44,11 +52,13 @@ class ConnectState(BotScopeState):
 
     origin: str = ""
     variant: str = "bubble"
-    new_key: str = ""  # the plain key, right after creating it; never loaded from anywhere
+    widget_key: str = ""  # the publishable key in use ("" when none or not readable)
     key_prefix: str = ""
     key_created: str = ""
     domains_text: str = ""
     errors: dict[str, str] = {}
+    # websites where the widget was refused (not in the allowed domains): host, times, when last
+    refused: list[dict[str, str]] = []
 
     # the bot's saved appearance, for the preview
     name: str = ""
@@ -65,7 +75,7 @@ class ConnectState(BotScopeState):
         return embed_code(
             origin=self.origin,
             bot_id=self.bot_public_id,
-            key=self.new_key,
+            key=self.widget_key,
             inline=self.variant == "inline",
         )
 
@@ -75,8 +85,8 @@ class ConnectState(BotScopeState):
 
     @rx.event
     async def load(self):
-        """on_load after `load_bots`: the bot, its current key's prefix, where the app is served."""
-        self.new_key, self.errors = "", {}
+        """on_load after `load_bots`: the bot, its key in use, where the app is served."""
+        self.widget_key, self.errors = "", {}
         # The address the dashboard is reached at is where widget.js is served (same server).
         origin = self.router.url.origin
         self.origin = origin if origin.startswith("http") else get_settings().public_url
@@ -85,13 +95,25 @@ class ConnectState(BotScopeState):
         bot_id = self.bot_id
         done = await calls.as_member(
             self,
-            lambda s, a: (bots.get_bot(s, a, bot_id), bots.current_widget_key(s, a, bot_id)),
+            lambda s, a: (
+                bots.get_bot(s, a, bot_id),
+                bots.shown_widget_key(s, a, bot_id),
+                refused_origins.recent(s, a, bot_id),
+            ),
         )
         if not done.ok:
             return done.toast
-        bot, key = done.value
+        bot, (key, plain), refused = done.value
         self._show_bot(bot)
-        self._show_key(key)
+        self._show_key(key, plain)
+        self.refused = [
+            {
+                "host": r.host,
+                "times": f"{r.count} time{'s' if r.count != 1 else ''}",
+                "last": r.last_seen.strftime("%Y-%m-%d %H:%M UTC"),
+            }
+            for r in refused
+        ]
         return None
 
     def _show_bot(self, bot: Bot) -> None:
@@ -102,7 +124,8 @@ class ConnectState(BotScopeState):
         self.position, self.button_text = bot.position, bot.button_text
         self.show_button_text = bot.show_button_text
 
-    def _show_key(self, key) -> None:
+    def _show_key(self, key, plain: str | None) -> None:
+        self.widget_key = plain or ""
         self.key_prefix = key.prefix if key else ""
         self.key_created = key.created_at.strftime("%Y-%m-%d %H:%M UTC") if key else ""
 
@@ -117,14 +140,25 @@ class ConnectState(BotScopeState):
 
     @rx.event
     async def create_key(self):
-        """A new key, shown once; any older key stops working at once."""
+        """A new key in the embed code; any older key stops working at once."""
+        return await self._new_key(keep_older=False)
+
+    @rx.event
+    async def add_key(self):
+        """A readable key for the embed code while the old one (not readable) keeps working."""
+        return await self._new_key(keep_older=True)
+
+    async def _new_key(self, *, keep_older: bool):
         bot_id = self.bot_id
-        done = await calls.as_member(self, lambda s, a: bots.create_widget_key(s, a, bot_id))
+        done = await calls.as_member(
+            self, lambda s, a: bots.create_widget_key(s, a, bot_id, keep_older=keep_older)
+        )
         if not done.ok:
             return done.toast
-        key, self.new_key = done.value
-        self._show_key(key)
-        return rx.toast.success("New key created. Copy the embed code now: it is shown only once.")
+        key, plain = done.value
+        self._show_key(key, plain)
+        kept = " The old key keeps working until you revoke keys." if keep_older else ""
+        return rx.toast.success("New key created: the embed code has it." + kept)
 
     @rx.event
     async def revoke_keys(self):
@@ -132,7 +166,7 @@ class ConnectState(BotScopeState):
         done = await calls.as_member(self, lambda s, a: bots.revoke_widget_keys(s, a, bot_id))
         if not done.ok:
             return done.toast
-        self.new_key, self.key_prefix, self.key_created = "", "", ""
+        self.widget_key, self.key_prefix, self.key_created = "", "", ""
         return rx.toast.success(f"Revoked {done.value} key(s): the widget stops answering.")
 
     @rx.event

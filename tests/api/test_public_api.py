@@ -173,7 +173,9 @@ def test_wrong_website_and_paused_bot_are_forbidden(client, shop_bot):
         "/api/chat", json=body(shop_bot), headers={"Origin": "https://shop.example"}
     )
     assert paused.status_code == 403 and "paused" in paused.json()["detail"]
-    config = client.get(f"/api/public/bots/{shop_bot.public_id}/config").json()
+    config = client.get(
+        f"/api/public/bots/{shop_bot.public_id}/config", headers={"Origin": "https://shop.example"}
+    ).json()
     assert config["active"] is False
 
 

@@ -1,16 +1,22 @@
-"""Connect in a real browser: the copied embed code works on another website, regenerating the
-key refuses the old one, allowed domains are checked, roles and tenants are respected."""
+"""Connect in a real browser: the copied embed code works on another website (also on a later
+visit), regenerating the key refuses the old one, a key that cannot be shown again is replaced
+in one click without breaking the live site, allowed domains are checked (and refused websites
+listed), roles and tenants are respected."""
 
 from __future__ import annotations
 
 import re
+import secrets
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
+from chatapp.core import security
 from chatapp.core.db import get_engine, session_scope
-from chatapp.services.models import Bot
+from chatapp.services.bots import bots
+from chatapp.services.models import Bot, BotKey
+from chatapp.state.connect import API_STUB, KEY_PLACEHOLDER
 from tests.e2e.dashboard_helpers import log_in, new_tenant, open_section, screenshot
 from tests.utils.widget_stack import HostSite
 
@@ -30,6 +36,26 @@ def ask(app_server, bot_public_id: str, key: str) -> httpx.Response:
     )
 
 
+def chats_from_a_website(page, code: str, label: str, base: str) -> None:
+    """Paste the code into a page of another website: the widget answers a visitor there."""
+    with HostSite() as site:
+        host = site.add("/", f"<!doctype html><html lang=en><title>Shop</title>{code}</html>")
+        visitor = page.context.new_page()
+        errors: list[str] = []
+        visitor.on("pageerror", lambda error: errors.append(str(error)))
+        visitor.goto(host)
+        visitor.locator("chatapp-widget .l").click()
+        dialog = visitor.get_by_role("dialog", name=f"Bot {label}")
+        expect(dialog).to_be_visible()
+        with visitor.expect_response(f"{base}/api/chat") as response:
+            visitor.locator("#chatapp-input").fill("Do you have a shop in Lyon?")
+            visitor.locator("#chatapp-input").press("Enter")
+        assert response.value.status == 200
+        expect(dialog.locator('.m[data-state="done"]')).to_have_count(2)  # welcome + answer
+        visitor.close()
+    assert not errors
+
+
 def test_copied_embed_code_chats_on_a_website_and_regenerating_refuses_the_old_key(
     page, app_server
 ):
@@ -42,9 +68,10 @@ def test_copied_embed_code_chats_on_a_website_and_regenerating_refuses_the_old_k
     expect(code).to_contain_text('data-key="YOUR_WIDGET_KEY"')
 
     page.click("#create-key")
-    key = page.locator("#new-key").inner_text()
+    key = page.locator("#widget-key").inner_text()
     assert key.startswith("ck_")
     expect(code).to_have_text(
+        f"{API_STUB}\n"
         f'<script src="{base}/widget.js" data-bot-id="{tenant.bot.public_id}" '
         f'data-key="{key}" async></script>'
     )
@@ -53,34 +80,59 @@ def test_copied_embed_code_chats_on_a_website_and_regenerating_refuses_the_old_k
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied == code.inner_text()
     screenshot(page, "connect")
-
-    with HostSite() as site:
-        host = site.add("/", f"<!doctype html><html lang=en><title>Shop</title>{copied}</html>")
-        visitor = page.context.new_page()
-        visitor.goto(host)
-        visitor.locator("chatapp-widget .l").click()
-        dialog = visitor.get_by_role("dialog", name=f"Bot {label}")
-        expect(dialog).to_be_visible()
-        with visitor.expect_response(f"{base}/api/chat") as response:
-            visitor.locator("#chatapp-input").fill("Do you have a shop in Lyon?")
-            visitor.locator("#chatapp-input").press("Enter")
-        assert response.value.status == 200
-        expect(dialog.locator('.m[data-state="done"]')).to_have_count(2)  # welcome + answer
-        visitor.close()
+    chats_from_a_website(page, copied, label, base)
 
     page.click("#regenerate-key")
     page.click("#confirm-regenerate")
-    expect(page.locator("#new-key")).not_to_have_text(key)
-    new_key = page.locator("#new-key").inner_text()
+    expect(page.locator("#widget-key")).not_to_have_text(key)
+    new_key = page.locator("#widget-key").inner_text()
     expect(code).to_contain_text(f'data-key="{new_key}"')
     refused = ask(app_server, tenant.bot.public_id, key)
     assert refused.status_code == 401, refused.text
     assert ask(app_server, tenant.bot.public_id, new_key).status_code == 200
 
-    page.reload()  # shown once: after a reload only the prefix is left
-    expect(page.locator("#key-note")).to_contain_text(new_key[:10])
-    expect(page.locator("#new-key")).to_have_count(0)
-    expect(code).to_contain_text('data-key="YOUR_WIDGET_KEY"')
+
+def test_a_later_visit_shows_an_embed_code_that_works_when_pasted(page, app_server):
+    label, _ = new_tenant(app_server)
+    open_connect(page, f"owner-{label}@example.com")
+    page.click("#create-key")
+    key = page.locator("#widget-key").inner_text()
+
+    later = page.context.browser.new_context(base_url=app_server.base_url)
+    try:
+        again = later.new_page()
+        open_connect(again, f"admin-{label}@example.com")  # another day, another member
+        expect(again.locator("#widget-key")).to_have_text(key)
+        code = again.locator("#embed-code").inner_text()
+        assert KEY_PLACEHOLDER not in code and f'data-key="{key}"' in code
+        chats_from_a_website(again, code, label, app_server.base_url)
+    finally:
+        later.close()
+
+
+def test_a_key_that_cannot_be_shown_again_gets_a_working_code_in_one_click(page, app_server):
+    """A key made before keys were readable: the page says so; one click adds a readable key
+    and the old one keeps working (the live site does not break)."""
+    label, tenant = new_tenant(app_server)
+    old = "ck_" + secrets.token_urlsafe(32)
+    with session_scope(get_engine(app_server.database_url)) as session:
+        session.add(
+            BotKey(
+                workspace_id=tenant.workspace.id,
+                bot_id=tenant.bot.id,
+                key_hash=security.hash_token(old),
+                prefix=old[:10],
+            )
+        )
+    open_connect(page, f"owner-{label}@example.com")
+    expect(page.locator("#key-note")).to_contain_text(old[:10])
+    expect(page.locator("#embed-code")).to_contain_text(f'data-key="{KEY_PLACEHOLDER}"')
+    page.click("#add-key")
+    expect(page.locator("#widget-key")).to_be_visible()
+    key = page.locator("#widget-key").inner_text()
+    expect(page.locator("#embed-code")).to_contain_text(f'data-key="{key}"')
+    assert ask(app_server, tenant.bot.public_id, old).status_code == 200
+    chats_from_a_website(page, page.locator("#embed-code").inner_text(), label, app_server.base_url)
 
 
 def test_inline_variant_and_allowed_domains(page, app_server):
@@ -100,6 +152,36 @@ def test_inline_variant_and_allowed_domains(page, app_server):
     expect(page.locator("#field-allowed_domains")).to_have_value("www.shop.com\nhelp.shop.com")
     with session_scope(get_engine(app_server.database_url)) as session:
         assert session.get(Bot, tenant.bot.id).allowed_domains == ["www.shop.com", "help.shop.com"]
+
+
+def test_on_a_website_not_allowed_the_widget_does_not_show_and_connect_says_why(page, app_server):
+    label, tenant = new_tenant(app_server)
+    with session_scope(get_engine(app_server.database_url)) as session:
+        _, key = bots.create_widget_key(session, tenant.owner, tenant.bot.id)
+        bot = session.get(Bot, tenant.bot.id)
+        bot.allowed_domains = ["shop.example"]
+        session.add(bot)
+    code = f"{API_STUB}\n" + (
+        f'<script src="{app_server.base_url}/widget.js" data-bot-id="{tenant.bot.public_id}" '
+        f'data-key="{key}" async></script>'
+    )
+    with HostSite() as site:  # served on localhost, which the bot does not allow
+        host = site.add("/", f"<!doctype html><html lang=en><title>Copy</title>{code}</html>")
+        visitor = page.context.browser.new_context()
+        try:
+            tab = visitor.new_page()
+            with tab.expect_console_message(lambda m: "[chatapp]" in m.text) as warned:
+                tab.goto(host)
+            assert "not enabled on this website" in warned.value.text
+            expect(tab.locator("chatapp-widget")).to_have_count(0)
+            assert tab.evaluate("typeof Chatapp") == "function"  # the page's calls still work
+        finally:
+            visitor.close()
+
+    open_connect(page, f"viewer-{label}@example.com")
+    refused = page.locator("#refused-websites")
+    expect(refused).to_contain_text("not in the allowed domains")
+    expect(refused).to_contain_text("localhost refused 1 time, last ")
 
 
 @pytest.mark.parametrize("role", ["viewer", "agent"])

@@ -32,13 +32,21 @@ function mountPanel(ctx) {
 
   const title = h('h2', { id: 'chatapp-title' }, cfg.name);
   const label = handoff && String(handoff.button_label || t('human'));
-  const human = handoff ? iconButton(label, PERSON, () => talk.ask()) : null;
+  // "Talk to a person" in words (an icon alone said nothing), in a bar above the message box.
+  const human = handoff
+    ? h(
+        'button',
+        { type: 'button', class: 'hu', title: label, onclick: () => talk.ask() },
+        icon(PERSON),
+        h('span', null, label),
+      )
+    : null;
+  const humanBar = human ? h('div', { class: 'hb' }, human) : null;
   const header = h(
     'div',
     { class: 'hd' },
     ctx.avatar ? h('img', { class: 'av', src: ctx.avatar, alt: '' }) : null,
     title,
-    human,
     iconButton(t('newc'), ICONS.plus, reset),
     ctx.inline ? null : iconButton(t('close'), ICONS.close, ctx.close),
   );
@@ -74,6 +82,7 @@ function mountPanel(ctx) {
     { ...role, 'aria-labelledby': 'chatapp-title', id: 'chatapp-panel' },
     header,
     log,
+    humanBar,
     form,
   );
   ctx.wrap.addEventListener('keydown', guard(keys));
@@ -116,7 +125,7 @@ function mountPanel(ctx) {
   }
 
   function showHuman() {
-    if (human) human.hidden = !!LIVE[convo.live.st];
+    if (humanBar) humanBar.hidden = !!LIVE[convo.live.st];
   }
 
   function welcome() {
@@ -295,7 +304,7 @@ function mountPanel(ctx) {
       view.finish(sources, data.message_id, 'none', (value) => feedback(message, value));
       const extra = actionViews(ctx, convo, actions, store);
       if (extra) view.el.append(extra);
-      if (handoffAction) talk.announce(handoffAction, String(handoffAction.status || status));
+      if (handoffAction) talk.announce(handoffAction, String(handoffAction.status || status), raw);
       else if (LIVE[status]) talk.start(status);
       else if (status && LIVE[convo.live.st]) talk.end(status);
     }

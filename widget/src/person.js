@@ -40,10 +40,14 @@ export function person(ctx, convo, store, ui) {
     return String(value || data.name || data.author || t('agent'));
   }
 
-  /** A system line for a handoff reply or action, with the lead form when it is offered. */
-  function announce(data, status) {
+  /**
+   * A system line for a handoff reply or action, with the lead form when it is offered; not the
+   * words again when the bot's answer (`said`) already was them (a phrase like "a human").
+   */
+  function announce(data, status, said) {
     const offer = data.offer_lead_form || status === 'unavailable';
-    const text = String(data.message || (LIVE[status] ? t('conn') : ''));
+    let text = String(data.message || (LIVE[status] ? t('conn') : ''));
+    if (said && text.trim() === String(said).trim()) text = '';
     if (text || offer) ui.add({ r: 's', t: text, a: offer ? [{ kind: 'lead_form' }] : [] });
     if (LIVE[status]) start(status);
   }

@@ -46,14 +46,20 @@ function start() {
   const t = translator(data.locale);
   for (const args of queued) api(...args);
 
+  // A refusal (e.g. 403: this website is not in the bot's allowed domains) means no bubble at
+  // all; the server's reason goes to the console for the site's developer.
   fetch(base + '/api/public/bots/' + encodeURIComponent(botId) + '/config', { credentials: 'omit' })
-    .then((r) => (r.ok ? r.json() : Promise.reject(new Error('config: HTTP ' + r.status))))
+    .then((r) => (r.ok ? r.json() : r.json().catch(() => ({})).then((b) => refused(b, r.status))))
     .then((cfg) => {
       if (!cfg.active) return warn('this bot is paused');
       if (document.body) mount(cfg);
       else document.addEventListener('DOMContentLoaded', guard(() => mount(cfg)));
     })
     .catch(warn);
+
+  function refused(body, status) {
+    return Promise.reject(new Error(String((body && body.detail) || 'config: HTTP ' + status)));
+  }
 
   function mount(cfg) {
     let target = null;

@@ -13,13 +13,14 @@ from chatapp.core.config import get_settings
 from chatapp.core.errors import ValidationFailed
 from chatapp.services.accounts import audit
 from chatapp.services.accounts.tenancy import Actor, Permission, get_scoped, scoped_select
+from chatapp.services.bots import widget_keys
 from chatapp.services.bots.avatars import stored_avatar_path
 from chatapp.services.knowledge.index.vector_index import get_index
 from chatapp.services.knowledge.sources import uploads_dir
 from chatapp.services.models import Bot, BotCreate, BotKey, BotUpdate, Workspace, utcnow
 
 MAX_BOTS_PER_PAGE = 200
-WIDGET_KEY_PREFIX = "ck_"
+WIDGET_KEY_PREFIX = widget_keys.WIDGET_KEY_PREFIX
 
 
 @dataclass(frozen=True)
@@ -130,23 +131,29 @@ def delete_bot(session: Session, actor: Actor, bot_id: int) -> None:
         avatar.unlink(missing_ok=True)
 
 
-def create_widget_key(session: Session, actor: Actor, bot_id: int) -> tuple[BotKey, str]:
-    """A new widget key for the bot (older keys are revoked). The plain key is returned once."""
+def create_widget_key(
+    session: Session, actor: Actor, bot_id: int, *, keep_older: bool = False
+) -> tuple[BotKey, str]:
+    """A new widget key for the bot; the plain key is returned (and readable again later).
+
+    Older keys are revoked at once, unless `keep_older`: then they keep working (pages that
+    embed them go on chatting) until the keys are revoked.
+    """
     actor.require(Permission.MANAGE_BOTS)
     bot = get_scoped(session, actor, Bot, bot_id, "Bot")
-    now = utcnow()
-    session.exec(
-        update(BotKey)
-        .where(col(BotKey.bot_id) == bot.id, col(BotKey.workspace_id) == actor.workspace_id)
-        .where(col(BotKey.revoked_at).is_(None))
-        .values(revoked_at=now)
-    )
-    plain = security.new_token(WIDGET_KEY_PREFIX)
+    if not keep_older:
+        session.exec(
+            update(BotKey)
+            .where(col(BotKey.bot_id) == bot.id, col(BotKey.workspace_id) == actor.workspace_id)
+            .where(col(BotKey.revoked_at).is_(None))
+            .values(revoked_at=utcnow())
+        )
+    plain, prefix = widget_keys.new_key(bot.public_id)
     key = BotKey(
         workspace_id=actor.workspace_id,
         bot_id=bot.id,
         key_hash=security.hash_token(plain),
-        prefix=plain[:10],
+        prefix=prefix,
     )
     session.add(key)
     session.flush()
@@ -177,6 +184,18 @@ def current_widget_key(session: Session, actor: Actor, bot_id: int) -> BotKey | 
         .where(BotKey.bot_id == bot.id, col(BotKey.revoked_at).is_(None))
         .order_by(col(BotKey.created_at).desc(), col(BotKey.id).desc())
     ).first()
+
+
+def shown_widget_key(
+    session: Session, actor: Actor, bot_id: int
+) -> tuple[BotKey | None, str | None]:
+    """The key in use and its plain text for the embed code (None if it cannot be shown again:
+    made before keys were readable, or under another SECRET_KEY; it still works)."""
+    key = current_widget_key(session, actor, bot_id)
+    if key is None:
+        return None, None
+    bot = get_scoped(session, actor, Bot, bot_id, "Bot")
+    return key, widget_keys.readable(bot.public_id, key)
 
 
 def revoke_widget_keys(session: Session, actor: Actor, bot_id: int) -> int:

@@ -12,6 +12,7 @@ import html
 import json
 import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -33,6 +34,7 @@ class Stack:
     site: HostSite
     llm: FakeLLMServer
     bots: dict
+    data_dir: Path  # the API's data directory (its SQLite database is chatapp.db there)
 
     def tag(self, bot: str = "shop", key: str | None = None, **attrs: str) -> str:
         """The embed code for one of the prepared bots (extra data-* attributes as keywords)."""
@@ -64,7 +66,7 @@ def widget_stack(browser, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("widget-data")
     bots = prepare(data_dir)
     with fake_llm_server() as llm, api_server(data_dir, llm.base_url) as api, HostSite() as site:
-        yield Stack(api, site, llm, bots)
+        yield Stack(api, site, llm, bots, data_dir)
 
 
 @pytest.fixture

@@ -7,8 +7,12 @@ import re
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import create_engine
+from sqlmodel import Session, select
 
+from chatapp.services.models import Contact, Conversation
 from tests.e2e.widget.conftest import widget_state
+from tests.utils.widget_stack import ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -256,6 +260,46 @@ def test_js_api_queue_identify_context_and_loading_once(open_page, stack):
     assert page.problems == ["[chatapp] unknown command no-such-command"]
     page.problems.clear()
     assert page.evaluate("typeof Chatapp") == "function"
+
+
+def docs_blocks() -> list[str]:
+    """The html code blocks of docs/CUSTOMIZATION.md, as a reader copies them."""
+    text = (ROOT / "docs" / "CUSTOMIZATION.md").read_text()
+    return re.findall(r"```html\n(.*?)```", text, flags=re.S)
+
+
+def test_the_documented_snippets_work_verbatim(open_page, stack):
+    """The embed code, then `Chatapp('identify', ...)` after it, exactly as the docs show them:
+    nothing throws (the async script has not loaded yet), and the first message carries the
+    visitor, who becomes a contact of the conversation."""
+    blocks = docs_blocks()
+    embed = blocks[0]
+    calls = next(block for block in blocks if "Chatapp('identify'" in block)
+    assert "async></script>" in embed
+    embed = (
+        embed.replace("https://chat.example.com", stack.api)
+        .replace("bot_xxxxxxxxxxxxxxxx", stack.bots["shop"]["bot"])
+        .replace("ck_...", stack.bots["shop"]["key"])
+    )
+    page = open_page()
+    page.goto(stack.page("/documented", PLAIN + embed + calls))
+    launcher(page).click()
+    with page.expect_response("**/api/chat") as response:
+        ask(page, "When are you open?")
+    assert response.value.status == 200
+    expect(answers(page)).to_have_count(2)
+    email = re.search(r"email: '([^']+)'", calls).group(1)
+    engine = create_engine(f"sqlite:///{stack.data_dir / 'chatapp.db'}")
+    try:
+        with Session(engine) as session:
+            sid = widget_state(page)[f"chatapp:{stack.bots['shop']['bot']}"]["sid"]
+            conversation = session.exec(
+                select(Conversation).where(Conversation.session_id == sid)
+            ).one()
+            contact = session.get(Contact, conversation.contact_id)
+            assert contact is not None and contact.email == email
+    finally:
+        engine.dispose()
 
 
 def test_locale_position_button_text_and_contrast(open_page, stack):

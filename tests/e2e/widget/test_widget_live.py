@@ -347,3 +347,32 @@ def test_when_no_agent_takes_it_in_time_the_lead_form_is_offered(open_page, live
     expect(dialog.get_by_role("form", name="Leave your details")).to_be_visible()
     expect(dialog.get_by_role("form", name="Leave your details")).to_have_count(1)
     assert len(widget_state(page)[f"chatapp:{live.bot['bot']}"]["msgs"]) == 2  # asked + offer
+
+
+def test_talk_to_a_person_has_a_visible_label_and_connecting_shows_once(open_page, live):
+    """The button says what it does (visible text, its accessible name, a tooltip), and asking
+    for a person says "connecting" once: by the button, or by a phrase the bot recognises."""
+    page = open_page()
+    dialog = open_widget(page, live, "/live-label")
+    button = dialog.get_by_role("button", name="Talk to a person")
+    expect(button).to_have_text("Talk to a person")  # shown, not only an icon's aria-label
+    expect(button).to_have_attribute("title", "Talk to a person")
+    box = button.bounding_box()
+    assert box is not None and box["width"] > 80  # the words are laid out, not clipped away
+
+    connecting = dialog.locator(".m").filter(has_text=CONNECTING)
+    conversation_id = talk_to_a_person(page, dialog)
+    live.agent("POST", conversation_id, "take")  # later events arrive after the stored ones
+    expect(dialog.locator(".m.sy").last).to_contain_text("joined the conversation")
+    expect(connecting).to_have_count(1)
+    live.agent("POST", conversation_id, "resolve")
+    expect(dialog.locator(".m.sy").last).to_have_text("The conversation was closed.")
+
+    with page.expect_response("**/api/chat"):
+        ask(page, "Please, I want to speak to a human")
+    expect(connecting).to_have_count(2)  # this request's line, once
+    expect(button).to_be_hidden()
+    page.reload()  # the conversation comes back from storage the same
+    page.locator("chatapp-widget .l").click()
+    expect(dialog.locator(".m.sy").last).to_be_visible()
+    expect(connecting).to_have_count(2)
