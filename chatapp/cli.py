@@ -77,10 +77,19 @@ def cmd_create_admin(args) -> int:
 
 
 def cmd_reset_password(args) -> int:
-    password = args.password or os.environ.get("ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+    """A chosen password is never echoed (terminal scrollback, CI logs); a generated one is
+    shown once, since nobody else knows it."""
+    chosen = args.password or os.environ.get("ADMIN_PASSWORD") or ""
+    password = chosen or secrets.token_urlsafe(12)
     with session_scope() as session:
         user = auth.reset_password(session, email=args.email, new_password=password)
-    print(f"New password for {user.email}: {password}")
+    if chosen:
+        print(f"Changed the password of {user.email}; every session of theirs is signed out.")
+    else:
+        print(
+            f"New password for {user.email} (generated: shown only now; every session of "
+            f"theirs is signed out)\n  password: {password}"
+        )
     return 0
 
 
