@@ -13,7 +13,9 @@ from tests.utils.factories import make_user
 CHOSEN = "a-Chosen-passw0rd-for-ana"
 
 
-def test_reset_password_never_prints_a_password_the_operator_chose(database_url, capsys, monkeypatch):
+def test_reset_password_never_prints_a_password_the_operator_chose(
+    database_url, capsys, monkeypatch
+):
     with session_scope() as session:
         make_user(session, "ana@example.com")
     assert cli.main(["reset-password", "ana@example.com", "--password", CHOSEN]) == 0
