@@ -19,7 +19,7 @@ from pathlib import Path
 
 from chatapp.api.visitors import granian_command
 from chatapp.core import migrations
-from chatapp.core.config import ConfigError, get_settings
+from chatapp.core.config import ConfigError, get_settings, read_settings
 from chatapp.core.db import get_engine, session_scope
 from chatapp.core.errors import ServiceError
 from chatapp.services.accounts import auth, workspaces
@@ -167,7 +167,9 @@ def cmd_backup_create(args) -> int:
 
 
 def cmd_backup_restore(args) -> int:
-    settings = get_settings()
+    # read_settings: get_settings() would make DATA_DIR/secret_key before the restore checks
+    # that the folder is empty (`rm -rf data && ... backup restore FILE` must work as written).
+    settings = read_settings()
     data_dir = Path(args.data_dir) if args.data_dir else settings.data_dir
     done = install_restore.restore_backup(
         Path(args.file), data_dir=data_dir, database_url=settings.database_url, force=args.force

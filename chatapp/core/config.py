@@ -187,10 +187,17 @@ def _ensure_dev_secret(settings: Settings) -> None:
     settings.secret_key = key_file.read_text().strip()
 
 
-def load_settings(**overrides) -> Settings:
-    """Build and check settings (overrides are for tests and the CLI)."""
+def read_settings(**overrides) -> Settings:
+    """Checked settings that write nothing: no development secret is made in DATA_DIR (a
+    restore must find the folder as the operator left it, e.g. removed)."""
     settings = Settings(**overrides)
     settings.validate_secrets()
+    return settings
+
+
+def load_settings(**overrides) -> Settings:
+    """Build and check settings (overrides are for tests and the CLI)."""
+    settings = read_settings(**overrides)
     _ensure_dev_secret(settings)
     return settings
 
