@@ -47,8 +47,10 @@ class Settings(BaseSettings):
     # Logs: "text" or "json" (one object per line); empty: json in production, text otherwise.
     log_format: Literal["", "text", "json"] = ""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    # GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>` when set.
+    # GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>` when set; without a token it
+    # is refused (403) unless METRICS_PUBLIC=true (something else keeps it private).
     metrics_token: str = ""
+    metrics_public: bool = False
 
     openai_base_url: str = ""
     openai_api_key: str = ""
