@@ -19,7 +19,7 @@ from pathlib import Path
 
 from chatapp.api.visitors import granian_command
 from chatapp.core import migrations
-from chatapp.core.config import ConfigError, get_settings
+from chatapp.core.config import ConfigError, get_settings, read_settings
 from chatapp.core.db import get_engine, session_scope
 from chatapp.core.errors import ServiceError
 from chatapp.services.accounts import auth, workspaces
@@ -77,10 +77,19 @@ def cmd_create_admin(args) -> int:
 
 
 def cmd_reset_password(args) -> int:
-    password = args.password or os.environ.get("ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+    """A chosen password is never echoed (terminal scrollback, CI logs); a generated one is
+    shown once, since nobody else knows it."""
+    chosen = args.password or os.environ.get("ADMIN_PASSWORD") or ""
+    password = chosen or secrets.token_urlsafe(12)
     with session_scope() as session:
         user = auth.reset_password(session, email=args.email, new_password=password)
-    print(f"New password for {user.email}: {password}")
+    if chosen:
+        print(f"Changed the password of {user.email}; every session of theirs is signed out.")
+    else:
+        print(
+            f"New password for {user.email} (generated: shown only now; every session of "
+            f"theirs is signed out)\n  password: {password}"
+        )
     return 0
 
 
@@ -158,7 +167,9 @@ def cmd_backup_create(args) -> int:
 
 
 def cmd_backup_restore(args) -> int:
-    settings = get_settings()
+    # read_settings: get_settings() would make DATA_DIR/secret_key before the restore checks
+    # that the folder is empty (`rm -rf data && ... backup restore FILE` must work as written).
+    settings = read_settings()
     data_dir = Path(args.data_dir) if args.data_dir else settings.data_dir
     done = install_restore.restore_backup(
         Path(args.file), data_dir=data_dir, database_url=settings.database_url, force=args.force

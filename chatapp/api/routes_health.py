@@ -1,6 +1,6 @@
 """GET /api/health: each dependency's state (services/health.py), 503 when a required one is down.
 
-`?deep=1` also asks the LLM provider for its model list (a network call, with a short timeout).
+The LLM provider is asked for its model list at most once a minute; `?deep=1` asks it now.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ router = APIRouter()
 
 @router.get("/api/health", tags=["health"])
 async def health(
-    deep: bool = Query(default=False, description="Also call the LLM provider (slower)."),
+    deep: bool = Query(
+        default=False, description="Ask the LLM provider now, not the last minute's answer."
+    ),
 ) -> JSONResponse:
     result = await anyio.to_thread.run_sync(lambda: health_checks.report(deep=deep))
     body = {"status": result["status"], "version": __version__, "checks": result["checks"]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from chatapp.api.deps import REQUEST_SESSION, Id, current_actor, current_user
@@ -17,7 +17,13 @@ from chatapp.services.models import BotCreate, BotPublic, BotUpdate, User
 router = APIRouter(prefix="/api/v1/workspaces", tags=["workspaces"])
 
 
-class WorkspaceCreate(BaseModel):
+class Strict(BaseModel):
+    """A request body: an unknown field is a 422 that names it, never silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class WorkspaceCreate(Strict):
     name: str = Field(min_length=1, max_length=120)
 
 
@@ -27,14 +33,14 @@ class WorkspaceOut(BaseModel):
     slug: str
 
 
-class MemberIn(BaseModel):
+class MemberIn(Strict):
     email: str = Field(max_length=254)
     role: str = Field(max_length=20)
     password: str | None = Field(default=None, max_length=256)
     name: str = Field(default="", max_length=120)
 
 
-class MemberRole(BaseModel):
+class MemberRole(Strict):
     role: str = Field(max_length=20)
 
 

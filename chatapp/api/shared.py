@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from chatapp.core import metrics
 from chatapp.services.chat import engine as chat_engine
@@ -43,6 +43,17 @@ class Source(BaseModel):
     )
 
 
+class ChatAction(BaseModel):
+    """What the answer offers beside its text: the stream's `action` event, without `type`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: str = Field(
+        description="link (label, url), lead_form (title, fields, reason) or "
+        "handoff (status, message, offer_lead_form)."
+    )
+
+
 class ChatOut(BaseModel):
     answer: str
     sources: list[Source]
@@ -52,6 +63,9 @@ class ChatOut(BaseModel):
     answered: bool = Field(description="false when the bot answered with its fallback message.")
     usage: dict[str, int]
     latency_ms: int | None
+    actions: list[ChatAction] = Field(
+        default_factory=list, description="The stream's `action` events, in order."
+    )
 
 
 async def _sse(turn: Turn) -> AsyncIterator[str]:
@@ -81,4 +95,5 @@ def json_reply(reply: ChatReply) -> Any:
         answered=reply.answered,
         usage=reply.usage,
         latency_ms=reply.latency_ms,
+        actions=[ChatAction(**action) for action in reply.actions],
     )

@@ -17,6 +17,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from chatapp.core.secret_strength import MAKE_ONE, weakness
+
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "please-change-me", "dev", "test"}
 MIN_SECRET_LENGTH = 32
 
@@ -47,8 +49,10 @@ class Settings(BaseSettings):
     # Logs: "text" or "json" (one object per line); empty: json in production, text otherwise.
     log_format: Literal["", "text", "json"] = ""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    # GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>` when set.
+    # GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>` when set; without a token it
+    # is refused (403) unless METRICS_PUBLIC=true (something else keeps it private).
     metrics_token: str = ""
+    metrics_public: bool = False
 
     openai_base_url: str = ""
     openai_api_key: str = ""
@@ -153,16 +157,21 @@ class Settings(BaseSettings):
         return self.hsts_seconds if self.cookie_secure else 0
 
     def validate_secrets(self) -> None:
-        """Refuse weak or placeholder secrets in production; explain how to make one."""
+        """Refuse weak or placeholder secrets in production (SECRET_KEY, and METRICS_TOKEN when
+        set): too short, or too little randomness (`secret_strength`); explain how to make one."""
         if not self.is_production:
             return
         key = self.secret_key.strip()
-        if key.lower() in PLACEHOLDER_SECRETS or len(key) < MIN_SECRET_LENGTH:
+        if key.lower() in PLACEHOLDER_SECRETS:
             raise ConfigError(
-                "SECRET_KEY is missing or too weak for production: set it to at least "
-                f"{MIN_SECRET_LENGTH} random characters, e.g. the output of "
-                '`python -c "import secrets; print(secrets.token_urlsafe(48))"`.'
+                "SECRET_KEY is missing or a placeholder: set it to at least "
+                f"{MIN_SECRET_LENGTH} random characters, e.g. the output of {MAKE_ONE}."
             )
+        for name, value in (("SECRET_KEY", key), ("METRICS_TOKEN", self.metrics_token.strip())):
+            if name == "SECRET_KEY" or value:
+                problem = weakness(name, value, min_length=MIN_SECRET_LENGTH)
+                if problem:
+                    raise ConfigError(problem)
 
 
 def _ensure_dev_secret(settings: Settings) -> None:
@@ -187,10 +196,17 @@ def _ensure_dev_secret(settings: Settings) -> None:
     settings.secret_key = key_file.read_text().strip()
 
 
-def load_settings(**overrides) -> Settings:
-    """Build and check settings (overrides are for tests and the CLI)."""
+def read_settings(**overrides) -> Settings:
+    """Checked settings that write nothing: no development secret is made in DATA_DIR (a
+    restore must find the folder as the operator left it, e.g. removed)."""
     settings = Settings(**overrides)
     settings.validate_secrets()
+    return settings
+
+
+def load_settings(**overrides) -> Settings:
+    """Build and check settings (overrides are for tests and the CLI)."""
+    settings = read_settings(**overrides)
     _ensure_dev_secret(settings)
     return settings
 

@@ -1,7 +1,8 @@
 """Database engines and sessions: SQLite by default, PostgreSQL by URL.
 
 One engine per URL per process. SQLite gets WAL, foreign keys and a busy timeout so that the web
-process and background work can share one file; PostgreSQL gets a sized, pre-pinged pool.
+process and background work can share one file, and secure_delete so that deleted rows do not
+linger in it; PostgreSQL gets a sized, pre-pinged pool.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 from threading import Lock
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session, create_engine
 
 from chatapp.core.config import get_settings
@@ -36,6 +37,9 @@ def _set_sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Deleted rows are overwritten with zeros, not left in free space: an erased person's data
+    # must not stay readable in the file (personal_data.erase_contact also checkpoints the WAL).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -86,3 +90,15 @@ def ping(engine: Engine | None = None) -> None:
     """Raise if the database cannot answer a trivial query."""
     with (engine or get_engine()).connect() as connection:
         connection.execute(text("SELECT 1"))
+
+
+def checkpoint_sqlite(bind: Engine | Connection) -> bool:
+    """SQLite: copy the WAL into the database file and empty it, so that rows just deleted (with
+    secure_delete, zeroed) leave no older copy behind in the WAL. Waits for readers up to the
+    busy timeout; False when some still held an old snapshot. Other databases: nothing to do."""
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    if engine.dialect.name != "sqlite":
+        return True
+    with engine.connect() as connection:
+        busy, _log, _done = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+    return not busy

@@ -150,3 +150,39 @@ def test_member_of_a_cannot_reach_b_through_any_route(client, tenants, email):
     assert bot_b["name"] == "Bot b"
     members_b = client.get(f"/api/v1/workspaces/{ws}/members", headers=owner_b).json()
     assert len(members_b) == 4
+
+
+def test_create_accepts_every_field_patch_accepts_and_unknown_fields_are_422(client, tenants):
+    """A field was silently dropped on create (fallback_message): now the create model takes all
+    of PATCH's fields, and a misspelt or unknown field is refused on both, never ignored."""
+    a, _ = tenants
+    headers = login(client, "owner-a@example.com")
+    base = f"/api/v1/workspaces/{a.workspace.id}/bots"
+    fields = {
+        "name": "Support",
+        "fallback_message": "Sorry, ask our team at help@example.com.",
+        "avatar_url": "https://cdn.example/bot.png",
+        "show_button_text": True,
+        "button_text": "Ask us",
+        "status": "paused",
+        "description": "Answers support questions",
+        "welcome_message": "Hi!",
+    }
+    created = client.post(base, json=fields, headers=headers)
+    assert created.status_code == 201, created.text
+    assert {k: created.json()[k] for k in fields} == fields
+    stored = client.get(f"{base}/{created.json()['id']}", headers=headers).json()
+    assert stored["fallback_message"] == fields["fallback_message"]
+    schema = client.get("/api/openapi.json").json()["components"]["schemas"]
+    assert set(schema["BotCreate"]["properties"]) >= set(schema["BotUpdate"]["properties"])
+
+    typo = client.post(base, json={"name": "X", "fallback_mesage": "oops"}, headers=headers)
+    assert typo.status_code == 422 and "fallback_mesage" in typo.json()["detail"], typo.text
+    bot_url = f"{base}/{created.json()['id']}"
+    patched = client.patch(bot_url, json={"colour": "#000000"}, headers=headers)
+    assert patched.status_code == 422 and "colour" in patched.json()["detail"], patched.text
+    members = f"/api/v1/workspaces/{a.workspace.id}/members"
+    extra = client.post(members, json={"email": "x@example.com", "role": "agent", "admin": True},
+                        headers=headers)  # fmt: skip
+    assert extra.status_code == 422 and "admin" in extra.json()["detail"]
+    assert client.get(bot_url, headers=headers).json()["accent_color"] == "#4f46e5"

@@ -95,6 +95,42 @@ def test_health_is_503_when_the_database_is_unreachable(monkeypatch, tmp_path):
     assert response.headers["x-request-id"]
 
 
+def test_health_asks_the_llm_and_says_when_nothing_answers(database_url, monkeypatch):
+    """It said "ok" while nothing listened at OPENAI_BASE_URL: now the plain check asks the
+    provider for its model list (cached for a minute) and reports it down, in words."""
+    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{closed_port()}/v1")
+    reset_settings()
+    with TestClient(create_api()) as client:
+        response = client.get("/api/health")
+    assert response.status_code == 200  # answers may still come (offline fallback): degraded
+    result = response.json()
+    assert result["status"] == "degraded"
+    llm = result["checks"]["llm"]
+    assert llm["status"] == "down" and llm["configured"] is True, llm
+    assert "127.0.0.1" in llm["error"] and "answer" in llm["error"], llm
+
+
+def test_a_reachable_llm_is_checked_once_a_minute_not_on_every_probe(database_url, monkeypatch):
+    from tests.utils.fake_llm import fake_llm_server
+
+    with fake_llm_server() as fake:
+        monkeypatch.setenv("OPENAI_BASE_URL", fake.base_url)
+        monkeypatch.setenv("OPENAI_MODEL", "fake")
+        reset_settings()
+        with TestClient(create_api()) as client:
+            first = client.get("/api/health").json()
+    assert first["status"] == "ok", first
+    assert first["checks"]["llm"]["reachable"] is True
+    assert first["checks"]["llm"]["model_listed"] is True
+    # The provider is gone now; probes within the minute reuse the answer, deep asks again.
+    with TestClient(create_api()) as client:
+        cached = client.get("/api/health").json()["checks"]["llm"]
+        deep = client.get("/api/health?deep=1").json()["checks"]["llm"]
+    assert cached["status"] == "ok" and cached["reachable"] is True
+    assert deep["status"] == "down"
+    assert health.LLM_CACHE_SECONDS == 60
+
+
 def test_deep_health_calls_the_llm_provider(database_url, monkeypatch):
     from tests.utils.fake_llm import fake_llm_server
 
@@ -104,7 +140,7 @@ def test_deep_health_calls_the_llm_provider(database_url, monkeypatch):
         with TestClient(create_api()) as client:
             shallow = client.get("/api/health").json()["checks"]["llm"]
             deep = client.get("/api/health?deep=1").json()["checks"]["llm"]
-    assert shallow["configured"] is True and "reachable" not in shallow
+    assert shallow["configured"] is True and shallow["reachable"] is True
     assert deep["status"] == "ok" and deep["reachable"] is True
     monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{closed_port()}/v1")
     reset_settings()

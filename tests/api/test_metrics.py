@@ -14,6 +14,13 @@ from tests.utils.knowledge import make_shop
 from tests.utils.prom import samples, value
 
 
+@pytest.fixture(autouse=True)
+def public_metrics(monkeypatch):
+    """These tests read the counters; who may read them is tested on its own below."""
+    monkeypatch.setenv("METRICS_PUBLIC", "true")
+    reset_settings()
+
+
 def scrape(client, **headers):
     response = client.get("/metrics", headers=headers)
     assert response.status_code == 200, response.text
@@ -102,3 +109,24 @@ def test_metrics_still_answer_when_the_database_is_down(database_url, monkeypatc
     assert response.status_code == 200
     assert "chatapp_http_requests_total" in response.text
     assert "chatapp_ingest_queue{" not in response.text  # skipped, not a failed scrape
+
+
+def test_metrics_are_refused_until_the_operator_says_who_may_read_them(database_url, monkeypatch):
+    """The safe default: no METRICS_TOKEN and no METRICS_PUBLIC=true -> 403 saying what to set
+    (the counters describe the whole installation)."""
+    monkeypatch.delenv("METRICS_PUBLIC")
+    reset_settings()
+    with TestClient(create_api()) as client:
+        refused = client.get("/metrics")
+        assert refused.status_code == 403
+        assert "METRICS_TOKEN" in refused.json()["detail"]
+        assert "METRICS_PUBLIC=true" in refused.json()["detail"]
+        assert "chatapp_http_requests_total" not in refused.text
+    monkeypatch.setenv("METRICS_PUBLIC", "true")
+    reset_settings()
+    with TestClient(create_api()) as client:
+        assert client.get("/metrics").status_code == 200  # the operator's explicit choice
+    monkeypatch.setenv("METRICS_TOKEN", "scrape-secret-123")
+    reset_settings()
+    with TestClient(create_api()) as client:  # a token always wins: public or not
+        assert client.get("/metrics").status_code == 401

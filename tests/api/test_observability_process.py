@@ -11,6 +11,7 @@ from tests.utils.widget_stack import ApiProcess
 
 # Served by either worker without the vector store (Qdrant's local mode is one process only).
 MISSING_BOT = "/api/public/bots/bot_doesnotexist1/config"
+TOKEN = "prometheus-scrape-token-0123"
 
 
 def serve(data_dir, **env) -> ApiProcess:
@@ -48,15 +49,18 @@ def test_json_logs_carry_the_request_id(isolated_settings):
 def test_two_workers_report_one_exact_sum(isolated_settings, tmp_path):
     multiproc = tmp_path / "prometheus"
     multiproc.mkdir()
-    server = serve(isolated_settings, WORKERS=2, PROMETHEUS_MULTIPROC_DIR=str(multiproc))
+    server = serve(
+        isolated_settings, WORKERS=2, PROMETHEUS_MULTIPROC_DIR=str(multiproc), METRICS_TOKEN=TOKEN
+    )
     base = server.start()
+    scraper = {"Authorization": f"Bearer {TOKEN}"}
     try:
-        with httpx.Client() as first:
+        with httpx.Client(headers=scraper) as first:
             before = samples(first.get(f"{base}/metrics").text)
         for _ in range(30):
             with httpx.Client() as client:  # a new connection each: either worker may answer
                 assert client.get(f"{base}{MISSING_BOT}").status_code == 404
-        with httpx.Client() as last:
+        with httpx.Client(headers=scraper) as last:
             after = samples(last.get(f"{base}/metrics").text)
     finally:
         server.stop()

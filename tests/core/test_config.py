@@ -1,3 +1,4 @@
+import secrets
 import threading
 
 import pytest
@@ -47,7 +48,7 @@ def test_production_refuses_missing_or_weak_secret(monkeypatch, secret):
 
 def test_production_accepts_a_strong_secret_and_writes_no_file(monkeypatch, isolated_settings):
     monkeypatch.setenv("CHATAPP_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "x" * 20 + "Strong-Secret-Value-123")
+    monkeypatch.setenv("SECRET_KEY", secrets.token_urlsafe(48))
     settings = load_settings()
     assert settings.is_production
     assert not (isolated_settings / "secret_key").exists()
@@ -79,3 +80,52 @@ def test_empty_values_in_the_environment_mean_default(monkeypatch, isolated_sett
     settings = load_settings()
     assert settings.qdrant_path == isolated_settings / "qdrant"
     assert settings.database_url.startswith("sqlite:///")
+
+
+WEAK_LONG_KEYS = [
+    "a" * 64,
+    "changemechangemechangemechangeme",
+    "0123456789abcdef0123456789abcdef0123456789abcdef",
+    "abcdefghijklmnopqrstuvwxyz0123456789",
+    "Password1!Password1!Password1!Password1!",
+    "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONMLKJIHGFEDCBA",
+]
+
+
+@pytest.mark.parametrize("secret", WEAK_LONG_KEYS)
+def test_production_refuses_long_but_guessable_keys(monkeypatch, capsys, secret):
+    """32+ characters are not enough: repeats and runs carry almost no randomness. check-config
+    says so, and how to make a good key."""
+    from chatapp import cli
+
+    monkeypatch.setenv("CHATAPP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", secret)
+    with pytest.raises(ConfigError, match="SECRET_KEY") as refused:
+        load_settings()
+    assert "secrets.token_urlsafe(48)" in str(refused.value)
+    assert "128 bits" in str(refused.value)
+    assert cli.main(["check-config"]) == 2
+    err = capsys.readouterr().err
+    assert "SECRET_KEY" in err and "token_urlsafe(48)" in err and secret not in err
+
+
+def test_production_accepts_generated_keys(monkeypatch):
+    """The suggested command's keys and hex keys of 128+ bits always pass (400 tries)."""
+    from chatapp.core.secret_strength import estimated_bits
+
+    for _ in range(200):
+        assert estimated_bits(secrets.token_urlsafe(48)) >= 256
+        assert estimated_bits(secrets.token_hex(32)) >= 200
+    monkeypatch.setenv("CHATAPP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", secrets.token_hex(32))
+    assert load_settings().is_production
+
+
+def test_production_refuses_a_weak_metrics_token(monkeypatch):
+    monkeypatch.setenv("CHATAPP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", secrets.token_urlsafe(48))
+    monkeypatch.setenv("METRICS_TOKEN", "metrics-metrics-metrics-metrics!")
+    with pytest.raises(ConfigError, match=r"METRICS_TOKEN.*token_urlsafe"):
+        load_settings()
+    monkeypatch.setenv("METRICS_TOKEN", secrets.token_urlsafe(48))
+    assert load_settings().metrics_token

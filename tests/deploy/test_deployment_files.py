@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 from pathlib import Path
 
 import pytest
@@ -103,7 +104,7 @@ def test_the_app_environment_points_at_the_services_and_is_accepted(compose, mon
     monkeypatch.delenv("SECRET_KEY", raising=False)
     with pytest.raises(Exception, match="SECRET_KEY"):
         load_settings()
-    monkeypatch.setenv("SECRET_KEY", "k" * 48)
+    monkeypatch.setenv("SECRET_KEY", secrets.token_urlsafe(48))
     settings = load_settings()
     assert settings.is_production and settings.cookie_secure
     assert settings.database_url.startswith("postgresql://") and not settings.qdrant_url

@@ -142,6 +142,8 @@ async def reply(request: ChatRequest) -> ChatReply:
             parts.append(event.data["content"])
         elif event.type == "sources":
             result.sources = event.data["sources"]
+        elif event.type == "action":
+            result.actions.append(dict(event.data))
         elif event.type == "done":
             result.message_id = event.data["message_id"]
             result.answered = event.data["answered"]

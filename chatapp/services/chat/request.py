@@ -64,6 +64,8 @@ class ChatReply:
     usage: dict[str, int] = field(default_factory=dict)
     latency_ms: int | None = None
     error: dict[str, str] | None = None
+    # The `action` events' data (link, lead_form, handoff), in their order.
+    actions: list[dict[str, Any]] = field(default_factory=list)
 
 
 def validate(request: ChatRequest) -> tuple[str, str, str | None]:

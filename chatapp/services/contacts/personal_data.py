@@ -9,19 +9,24 @@ Erase: owners and admins only. Deletes the contact and its conversations with th
 live events and action runs, in the caller's one transaction (all or nothing). Conversations are
 deleted, not anonymised: a visitor writes free text, which can name them anywhere, so no rule
 can make it reliably anonymous. Per-day usage counters (`usagedaily`) and bots' quota counters
-stay: they are aggregates without personal data.
+stay: they are aggregates without personal data. On SQLite the deleted rows are zeroed
+(secure_delete, core/db.py) and the WAL is emptied once the erasure commits, so no copy of them
+stays in the files; ids are never reused (AUTOINCREMENT), so the audit entry keeps its person.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import event
 from sqlmodel import Session, col, select
 
 from chatapp import __version__
+from chatapp.core.db import checkpoint_sqlite
 from chatapp.core.errors import PermissionDenied
 from chatapp.services.accounts import audit
 from chatapp.services.accounts.tenancy import Actor, Permission, get_scoped, scoped_select
@@ -30,6 +35,7 @@ from chatapp.services.models import Action, ActionRun, Bot, Contact, Conversatio
 from chatapp.services.ops.retention import delete_conversations
 
 ERASE_PERMISSION = Permission.MANAGE_SETTINGS  # owners and admins
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -193,4 +199,12 @@ def erase_contact(session: Session, actor: Actor, contact_id: int) -> Erased:
         {"conversations": [len(ids), 0], "messages": [messages, 0]},
     )
     session.flush()
+    event.listen(session, "after_commit", _leave_no_copy, once=True)
     return Erased(contact_id=contact_id, conversations=len(ids), messages=messages)
+
+
+def _leave_no_copy(session: Session) -> None:
+    """Once the erasure is committed: on SQLite the WAL still holds the rows' earlier pages until
+    a checkpoint, so checkpoint now (secure_delete already zeroed them in the new pages)."""
+    if not checkpoint_sqlite(session.get_bind()):
+        log.warning("erasure committed, but readers kept the WAL from being emptied")

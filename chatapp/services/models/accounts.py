@@ -78,6 +78,9 @@ class LoginAttempt(SQLModel, table=True):
 class ApiToken(SQLModel, table=True):
     """A workspace's token for scripts (ingestion API). Shown once, stored as SHA-256."""
 
+    # SQLite: AUTOINCREMENT, so an id is never handed out again (alembic 0008)
+    __table_args__ = {"sqlite_autoincrement": True}
+
     id: int = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
     name: str = Field(max_length=80)

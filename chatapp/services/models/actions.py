@@ -21,6 +21,9 @@ class ActionRunOutcome(StrEnum):
 
 
 class Action(SQLModel, table=True):
+    # SQLite: AUTOINCREMENT, so an id is never handed out again (alembic 0008)
+    __table_args__ = {"sqlite_autoincrement": True}
+
     id: int = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
     bot_id: int = Field(foreign_key="bot.id", index=True, ondelete="CASCADE")

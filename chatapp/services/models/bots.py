@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import field_validator
+from pydantic import ConfigDict, field_validator
 from sqlalchemy import JSON, Column, Text
 from sqlmodel import Field, SQLModel
 
@@ -75,25 +75,12 @@ class Bot(BotBase, table=True):
     knowledge_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
-class BotCreate(SQLModel):
-    name: str = Field(min_length=1, max_length=80)
-    welcome_message: str | None = Field(default=None, max_length=1000)
-    instructions: str | None = Field(default=None, max_length=MAX_INSTRUCTIONS)
-    accent_color: str | None = None
-    position: WidgetPosition | None = None
-    message_limit: int | None = Field(default=None, ge=0, le=10_000_000)
-    allowed_domains: list[str] | None = None
-    starter_questions: list[str] | None = None
-    model: str | None = Field(default=None, max_length=MAX_MODEL)
-    temperature: float | None = Field(default=None, ge=MIN_TEMPERATURE, le=MAX_TEMPERATURE)
-
-    _name = field_validator("name")(check_name)
-    _color = field_validator("accent_color")(check_color)
-    _domains = field_validator("allowed_domains")(check_domains)
-    _starters = field_validator("starter_questions")(check_starters)
-
-
 class BotUpdate(SQLModel):
+    """A bot's changeable fields (PATCH). An unknown field is refused (422), never dropped:
+    a misspelt `fallback_mesage` must not look saved."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
     name: str | None = Field(default=None, min_length=1, max_length=80)
     welcome_message: str | None = Field(default=None, max_length=1000)
     instructions: str | None = Field(default=None, max_length=MAX_INSTRUCTIONS)
@@ -118,6 +105,13 @@ class BotUpdate(SQLModel):
     _domains = field_validator("allowed_domains")(check_domains)
     _starters = field_validator("starter_questions")(check_starters)
     _audiences = field_validator("audiences")(check_audiences)
+
+
+class BotCreate(BotUpdate):
+    """A new bot: every field PATCH accepts (same checks), the name required; unset ones take
+    the bot's defaults."""
+
+    name: str = Field(min_length=1, max_length=80)
 
 
 class BotPublic(BotBase):

@@ -22,6 +22,9 @@ class ConversationStatus(StrEnum):
 
 
 class Contact(SQLModel, table=True):
+    # SQLite: AUTOINCREMENT, so an id is never handed out again (alembic 0008)
+    __table_args__ = {"sqlite_autoincrement": True}
+
     id: int = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
     bot_id: int | None = Field(default=None, foreign_key="bot.id", index=True, ondelete="SET NULL")
@@ -35,7 +38,10 @@ class Contact(SQLModel, table=True):
 
 
 class Conversation(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("bot_id", "session_id", name="uq_conversation_session"),)
+    __table_args__ = (
+        UniqueConstraint("bot_id", "session_id", name="uq_conversation_session"),
+        {"sqlite_autoincrement": True},  # never reuse an id on SQLite (alembic 0008)
+    )
 
     id: int = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")

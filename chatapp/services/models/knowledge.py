@@ -24,6 +24,9 @@ class SourceStatus(StrEnum):
 class Source(SQLModel, table=True):
     """One piece of knowledge. A website is a parent source whose pages are child sources."""
 
+    # SQLite: AUTOINCREMENT, so an id is never handed out again (alembic 0008)
+    __table_args__ = {"sqlite_autoincrement": True}
+
     id: int = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
     bot_id: int = Field(foreign_key="bot.id", index=True, ondelete="CASCADE")

@@ -4,8 +4,10 @@ The database is checked on every call (a trivial query: it is what a load balanc
 once). The rest is cached for CACHE_SECONDS so that frequent probes stay cheap: Redis (PING, when
 configured), the vector index (a server: reachable, collection count; local mode: only when this
 process has opened it), the embedder (loaded or installed),
-the LLM (configured; `deep` asks the provider for its model list, with a short timeout) and the
-ingest queue (depth, oldest waiting, sources whose worker stopped beating).
+the LLM (configured: the provider is asked for its model list, the cheapest real call, with a
+short timeout, at most once per LLM_CACHE_SECONDS; `deep` asks now; not configured: answers are
+extractive, which is fine) and the ingest queue (depth, oldest waiting, sources whose worker
+stopped beating).
 
 Required: database and vector index (down -> "down", HTTP 503). Anything else failing makes the
 service "degraded" (HTTP 200): answers may still work, an operator should look.
@@ -32,6 +34,7 @@ from chatapp.services.models import Source, SourceStatus, utcnow
 from chatapp.workers import ingest as worker
 
 CACHE_SECONDS = 5.0
+LLM_CACHE_SECONDS = 60.0  # a provider call per minute at most, however often the probes come
 PROBE_TIMEOUT_SECONDS = 2.0
 REQUIRED = ("database", "vector_index")
 
@@ -58,11 +61,13 @@ def _short(exc: Exception) -> str:
     return f"{type(exc).__name__}: {text}"[:200]
 
 
-def _cached(name: str, probe: Callable[[], Check], *, fresh: bool = False) -> Check:
+def _cached(
+    name: str, probe: Callable[[], Check], *, fresh: bool = False, ttl: float = CACHE_SECONDS
+) -> Check:
     now = time.monotonic()
     with _cache_lock:
         hit = _cache.get(name)
-    if hit is not None and not fresh and now - hit[0] < CACHE_SECONDS:
+    if hit is not None and not fresh and now - hit[0] < ttl:
         return hit[1]
     result = _timed(probe)
     with _cache_lock:
@@ -120,10 +125,17 @@ def _embedder(settings: Settings) -> Check:
     return {"status": "ok", "provider": "openai", "model": settings.embedding_model}
 
 
-def _llm(settings: Settings, deep: bool) -> Check:
+def _llm(settings: Settings) -> Check:
     if not (settings.openai_base_url or settings.openai_api_key):
-        return {"status": "ok", "mode": "extractive", "configured": False}
-    host = urlsplit(settings.openai_base_url).hostname if settings.openai_base_url else "openai"
+        return {
+            "status": "ok",
+            "mode": "extractive",
+            "configured": False,
+            "note": "No LLM configured (OPENAI_BASE_URL): answers are extractive, offline.",
+        }
+    parts = urlsplit(settings.openai_base_url) if settings.openai_base_url else None
+    host = parts.hostname if parts else "openai"
+    where = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}" if parts else "api.openai.com"
     result: Check = {
         "status": "ok",
         "mode": "openai-compatible",
@@ -131,17 +143,34 @@ def _llm(settings: Settings, deep: bool) -> Check:
         "host": host,
         "model": settings.openai_model,
     }
-    if deep:
-        client = openai.OpenAI(
-            base_url=settings.openai_base_url or None,
-            api_key=settings.openai_api_key or "not-needed",
-            timeout=PROBE_TIMEOUT_SECONDS,
-            max_retries=0,
-        )
-        with client:
-            client.models.list()
-        result["reachable"] = True
+    result.update(_ask_provider(settings, where))
     return result
+
+
+def _ask_provider(settings: Settings, where: str) -> Check:
+    """The provider's model list: proof that it answers and accepts the key, for no tokens."""
+    client = openai.OpenAI(
+        base_url=settings.openai_base_url or None,
+        api_key=settings.openai_api_key or "not-needed",
+        timeout=PROBE_TIMEOUT_SECONDS,
+        max_retries=0,
+    )
+    try:
+        with client:
+            models = [model.id for model in client.models.list().data]
+    except openai.APIConnectionError as exc:  # refused, unresolvable, timed out
+        reason = "timed out" if isinstance(exc, openai.APITimeoutError) else "could not connect"
+        error = f"Nothing answers at {where} (OPENAI_BASE_URL): {reason}."
+        return {"status": "down", "reachable": False, "error": error}
+    except (openai.AuthenticationError, openai.PermissionDeniedError):
+        error = f"{where} refused the API key: check OPENAI_API_KEY."
+        return {"status": "down", "reachable": True, "error": error}
+    except openai.NotFoundError:  # a server without a model list still answered
+        return {"reachable": True, "model_listed": None}
+    except openai.APIStatusError as exc:
+        error = f"{where} answered the model list with HTTP {exc.status_code}."
+        return {"status": "down", "reachable": True, "error": error}
+    return {"reachable": True, "model_listed": settings.openai_model in models}
 
 
 def _ingestion(settings: Settings) -> Check:
@@ -191,7 +220,7 @@ def report(*, deep: bool = False) -> Check:
         "redis": _cached("redis", lambda: _redis(settings)),
         "vector_index": _cached("vector_index", lambda: _vector_index(settings)),
         "embedder": _cached("embedder", lambda: _embedder(settings)),
-        "llm": _cached("llm_deep" if deep else "llm", lambda: _llm(settings, deep)),
+        "llm": _cached("llm", lambda: _llm(settings), fresh=deep, ttl=LLM_CACHE_SECONDS),
     }
     if checks["database"]["status"] == "ok":
         checks["ingestion"] = _cached("ingestion", lambda: _ingestion(settings))
