@@ -16,6 +16,11 @@ if [ -n "${REFLEX_REDIS_URL:-}" ] && [ -z "${QDRANT_URL:-}" ] && [ -z "${GRANIAN
   echo "==> REFLEX_REDIS_URL without QDRANT_URL: one backend worker (the embedded vector store)"
   export GRANIAN_WORKERS=1
 fi
+if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 22) ? 0 : 1)'; then
+  # Reflex's own check (reflex/utils/js_runtimes.py): below Node 22.22 it warns, then builds the
+  # dashboard on bun's runtime (`bun --bun`), as this project is built and tested.
+  echo "==> Node $(node --version): Reflex will call it out of date and build with bun instead (expected; nothing to upgrade)"
+fi
 PORT="${PORT:-3000}"
 echo "==> starting Chatapp on http://localhost:$PORT (the first start installs and builds the frontend)"
 exec reflex run --env prod --single-port --frontend-port "$PORT" --backend-port "$PORT" "$@"

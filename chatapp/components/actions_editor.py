@@ -144,7 +144,18 @@ def test_panel() -> rx.Component:
             ),
         ),
         rx.button(
-            "Test", type="button", variant="soft", on_click=ActionsState.test, id="action-test"
+            "Test",
+            type="button",
+            variant="soft",
+            on_click=ActionsState.test,
+            disabled=ActionsState.editing_new,
+            id="action-test",
+        ),
+        rx.cond(
+            ActionsState.editing_new,
+            rx.text(
+                "Save the action to test it.", size="1", color_scheme="gray", id="action-test-note"
+            ),
         ),
         rx.cond(
             ActionsState.test_outcome != "",
@@ -164,7 +175,10 @@ def test_panel() -> rx.Component:
 def editor_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title("Edit action: " + ActionsState.editing_label),
+            rx.dialog.title(
+                rx.cond(ActionsState.editing_new, "New action: ", "Edit action: "),
+                ActionsState.editing_label,
+            ),
             rx.form(
                 rx.vstack(
                     rx.cond(

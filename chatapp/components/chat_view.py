@@ -149,6 +149,28 @@ def bubble(message: BubbleView) -> rx.Component:
     )
 
 
+# Keeps a scroll box at its newest message while messages arrive and grow (an answer streaming
+# in), unless the reader scrolled up: then their view stays put until they scroll back down.
+# Installed once per element when it mounts; the box's own scroll events say where the reader is.
+_FOLLOW_NEWEST_JS = """
+(() => {
+  const box = document.getElementById(%(id)s);
+  if (!box || box.dataset.followNewest) return;
+  box.dataset.followNewest = "on";
+  let following = true;
+  const atBottom = () => box.scrollHeight - box.scrollTop - box.clientHeight < 24;
+  box.addEventListener("scroll", () => { following = atBottom(); }, { passive: true });
+  new MutationObserver(() => { if (following) box.scrollTop = box.scrollHeight; })
+    .observe(box, { childList: true, subtree: true, characterData: true });
+})()
+"""
+
+
+def follow_newest(element_id: str) -> rx.event.EventSpec:
+    """An `on_mount` event: the element with this id follows its newest message (see above)."""
+    return rx.call_script(_FOLLOW_NEWEST_JS % {"id": repr(element_id)})
+
+
 def message_list(messages, *extra: rx.Component, **props) -> rx.Component:
     """The bubbles of a conversation, oldest first, then `extra` (e.g. an answer streaming in)."""
     return rx.flex(

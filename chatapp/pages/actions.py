@@ -1,5 +1,6 @@
 """The Actions section: what the bot can do beside answering (collect a lead, hand over to a
-person, call an HTTP API, show a link), each from a template, tested here, every run logged.
+person, call an HTTP API, show a link), each started from a template (which only fills the
+editor: the action exists once saved), tested here, every run logged.
 
 Viewers and agents look; owners and admins add, change, test and delete (as the services check).
 """
@@ -28,7 +29,7 @@ def templates_bar() -> rx.Component:
                     kind[1],
                     size="2",
                     variant="soft",
-                    on_click=ActionsState.create(kind[0]),
+                    on_click=ActionsState.start_from_template(kind[0]),
                     id="add-action-" + kind[0],
                 ),
             ),

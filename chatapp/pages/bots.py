@@ -90,7 +90,58 @@ def delete_button(card: BotCard) -> rx.Component:
     )
 
 
+def card_buttons(card: BotCard) -> rx.Component:
+    """Rename and delete. Their clicks (and those in the delete dialog, which React bubbles
+    through its portal) stop here, so they never open the bot as the card does."""
+    return rx.el.div(
+        rx.hstack(
+            rx.icon_button(
+                rx.icon("pencil", size=16),
+                variant="ghost",
+                aria_label="Rename bot",
+                title="Rename",
+                class_name="rename-bot",
+                on_click=BotsState.start_rename(card.id, card.name),
+            ),
+            delete_button(card),
+            spacing="1",
+        ),
+        on_click=rx.stop_propagation,
+    )
+
+
 def bot_card(card: BotCard) -> rx.Component:
+    # A click anywhere on the card opens the bot (its own buttons excepted); from the keyboard,
+    # its name is the button that does.
+    return rx.el.div(
+        bot_card_body(card),
+        on_click=BotsState.open_bot(card.id),
+        class_name="bot-card",
+        cursor="pointer",
+        border_radius="var(--radius-4)",
+        _hover={"box_shadow": f"0 0 0 1px {rx.color('accent', 8)}"},
+    )
+
+
+def bot_name_button(card: BotCard) -> rx.Component:
+    """The bot's name: the card's keyboard way in (Tab, then Enter)."""
+    return rx.el.button(
+        rx.heading(card.name, size="4", class_name="bot-name", trim="both"),
+        type="button",
+        title="Open " + card.name,
+        class_name="open-bot",
+        on_click=BotsState.open_bot(card.id).stop_propagation,  # the card would open it again
+        background="none",
+        border="none",
+        padding="0",
+        color="inherit",
+        cursor="pointer",
+        text_align="left",
+        min_width="0",
+    )
+
+
+def bot_card_body(card: BotCard) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
@@ -102,7 +153,7 @@ def bot_card(card: BotCard) -> rx.Component:
                     style={"background": card.accent_color, "color": "white"},
                 ),
                 rx.vstack(
-                    rx.heading(card.name, size="4", class_name="bot-name", trim="both"),
+                    bot_name_button(card),
                     rx.badge(
                         card.status, color_scheme=rx.cond(card.status == "active", "green", "gray")
                     ),
@@ -110,21 +161,7 @@ def bot_card(card: BotCard) -> rx.Component:
                     min_width="0",
                 ),
                 rx.spacer(),
-                rx.cond(
-                    AuthState.is_manager,
-                    rx.hstack(
-                        rx.icon_button(
-                            rx.icon("pencil", size=16),
-                            variant="ghost",
-                            aria_label="Rename bot",
-                            title="Rename",
-                            class_name="rename-bot",
-                            on_click=BotsState.start_rename(card.id, card.name),
-                        ),
-                        delete_button(card),
-                        spacing="1",
-                    ),
-                ),
+                rx.cond(AuthState.is_manager, card_buttons(card)),
                 width="100%",
                 align="center",
             ),
@@ -133,7 +170,7 @@ def bot_card(card: BotCard) -> rx.Component:
             spacing="3",
             width="100%",
         ),
-        class_name="bot-card",
+        height="100%",
     )
 
 
@@ -154,7 +191,13 @@ def empty_state() -> rx.Component:
 def bots_page() -> rx.Component:
     return dashboard(
         rx.hstack(
-            rx.text(BotsState.total, " bots in ", AuthState.workspace_name, color_scheme="gray"),
+            rx.text(
+                BotsState.count_label,
+                " in ",
+                AuthState.workspace_name,
+                color_scheme="gray",
+                id="bots-count",
+            ),
             rx.spacer(),
             rx.cond(
                 BotsState.show_search,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from chatapp.components.chat_view import citation_item, message_list
+from chatapp.components.chat_view import citation_item, follow_newest, message_list
 from chatapp.components.forms import field_error, field_label
 from chatapp.components.layout import bot_section
 from chatapp.state.auth import AuthState
@@ -117,6 +117,7 @@ def chat_panel() -> rx.Component:
                 id="playground-messages",
                 max_height=["none", "none", "60vh"],
                 overflow_y="auto",
+                on_mount=follow_newest("playground-messages"),
             ),
             question_form(),
             width="100%",
@@ -270,12 +271,13 @@ def audience_picker() -> rx.Component:
 
 
 def settings_buttons() -> rx.Component:
-    """Retry with the settings, save them to the bot (managers), revert them."""
+    """Retry with the settings, save them to the bot (managers), revert them. Offline the
+    settings change no answer, so retrying with them is off, and the reason is shown."""
     return rx.flex(
         rx.button(
             "Retry with these",
             on_click=PlaygroundState.retry,
-            disabled=~PlaygroundState.can_retry,
+            disabled=~PlaygroundState.can_retry | PlaygroundState.offline,
             variant="soft",
             id="playground-retry-settings",
         ),
@@ -302,13 +304,25 @@ def settings_buttons() -> rx.Component:
 
 
 def save_note() -> rx.Component:
-    return rx.cond(
-        ~AuthState.is_manager,
-        rx.text(
-            "Only owners and admins can save settings to the bot.",
-            size="1",
-            color_scheme="gray",
-            id="playground-save-note",
+    return rx.fragment(
+        rx.cond(
+            PlaygroundState.offline,
+            rx.text(
+                "Offline mode: these settings change nothing until an LLM provider is set in "
+                "Settings.",
+                size="1",
+                color_scheme="gray",
+                id="playground-retry-settings-note",
+            ),
+        ),
+        rx.cond(
+            ~AuthState.is_manager,
+            rx.text(
+                "Only owners and admins can save settings to the bot.",
+                size="1",
+                color_scheme="gray",
+                id="playground-save-note",
+            ),
         ),
     )
 

@@ -76,6 +76,11 @@ class ActionsState(BotScopeState):
     def editing_label(self) -> str:
         return templates.KIND_LABELS.get(self.editing_kind, "")
 
+    @rx.var
+    def editing_new(self) -> bool:
+        """The editor holds a template not saved yet (Save creates the action)."""
+        return self.editing_id == 0
+
     @rx.event
     async def load(self):
         if not self.bot_id:
@@ -120,17 +125,14 @@ class ActionsState(BotScopeState):
         return None
 
     @rx.event
-    async def create(self, kind: str):
-        """A new action from the kind's template, opened in the editor."""
+    async def start_from_template(self, kind: str):
+        """The editor, filled with the kind's template; nothing exists until Save."""
         bot_id = self.bot_id
-        done = await calls.as_member(
-            self, lambda s, a: store.view(store.create_action(s, a, bot_id, kind=kind))
-        )
+        done = await calls.as_member(self, lambda s, a: store.from_template(s, a, bot_id, kind))
         if not done.ok:
             return done.toast
-        opened = done.value
-        self._open(opened)
-        return [ActionsState.load, rx.toast.success(f"{opened.name} added: set it up.")]
+        self._open(done.value)
+        return None
 
     def _open(self, view: store.ActionView) -> None:
         self.editing_id, self.editing_kind = view.id, view.kind
@@ -158,14 +160,18 @@ class ActionsState(BotScopeState):
     async def save(self, form: dict):
         self.errors = []
         draft = from_form(form)
-        editing_id, bot_id = self.editing_id, self.bot_id
+        editing_id, kind, bot_id = self.editing_id, self.editing_kind, self.bot_id
+
+        def create(session, actor):
+            config = config_of(kind, draft, templates.defaults(kind))
+            store.create_action(session, actor, bot_id, kind=kind, name=draft.name, config=config)
 
         def update(session, actor):
             action = store.get_action(session, actor, editing_id, bot_id)
             config = config_of(action.kind, draft, store.view(action).config)
             store.update_action(session, actor, action.id, name=draft.name, config=config)
 
-        done = await calls.as_member(self, update)
+        done = await calls.as_member(self, update if editing_id else create)
         if isinstance(done.error, ActionInvalid):  # listed above the editor's fields
             self.errors = [f"{field}: {problem}" for field, problem in done.error.errors.items()]
             self.draft = draft
@@ -173,7 +179,8 @@ class ActionsState(BotScopeState):
         if not done.ok:
             return done.toast
         self.editor_open = False
-        return [ActionsState.load, rx.toast.success("Action saved.")]
+        saved = "Action saved." if editing_id else f"{draft.name or self.editing_label} added."
+        return [ActionsState.load, rx.toast.success(saved)]
 
     @rx.event
     async def set_enabled(self, action_id: int, value: bool):

@@ -10,8 +10,10 @@ from chatapp.services.bots import bots
 from chatapp.services.models import BotCreate
 from chatapp.state import calls
 from chatapp.state.auth import AuthState
+from chatapp.state.bot_scope import BotScopeState
 
 SEARCH_THRESHOLD = 6  # the search box appears once a workspace has more bots than this
+OPEN_SECTION = "/playground"  # where a bot's card leads: the first of the bot sections
 
 
 @dataclasses.dataclass
@@ -54,6 +56,10 @@ class BotsState(AuthState):
     def show_search(self) -> bool:
         return self.total > SEARCH_THRESHOLD
 
+    @rx.var
+    def count_label(self) -> str:
+        return f"{self.total} bot" if self.total == 1 else f"{self.total} bots"
+
     @rx.event
     async def load(self):
         search = self.search
@@ -69,6 +75,15 @@ class BotsState(AuthState):
     def set_search(self, value: str):
         self.search = value[:100]
         return BotsState.load
+
+    @rx.event
+    async def open_bot(self, bot_id: int):
+        """A click on a bot's card: that bot becomes the sidebar's bot, and its Playground opens."""
+        if not any(card.id == bot_id for card in self.cards):
+            return rx.toast.error("Bot not found.")
+        scope = await self.get_state(BotScopeState)
+        scope.chosen_bot = str(bot_id)
+        return rx.redirect(OPEN_SECTION)
 
     @rx.event
     def set_create_open(self, value: bool):

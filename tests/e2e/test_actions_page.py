@@ -8,6 +8,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from chatapp.core.db import get_engine, session_scope
+from chatapp.services.actions import store
 from chatapp.services.knowledge.ingest.urlguard import PRIVATE_NETWORK
 from tests.e2e.conftest import TEST_SERVICES_HOST
 from tests.e2e.dashboard_helpers import log_in, new_tenant, open_section, screenshot
@@ -71,3 +73,47 @@ def test_http_action_is_made_tested_and_refused_for_an_internal_address(page, ap
     page.click(".action-delete")
     page.click(".action-delete-confirm")
     expect(page.locator("#no-actions")).to_be_visible()
+
+
+def test_a_template_only_fills_the_editor_until_save(page, app_server):
+    label, tenant = new_tenant(app_server)
+    log_in(page, f"owner-{label}@example.com")
+    open_section(page, "Actions")
+
+    # Closed without saving: nothing was made, so nothing can go live.
+    page.click("#add-action-link")
+    expect(page.locator("#action-name")).to_have_value("Show a link or button")
+    expect(page.locator("#action-url")).to_have_value("https://example.com/book")
+    expect(page.locator("#action-test")).to_be_disabled()  # only a saved action can be tried
+    expect(page.locator("#action-test-note")).to_have_text("Save the action to test it.")
+    page.keyboard.press("Escape")
+    expect(page.locator("#action-url")).to_have_count(0)
+    expect(page.locator("#no-actions")).to_be_visible()
+    with session_scope(get_engine(app_server.database_url)) as session:
+        assert store.list_actions(session, tenant.owner, tenant.bot.id) == []
+
+    # A refused Save writes nothing either; a good one makes the enabled action.
+    page.click("#add-action-link")
+    page.fill("#action-url", "not an address")
+    page.click("#action-save")
+    expect(page.locator("#action-errors")).to_contain_text("url:")
+    with session_scope(get_engine(app_server.database_url)) as session:
+        assert store.list_actions(session, tenant.owner, tenant.bot.id) == []
+    page.fill("#action-name", "Book a table")
+    page.fill("#action-url", "https://shop.example.org/book")
+    page.click("#action-save")
+    expect(page.locator(".action-row")).to_have_count(1)
+    expect(page.locator(".action-summary")).to_contain_text("https://shop.example.org/book")
+    with session_scope(get_engine(app_server.database_url)) as session:
+        (action,) = store.list_actions(session, tenant.owner, tenant.bot.id)
+        assert (action.name, action.enabled) == ("Book a table", True)
+        assert action.config["url"] == "https://shop.example.org/book"
+
+    # A bot has one lead form: the template says so when clicked, not after typing.
+    page.click("#add-action-collect_lead")
+    page.click("#action-save")
+    expect(page.locator(".action-row")).to_have_count(2)
+    page.click("#add-action-collect_lead")
+    refusal = "This bot already has a 'Collect lead' action: edit it."
+    expect(page.get_by_text(refusal)).to_be_visible()
+    expect(page.locator("#action-name")).to_have_count(0)

@@ -5,7 +5,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.dashboard_helpers import screenshot
+from chatapp.core.db import get_engine, session_scope
+from chatapp.services.bots import bots
+from chatapp.services.models import BotCreate
+from tests.e2e.dashboard_helpers import log_in, new_tenant, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -81,3 +84,38 @@ def test_first_run_setup_login_bots_and_logout(page, app_server):
     cookies = {c["name"]: c for c in page.context.cookies()}
     assert "chatapp_remember" in cookies
     assert cookies["chatapp_remember"]["expires"] > 0  # a persistent, 7-day cookie
+
+
+def test_a_bot_card_opens_its_bot_and_the_count_says_bot_or_bots(page, app_server):
+    label, tenant = new_tenant(app_server)
+    log_in(page, f"owner-{label}@example.com")
+    expect(page.locator("#bots-count")).to_have_text(f"1 bot in Workspace {label}")
+
+    with session_scope(get_engine(app_server.database_url)) as session:
+        bots.create_bot(session, tenant.owner, BotCreate(name=f"Second {label}"))
+    page.reload()
+    expect(page.locator("#bots-count")).to_have_text(f"2 bots in Workspace {label}")
+
+    # The card's own buttons keep their job: renaming opens the dialog and stays on Bots.
+    second = page.locator(".bot-card", has_text=f"Second {label}")
+    second.locator(".rename-bot").click()
+    expect(page.locator("#rename-input")).to_be_visible()
+    page.click("#rename-submit")
+    expect(page.locator("#rename-input")).to_have_count(0)
+    expect(page).to_have_url(re.compile(r"/$"))
+
+    # Anywhere else on the card (here its usage line) opens that bot.
+    second.locator(".bot-usage").click()
+    expect(page).to_have_url(re.compile(r"/playground/?$"))
+    expect(page.locator("#bot-switcher")).to_contain_text(f"Second {label}")
+    expect(page.locator("#playground-question")).to_have_attribute(
+        "placeholder", f"Ask Second {label} something"
+    )
+
+    # And from the keyboard: the bot's name is the card's button.
+    page.click("#nav-bots")
+    first = page.locator(".bot-card", has_text=f"Bot {label}")
+    first.locator(".open-bot").focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/playground/?$"))
+    expect(page.locator("#bot-switcher")).to_contain_text(f"Bot {label}")

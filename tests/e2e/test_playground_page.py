@@ -180,6 +180,68 @@ def test_on_a_phone_the_chat_and_settings_stack(browser, app_server):
         context.close()
 
 
+# Where the chat's scroll box stands: how far from its bottom, and whether the newest bubble's
+# bottom edge is inside the box.
+SCROLL_STATE = """() => {
+    const box = document.getElementById('playground-messages');
+    const bubbles = box.querySelectorAll('.bubble');
+    const last = bubbles[bubbles.length - 1].getBoundingClientRect();
+    const frame = box.getBoundingClientRect();
+    return {
+        fromBottom: box.scrollHeight - box.scrollTop - box.clientHeight,
+        scrollTop: box.scrollTop,
+        overflows: box.scrollHeight > box.clientHeight,
+        newestInView: last.bottom <= frame.bottom + 1 && last.top >= frame.top - 1,
+    };
+}"""
+
+
+def test_the_chat_follows_the_newest_answer_unless_the_owner_scrolled_up(page, app_server):
+    label, _ = shop_tenant(app_server)
+    log_in(page, f"owner-{label}@example.com")
+    open_section(page, "Playground")
+    questions = [
+        "When are you open on Saturdays?",
+        "How long do I have to return an item?",
+        "Are you open on Sundays?",
+        "Can I return an item that I used?",
+    ]
+    for number, question in enumerate(questions, start=1):
+        ask(page, question)
+        expect(answers(page)).to_have_count(number, timeout=ANSWER_MS)
+        page.wait_for_function(
+            "() => !document.querySelector('#playground-messages .bubble-streaming')"
+        )
+        state = page.evaluate(SCROLL_STATE)
+        assert state["newestInView"] and state["fromBottom"] <= 2, (number, state)
+    assert state["overflows"], state  # four answers do not fit: the box did scroll
+
+    # Scrolled up to re-read the first answer, the owner keeps that view while the next arrives.
+    page.evaluate("document.getElementById('playground-messages').scrollTop = 0")
+    page.wait_for_function("document.getElementById('playground-messages').scrollTop === 0")
+    ask(page, "Where is your shop?")
+    expect(answers(page)).to_have_count(5, timeout=ANSWER_MS)
+    page.wait_for_function(
+        "() => !document.querySelector('#playground-messages .bubble-streaming')"
+    )
+    state = page.evaluate(SCROLL_STATE)
+    assert state["scrollTop"] == 0 and not state["newestInView"], state
+
+
+def test_offline_retry_with_these_settings_is_disabled_with_the_reason(page, app_server):
+    label, _ = shop_tenant(app_server)
+    log_in(page, f"owner-{label}@example.com")
+    open_section(page, "Playground")
+    expect(page.locator("#playground-offline")).to_be_visible()
+    ask(page, "When are you open on Saturdays?")
+    expect(answers(page)).to_have_count(1, timeout=ANSWER_MS)
+    expect(page.locator("#playground-retry")).to_be_enabled()  # asking again still works
+    expect(page.locator("#playground-retry-settings")).to_be_disabled()
+    expect(page.locator("#playground-retry-settings-note")).to_have_text(
+        "Offline mode: these settings change nothing until an LLM provider is set in Settings."
+    )
+
+
 @pytest.fixture
 def llm(monkeypatch):
     """A loopback OpenAI-compatible server; admitting loopback URLs in this process only."""

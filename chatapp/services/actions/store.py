@@ -1,4 +1,4 @@
-"""A bot's actions: list, create from a template, edit, enable/disable, delete.
+"""A bot's actions: list, start from a template, create, edit, enable/disable, delete.
 
 Owners and admins change actions (the same permission as changing the bot, `MANAGE_BOTS`); every
 member may look at them. A bot has at most one lead form and one handoff action: the widget shows
@@ -99,6 +99,27 @@ def _refuse_second(session: Session, bot_id: int, kind: str, except_id: int | No
         statement = statement.where(Action.id != except_id)
     if session.exec(statement).first() is not None:
         raise Conflict(f"This bot already has a '{templates.KIND_LABELS[kind]}' action: edit it.")
+
+
+def from_template(session: Session, actor: Actor, bot_id: int, kind: str) -> ActionView:
+    """What the editor starts from when an owner picks a template: the kind's defaults, saved
+    nowhere (id 0) until `create_action`. Refuses at once what `create_action` would refuse at
+    Save for any values: the member's role, an unknown kind, a second lead form or handoff."""
+    actor.require(Permission.MANAGE_BOTS)
+    bot = get_scoped(session, actor, Bot, bot_id, "Bot")
+    templates.check_kind(kind)
+    _refuse_second(session, bot.id, kind)
+    now = utcnow()
+    return ActionView(
+        id=0,
+        bot_id=bot.id,
+        kind=kind,
+        name=templates.KIND_LABELS[kind],
+        enabled=False,
+        config=templates.public_config(kind, templates.defaults(kind)),
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def create_action(

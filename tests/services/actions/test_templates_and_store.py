@@ -139,6 +139,26 @@ def test_one_lead_form_and_one_handoff_per_bot(session, tenants):
     store.create_action(session, a.owner, a.bot.id, kind="http", config={"url": "https://b.io"})
 
 
+def test_a_template_is_only_a_starting_point_until_created(session, tenants):
+    a, b = tenants
+    start = store.from_template(session, a.owner, a.bot.id, "link")
+    assert (start.id, start.name, start.config["url"]) == (
+        0,
+        "Show a link or button",
+        "https://example.com/book",
+    )
+    assert session.exec(select(Action)).all() == []  # nothing saved, nothing live
+    with pytest.raises(PermissionDenied):
+        store.from_template(session, a.agent, a.bot.id, "link")
+    with pytest.raises(NotFound):
+        store.from_template(session, b.owner, a.bot.id, "link")
+    with pytest.raises(ActionInvalid):
+        store.from_template(session, a.owner, a.bot.id, "teleport")
+    store.create_action(session, a.owner, a.bot.id, kind="collect_lead")
+    with pytest.raises(Conflict, match="already has a 'Collect lead' action"):
+        store.from_template(session, a.owner, a.bot.id, "collect_lead")
+
+
 def test_secret_header_is_encrypted_at_rest_hidden_and_kept_on_edit(session, tenants):
     a, _ = tenants
     headers = [

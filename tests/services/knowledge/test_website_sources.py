@@ -66,6 +66,31 @@ def test_a_crawled_site_becomes_one_source_per_page(tenant, site):
     assert "Copyright" not in top.text  # the footer is not knowledge
 
 
+def test_a_crawled_site_is_named_by_its_start_page_title_and_follows_it(tenant, site):
+    with session_scope() as session:
+        website = sources.add_website(session, tenant.owner, tenant.bot.id, url=site.base_url + "/")
+        assert website.title == site.base_url + "/"  # until the crawl has read the start page
+    worker.run_until_idle()
+    with session_scope() as session:
+        assert session.get(Source, website.id).title == "Home"
+    site.pages["/"] = PAGES["/"].replace("<title>Home</title>", "<title>Acme bikes</title>")
+    with session_scope() as session:
+        sources.retrain(session, tenant.owner, website.id)
+    worker.run_until_idle()
+    with session_scope() as session:
+        assert session.get(Source, website.id).title == "Acme bikes"
+
+
+def test_a_site_whose_start_page_has_no_title_keeps_its_address(tenant, site):
+    site.pages["/"] = PAGES["/"].replace("<title>Home</title>", "").replace("<h1>Home</h1>", "")
+    with session_scope() as session:
+        website = sources.add_website(session, tenant.owner, tenant.bot.id, url=site.base_url + "/")
+    worker.run_until_idle()
+    with session_scope() as session:
+        stored = session.get(Source, website.id)
+    assert stored.status == "ready" and stored.title == site.base_url + "/"
+
+
 def test_resync_reindexes_changed_pages_only_and_drops_missing_ones(tenant, site):
     with session_scope() as session:
         website = sources.add_website(session, tenant.owner, tenant.bot.id, url=site.base_url + "/")

@@ -1,4 +1,5 @@
 """A website source: crawl (or read the sitemap), one child source per page, incremental re-sync.
+The site is named after its start page's title (its address until then).
 
 On every run each fetched page is compared with its child source by content hash: unchanged pages
 are skipped, changed and new pages are re-indexed, pages that disappeared are removed with their
@@ -7,13 +8,15 @@ chunks and vectors.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from chatapp.core.db import session_scope
 from chatapp.core.errors import ValidationFailed
 from chatapp.services.knowledge.ingest import pipeline
-from chatapp.services.knowledge.ingest.crawl import crawl_site, crawl_sitemap
+from chatapp.services.knowledge.ingest.crawl import CrawledPage, crawl_site, crawl_sitemap
 from chatapp.services.knowledge.ingest.links import CrawlOptions
 from chatapp.services.knowledge.ingest.types import Document
 from chatapp.services.knowledge.sources import forget_source_data
@@ -37,6 +40,7 @@ def sync_website(engine: Engine, source_id: int) -> dict:
         }
     counts = {"added": 0, "changed": 0, "unchanged": 0, "removed": 0, "failed": len(issues)}
     seen: set[str] = set()
+    start_title = ""
     for number, page in enumerate(pages, start=1):
         seen.add(page.url)
         try:
@@ -44,6 +48,8 @@ def sync_website(engine: Engine, source_id: int) -> dict:
         except ValidationFailed:
             counts["failed"] += 1
             continue
+        if not start_title and _is_start_page(page, bool(options.get("use_sitemap"))):
+            start_title = _page_title(document, page.url)
         digest = pipeline.content_hash(document.text)
         existing = children.get(page.url)
         if existing and existing[1] == digest:
@@ -60,8 +66,22 @@ def sync_website(engine: Engine, source_id: int) -> dict:
         pipeline.set_progress(engine, source_id, 0.4 + 0.6 * number / len(pages))
 
     gone = [child_id for url, (child_id, _digest) in children.items() if url not in seen]
-    _finish(engine, source_id, gone, options, counts)
+    _finish(engine, source_id, gone, options, counts, start_title)
     return counts
+
+
+def _is_start_page(page: CrawledPage, use_sitemap: bool) -> bool:
+    """The page a site is named after: where the crawl started (the only page at depth 0), or
+    for a sitemap, whose pages are all at depth 0, the site's home page."""
+    if use_sitemap:
+        return urlsplit(page.url).path in ("", "/")
+    return page.depth == 0
+
+
+def _page_title(document: Document, url: str) -> str:
+    """The page's own title; "" when extraction only had its address to show."""
+    title = (document.title or "").strip()
+    return "" if title.rstrip("/") == url.rstrip("/") else title[:300]
 
 
 def _crawl(engine: Engine, source_id: int, start_url: str, options: dict) -> tuple[list, list]:
@@ -120,9 +140,12 @@ def _index_page(engine: Engine, child_id: int, document: Document, size_bytes: i
     return True
 
 
-def _finish(engine: Engine, source_id: int, gone: list[int], options: dict, counts: dict) -> None:
-    """Remove the pages the site no longer has, then total the site's figures and note the
-    sync's counts in its meta."""
+def _finish(
+    engine: Engine, source_id: int, gone: list[int], options: dict, counts: dict, title: str
+) -> None:
+    """Remove the pages the site no longer has, then total the site's figures, note the sync's
+    counts in its meta and name the site after its start page's title (its address until a
+    crawl reads one; a re-sync follows a changed title)."""
     with session_scope(engine) as session:
         for child_id in gone:
             child = session.get(Source, child_id)
@@ -136,4 +159,6 @@ def _finish(engine: Engine, source_id: int, gone: list[int], options: dict, coun
         site.char_count = sum(k.char_count for k in kids)
         site.size_bytes = sum(k.size_bytes for k in kids)
         site.meta = {**options, "last_sync": counts}
+        if title:
+            site.title = title
         session.add(site)
