@@ -63,6 +63,7 @@ UNIT_SECONDS = {
     "tests/api/test_observability_process.py": 21,
     "tests/faults/test_postgres_restart.py": 18,
     "tests/api/test_sqlite_concurrency.py": 16,
+    "tests/deploy/test_run_leaves_tree_clean.py": 60,  # a `reflex compile` of a copy
     "tests/faults/test_kill_stream.py": 15,
 }
 DEFAULT_TEST_SECONDS = 0.3
