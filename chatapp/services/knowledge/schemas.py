@@ -16,8 +16,9 @@ from pathlib import Path
 from pydantic import BaseModel, Field, field_validator
 
 from chatapp.core.config import get_settings
-from chatapp.core.errors import FieldInvalid
+from chatapp.core.errors import FieldInvalid, ValidationFailed
 from chatapp.core.schemas import limited_text
+from chatapp.services.knowledge.ingest import file_checks
 from chatapp.services.knowledge.ingest.extract import detect_kind
 from chatapp.services.knowledge.ingest.urlguard import MAX_URL_LENGTH, URL_TOO_LONG
 
@@ -166,10 +167,22 @@ class CheckedUpload:
 
 
 def check_upload(filename: str, data: bytes) -> CheckedUpload:
-    """The upload check: not empty, within the size limit, a supported type (by content)."""
+    """The upload check, in the order a person would fix things: a name without hidden
+    characters, not empty, within the size limit, a supported type (by content) that agrees
+    with the name, and a document that opens (no password, not cut short, no zip bomb)."""
+    try:
+        file_checks.check_name(filename)
+    except ValidationFailed as error:
+        raise FieldInvalid(error.message, "file") from error
     name = safe_filename(filename)
     if not data:
         raise FieldInvalid(f"{name} is empty.", "file")
     if len(data) > upload_limit_bytes():
         raise FieldInvalid(file_too_large_message(name), "file")
-    return CheckedUpload(filename=name, kind=detect_kind(data, name))
+    kind = detect_kind(data, name)
+    try:
+        file_checks.check_name_agrees(name, kind)
+        file_checks.check_opens(kind, data, max_bytes=upload_limit_bytes())
+    except ValidationFailed as error:
+        raise FieldInvalid(error.message, "file") from error
+    return CheckedUpload(filename=name, kind=kind)
