@@ -3,7 +3,8 @@
 Each limit is defined here once (or is a setting read here) and refused in the same words by the
 API's request models, by `services.knowledge.sources` (which validates its arguments with these
 schemas) and by the Sources page, whose hints read the same constants. Uploads have one check,
-`check_upload`, used by the service (and so by the API route and the dashboard) and by ingestion.
+`check_upload`, used by the service (and so by the API route and the dashboard); ingestion
+re-checks the size limit with `check_stored_upload`, the part of it that can change later.
 """
 
 from __future__ import annotations
@@ -175,10 +176,7 @@ def check_upload(filename: str, data: bytes) -> CheckedUpload:
     except ValidationFailed as error:
         raise FieldInvalid(error.message, "file") from error
     name = safe_filename(filename)
-    if not data:
-        raise FieldInvalid(f"{name} is empty.", "file")
-    if len(data) > upload_limit_bytes():
-        raise FieldInvalid(file_too_large_message(name), "file")
+    check_stored_upload(name, data)
     kind = detect_kind(data, name)
     try:
         file_checks.check_name_agrees(name, kind)
@@ -186,3 +184,13 @@ def check_upload(filename: str, data: bytes) -> CheckedUpload:
     except ValidationFailed as error:
         raise FieldInvalid(error.message, "file") from error
     return CheckedUpload(filename=name, kind=kind)
+
+
+def check_stored_upload(filename: str, data: bytes) -> None:
+    """Ingestion's check of a file accepted at upload: not empty and within the limit (which may
+    have shrunk since). The rest was judged at upload, and the extractor refuses what it cannot
+    read; a file stored before a newer upload rule keeps training as it did."""
+    if not data:
+        raise FieldInvalid(f"{filename} is empty.", "file")
+    if len(data) > upload_limit_bytes():
+        raise FieldInvalid(file_too_large_message(filename), "file")

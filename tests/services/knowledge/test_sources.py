@@ -187,6 +187,22 @@ def test_files_are_checked_by_content_and_size_at_once(tenant, monkeypatch):
     assert _source(source.id).status == "ready"
 
 
+def test_a_file_stored_before_a_newer_upload_rule_still_retrains(tenant):
+    """The name-agrees-with-content rule judges new uploads; a text file stored as "hours.pdf"
+    before it existed keeps training (ingestion re-checks only the size limit)."""
+    with session_scope() as session:
+        source = sources.add_file(
+            session, tenant.owner, tenant.bot.id, filename="hours", data=HOURS.encode()
+        )
+        source.meta = {**source.meta, "filename": "hours.pdf"}  # as an older upload stored it
+        session.add(source)
+    worker.run_until_idle()
+    with session_scope() as session:
+        sources.retrain(session, tenant.owner, source.id)
+    worker.run_until_idle()
+    assert _source(source.id).status == "ready", _source(source.id).error
+
+
 def test_a_source_that_fails_leaves_no_chunks_and_a_readable_error(tenant):
     with session_scope() as session:
         source = sources.add_file(
