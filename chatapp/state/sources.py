@@ -16,6 +16,7 @@ import reflex as rx
 
 from chatapp.core.config import Settings
 from chatapp.services.knowledge import schemas, sources
+from chatapp.services.knowledge.ingest import file_checks
 from chatapp.services.knowledge.sources_view import SourceEntry, sources_overview
 from chatapp.services.models import SourceStatus
 from chatapp.state import calls
@@ -226,7 +227,8 @@ class SourcesState(BotScopeState):
             if done.ok:
                 added += 1
             else:
-                self.upload_refusals.append(_about(name, done.error.message))
+                shown = file_checks.visible_name(name)  # a bidi override would garble the list
+                self.upload_refusals.append(_about(shown, done.error.message))
         events = [await self._refresh_and_watch()]
         if added:
             events.append(rx.toast.success(f"{_count(added, 'file')} added: training started."))

@@ -1,12 +1,16 @@
 """Actions over HTTP: CRUD, test runs and the run log (members), and the public lead form."""
 
+import ipaddress
+
 import pytest
 from sqlmodel import select
 
 from chatapp.core.config import reset_settings
 from chatapp.core.db import session_scope
+from chatapp.core.errors import ValidationFailed
 from chatapp.services.actions import store
 from chatapp.services.bots import bots
+from chatapp.services.knowledge.ingest import urlguard
 from chatapp.services.knowledge.ingest.urlguard import PRIVATE_NETWORK
 from chatapp.services.models import Contact, Conversation
 from tests.utils.action_api import running_action_api
@@ -152,3 +156,67 @@ def test_the_lead_form_makes_a_contact_linked_to_the_conversation(client, tenant
     with session_scope() as session:
         _, key_b = bots.create_widget_key(session, b.owner, b.bot.id)
     assert lead(client, a, key_b, email="eve@example.com").status_code == 401
+
+
+@pytest.fixture
+def fake_dns(monkeypatch):
+    """Host names resolved from a table (no public DNS here); the guard itself is the real one."""
+    table = {"orders.intranet.test": "10.1.2.3", "api.shop.test": "93.184.215.14"}
+
+    def resolve(host, port):
+        if host not in table:
+            raise ValidationFailed(f"We couldn't find a website at this address ({host}).")
+        return [ipaddress.ip_address(table[host])]
+
+    monkeypatch.setattr(urlguard, "resolve", resolve)
+    return table
+
+
+def test_internal_addresses_are_refused_when_an_action_or_webhook_is_saved(
+    client, tenants, fake_dns, monkeypatch
+):
+    """Issue 18 item 13: the URL sources' guard and message at save time (422), not at run time."""
+    a, _, _ = tenants
+    owner = login(client, "owner-a@example.com")
+
+    def save(kind, **config):
+        return client.post(base(a), json={"kind": kind, "config": config}, headers=owner)
+
+    for url in (
+        "http://127.0.0.1:8080/orders/{order_id}",
+        "http://10.0.0.5/orders/{order_id}",
+        "http://169.254.169.254/latest/{order_id}",
+        "http://orders.intranet.test/orders/{order_id}",  # a name is resolved at save too
+    ):
+        refused = save("http", url=url)
+        assert refused.status_code == 422, (url, refused.text)
+        assert refused.json()["errors"]["url"] == PRIVATE_NETWORK
+    hook = save("collect_lead", webhook_url="http://orders.intranet.test/hook")
+    assert hook.status_code == 422 and hook.json()["errors"]["webhook_url"] == PRIVATE_NETWORK
+    unknown = save("http", url="https://nowhere.test/orders/{order_id}")
+    assert "couldn't find a website" in unknown.json()["errors"]["url"]
+    in_host = save("http", url="https://{order_id}.shop.test/orders")
+    assert "not the host" in in_host.json()["errors"]["url"]
+    assert client.get(base(a), headers=owner).json() == []  # nothing was saved
+
+    assert save("http").status_code == 201  # the template's example, as the dashboard adds it
+    public = save("http", url="https://api.shop.test/orders/{order_id}")
+    assert public.status_code == 201, public.text
+    moved = client.patch(
+        f"{base(a)}/{public.json()['id']}",
+        json={"config": {**public.json()["config"], "url": "http://[::1]/orders/{order_id}"}},
+        headers=owner,
+    )
+    assert moved.status_code == 422 and moved.json()["errors"]["url"] == PRIVATE_NETWORK
+    assert save("link", url="http://10.0.0.5/book").status_code == 201  # the visitor opens links
+
+    # The same settings as URL sources lift it (never for metadata addresses).
+    monkeypatch.setenv("PRIVATE_URL_NETWORKS", "10.1.0.0/16")
+    reset_settings()
+    assert save("collect_lead", webhook_url="http://orders.intranet.test/hook").status_code == 201
+    assert save("http", url="http://10.0.0.5/orders/{order_id}").status_code == 422
+    monkeypatch.setenv("ALLOW_PRIVATE_URLS", "true")
+    reset_settings()
+    assert save("http", url="http://10.0.0.5/orders/{order_id}").status_code == 201
+    metadata = save("http", url="http://169.254.169.254/latest/{order_id}")
+    assert metadata.status_code == 422 and metadata.json()["errors"]["url"] == PRIVATE_NETWORK

@@ -3,7 +3,9 @@
 import pytest
 
 from chatapp.core.db import session_scope
+from chatapp.services.knowledge.sources import uploads_dir
 from chatapp.workers import ingest as worker
+from tests.services.knowledge.ingest import files
 from tests.utils.factories import PASSWORD, make_tenant
 
 TEXT = "Our support desk answers by phone from 8am to 8pm, Monday to Saturday."
@@ -145,3 +147,60 @@ def test_tokens_are_scoped_revocable_and_need_a_manager(client, setup):
     assert client.delete(f"{base}/tokens/{token_id}", headers=owner).status_code == 204
     revoked = client.get(f"{base}/bots/{a.bot.id}/sources", headers=script)
     assert revoked.status_code == 401 and "revoked" in revoked.json()["detail"]
+
+
+def test_a_private_address_refusal_names_the_settings_that_allow_it(client, setup):
+    """Issue 18 item 7: the owner of a self-hosted install learns which setting lifts it."""
+    a, _b, _owner, script, base, _ = setup
+    for kind in ("url", "website"):
+        path = f"{base}/bots/{a.bot.id}/sources/{kind}"
+        response = client.post(path, json={"url": "http://10.0.0.7/"}, headers=script)
+        assert response.status_code == 422, response.text
+        detail = response.json()["detail"]
+        assert "private or local" in detail
+        assert "ALLOW_PRIVATE_URLS=true" in detail and "PRIVATE_URL_NETWORKS" in detail
+
+
+def _hostile_files():
+    secret = files.encrypted_pdf(files.pdf(["Salaries 2026"]), user_password="hunter2")
+    whole = files.pdf(["Opening hours and prices of the shop. " * 20] * 3)
+    page = b"<!DOCTYPE html><html><body><h1>Prices</h1><p>Ten euros.</p></body></html>"
+    return [
+        ("encrypted.pdf", secret, "password-protected"),
+        ("truncated.pdf", whole[: len(whole) // 2], "damaged"),
+        ("cv.docx", files.zip_bomb(unpacked_bytes=64 * 1024 * 1024), "unpacks to far more"),
+        ("prices.pdf", page, "really an HTML page"),
+        ("manual.pdf", b"Opening hours: 9 to 5.", "really plain text"),
+        ("notes.txt", whole, "really a PDF"),
+        ("report.docx", b"Quarterly report, plain words.", "really plain text"),
+    ]
+
+
+@pytest.mark.parametrize(("name", "data", "words"), _hostile_files())
+def test_hostile_files_are_refused_at_upload_naming_the_problem(client, setup, name, data, words):
+    """Issue 18 items 10 and 11: refused while the request waits (422), nothing stored."""
+    a, _b, _owner, script, base, _ = setup
+    response = client.post(
+        f"{base}/bots/{a.bot.id}/sources/file", files={"file": (name, data)}, headers=script
+    )
+    assert response.status_code == 422, response.text
+    assert words in response.json()["detail"], response.json()["detail"]
+    assert client.get(f"{base}/bots/{a.bot.id}/sources", headers=script).json() == []
+    assert not any(path.is_file() for path in uploads_dir().rglob("*"))
+
+
+def test_files_that_only_look_unusual_are_still_accepted(client, setup):
+    """The upload checks refuse what cannot work, not what is merely unusual."""
+    a, _b, _owner, script, base, _ = setup
+    locked = files.encrypted_pdf(files.pdf(["Printable, not copyable"]), user_password="")
+    page = b"<!DOCTYPE html><html><body><p>Ten euros.</p></body></html>"
+    for name, data in [
+        ("locked.pdf", locked),  # an owner password only: opens in every viewer
+        ("prices.txt", page),  # HTML saved as text: both are text
+        ("export", files.pdf(["No extension"])),  # no extension promises nothing
+        ("Caf\u00e9 100%.docx", files.docx_file([("p", "Menu")])),
+    ]:
+        response = client.post(
+            f"{base}/bots/{a.bot.id}/sources/file", files={"file": (name, data)}, headers=script
+        )
+        assert response.status_code == 202, (name, response.text)

@@ -1,7 +1,8 @@
 """The Actions section in a real browser: an HTTP action made from its template, its settings'
-errors, the Test button against a loopback API (ok) and an internal address (refused, in words),
-and the run log. The API listens on the one loopback address the shared app may reach
-(PRIVATE_URL_NETWORKS); the metadata address stays refused whatever the setting."""
+errors, the Test button against a loopback API (ok), internal addresses refused when an action or
+the lead form's webhook is saved (in the URL sources' words), and the run log. The API listens on
+the one loopback address the shared app may reach (PRIVATE_URL_NETWORKS); the metadata address
+stays refused whatever the setting."""
 
 from __future__ import annotations
 
@@ -54,18 +55,31 @@ def test_http_action_is_made_tested_and_refused_for_an_internal_address(page, ap
     assert api.requests[-1].path == "/orders/12345"
     screenshot(page, "actions-test")
 
+    # Internal addresses are refused when saved (issue 18 item 13), with the URL sources' words.
     save_url(page, "http://169.254.169.254/latest/{order_id}")
-    expect(page.locator(".action-summary")).to_contain_text("169.254.169.254")
-    page.click(".action-edit")
-    page.click("#action-test")
-    expect(page.locator("#action-test-result")).to_contain_text("refused: " + PRIVATE_NETWORK)
+    expect(page.locator("#action-errors")).to_contain_text("url: " + PRIVATE_NETWORK)
+    save_url(page, "http://127.0.0.1/orders/{order_id}")  # loopback, not the listed network
+    expect(page.locator("#action-errors")).to_contain_text("ALLOW_PRIVATE_URLS=true")
     page.keyboard.press("Escape")
+    expect(page.locator(".action-summary")).to_contain_text(api.base_url + "/orders/{order_id}")
 
     runs = page.locator(".run-row")
-    expect(runs).to_have_count(2)
-    expect(runs.first).to_contain_text("refused")
-    expect(runs.nth(1)).to_contain_text("ok")
-    expect(runs.nth(1)).to_contain_text("test")
+    expect(runs).to_have_count(1)
+    expect(runs.first).to_contain_text("ok")
+    expect(runs.first).to_contain_text("test")
+
+    # The lead form's webhook too.
+    page.click("#add-action-collect_lead")
+    page.fill("#action-webhook-url", "http://10.0.0.5/hook")
+    page.click("#action-save")
+    expect(page.locator("#action-errors")).to_contain_text("webhook_url: " + PRIVATE_NETWORK)
+    page.fill("#action-webhook-url", "")
+    page.click("#action-save")
+    expect(page.locator("#action-errors")).to_have_count(0)
+    expect(page.locator(".action-row")).to_have_count(2)
+    page.locator(".action-row", has_text="Collect lead").locator(".action-delete").click()
+    page.click(".action-delete-confirm")
+    expect(page.locator(".action-row")).to_have_count(1)
 
     # Disable, then delete with confirmation.
     page.click(".action-enabled")

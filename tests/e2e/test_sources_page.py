@@ -16,7 +16,7 @@ from chatapp.core.db import get_engine, session_scope
 from chatapp.services.knowledge import sources
 from chatapp.services.models import Source
 from tests.e2e.dashboard_helpers import log_in, new_tenant, open_section, screenshot
-from tests.services.knowledge.ingest.files import pdf
+from tests.services.knowledge.ingest.files import blank_pdf, encrypted_pdf, pdf, zip_bomb
 
 pytestmark = pytest.mark.e2e
 
@@ -30,6 +30,7 @@ RETURNS = (
     "Items must be unused and in their original packaging."
 )
 A_NUMBER = re.compile(r"^[1-9][\d,]*$")
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _row(page: Page, title: str):
@@ -131,8 +132,29 @@ def test_unsupported_damaged_and_oversized_files_are_refused_in_words(page, app_
     )
     expect(page.locator(".source-row")).to_have_count(0)
 
-    # A PDF that only breaks while being read: the row says why, in words.
-    _upload(page, ("broken.pdf", "application/pdf", b"%PDF-1.7\n1 0 obj <<>> garbage"))
+    # Issue 18 items 10-12: what cannot work is refused at once, each file in words.
+    whole = pdf(HANDBOOK * 10)
+    _upload(
+        page,
+        ("encrypted.pdf", "application/pdf", encrypted_pdf(whole, user_password="hunter2")),
+        ("truncated.pdf", "application/pdf", whole[: len(whole) // 2]),
+        ("cv.docx", DOCX, zip_bomb(unpacked_bytes=64 * 1024 * 1024)),
+        ("prices.pdf", "application/pdf", b"<!DOCTYPE html><html><body>Ten euros</body></html>"),
+        ("invoice\u202etxt.exe", "text/plain", b"Pay now."),
+    )
+    refusals = page.locator("#upload-refusals")
+    expect(refusals).to_contain_text("encrypted.pdf: This PDF is password-protected")
+    expect(refusals).to_contain_text("truncated.pdf: This PDF file is damaged")
+    expect(refusals).to_contain_text("cv.docx: This DOCX file unpacks to far more data")
+    expect(refusals).to_contain_text("prices.pdf is named like a PDF but is really an HTML page")
+    expect(refusals).to_contain_text(
+        "invoice\ufffdtxt.exe: The file name contains a hidden control or text-direction "
+        "character (U+202E)"
+    )
+    expect(page.locator(".source-row")).to_have_count(0)
+
+    # A PDF that opens but only fails while being read (no text): the row says why, in words.
+    _upload(page, ("broken.pdf", "application/pdf", blank_pdf()))
     row = _row(page, "broken")
     expect(row.locator(".source-status")).to_have_text("Error", timeout=TRAINED_WITHIN_MS)
     expect(row.locator(".source-error")).not_to_be_empty()

@@ -1,7 +1,10 @@
 """Validation of the HTTP action's config: method, URL template, headers, parameters schema.
 
-Addresses are only checked for their form here; the SSRF guard runs when the call is made (so the
-Test button can show why an internal address is refused). Secret header values are encrypted.
+Addresses the server will call (the HTTP action's URL, the lead form's webhook) go through the
+URL sources' SSRF guard when they are saved (`outgoing_url`: same rules, same settings, same
+words; a host name is resolved), so an internal address is refused while the owner is at the
+form. The guard runs again at every call (`http_call`): settings and DNS answers change.
+Secret header values are encrypted.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from urllib.parse import urlsplit
 from jsonschema import Draft202012Validator, SchemaError
 
 from chatapp.core import security
+from chatapp.core.errors import ValidationFailed
 from chatapp.services.actions.common import Problems, as_bool, as_int, text
+from chatapp.services.knowledge.ingest.urlguard import check_url
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -24,14 +29,39 @@ MAX_HEADERS = 20
 MAX_PARAMETERS = 20
 MAX_TIMEOUT_SECONDS = 30
 MAX_RESPONSE_BYTES = 1_000_000
+# The template's example address (a reserved domain): saved as shipped, it is only checked when
+# called, so that "add an HTTP action" works before the owner types their API's address.
+EXAMPLE_URL = "https://api.example.com/orders/{order_id}"
+NOT_A_URL = "Enter a full web address starting with https:// or http://."
+HOST_PLACEHOLDER = "Placeholders can fill the path or the query, not the host: write it in full."
 
 
 def plain_url(problems: Problems, raw: dict[str, Any], key: str, *, required: bool = False) -> str:
     """An http(s) address (no placeholders), or "" when optional and empty."""
     value = text(problems, raw, key, 2048, required=required)
     if value and not _looks_like_url(value):
-        problems.add(key, "Enter a full web address starting with https:// or http://.")
+        problems.add(key, NOT_A_URL)
     return value
+
+
+def outgoing_url(problems: Problems, raw: dict[str, Any], key: str) -> str:
+    """An optional address the server will call (a webhook): its form, then the SSRF guard."""
+    value = plain_url(problems, raw, key)
+    if value and key not in problems.errors:
+        guard(problems, key, value)
+    return value
+
+
+def guard(problems: Problems, key: str, url: str) -> None:
+    """The URL sources' SSRF guard on an address the server will call (placeholders in the path
+    or query stand for any value: only the scheme, host and port are judged)."""
+    if PLACEHOLDER.search(urlsplit(url).netloc):
+        problems.add(key, HOST_PLACEHOLDER)
+        return
+    try:
+        check_url(PLACEHOLDER.sub("x", url))
+    except ValidationFailed as error:
+        problems.add(key, error.message)
 
 
 def _looks_like_url(value: str) -> bool:
@@ -54,7 +84,9 @@ def clean(problems: Problems, raw: dict[str, Any], previous: list[dict]) -> dict
         if unknown:
             problems.add("url", f"Define {', '.join(unknown)} under parameters, or remove it.")
         if not _looks_like_url(PLACEHOLDER.sub("x", url)):
-            problems.add("url", "Enter a full web address starting with https:// or http://.")
+            problems.add("url", NOT_A_URL)
+        elif url != EXAMPLE_URL and "url" not in problems.errors:
+            guard(problems, "url", url)
     return {
         "method": method,
         "url": url,

@@ -59,7 +59,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "description": "Look up the status of an order when the visitor gives its number.",
         "rules": {"keywords": ["order"], "phrases": [], "on_fallback": False},
         "method": "GET",
-        "url": "https://api.example.com/orders/{order_id}",
+        "url": template_http.EXAMPLE_URL,
         "headers": [],
         "parameters": {
             "type": "object",
@@ -179,7 +179,7 @@ def _collect_lead(problems: Problems, raw: dict[str, Any]) -> dict[str, Any]:
         "title": text(problems, raw, "title", 120, required=True),
         "fields": cleaned,
         "success_message": text(problems, raw, "success_message", 300, required=True),
-        "webhook_url": template_http.plain_url(problems, raw, "webhook_url"),
+        "webhook_url": template_http.outgoing_url(problems, raw, "webhook_url"),
     }
 
 

@@ -3,7 +3,8 @@
 Each limit is defined here once (or is a setting read here) and refused in the same words by the
 API's request models, by `services.knowledge.sources` (which validates its arguments with these
 schemas) and by the Sources page, whose hints read the same constants. Uploads have one check,
-`check_upload`, used by the service (and so by the API route and the dashboard) and by ingestion.
+`check_upload`, used by the service (and so by the API route and the dashboard); ingestion
+re-checks the size limit with `check_stored_upload`, the part of it that can change later.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from pathlib import Path
 from pydantic import BaseModel, Field, field_validator
 
 from chatapp.core.config import get_settings
-from chatapp.core.errors import FieldInvalid
+from chatapp.core.errors import FieldInvalid, ValidationFailed
 from chatapp.core.schemas import limited_text
+from chatapp.services.knowledge.ingest import file_checks
 from chatapp.services.knowledge.ingest.extract import detect_kind
 from chatapp.services.knowledge.ingest.urlguard import MAX_URL_LENGTH, URL_TOO_LONG
 
@@ -166,10 +168,29 @@ class CheckedUpload:
 
 
 def check_upload(filename: str, data: bytes) -> CheckedUpload:
-    """The upload check: not empty, within the size limit, a supported type (by content)."""
+    """The upload check, in the order a person would fix things: a name without hidden
+    characters, not empty, within the size limit, a supported type (by content) that agrees
+    with the name, and a document that opens (no password, not cut short, no zip bomb)."""
+    try:
+        file_checks.check_name(filename)
+    except ValidationFailed as error:
+        raise FieldInvalid(error.message, "file") from error
     name = safe_filename(filename)
+    check_stored_upload(name, data)
+    kind = detect_kind(data, name)
+    try:
+        file_checks.check_name_agrees(name, kind)
+        file_checks.check_opens(kind, data, max_bytes=upload_limit_bytes())
+    except ValidationFailed as error:
+        raise FieldInvalid(error.message, "file") from error
+    return CheckedUpload(filename=name, kind=kind)
+
+
+def check_stored_upload(filename: str, data: bytes) -> None:
+    """Ingestion's check of a file accepted at upload: not empty and within the limit (which may
+    have shrunk since). The rest was judged at upload, and the extractor refuses what it cannot
+    read; a file stored before a newer upload rule keeps training as it did."""
     if not data:
-        raise FieldInvalid(f"{name} is empty.", "file")
+        raise FieldInvalid(f"{filename} is empty.", "file")
     if len(data) > upload_limit_bytes():
-        raise FieldInvalid(file_too_large_message(name), "file")
-    return CheckedUpload(filename=name, kind=detect_kind(data, name))
+        raise FieldInvalid(file_too_large_message(filename), "file")

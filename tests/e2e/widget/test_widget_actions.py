@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from chatapp.core.config import reset_settings
 from chatapp.core.db import get_engine, session_scope
 from chatapp.services.actions import run_log, store
 from chatapp.services.bots import bots
@@ -18,8 +19,11 @@ from tests.utils.widget_stack import HostSite
 pytestmark = pytest.mark.e2e
 
 
-def test_the_widget_shows_the_http_actions_answer(app_server, open_page):
+def test_the_widget_shows_the_http_actions_answer(app_server, open_page, monkeypatch):
     base = app_server.base_url
+    # Saved here, so checked here with the server's setting (actions are guarded when saved).
+    monkeypatch.setenv("PRIVATE_URL_NETWORKS", f"{TEST_SERVICES_HOST}/32")
+    reset_settings()
     # The order API on the one loopback address the shared app may reach (PRIVATE_URL_NETWORKS).
     orders = {"48213": {"status": "out for delivery"}}
     with running_action_api(orders, host=TEST_SERVICES_HOST) as api:

@@ -26,6 +26,12 @@ def config(api, **overrides):
     return templates.clean("http", values)
 
 
+def saved_earlier(api, url):
+    """A config whose address the save-time guard would refuse today: saved before a setting
+    or a DNS answer changed, so the guard at call time is the one that must refuse it."""
+    return {**config(api, url=api.base_url + "/text", parameters={}), "url": url}
+
+
 def test_the_order_lookup_fills_the_url_reads_the_path_and_fills_the_answer(api):
     result = http_call.call(config(api), {"order_id": "12345"})
     assert result.result == "shipped" and result.status == 200
@@ -128,19 +134,21 @@ def test_timeout_size_cap_non_json_and_errors_are_failures_in_words(api):
 def test_internal_addresses_are_refused_like_url_ingestion(api, monkeypatch, session):
     for url in ("http://169.254.169.254/latest/meta-data/", "http://metadata.google.internal/"):
         with pytest.raises(ActionRefused) as info:  # refused even with private URLs allowed
-            http_call.call(config(api, url=url, parameters={}), {})
+            http_call.call(saved_earlier(api, url), {})
         assert info.value.message == PRIVATE_NETWORK
-    monkeypatch.setenv("ALLOW_PRIVATE_URLS", "false")
-    reset_settings()
-    for url in (api.base_url + "/text", "http://10.0.0.5/", "http://[::1]/", "http://0x7f.1/"):
-        with pytest.raises(ActionRefused):
-            http_call.call(config(api, url=url, parameters={}), {})
-    assert api.requests == []
     tenant = make_tenant(session, "a")
-    action = store.create_action(
+    action = store.create_action(  # saved while private addresses were allowed ...
         session, tenant.owner, tenant.bot.id, kind="http",
         config={"url": "http://127.0.0.1:9/admin", "parameters": {}},
     )  # fmt: skip
+    urls = (api.base_url + "/text", "http://10.0.0.5/", "http://[::1]/", "http://0x7f.1/")
+    configs = [saved_earlier(api, url) for url in urls]
+    monkeypatch.setenv("ALLOW_PRIVATE_URLS", "false")  # ... then no longer: refused when called
+    reset_settings()
+    for saved in configs:
+        with pytest.raises(ActionRefused):
+            http_call.call(saved, {})
+    assert api.requests == []
     outcome = runner.run(session, store.snapshot(action), trigger="test")
     assert (outcome.outcome, outcome.error) == ("refused", PRIVATE_NETWORK)
     [run] = run_log.list_runs(session, tenant.owner, tenant.bot.id)

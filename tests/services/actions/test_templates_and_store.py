@@ -135,8 +135,8 @@ def test_one_lead_form_and_one_handoff_per_bot(session, tenants):
     store.create_action(session, a.owner, a.bot.id, kind="collect_lead")
     with pytest.raises(Conflict):
         store.create_action(session, a.owner, a.bot.id, kind="collect_lead")
-    store.create_action(session, a.owner, a.bot.id, kind="http", config={"url": "https://a.io"})
-    store.create_action(session, a.owner, a.bot.id, kind="http", config={"url": "https://b.io"})
+    store.create_action(session, a.owner, a.bot.id, kind="http", config={"url": "https://1.1.1.1"})
+    store.create_action(session, a.owner, a.bot.id, kind="http", config={"url": "https://8.8.8.8"})
 
 
 def test_a_template_is_only_a_starting_point_until_created(session, tenants):

@@ -16,6 +16,7 @@ from chatapp.services.knowledge.ingest import queue
 from chatapp.services.knowledge.retrieval import retrieve
 from chatapp.services.models import KnowledgeChunk, Source, utcnow
 from chatapp.workers import ingest as worker
+from tests.services.knowledge.ingest import files
 from tests.utils.factories import make_tenant
 
 HOURS = (
@@ -164,9 +165,14 @@ def test_files_are_checked_by_content_and_size_at_once(tenant, monkeypatch):
 
     with session_scope() as session:
         source = sources.add_file(
-            session, tenant.owner, tenant.bot.id, filename="notes.pdf", data=HOURS.encode()
+            session, tenant.owner, tenant.bot.id, filename="notes", data=HOURS.encode()
         )
         assert source.meta["file_kind"] == "txt"  # the content decides, not the extension
+    contradicts = pytest.raises(ValidationFailed, match="named like a PDF but is really plain")
+    with contradicts, session_scope() as session:  # a name promising something else: refused
+        sources.add_file(
+            session, tenant.owner, tenant.bot.id, filename="notes.pdf", data=HOURS.encode()
+        )
     with pytest.raises(ValidationFailed, match="empty"), session_scope() as session:
         sources.add_file(session, tenant.owner, tenant.bot.id, filename="e.txt", data=b"")
     with pytest.raises(ValidationFailed), session_scope() as session:
@@ -181,14 +187,30 @@ def test_files_are_checked_by_content_and_size_at_once(tenant, monkeypatch):
     assert _source(source.id).status == "ready"
 
 
+def test_a_file_stored_before_a_newer_upload_rule_still_retrains(tenant):
+    """The name-agrees-with-content rule judges new uploads; a text file stored as "hours.pdf"
+    before it existed keeps training (ingestion re-checks only the size limit)."""
+    with session_scope() as session:
+        source = sources.add_file(
+            session, tenant.owner, tenant.bot.id, filename="hours", data=HOURS.encode()
+        )
+        source.meta = {**source.meta, "filename": "hours.pdf"}  # as an older upload stored it
+        session.add(source)
+    worker.run_until_idle()
+    with session_scope() as session:
+        sources.retrain(session, tenant.owner, source.id)
+    worker.run_until_idle()
+    assert _source(source.id).status == "ready", _source(source.id).error
+
+
 def test_a_source_that_fails_leaves_no_chunks_and_a_readable_error(tenant):
     with session_scope() as session:
         source = sources.add_file(
             session,
             tenant.owner,
             tenant.bot.id,
-            filename="broken.pdf",
-            data=b"%PDF-1.7\n1 0 obj <<>> garbage without end",
+            filename="scan.pdf",
+            data=files.blank_pdf(),  # opens, so accepted; it has no text, found while reading
         )
     worker.run_until_idle()
     failed = _source(source.id)

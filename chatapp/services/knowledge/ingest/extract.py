@@ -2,8 +2,10 @@
 
 The kind of a file is decided by its content, never by its name alone: a renamed PDF is still a
 PDF and a ".pdf" holding plain text is text. The name only breaks ties between text kinds
-(Markdown vs plain text, an HTML fragment). Every failure is a ValidationFailed whose message
-a non-technical person can act on; library exceptions never escape.
+(Markdown vs plain text, an HTML fragment). At upload, a name that contradicts the content is
+refused (`file_checks.check_name_agrees`), so the owner learns what the file really is.
+Every failure is a ValidationFailed whose message a non-technical person can act on; library
+exceptions never escape.
 """
 
 from __future__ import annotations

@@ -63,14 +63,38 @@ def extract_pdf(data: bytes, filename: str) -> Document:
     )
 
 
-def _read(data: bytes, filename: str) -> tuple[str, list[str | None]]:
-    """The metadata title and each page's text (None for a page that could not be read)."""
+def check_pdf(data: bytes) -> None:
+    """At upload: the PDF opens without a password and every page loads (no text is read).
+
+    PDFium is the extractor too, so a file that passes here is one the extractor can open."""
+    with _PDFIUM:
+        document = _open(data)
+        try:
+            if len(document) > MAX_PAGES:
+                raise ValidationFailed(TOO_MANY_PAGES)
+            if len(document) == 0:
+                raise ValidationFailed(DAMAGED)
+            for index in range(len(document)):
+                try:
+                    document[index].close()
+                except Exception as exc:
+                    raise ValidationFailed(DAMAGED) from exc
+        finally:
+            document.close()
+
+
+def _open(data: bytes) -> pdfium.PdfDocument:
     try:
-        document = pdfium.PdfDocument(data)
+        return pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
         raise ValidationFailed(PASSWORD if _needs_password(exc) else DAMAGED) from exc
     except Exception as exc:
         raise ValidationFailed(DAMAGED) from exc
+
+
+def _read(data: bytes, filename: str) -> tuple[str, list[str | None]]:
+    """The metadata title and each page's text (None for a page that could not be read)."""
+    document = _open(data)
     try:
         if len(document) > MAX_PAGES:
             raise ValidationFailed(TOO_MANY_PAGES)

@@ -76,7 +76,7 @@ def document_for(source: Source) -> Document:
         if not path.is_file():
             raise ValidationFailed("The uploaded file is missing; upload it again.")
         data = path.read_bytes()
-        schemas.check_upload(meta.get("filename", path.name), data)  # the limit may have shrunk
+        schemas.check_stored_upload(meta.get("filename", path.name), data)  # the limit may shrink
         document = extract.extract_file(
             data, meta.get("filename", path.name), max_bytes=schemas.upload_limit_bytes()
         )

@@ -32,7 +32,13 @@ MAX_URL_LENGTH = 2048
 URL_TOO_LONG = "This address is too long (more than {limit} characters)."
 
 ONLY_HTTP = "Only http and https addresses can be added."
-PRIVATE_NETWORK = "This address points to a private or local network, which is not allowed."
+# The refusal names the settings that lift it: the owner of a self-hosted install may mean an
+# intranet address (metadata and link-local addresses stay refused whatever the settings say).
+PRIVATE_NETWORK = (
+    "This address points to a private or local network, which is not allowed. A self-hosted "
+    "install can allow private addresses with ALLOW_PRIVATE_URLS=true, or only some networks "
+    "with PRIVATE_URL_NETWORKS (cloud metadata addresses stay refused)."
+)
 INVALID_ADDRESS = "This doesn't look like a valid web address."
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
