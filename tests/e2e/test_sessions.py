@@ -1,6 +1,7 @@
 """Dashboard sessions in a real browser against the production single-port build: the session
 lives in an HttpOnly cookie that page scripts cannot read, survives a reload, and logout ends it;
-after a logout nothing of the previous user's state reaches the tab (issue 18, items 14 and 15a)."""
+after a logout nothing of the previous user's state (an open conversation dialog, the Inbox's
+thread and its live messages, a new widget key) reaches the tab (issue 18, items 14 and 15a)."""
 
 from __future__ import annotations
 
@@ -86,7 +87,16 @@ def test_after_a_logout_the_tab_keeps_nothing_of_the_previous_user(page, app_ser
     page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(str(f))))
 
     log_in(page, f"owner-{label_b}@example.com")
-    open_section(page, "Inbox")
+    open_section(page, "Activity")  # B's conversation open in its dialog
+    page.locator(".conversation-open").first.click()
+    expect(page.get_by_role("dialog")).to_contain_text(secret)
+    page.keyboard.press("Escape")
+    open_section(page, "Connect")  # a fresh widget key, shown once
+    page.click("#regenerate-key")
+    page.click("#confirm-regenerate")
+    expect(page.locator("#new-key")).to_contain_text("ck_")
+    visitor["api_key"] = new_key = page.locator("#new-key").inner_text()
+    open_section(page, "Inbox")  # and B's conversation followed live in the Inbox
     page.locator(".inbox-item").first.click()
     expect(page.locator("#thread-messages")).to_contain_text(secret)
     assert any(secret in frame for frame in frames)  # the frames are what the tab receives
@@ -102,5 +112,5 @@ def test_after_a_logout_the_tab_keeps_nothing_of_the_previous_user(page, app_ser
         assert http.post("/api/chat", json={**visitor, "message": later}).status_code == 200
     open_section(page, "Activity")  # a round trip after the visitor's message was published
     expect(page.locator("#current-user")).to_have_text(f"viewer-{label_a}@example.com")
-    leaked = [frame for frame in frames if f"zqb{label_b}" in frame]
+    leaked = [frame for frame in frames if f"zqb{label_b}" in frame or new_key in frame]
     assert leaked == [], leaked[0][:300]
