@@ -85,7 +85,7 @@ def _dashboard_url(request: Request, path: str) -> str:
     return path
 
 
-@router.post("/auth/session", status_code=303, responses=REDIRECTS)
+@router.post("/auth/session", status_code=303, response_class=RedirectResponse, responses=REDIRECTS)
 def open_browser_session(
     request: Request,
     ticket: Annotated[str, Form(max_length=200)],
@@ -109,7 +109,9 @@ def open_browser_session(
     return response
 
 
-@router.post("/auth/session/end", status_code=303, responses=REDIRECTS)
+@router.post(
+    "/auth/session/end", status_code=303, response_class=RedirectResponse, responses=REDIRECTS
+)
 def end_browser_session(request: Request, session: Session = REQUEST_SESSION) -> RedirectResponse:
     """The dashboard's logout: the session is revoked and its cookie expires."""
     target = _dashboard_url(request, LOGIN_PAGE)
