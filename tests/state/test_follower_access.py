@@ -62,13 +62,19 @@ def _visitor_says(world: World, text: str) -> None:
         bus.notify_workspace(session, world.workspace_id, {"message": True})
 
 
-def _remove_agent(world: World) -> None:
+def _remove_agent(world: World, demote: bool = False) -> None:
+    """The owner removes the agent (or, with `demote`, makes them a viewer)."""
     with session_scope() as session:
         owner = actor_for(session, user_id=world.user_ids["owner"], workspace_id=world.workspace_id)
-        workspaces.remove_member(session, owner, user_id=world.user_ids["agent"])
+        agent = world.user_ids["agent"]
+        if demote:
+            workspaces.change_member_role(session, owner, user_id=agent, role="viewer")
+        else:
+            workspaces.remove_member(session, owner, user_id=agent)
 
 
-def test_a_removed_agent_stops_receiving_the_open_conversation(world):
+@pytest.mark.parametrize("demote", [False, True], ids=["removed", "demoted"])
+def test_a_removed_agent_stops_receiving_the_open_conversation(world, demote):
     state = _agent_state(InboxState, world)
     run(state.select(world.conversation_id))
     assert state.messages and state.selected_id == world.conversation_id
@@ -79,7 +85,7 @@ def test_a_removed_agent_stops_receiving_the_open_conversation(world):
         await _until(lambda: bus.readers(channel) == 1, "the follower to listen")
         _visitor_says(world, "before the removal")
         await _until(lambda: "before the removal" in str(state.messages), "the live message")
-        _remove_agent(world)
+        _remove_agent(world, demote)
         _visitor_says(world, "after the removal")
         await asyncio.wait_for(follower, 10)  # it ends by itself
 
