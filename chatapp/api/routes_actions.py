@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from chatapp.api.deps import REQUEST_SESSION, Id, current_actor
-from chatapp.services.accounts.tenancy import Actor, Permission
+from chatapp.services.accounts.tenancy import Actor
 from chatapp.services.actions import execute as runner
 from chatapp.services.actions import run_log, store
 from chatapp.services.actions.common import ActionInvalid
@@ -162,9 +162,7 @@ def test_action(
 
     An HTTP action really calls its service (through the SSRF guard: an internal address is
     `refused` with the reason in `error`)."""
-    actor.require(Permission.MANAGE_BOTS)
-    action = store.get_action(session, actor, action_id, bot_id)
-    runner.run(session, store.snapshot(action), trigger="test", params=body.input)
+    runner.test_action(session, actor, action_id, bot_id, params=body.input)
     return RunOut(
         **vars(run_log.list_runs(session, actor, bot_id, action_id=action_id, limit=1)[0])
     )

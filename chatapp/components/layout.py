@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from chatapp.components.session_forms import end_session_form
 from chatapp.state.auth import AuthState
 from chatapp.state.bot_scope import BotScopeState
 from chatapp.state.inbox import InboxBadgeState
@@ -199,6 +200,7 @@ def sidebar() -> rx.Component:
                 title="Log out",
                 id="logout",
             ),
+            end_session_form(),
             width="100%",
             align="center",
         ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from chatapp.components.session_forms import open_session_form
 from chatapp.state.auth import AuthState
 
 
@@ -56,6 +57,7 @@ def login_page() -> rx.Component:
             ),
             on_submit=AuthState.login,
         ),
+        open_session_form(),
     )
 
 
@@ -91,4 +93,5 @@ def setup_page() -> rx.Component:
             ),
             on_submit=AuthState.setup,
         ),
+        open_session_form(),
     )

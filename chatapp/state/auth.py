@@ -1,28 +1,35 @@
 """Who is logged in and which workspace they work in: the state every dashboard page builds on.
 
-The session token lives in a cookie: a 7-day one with "remember me", a browser-session one without.
-Only the token is in the browser; the user id and role are backend-only and re-checked against the
-database (through the services) on every page load and every action.
+The session token lives in an HttpOnly cookie that page scripts cannot read (a 7-day one with
+"remember me", a browser-session one without). Only the server sets it: the login event gets a
+one-time ticket and the page posts it to the API (`components/session_forms.py`), which answers
+with the cookie. States read the token from the cookie header of the websocket's handshake
+(`self.router.headers.cookie`; Reflex never sends it to the frontend). The user id and role are
+backend-only and re-checked against the database on every page load and every action.
+
+Each login and logout ends in a full-page navigation that drops the tab's Reflex client token, so
+the next user starts from a fresh state tree; logout also resets the whole tree at once (which
+ends the background followers) and `require_login` resets it when the cookie names someone else.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import reflex as rx
+from reflex.config import get_config
 
-from chatapp.core.config import get_settings
 from chatapp.core.errors import NotAuthenticated
 from chatapp.services.accounts import auth, workspaces
 from chatapp.state import calls
 
-REMEMBER_SECONDS = 7 * 24 * 3600
-# Read once at import on purpose: Reflex compiles a cookie's attributes into the frontend when the
-# app is built, so a later change of PUBLIC_URL cannot reach the browser before the next build.
-SECURE_COOKIES = get_settings().cookie_secure
 LOGIN_ROUTE = "/login"
 SETUP_ROUTE = "/setup"
 HOME_ROUTE = "/"
+# The hidden forms of components/session_forms.py that login and logout submit.
+OPEN_FORM_ID = "session-open-form"
+END_FORM_ID = "session-end-form"
 
 
 @dataclasses.dataclass
@@ -35,19 +42,6 @@ class WorkspaceOption:
 class AuthState(rx.State):
     """Login, logout, first-run setup, the current user and workspace."""
 
-    # Reflex keeps cookies in the browser's JS (sent with each event over the websocket), so
-    # they cannot be HttpOnly; SameSite=Strict and Secure (https PUBLIC_URL) still apply.
-    remembered_token: str = rx.Cookie(
-        "",
-        name="chatapp_remember",
-        max_age=REMEMBER_SECONDS,
-        same_site="strict",
-        path="/",
-        secure=SECURE_COOKIES,
-    )
-    session_token: str = rx.Cookie(
-        "", name="chatapp_session", same_site="strict", path="/", secure=SECURE_COOKIES
-    )
     chosen_workspace: str = rx.LocalStorage("", name="chatapp_workspace")
 
     user_email: str = ""
@@ -64,7 +58,8 @@ class AuthState(rx.State):
     # --- helpers used by every page state ---------------------------------------------------
 
     def _token(self) -> str:
-        return self.session_token or self.remembered_token
+        """The session token from the handshake's cookie header (HttpOnly: never in page JS)."""
+        return auth.cookie_token(self.router.headers.cookie)
 
     def _who(self) -> calls.Who:
         """Who acts, for `calls`: read here, on the loop, never from the worker thread."""
@@ -94,6 +89,8 @@ class AuthState(rx.State):
         if not done.ok and not isinstance(done.error, NotAuthenticated):
             return rx.toast.error(done.error.message)
         user, options = done.value if done.ok else (None, [])
+        if self._user_id and (user is None or user.id != self._user_id):
+            self._reset_tree()  # someone else (or nobody) now: drop the previous user's state
         if not options:
             if done.ok:
                 self.form_error = "You are not a member of any workspace. Ask an owner to add you."
@@ -144,15 +141,20 @@ class AuthState(rx.State):
         done = await calls.in_session(
             self,
             lambda s: auth.login(
-                s, email=email, password=password, remember=remember, ip=ip, user_agent=agent
+                s,
+                email=email,
+                password=password,
+                remember=remember,
+                ip=ip,
+                user_agent=agent,
+                ticket=True,
             ),
             quiet=True,
         )
         if not done.ok:
             self.form_error = done.error.message
             return None
-        self._store_token(done.value.token, remember)
-        return rx.redirect(HOME_ROUTE)
+        return _open_session(done.value.token)
 
     @rx.event
     async def setup(self, form: dict):
@@ -172,14 +174,13 @@ class AuthState(rx.State):
                 name=fields["name"],
                 workspace_name=fields["workspace"],
             )
-            return auth.login(session, email=user.email, password=password)
+            return auth.login(session, email=user.email, password=password, ticket=True)
 
         done = await calls.in_session(self, first_admin, quiet=True)
         if not done.ok:
             self.form_error = done.error.message
             return None
-        self._store_token(done.value.token, remember=False)
-        return rx.redirect(HOME_ROUTE)
+        return _open_session(done.value.token)
 
     @rx.event
     async def logout(self):
@@ -187,10 +188,8 @@ class AuthState(rx.State):
         done = await calls.in_session(self, lambda s: auth.logout(s, token))
         if not done.ok:
             return done.toast
-        self._forget_user()
-        self.session_token = ""
-        self.remembered_token = ""
-        return rx.redirect(LOGIN_ROUTE)
+        self._reset_tree()
+        return _post_form(END_FORM_ID, "/api/v1/auth/session/end")
 
     @rx.event
     def switch_workspace(self, workspace_id: str):
@@ -215,11 +214,14 @@ class AuthState(rx.State):
 
     # --- internals ---------------------------------------------------------------------------
 
-    def _store_token(self, token: str, remember: bool) -> None:
-        if remember:
-            self.remembered_token, self.session_token = token, ""
-        else:
-            self.session_token, self.remembered_token = token, ""
+    def _reset_tree(self) -> None:
+        """Every state of this tab back to its defaults: no page keeps the previous user's data,
+        and each background follower ends at its next wake-up (its workspace or generation
+        changed)."""
+        root = self
+        while root.parent_state is not None:
+            root = root.parent_state
+        root.reset()
 
     def _load_user(self, user, options) -> None:
         self._user_id = user.id
@@ -239,3 +241,36 @@ class AuthState(rx.State):
         self.user_email = self.user_name = ""
         self.workspace_options = []
         self.workspace_id = self.workspace_name = self.role = ""
+
+
+# Where the backend is as the browser sees it: Reflex's own rule (getBackendURL in state.js) for
+# the configured api_url, whose localhost names stand for the page's host.
+BACKEND_URL_JS = """((path) => {
+  const url = new URL(path, %s);
+  if (["localhost", "0.0.0.0", "::", "0:0:0:0:0:0:0:0"].includes(url.hostname)) {
+    url.hostname = window.location.hostname;
+    if (window.location.protocol === "https:") { url.protocol = "https:"; url.port = ""; }
+  }
+  return url.href;
+})"""
+
+
+def _post_form(form_id: str, path: str, **fields: str) -> rx.event.EventSpec:
+    """Submit a hidden form of components/session_forms.py to the API (a full-page navigation).
+
+    The tab's Reflex client token goes first, so the page after the redirect starts a new state
+    tree: nothing of this tab's state is restored for whoever comes next."""
+    backend = BACKEND_URL_JS % json.dumps(get_config().api_url)
+    lines = [
+        'sessionStorage.removeItem("token");',
+        f"const form = document.getElementById({json.dumps(form_id)});",
+        *(f"form.elements[{json.dumps(k)}].value = {json.dumps(v)};" for k, v in fields.items()),
+        f"form.action = {backend}({json.dumps(path)});",
+        "form.submit();",
+    ]
+    return rx.call_script("\n".join(lines))
+
+
+def _open_session(ticket: str) -> rx.event.EventSpec:
+    """Post the one-time ticket to the API, which sets the HttpOnly cookie and redirects."""
+    return _post_form(OPEN_FORM_ID, "/api/v1/auth/session", ticket=ticket)

@@ -34,6 +34,22 @@ ROUTE = "/inbox"
 VIEWS = [("pending", "Pending"), ("mine", "Mine"), ("open", "All open"), ("resolved", "Resolved")]
 HANDLER_ROLES = ("owner", "admin", "agent")
 FOLLOW_SECONDS = 3600  # a follower ends after an hour; the next page load starts another
+# A follower re-checks the member's access on every event and at least this often.
+RECHECK_SECONDS = 5.0
+ACCESS_LOST = "You no longer have access to this conversation."
+
+
+def _recheck_every() -> float:
+    return min(get_settings().live_keepalive_seconds, RECHECK_SECONDS)
+
+
+async def _may_follow(state: AuthState, conversation_id: int | None = None) -> bool:
+    """Whether the logged-in member may still follow (re-read from the database: a member
+    removed, demoted or logged out stops receiving at their follower's next wake-up)."""
+    done = await calls.as_member(
+        state, lambda s, a: inbox.check_follow(s, a, conversation_id), quiet=True
+    )
+    return done.ok
 
 
 class InboxBadgeState(AuthState):
@@ -50,7 +66,7 @@ class InboxBadgeState(AuthState):
     @rx.event(background=True)
     async def follow(self):
         """One follower per tab and workspace: recount on every queue change."""
-        keepalive = get_settings().live_keepalive_seconds
+        keepalive = _recheck_every()
         async with self:
             workspace = self.workspace_id
             alive = time.time() - self._badge_beat < 2 * keepalive
@@ -65,8 +81,9 @@ class InboxBadgeState(AuthState):
         try:
             async for event in stream:
                 async with self:
-                    if self.workspace_id != workspace or time.monotonic() > deadline:
-                        self._badge_beat = 0.0
+                    ended = self.workspace_id != workspace or time.monotonic() > deadline
+                    if ended or not await _may_follow(self):
+                        self._badge_beat, self.pending = 0.0, 0
                         return
                     self._badge_beat = time.time()
                     if event is not bus.KEEPALIVE:
@@ -277,6 +294,13 @@ class InboxState(AuthState):
         self._typing_sent = False  # the reply ends the typing indicator on the widget
         self._add(row)
 
+    def _close_thread(self, notice: str) -> None:
+        """Close the open conversation (access lost): nothing of it stays on the page."""
+        self._thread_gen += 1  # its follower, if another one runs, ends at its next wake-up
+        self.selected_id, self.messages, self.draft, self.notice = 0, [], "", notice
+        self.status = self.visitor = self.agent = self.bot_name = ""
+        self.mine = self.visitor_typing = False
+
     def _add(self, row: MessageRow) -> None:
         if all(existing.id != row.id for existing in self.messages):
             self.messages = [*self.messages, row]
@@ -304,21 +328,27 @@ class InboxState(AuthState):
         if not conversation_id or not workspace:
             return
         deadline = time.monotonic() + FOLLOW_SECONDS
-        stream = bus.subscribe(conversation_id, after, workspace_id=int(workspace))
+        stream = bus.subscribe(
+            conversation_id, after, workspace_id=int(workspace), keepalive=_recheck_every()
+        )
         try:
             async for event in stream:
                 async with self:
                     gone = self.router.url.path.rstrip("/") != ROUTE
                     if gone or self._thread_gen != generation or time.monotonic() > deadline:
                         return
-                    await self._apply(event)
+                    if not await _may_follow(self, conversation_id):
+                        self._close_thread(ACCESS_LOST)
+                        return
+                    if event is not bus.KEEPALIVE:
+                        await self._apply(event)
         finally:
             await stream.aclose()
 
     @rx.event(background=True)
     async def follow_queue(self):
         """The queue and its counts, refreshed on every change in the workspace."""
-        keepalive = get_settings().live_keepalive_seconds
+        keepalive = _recheck_every()
         async with self:
             workspace = self.workspace_id
             if not workspace or time.time() - self._queue_beat < 2 * keepalive:
@@ -330,7 +360,11 @@ class InboxState(AuthState):
             async for event in stream:
                 async with self:
                     gone = self.router.url.path.rstrip("/") != ROUTE
-                    if gone or self.workspace_id != workspace or time.monotonic() > deadline:
+                    ended = self.workspace_id != workspace or time.monotonic() > deadline
+                    if gone or ended or not await _may_follow(self):
+                        if not gone and not ended:
+                            self.rows, self.counts = [], {}
+                            self._close_thread(ACCESS_LOST)
                         self._queue_beat = 0.0
                         return
                     self._queue_beat = time.time()

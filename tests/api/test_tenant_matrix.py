@@ -30,6 +30,8 @@ NO_FOREIGN_IDS = {
     "/api/docs": "static docs page",
     "/api/v1/auth/login": "email and password; throttled and tested in test_admin_api",
     "/api/v1/auth/logout": "acts on the caller's own token only",
+    "/api/v1/auth/session": "a one-time login ticket, traded once (test_browser_session)",
+    "/api/v1/auth/session/end": "ends the caller's own cookie session only",
     "/api/v1/me": "the caller's own user and workspaces (checked below)",
     "/api/v1/me/password": "the caller's own password",
     "/api/v1/workspaces": "creates a new workspace owned by the caller",

@@ -82,8 +82,8 @@ def test_first_run_setup_login_bots_and_logout(page, app_server):
     _log_in(page, OWNER["email"], OWNER["password"], remember=True)
     expect(page.locator(".bot-name", has_text="Sales Bot")).to_be_visible()
     cookies = {c["name"]: c for c in page.context.cookies()}
-    assert "chatapp_remember" in cookies
-    assert cookies["chatapp_remember"]["expires"] > 0  # a persistent, 7-day cookie
+    assert cookies["chatapp_session"]["httpOnly"]
+    assert cookies["chatapp_session"]["expires"] > 0  # a persistent, 7-day cookie
 
 
 def test_a_bot_card_opens_its_bot_and_the_count_says_bot_or_bots(page, app_server):

@@ -20,6 +20,7 @@ from sqlmodel import select
 import chatapp.state
 from chatapp.core.db import session_scope
 from chatapp.services.models import Action, Bot, Contact, Conversation, Membership, Message, Source
+from tests.utils.dashboard_login import sign_in
 from tests.utils.handlers import run
 from tests.utils.tenant_world import World, make_world
 
@@ -123,7 +124,7 @@ def _state_of(cls: type[rx.State], a: World):
     """A page state as A's owner sees it in a browser (a real session token), page loaded."""
     root = rx.State(_reflex_internal_init=True)
     state = root.get_substate(cls.get_full_name().split(".")[1:])
-    state.session_token = a.login_tokens["owner"]
+    sign_in(state, a.login_tokens["owner"])
     state.workspace_id, state.role = str(a.workspace_id), "owner"
     run(state.require_login())
     if hasattr(state, "load_bots"):

@@ -3,6 +3,12 @@
 A login hands out a random 32-byte token; only its SHA-256 is stored. Failed logins are recorded;
 too many in a window lock further attempts for that email (and, more loosely, that IP). The error
 for a wrong email and a wrong password is the same sentence and takes the same time.
+
+The dashboard's login runs over its websocket, which cannot set an HttpOnly cookie: it asks for a
+one-time *ticket* instead (`login(..., ticket=True)`), a session row that lasts `TICKET_SECONDS`
+and is no session yet (`user_for_token` refuses it). The browser posts the ticket to
+`/api/v1/auth/session`, which trades it (`redeem_ticket`: one UPDATE on the ticket's hash, so a
+second trade finds nothing) for the real token, kept in the HttpOnly cookie `SESSION_COOKIE`.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, delete, select, update
 
 from chatapp.core import security
 from chatapp.core.config import get_settings
@@ -31,6 +37,11 @@ LOGIN_FAILED = "Email or password is incorrect."
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 # Failures from one IP may come from several people behind one NAT: allow more than per email.
 IP_FAILURE_FACTOR = 4
+# The dashboard's HttpOnly session cookie (set by api/routes_auth.py, read by state/auth.py).
+SESSION_COOKIE = "chatapp_session"
+# A login ticket lives this long: the browser trades it at once, in the same page load.
+TICKET_SECONDS = 60
+TICKET_USED = "This login has expired or was already used. Please log in again."
 
 
 @dataclass(frozen=True)
@@ -128,8 +139,11 @@ def login(
     remember: bool = False,
     ip: str = "",
     user_agent: str = "",
+    ticket: bool = False,
 ) -> LoginResult:
-    """Check the credentials and open a session; the same error for every kind of failure."""
+    """Check the credentials and open a session; the same error for every kind of failure.
+
+    With `ticket`, the token returned is a one-time login ticket for `redeem_ticket`."""
     email = (email or "").strip().lower()[:254]
     ip = (ip or "")[:64]
     _check_throttle(session, email, ip)
@@ -145,7 +159,9 @@ def login(
         reason = "unknown email" if user is None else "wrong password or inactive user"
         security_events.emit(security_events.FAILED_LOGIN, reason, email=_loggable(email), ip=ip)
         raise NotAuthenticated(LOGIN_FAILED)
-    return _open_session(session, user, remember=remember, ip=ip, user_agent=user_agent)
+    return _open_session(
+        session, user, remember=remember, ip=ip, user_agent=user_agent, ticket=ticket
+    )
 
 
 def _loggable(email: str) -> str:
@@ -153,18 +169,33 @@ def _loggable(email: str) -> str:
     return email if EMAIL_PATTERN.match(email) else "(not an email address)"
 
 
-def _open_session(
-    session: Session, user: User, *, remember: bool, ip: str, user_agent: str
-) -> LoginResult:
+def _lifetime(remember: bool) -> timedelta:
     settings = get_settings()
-    lifetime = (
-        timedelta(days=settings.remember_me_days)
-        if remember
-        else timedelta(hours=settings.session_hours)
-    )
+    if remember:
+        return timedelta(days=settings.remember_me_days)
+    return timedelta(hours=settings.session_hours)
+
+
+def _is_ticket(record: AuthSession) -> bool:
+    """A ticket not traded yet: a row that lives no longer than a ticket (sessions last hours)."""
+    return record.expires_at - record.created_at <= timedelta(seconds=TICKET_SECONDS)
+
+
+def _open_session(
+    session: Session,
+    user: User,
+    *,
+    remember: bool,
+    ip: str,
+    user_agent: str,
+    ticket: bool = False,
+) -> LoginResult:
+    lifetime = timedelta(seconds=TICKET_SECONDS) if ticket else _lifetime(remember)
     token = security.new_token()
     now = utcnow()
     record = AuthSession(
+        created_at=now,
+        last_seen_at=now,
         user_id=user.id,
         token_hash=security.hash_token(token),
         remember=remember,
@@ -187,7 +218,7 @@ def user_for_token(session: Session, token: str | None) -> User:
         select(AuthSession).where(AuthSession.token_hash == security.hash_token(token))
     ).first()
     now = utcnow()
-    if record is None or record.expires_at <= now:
+    if record is None or record.expires_at <= now or _is_ticket(record):
         raise NotAuthenticated("Your session has ended. Please log in again.")
     user = session.get(User, record.user_id)
     if user is None or not user.is_active:
@@ -196,6 +227,35 @@ def user_for_token(session: Session, token: str | None) -> User:
         record.last_seen_at = now
         session.add(record)
     return user
+
+
+def redeem_ticket(session: Session, ticket: str) -> LoginResult:
+    """Trade a login ticket, once, for the session token the dashboard's cookie keeps."""
+    ticket_hash = security.hash_token(ticket or "")
+    record = session.exec(select(AuthSession).where(AuthSession.token_hash == ticket_hash)).first()
+    now = utcnow()
+    if not ticket or record is None or record.expires_at <= now or not _is_ticket(record):
+        raise NotAuthenticated(TICKET_USED)
+    token, expires_at = security.new_token(), now + _lifetime(record.remember)
+    traded = session.exec(
+        update(AuthSession)
+        .where(col(AuthSession.id) == record.id, col(AuthSession.token_hash) == ticket_hash)
+        .values(token_hash=security.hash_token(token), expires_at=expires_at, last_seen_at=now)
+    )
+    user = session.get(User, record.user_id)
+    if traded.rowcount != 1 or user is None or not user.is_active:  # another trade won
+        raise NotAuthenticated(TICKET_USED)
+    return LoginResult(token=token, user=user, expires_at=expires_at, remember=record.remember)
+
+
+def cookie_token(cookie_header: str | None) -> str:
+    """The session token in a `Cookie:` header (the dashboard websocket's handshake), or ""."""
+    # Split by hand: http.cookies stops at the first cookie it dislikes (another app's).
+    for part in (cookie_header or "").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == SESSION_COOKIE:
+            return value.strip().strip('"')
+    return ""
 
 
 def logout(session: Session, token: str | None) -> None:

@@ -83,6 +83,18 @@ def actor_for(session: Session, *, user_id: int, workspace_id: int) -> Actor:
     )
 
 
+def require_current(session: Session, actor: Actor, permission: Permission) -> Actor:
+    """Refuse unless the actor's role allows `permission` *now*: the membership is read again.
+
+    For writes and runs whose actor may have been made a while ago (a page loaded before the
+    member was demoted or removed, a long request). Both the role the actor carries (an API token
+    may act below its member's role) and the current one must allow it."""
+    actor.require(permission)
+    current = actor_for(session, user_id=actor.user_id, workspace_id=actor.workspace_id)
+    current.require(permission)
+    return current
+
+
 def scoped_select(actor: Actor, model: type[T]) -> SelectOfScalar[T]:
     """`SELECT model WHERE workspace_id = the actor's workspace`: the only way services list."""
     return select(model).where(model.workspace_id == actor.workspace_id)

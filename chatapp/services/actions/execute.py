@@ -14,7 +14,8 @@ from typing import Any
 from sqlmodel import Session
 
 from chatapp.core.errors import ServiceError
-from chatapp.services.actions import http_call, run_log, templates
+from chatapp.services.accounts.tenancy import Actor, Permission, require_current
+from chatapp.services.actions import http_call, run_log, store, templates
 from chatapp.services.actions.common import ActionFailed
 from chatapp.services.actions.store import Snapshot
 from chatapp.services.live import handoff
@@ -36,6 +37,23 @@ class Outcome:
     event: dict[str, Any] | None = None  # the `action` event for the widget, if any
     answer: str | None = None  # an HTTP action's offline answer (its answer_template filled)
     offered: dict[str, Any] = field(default_factory=dict)  # what message.actions records
+
+
+def test_action(
+    session: Session,
+    actor: Actor,
+    action_id: int,
+    bot_id: int | None = None,
+    *,
+    params: dict[str, Any] | None = None,
+) -> Outcome:
+    """The Test button and the API's test route: an owner or admin runs a saved action now.
+
+    The member's role is read again here: an HTTP action calls out, so a page opened before its
+    member was demoted must not run it."""
+    require_current(session, actor, Permission.MANAGE_BOTS)
+    action = store.get_action(session, actor, action_id, bot_id)
+    return run(session, store.snapshot(action), trigger="test", params=params)
 
 
 def run(

@@ -15,7 +15,13 @@ from sqlmodel import Session, col, delete, select
 
 from chatapp.core.errors import Conflict, NotFound
 from chatapp.services.accounts import audit
-from chatapp.services.accounts.tenancy import Actor, Permission, get_scoped, scoped_select
+from chatapp.services.accounts.tenancy import (
+    Actor,
+    Permission,
+    get_scoped,
+    require_current,
+    scoped_select,
+)
 from chatapp.services.actions import templates
 from chatapp.services.actions.common import ActionInvalid
 from chatapp.services.actions.schemas import MAX_ACTION_NAME
@@ -133,7 +139,7 @@ def create_action(
     enabled: bool = True,
 ) -> Action:
     """A new action from the kind's template, with `config` over the template's values."""
-    actor.require(Permission.MANAGE_BOTS)
+    require_current(session, actor, Permission.MANAGE_BOTS)  # the role now, not at page load
     bot = get_scoped(session, actor, Bot, bot_id, "Bot")
     templates.check_kind(kind)
     cleaned = templates.clean(kind, config)
@@ -171,7 +177,7 @@ def update_action(
     enabled: bool | None = None,
 ) -> Action:
     """Change what is given; `config` replaces the whole config (secrets left empty are kept)."""
-    actor.require(Permission.MANAGE_BOTS)
+    require_current(session, actor, Permission.MANAGE_BOTS)  # the role now, not at page load
     action = get_scoped(session, actor, Action, action_id, "Action")
     values: dict[str, Any] = {}
     if name is not None:
@@ -193,7 +199,7 @@ def update_action(
 
 def delete_action(session: Session, actor: Actor, action_id: int) -> None:
     """Delete an action and its run log."""
-    actor.require(Permission.MANAGE_BOTS)
+    require_current(session, actor, Permission.MANAGE_BOTS)  # the role now, not at page load
     action = get_scoped(session, actor, Action, action_id, "Action")
     audit.record(
         session, actor, "action.delete", "action", action.id, {"name": [action.name, None]}

@@ -187,6 +187,17 @@ def counts(session: Session, actor: Actor, *, bot_id: int | None = None) -> dict
     }
 
 
+def check_follow(session: Session, actor: Actor, conversation_id: int | None = None) -> None:
+    """Refuse unless the actor may still watch the queue (and this conversation).
+
+    The dashboard's live followers ask on every event and wake-up with an actor re-read from the
+    database, so a member removed or demoted stops receiving at once, not at the next page load.
+    """
+    actor.require(Permission.HANDLE_CONVERSATIONS)
+    if conversation_id:
+        get_scoped(session, actor, Conversation, conversation_id, "Conversation")
+
+
 def thread(session: Session, actor: Actor, conversation_id: int) -> Thread:
     """The conversation's whole history for an agent, oldest first."""
     actor.require(Permission.HANDLE_CONVERSATIONS)

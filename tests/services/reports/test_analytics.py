@@ -261,6 +261,7 @@ def page_state(tenants, role: Role):
 
     from chatapp.services.accounts import auth
     from chatapp.state.analytics import AnalyticsState
+    from tests.utils.dashboard_login import sign_in
     from tests.utils.factories import PASSWORD
 
     tenant, bot_id = tenants["main"]
@@ -268,7 +269,7 @@ def page_state(tenants, role: Role):
     state = root.get_substate(AnalyticsState.get_full_name().split(".")[1:])
     with session_scope() as session:
         email = tenant.actor(role).email
-        state.session_token = auth.login(session, email=email, password=PASSWORD).token
+        sign_in(state, auth.login(session, email=email, password=PASSWORD).token)
     state.workspace_id, state.chosen_bot = str(tenant.workspace.id), str(bot_id)
     state.role = role.value
     run(state.load_bots())
