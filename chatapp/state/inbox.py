@@ -29,6 +29,7 @@ from chatapp.state.inbox_rows import (
     send_reply,
     waited,
 )
+from chatapp.state.tabs import tab_is_open
 
 ROUTE = "/inbox"
 VIEWS = [("pending", "Pending"), ("mine", "Mine"), ("open", "All open"), ("resolved", "Resolved")]
@@ -80,6 +81,10 @@ class InboxBadgeState(AuthState):
         stream = bus.subscribe_workspace(int(workspace), keepalive=keepalive)
         try:
             async for event in stream:
+                if not await tab_is_open(self):
+                    async with self:  # a backend var: nothing is sent to the closed tab
+                        self._badge_beat = 0.0
+                    return
                 async with self:
                     ended = self.workspace_id != workspace or time.monotonic() > deadline
                     if ended or not await _may_follow(self):
@@ -333,6 +338,8 @@ class InboxState(AuthState):
         )
         try:
             async for event in stream:
+                if not await tab_is_open(self):
+                    return
                 async with self:
                     gone = self.router.url.path.rstrip("/") != ROUTE
                     if gone or self._thread_gen != generation or time.monotonic() > deadline:
@@ -358,6 +365,10 @@ class InboxState(AuthState):
         stream = bus.subscribe_workspace(int(workspace), keepalive=keepalive)
         try:
             async for event in stream:
+                if not await tab_is_open(self):
+                    async with self:  # a backend var: nothing is sent to the closed tab
+                        self._queue_beat = 0.0
+                    return
                 async with self:
                     gone = self.router.url.path.rstrip("/") != ROUTE
                     ended = self.workspace_id != workspace or time.monotonic() > deadline

@@ -36,6 +36,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 STARTUP_TIMEOUT_SECONDS = 300
+# How long an `expect(...)` waits for its condition (Playwright's default is 5 s). The suite runs
+# four workers on two cores beside servers and Chromium; an event that chains two worker-thread
+# calls has taken longer than 5 s there. A condition that never holds still fails.
+EXPECT_TIMEOUT_MS = 15_000
 # The shared app may reach this loopback address only (PRIVATE_URL_NETWORKS): the test APIs of
 # actions live there, while 127.0.0.1 stays refused as on any default install.
 TEST_SERVICES_HOST = "127.0.0.2"
@@ -158,7 +162,9 @@ def browser():
     # which would break asyncio.run() in the tests collected after tests/e2e.
     if not Path(CHROMIUM).exists():
         require_or_skip(f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -91,11 +91,12 @@ def test_after_a_logout_the_tab_keeps_nothing_of_the_previous_user(page, app_ser
     page.locator(".conversation-open").first.click()
     expect(page.get_by_role("dialog")).to_contain_text(secret)
     page.keyboard.press("Escape")
-    open_section(page, "Connect")  # a fresh widget key, shown once
+    open_section(page, "Connect")  # a fresh widget key
     page.click("#regenerate-key")
     page.click("#confirm-regenerate")
-    expect(page.locator("#new-key")).to_contain_text("ck_")
-    visitor["api_key"] = new_key = page.locator("#new-key").inner_text()
+    expect(page.locator("#widget-key")).to_contain_text("ck_")
+    expect(page.locator("#widget-key")).not_to_have_text(visitor["api_key"])
+    visitor["api_key"] = new_key = page.locator("#widget-key").inner_text()
     open_section(page, "Inbox")  # and B's conversation followed live in the Inbox
     page.locator(".inbox-item").first.click()
     expect(page.locator("#thread-messages")).to_contain_text(secret)
