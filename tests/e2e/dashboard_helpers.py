@@ -4,6 +4,7 @@ of its members, and screenshots for docs/screenshots/."""
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -25,6 +26,16 @@ def new_tenant(app_server, label: str | None = None) -> tuple[str, Tenant]:
         tenant = make_tenant(session, label)
         session.expunge_all()
     return label, tenant
+
+
+def log_out(page: Page) -> None:
+    """Log out as a user does, and wait for the login page the server answers with: logout ends
+    in a full-page POST, and a navigation started before that lands would be aborted by it."""
+    with page.expect_response(
+        lambda r: r.request.resource_type == "document" and re.search(r"/login/?$", r.url)
+    ):
+        page.click("#logout")
+    expect(page.locator("#login-submit")).to_be_visible()
 
 
 def log_in(page: Page, email: str, password: str = PASSWORD) -> None:

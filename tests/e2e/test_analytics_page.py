@@ -16,7 +16,7 @@ from sqlmodel import select
 from chatapp.core.db import get_engine, session_scope
 from chatapp.services.bots import bots
 from chatapp.services.models import BotCreate, Conversation, Message, Source
-from tests.e2e.dashboard_helpers import log_in, new_tenant, open_section, screenshot
+from tests.e2e.dashboard_helpers import log_in, log_out, new_tenant, open_section, screenshot
 from tests.utils.factories import PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -235,7 +235,7 @@ def test_a_viewer_reads_the_report_without_adding_and_tenants_stay_apart(page, s
     expect(page.locator(".add-answer")).to_have_count(0)
     expect(page.get_by_text("Owners and admins can add answers.")).to_be_visible()
 
-    page.click("#logout")
+    log_out(page)
     expect(page).to_have_url(re.compile(r"/login/?$"))
     log_in(page, stranger.owner.email)
     open_analytics(page)

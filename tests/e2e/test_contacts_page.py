@@ -21,7 +21,7 @@ from chatapp.services.chat import conversations
 from chatapp.services.contacts import contacts
 from chatapp.services.contacts.contacts import ContactInput
 from chatapp.services.models import Bot, BotCreate, Contact, Conversation
-from tests.e2e.dashboard_helpers import log_in, new_tenant, open_section, screenshot
+from tests.e2e.dashboard_helpers import log_in, log_out, new_tenant, open_section, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -258,7 +258,7 @@ def test_roles_see_only_what_they_may_do_and_never_another_workspace(page, app_s
     page.fill("#contact-search", "somebody")
     expect(page.locator("#no-contacts")).to_have_text("No contact matches your search.")
 
-    page.click("#logout")
+    log_out(page)
     log_in(page, f"agent-{label}@example.com")
     open_section(page, "Contacts")
     expect(page.locator("#add-contact")).to_be_visible()

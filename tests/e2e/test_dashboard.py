@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from chatapp.core.db import get_engine, session_scope
 from chatapp.services.bots import bots
 from chatapp.services.models import BotCreate
-from tests.e2e.dashboard_helpers import log_in, new_tenant, screenshot
+from tests.e2e.dashboard_helpers import log_in, log_out, new_tenant, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -68,7 +68,7 @@ def test_first_run_setup_login_bots_and_logout(page, app_server):
     screenshot(page, "bots")
 
     # Log out: back to the login page, and the dashboard is closed.
-    page.click("#logout")
+    log_out(page)
     expect(page).to_have_url(re.compile(r"/login/?$"))
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/login/?$"))

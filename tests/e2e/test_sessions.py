@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from chatapp.core.db import get_engine, session_scope
 from chatapp.services.bots import bots
-from tests.e2e.dashboard_helpers import log_in, new_tenant, open_section
+from tests.e2e.dashboard_helpers import log_in, log_out, new_tenant, open_section
 from tests.utils.factories import PASSWORD
 from tests.utils.handoff import add_action
 from tests.utils.knowledge import new_session_id
@@ -50,7 +50,7 @@ def test_the_session_cookie_is_httponly_survives_a_reload_and_logout_ends_it(pag
     page.reload()  # the websocket's handshake carries the cookie: still logged in
     expect(page.locator("#current-user")).to_have_text(email)
 
-    page.click("#logout")
+    log_out(page)
     expect(page).to_have_url(re.compile(r"/login/?$"))
     assert _session_cookie(page) is None
     with httpx.Client(base_url=app_server.base_url, timeout=15) as client:
@@ -102,7 +102,7 @@ def test_after_a_logout_the_tab_keeps_nothing_of_the_previous_user(page, app_ser
     expect(page.locator("#thread-messages")).to_contain_text(secret)
     assert any(secret in frame for frame in frames)  # the frames are what the tab receives
 
-    page.click("#logout")
+    log_out(page)
     expect(page).to_have_url(re.compile(r"/login/?$"))
     frames.clear()
     page.reload()  # the login page's state, sent in full

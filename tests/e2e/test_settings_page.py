@@ -19,7 +19,7 @@ from sqlmodel import select
 from chatapp.core.db import get_engine, session_scope
 from chatapp.services.bots import bots, providers
 from chatapp.services.models import Bot, BotKey, User, Workspace
-from tests.e2e.dashboard_helpers import log_in, new_tenant, open_section, screenshot
+from tests.e2e.dashboard_helpers import log_in, log_out, new_tenant, open_section, screenshot
 from tests.utils.factories import PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -221,7 +221,7 @@ def test_changing_the_password_in_settings_retires_the_old_one(page, app_server)
     page.fill("#confirm", new_password)
     page.click("#change-password")
     expect(page.get_by_text("Password changed.")).to_be_visible()
-    page.click("#logout")
+    log_out(page)
     page.fill("#email", email)
     page.fill("#password", PASSWORD)
     page.click("#login-submit")

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from chatapp.core.db import get_engine, session_scope
 from chatapp.services.accounts import workspaces
-from tests.e2e.dashboard_helpers import screenshot
+from tests.e2e.dashboard_helpers import log_out, screenshot
 from tests.utils.factories import PASSWORD, make_tenant
 
 pytestmark = pytest.mark.e2e
@@ -52,7 +52,7 @@ def test_owner_adds_a_member_who_then_logs_in_with_their_role(page, labels):
     expect(page.get_by_role("cell", name=newcomer, exact=True)).to_be_visible()
     screenshot(page, "team")
 
-    page.click("#logout")
+    log_out(page)
     expect(page).to_have_url(re.compile(r"/login/?$"))
     _log_in(page, newcomer, "newcomer pass 1")
     expect(page.locator(".bot-name", has_text=f"Bot {north}")).to_be_visible()
