@@ -60,20 +60,31 @@ def _url(name: str) -> str:
     return f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
 
 
-def _drop(name: str) -> None:
-    dispose_engines()
+def _create(template: str | None = None) -> str:
+    """A uniquely named database, empty or a copy of `template`; its name."""
+    name = f"chatapp_test_{secrets.token_hex(6)}"
+    with _admin() as admin:
+        copy = f' TEMPLATE "{template}"' if template else ""
+        admin.execute(f'CREATE DATABASE "{name}"{copy}')
+    return name
+
+
+def _drop_database(name: str) -> None:
+    """Drop it (callable from any thread: touches no engine of the test process)."""
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _drop(name: str) -> None:
+    dispose_engines()
+    _drop_database(name)
 
 
 @contextmanager
 def postgres_database(template: str | None = None) -> Iterator[str]:
     """Create a uniquely named database (empty, or a copy of `template`), yield its SQLAlchemy
     URL, drop it afterwards."""
-    name = f"chatapp_test_{secrets.token_hex(6)}"
-    with _admin() as admin:
-        copy = f' TEMPLATE "{template}"' if template else ""
-        admin.execute(f'CREATE DATABASE "{name}"{copy}')
+    name = _create(template)
     try:
         yield _url(name)
     finally:
@@ -107,14 +118,14 @@ class _Spares:
     def _fill(self) -> None:
         try:
             while not self.stopped.is_set():
-                name = _create_copy(self.template)
+                name = _create(self.template)
                 while True:
                     try:
                         self.ready.put(name, timeout=0.5)
                         break
                     except queue.Full:
                         if self.stopped.is_set():
-                            _drop_quietly(name)
+                            _drop_database(name)
                             return
         except BaseException:  # take() then copies itself, and the test shows the error
             return
@@ -129,25 +140,13 @@ class _Spares:
         try:
             return self.ready.get_nowait()
         except queue.Empty:
-            return _create_copy(self.template)
+            return _create(self.template)
 
     def close(self) -> None:
         self.stopped.set()
         self.thread.join(timeout=30)
         while not self.ready.empty():
-            _drop_quietly(self.ready.get_nowait())
-
-
-def _create_copy(template: str) -> str:
-    name = f"chatapp_test_{secrets.token_hex(6)}"
-    with _admin() as admin:
-        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    return name
-
-
-def _drop_quietly(name: str) -> None:
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            _drop_database(self.ready.get_nowait())
 
 
 class MigratedTemplates:
