@@ -11,10 +11,9 @@ PostgreSQL is required when CI=true: a missing server is an error there, a skip 
 from __future__ import annotations
 
 import os
-import queue
 import secrets
 import sqlite3
-import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -102,51 +101,90 @@ def _sqlite_copy(source_path: Path, target: Path) -> str:
     return f"sqlite:///{target}"
 
 
+class _InFlight:
+    """One SQL command sent on its own admin connection and not waited for: the server runs it
+    while the test goes on. The connection is opened here, in the test's thread: libpq reads the
+    environment as it connects, and a thread doing so while the test sets a variable crashed a
+    worker (glibc's getenv racing setenv)."""
+
+    def __init__(self, sql: str):
+        self.connection = _admin()
+        self.connection.pgconn.send_query(sql.encode())
+
+    def done(self) -> bool:
+        """Whether the server has answered (never waits)."""
+        pgconn = self.connection.pgconn
+        pgconn.consume_input()
+        return not pgconn.is_busy()
+
+    def wait(self) -> None:
+        """Wait for the answer; raise the server's error if the command failed."""
+        try:
+            errors = []
+            while (result := self.connection.pgconn.get_result()) is not None:
+                if result.status != psycopg.pq.ExecStatus.COMMAND_OK:
+                    errors.append((result.error_message or b"").decode(errors="replace"))
+            if errors:
+                raise psycopg.OperationalError("; ".join(errors))
+        finally:
+            self.connection.close()
+
+
 class _Spares:
-    """Copies of one PostgreSQL template made ahead by a thread, so a test takes a ready one
-    (copying writes the whole database to the WAL and waits on fsync: time a test can overlap)."""
+    """Copies of one PostgreSQL template started ahead, so a test takes a ready one (copying
+    writes the whole database to the WAL and waits on fsync: time a test can overlap)."""
 
     AHEAD = 2
 
     def __init__(self, template: str):
         self.template = template
-        self.ready: queue.Queue[str] = queue.Queue(maxsize=self.AHEAD)
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._fill, name="pg-spares", daemon=True)
-        self.thread.start()
+        self.pending: deque[tuple[str, _InFlight]] = deque()
+        for _ in range(self.AHEAD):
+            self._start()
 
-    def _fill(self) -> None:
-        try:
-            while not self.stopped.is_set():
-                name = _create(self.template)
-                while True:
-                    try:
-                        self.ready.put(name, timeout=0.5)
-                        break
-                    except queue.Full:
-                        if self.stopped.is_set():
-                            _drop_database(name)
-                            return
-        except BaseException:  # take() then copies itself, and the test shows the error
-            return
+    def _start(self) -> None:
+        name = f"chatapp_test_{secrets.token_hex(6)}"
+        command = _InFlight(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        self.pending.append((name, command))
 
     def take(self) -> str:
-        """A ready copy; made here if the thread stopped (so its error shows in the test)."""
-        while self.thread.is_alive():
-            try:
-                return self.ready.get(timeout=1)
-            except queue.Empty:
-                continue
-        try:
-            return self.ready.get_nowait()
-        except queue.Empty:
-            return _create(self.template)
+        """The oldest copy, once the server has made it; the next one starts."""
+        name, command = self.pending.popleft()
+        self._start()
+        command.wait()
+        return name
 
     def close(self) -> None:
-        self.stopped.set()
-        self.thread.join(timeout=30)
-        while not self.ready.empty():
-            _drop_database(self.ready.get_nowait())
+        while self.pending:
+            name, command = self.pending.popleft()
+            try:
+                command.wait()
+            finally:
+                _drop_database(name)
+
+
+class _Drops:
+    """Databases dropped without waiting: a test's teardown sends DROP and moves on; the answers
+    are collected as later drops are sent, and all at the end."""
+
+    def __init__(self) -> None:
+        self.pending: list[_InFlight] = []
+
+    def drop(self, name: str) -> None:
+        dispose_engines()  # this process's pooled connections first; FORCE ends any other
+        self.pending = [command for command in self.pending if not self._finished(command)]
+        self.pending.append(_InFlight(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    @staticmethod
+    def _finished(command: _InFlight) -> bool:
+        if not command.done():
+            return False
+        command.wait()
+        return True
+
+    def close(self) -> None:
+        while self.pending:
+            self.pending.pop().wait()
 
 
 class MigratedTemplates:
@@ -159,6 +197,7 @@ class MigratedTemplates:
         self._spares: _Spares | None = None
         self._seeded: dict[tuple[str, str], tuple[str, Any]] = {}
         self._seeded_postgres: list[str] = []
+        self._drops = _Drops()
 
     def sqlite(self, target: Path) -> str:
         """A migrated SQLite file at `target` (a consistent copy made with SQLite's backup API)."""
@@ -177,7 +216,7 @@ class MigratedTemplates:
         try:
             yield _url(name)
         finally:
-            _drop(name)
+            self._drops.drop(name)
 
     @contextmanager
     def seeded(
@@ -193,9 +232,12 @@ class MigratedTemplates:
             make_current(_sqlite_copy(Path(template), target), monkeypatch)
             yield value
             return
-        with postgres_database(template=template) as url:
-            make_current(url, monkeypatch)
+        copy = _create(template)
+        try:
+            make_current(_url(copy), monkeypatch)
             yield value
+        finally:
+            self._drops.drop(copy)
 
     def _build_seeded(self, kind: str, name: str, build: Callable[[], Any]) -> tuple[str, Any]:
         if kind == "sqlite":
@@ -226,6 +268,7 @@ class MigratedTemplates:
         return template, value
 
     def close(self) -> None:
+        self._drops.close()
         if self._spares is not None:
             self._spares.close()
             self._spares = None
