@@ -102,13 +102,18 @@ def _sqlite_copy(source_path: Path, target: Path) -> str:
 
 
 class _InFlight:
-    """One SQL command sent on its own admin connection and not waited for: the server runs it
-    while the test goes on. The connection is opened here, in the test's thread: libpq reads the
+    """One SQL command sent on its own connection and not waited for: the server runs it while
+    the test goes on. The connection is opened here, in the test's thread: libpq reads the
     environment as it connects, and a thread doing so while the test sets a variable crashed a
     worker (glibc's getenv racing setenv)."""
 
-    def __init__(self, sql: str):
-        self.connection = _admin()
+    recycles = False  # whether it empties a used database (for _Pool)
+
+    def __init__(self, sql: str, database: str | None = None):
+        if database is None:
+            self.connection = _admin()
+        else:
+            self.connection = psycopg.connect(_url(database), autocommit=True, connect_timeout=5)
         self.connection.pgconn.send_query(sql.encode())
 
     def done(self) -> bool:
@@ -117,50 +122,22 @@ class _InFlight:
         pgconn.consume_input()
         return not pgconn.is_busy()
 
-    def wait(self) -> None:
-        """Wait for the answer; raise the server's error if the command failed."""
+    def wait(self) -> list[str]:
+        """Wait for the answer; the first column of the rows it returned. Raises the server's
+        error if a statement failed."""
+        ok = (psycopg.pq.ExecStatus.COMMAND_OK, psycopg.pq.ExecStatus.TUPLES_OK)
         try:
-            errors = []
+            errors, values = [], []
             while (result := self.connection.pgconn.get_result()) is not None:
-                if result.status != psycopg.pq.ExecStatus.COMMAND_OK:
+                if result.status not in ok:
                     errors.append((result.error_message or b"").decode(errors="replace"))
+                for row in range(result.ntuples):
+                    values.append((result.get_value(row, 0) or b"").decode())
             if errors:
                 raise psycopg.OperationalError("; ".join(errors))
+            return values
         finally:
             self.connection.close()
-
-
-class _Spares:
-    """Copies of one PostgreSQL template started ahead, so a test takes a ready one (copying
-    writes the whole database to the WAL and waits on fsync: time a test can overlap)."""
-
-    AHEAD = 2
-
-    def __init__(self, template: str):
-        self.template = template
-        self.pending: deque[tuple[str, _InFlight]] = deque()
-        for _ in range(self.AHEAD):
-            self._start()
-
-    def _start(self) -> None:
-        name = f"chatapp_test_{secrets.token_hex(6)}"
-        command = _InFlight(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
-        self.pending.append((name, command))
-
-    def take(self) -> str:
-        """The oldest copy, once the server has made it; the next one starts."""
-        name, command = self.pending.popleft()
-        self._start()
-        command.wait()
-        return name
-
-    def close(self) -> None:
-        while self.pending:
-            name, command = self.pending.popleft()
-            try:
-                command.wait()
-            finally:
-                _drop_database(name)
 
 
 class _Drops:
@@ -187,6 +164,90 @@ class _Drops:
             self.pending.pop().wait()
 
 
+# Empties a used test database back to the state of a fresh copy of the migrated template (whose
+# only row is alembic_version's), then describes its schema so the pool can check that.
+_RECYCLE = """
+SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+ WHERE datname = current_database() AND pid <> pg_backend_pid();
+DO $$
+DECLARE tables text; sequence record;
+BEGIN
+  SELECT string_agg(format('%I', tablename), ', ') INTO tables
+    FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version';
+  EXECUTE 'TRUNCATE ' || tables || ' RESTART IDENTITY CASCADE';
+  FOR sequence IN SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' LOOP
+    EXECUTE format('ALTER SEQUENCE %I RESTART', sequence.sequencename);
+  END LOOP;
+END $$;
+"""
+_SCHEMA = """
+SELECT 'schema:' || (SELECT string_agg(version_num, ',') FROM alembic_version) || '/'
+  || (SELECT string_agg(table_name || '.' || column_name || ':' || data_type, ',' ORDER BY
+      table_name, column_name) FROM information_schema.columns WHERE table_schema = 'public')
+  || '/' || (SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes
+      WHERE schemaname = 'public')
+  || '/' || (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+      WHERE n.nspname = 'public');
+"""
+
+
+class _Pool:
+    """The test databases of one process: a few copies of the migrated template, each emptied
+    after its test and handed to a later one.
+
+    Dropping a database makes PostgreSQL 15 run a checkpoint, which waits on every dirty page of
+    every worker's databases (2-6 s per test on the loaded machine, ~600 s of the suite), and a
+    fresh copy writes the whole database (~9 MB) to the WAL. Emptying the tables costs neither;
+    a database whose schema a test changed is dropped instead and replaced by a fresh copy. The
+    next databases are prepared ahead, while the current test runs."""
+
+    SIZE = 2
+
+    def __init__(self, template: str, drops: _Drops):
+        self.template = template
+        self.drops = drops
+        with psycopg.connect(_url(template), autocommit=True) as connection:
+            self.schema = connection.execute(_SCHEMA).fetchone()[0]  # type: ignore[index]
+        self.queue: deque[tuple[str, _InFlight]] = deque()
+        for _ in range(self.SIZE):
+            self.queue.append(self._copy())
+
+    def _copy(self) -> tuple[str, _InFlight]:
+        name = f"chatapp_test_{secrets.token_hex(6)}"
+        return name, _InFlight(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+
+    def take(self) -> str:
+        """The oldest database of the queue, once the server has prepared it."""
+        name, command = self.queue.popleft()
+        if not command.recycles:
+            command.wait()  # a fresh copy: its error is the test's
+            return name
+        try:
+            reusable = command.wait()[-1] == self.schema
+        except psycopg.Error:  # a test dropped a table the emptying needs
+            reusable = False
+        if reusable:
+            return name
+        self.drops.drop(name)
+        self.queue.append(self._copy())
+        return self.take()
+
+    def give_back(self, name: str) -> None:
+        """Empty the database (without waiting) and queue it for a later test."""
+        dispose_engines()  # this process's pooled connections; the command ends any other
+        command = _InFlight(_RECYCLE + _SCHEMA, database=name)
+        command.recycles = True
+        self.queue.append((name, command))
+
+    def close(self) -> None:
+        while self.queue:
+            name, command = self.queue.popleft()
+            try:
+                command.wait()
+            finally:
+                _drop_database(name)
+
+
 class MigratedTemplates:
     """One migrated database of each kind per test process, copied for each test that asks."""
 
@@ -194,7 +255,7 @@ class MigratedTemplates:
         self.root = root
         self._sqlite: Path | None = None
         self._postgres: str | None = None
-        self._spares: _Spares | None = None
+        self._pool: _Pool | None = None
         self._seeded: dict[tuple[str, str], tuple[str, Any]] = {}
         self._seeded_postgres: list[str] = []
         self._drops = _Drops()
@@ -210,13 +271,13 @@ class MigratedTemplates:
         """A migrated PostgreSQL database for the duration of the block."""
         if self._postgres is None:
             self._postgres = self._migrated_postgres()
-            self._spares = _Spares(self._postgres)
-        assert self._spares is not None
-        name = self._spares.take()
+        if self._pool is None:
+            self._pool = _Pool(self._postgres, self._drops)
+        name = self._pool.take()
         try:
             yield _url(name)
         finally:
-            self._drops.drop(name)
+            self._pool.give_back(name)
 
     @contextmanager
     def seeded(
@@ -246,7 +307,6 @@ class MigratedTemplates:
         else:
             if self._postgres is None:
                 self._postgres = self._migrated_postgres()
-                self._spares = _Spares(self._postgres)
             template = f"chatapp_seeded_{secrets.token_hex(6)}"
             with _admin() as admin:
                 admin.execute(f'CREATE DATABASE "{template}" TEMPLATE "{self._postgres}"')
@@ -268,10 +328,10 @@ class MigratedTemplates:
         return template, value
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
         self._drops.close()
-        if self._spares is not None:
-            self._spares.close()
-            self._spares = None
         for name in self._seeded_postgres:
             _drop(name)
         self._seeded_postgres.clear()

@@ -1,0 +1,51 @@
+"""The suite's PostgreSQL databases (tests/utils/databases.py): a used database is emptied and
+handed to a later test, and must then be indistinguishable from a fresh copy of the template."""
+
+from __future__ import annotations
+
+import psycopg
+from sqlmodel import select
+
+from chatapp.core.db import get_engine, session_scope
+from chatapp.services.models import User
+from tests.utils.databases import make_current
+from tests.utils.factories import make_tenant
+
+
+def _fill(url: str, monkeypatch) -> None:
+    make_current(url, monkeypatch)
+    with session_scope(get_engine(url)) as session:
+        make_tenant(session, "used")
+
+
+def _user_ids(url: str, monkeypatch) -> list[int]:
+    make_current(url, monkeypatch)
+    with session_scope(get_engine(url)) as session:
+        return [user.id for user in session.exec(select(User).order_by(User.id))]
+
+
+def test_a_used_database_comes_back_empty_with_its_ids_restarted(migrated_templates, monkeypatch):
+    with migrated_templates.postgres() as first:
+        _fill(first, monkeypatch)
+        assert len(_user_ids(first, monkeypatch)) == 4
+    with migrated_templates.postgres() as second:
+        assert second != first
+    with migrated_templates.postgres() as again:  # the pool holds two: the first comes back
+        assert again == first
+        assert _user_ids(again, monkeypatch) == []
+        _fill(again, monkeypatch)
+        assert _user_ids(again, monkeypatch) == [1, 2, 3, 4]
+
+
+def test_a_database_whose_schema_a_test_changed_is_replaced(migrated_templates, monkeypatch):
+    with migrated_templates.postgres() as changed, psycopg.connect(changed) as connection:
+        connection.execute('ALTER TABLE "user" ADD COLUMN leftover integer')
+    with migrated_templates.postgres():
+        pass
+    with migrated_templates.postgres() as next_one:
+        assert next_one != changed
+        with psycopg.connect(next_one) as connection:
+            columns = connection.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'user'"
+            ).fetchall()
+        assert ("leftover",) not in columns
