@@ -8,6 +8,8 @@ laptop without it.
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import json
 import os
 import shutil
 import signal
@@ -22,6 +24,7 @@ import httpx
 import pytest
 
 from tests.utils.databases import require_or_skip
+from tests.utils.parallel import group_of
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -43,12 +46,15 @@ EXPECT_TIMEOUT_MS = 15_000
 # The shared app may reach this loopback address only (PRIVATE_URL_NETWORKS): the test APIs of
 # actions live there, while 127.0.0.1 stays refused as on any default install.
 TEST_SERVICES_HOST = "127.0.0.2"
+# Where a second app serves the shared production build (DashboardApps).
+SECOND_APP_HOST = "127.0.0.3"
 
 
 @dataclass(frozen=True)
 class AppServer:
     base_url: str
     database_url: str  # the server's own SQLite file, for tests that prepare data directly
+    port: int
 
 
 def _free_port() -> int:
@@ -88,21 +94,64 @@ def pytest_collection_modifyitems(config, items):
         items[slot] = item
 
 
+class DashboardApps:
+    """The dashboard apps of this test process, one per group of browser tests
+    (tests/utils/parallel.py), so two workers drive the dashboard side by side.
+
+    The first app of the whole run makes the production build and serves it on 127.0.0.1; any
+    other app (another worker's, or this worker's other group) waits for that build under a lock
+    and serves the same files on SECOND_APP_HOST, at the port the build baked in. Every app has
+    its own empty data directory."""
+
+    def __init__(self, tmp_path_factory):
+        self.factory = tmp_path_factory
+        self.stack = contextlib.ExitStack()
+        self.by_group: dict[str, AppServer] = {}
+        base = tmp_path_factory.getbasetemp()
+        # Under xdist each worker's temp dir sits in one directory of the run: the apps meet there.
+        self.run_dir = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+    def get(self, group: str) -> AppServer:
+        if group not in self.by_group:
+            self.by_group[group] = self._start()
+        return self.by_group[group]
+
+    def _start(self) -> AppServer:
+        record = self.run_dir / "dashboard-build.json"
+        with (self.run_dir / "dashboard-build.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # waits while another worker builds
+            if record.exists():
+                port = json.loads(record.read_text())["port"]
+                return self.stack.enter_context(running_app(self.factory, SECOND_APP_HOST, port))
+            server = self.stack.enter_context(running_app(self.factory, "127.0.0.1", _free_port()))
+            record.write_text(json.dumps({"port": server.port}))
+            return server
+
+    def close(self) -> None:
+        self.stack.close()
+
+
 @pytest.fixture(scope="session")
-def app_server(tmp_path_factory):
-    """Start the production build on a free port with an empty data directory."""
-    with running_app(tmp_path_factory) as server:
-        yield server
+def dashboard_apps(tmp_path_factory):
+    apps = DashboardApps(tmp_path_factory)
+    yield apps
+    apps.close()
+
+
+@pytest.fixture
+def app_server(request, dashboard_apps) -> AppServer:
+    """The running app of this test's group, started on first use with an empty data directory."""
+    return dashboard_apps.get(group_of(request.node.nodeid))
 
 
 @contextlib.contextmanager
-def running_app(tmp_path_factory):
-    """The production build on a free port and a fresh data directory, with the product's
-    defaults (and test services reachable on TEST_SERVICES_HOST only)."""
+def running_app(tmp_path_factory, host: str, port: int):
+    """The production build on `host:port` and a fresh data directory, with the product's
+    defaults (and test services reachable on TEST_SERVICES_HOST only). On 127.0.0.1 it builds
+    (`reflex run`); elsewhere it serves the build already made (tests/e2e/second_app.py)."""
     if shutil.which("bun", path=str(ROOT / "node_modules" / ".bin")) is None:
         require_or_skip("bun is not installed: run scripts/bootstrap.sh")
     data_dir = tmp_path_factory.mktemp("app-data")
-    port = _free_port()
     env = {
         **os.environ,
         "DATA_DIR": str(data_dir),
@@ -121,32 +170,25 @@ def running_app(tmp_path_factory):
         env.pop(name, None)
     env["PRIVATE_URL_NETWORKS"] = f"{TEST_SERVICES_HOST}/32"
     subprocess.run([sys.executable, "-m", "chatapp", "migrate"], cwd=ROOT, env=env, check=True)
+    if host == "127.0.0.1":
+        command = ["-m", "reflex", "run", "--env", "prod", "--single-port", "--backend-host", host]
+        command += ["--frontend-port", str(port), "--backend-port", str(port)]
+    else:
+        command = ["-m", "tests.e2e.second_app", host, str(port)]
     log_path = data_dir / "server.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "reflex",
-                "run",
-                "--env",
-                "prod",
-                "--single-port",
-                "--frontend-port",
-                str(port),
-                "--backend-port",
-                str(port),
-            ],
+            [sys.executable, *command],
             cwd=ROOT,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    base_url = f"http://127.0.0.1:{port}"
+    base_url = f"http://{host}:{port}"
     try:
         _wait_until_serving(base_url, process, log_path)
-        yield AppServer(base_url, f"sqlite:///{data_dir / 'chatapp.db'}")
+        yield AppServer(base_url, f"sqlite:///{data_dir / 'chatapp.db'}", port)
     finally:
         with contextlib.suppress(ProcessLookupError):  # it may have exited on its own
             os.killpg(process.pid, signal.SIGTERM)
@@ -174,8 +216,12 @@ def browser():
 
 @pytest.fixture
 def page(browser, app_server):
+    # Reduced motion: Radix's dialogs and menus open without their 160-200 ms animations, which
+    # each click otherwise waits out (and the browser draws, on the busy machine).
     context = browser.new_context(
-        base_url=app_server.base_url, viewport={"width": 1280, "height": 800}
+        base_url=app_server.base_url,
+        viewport={"width": 1280, "height": 800},
+        reduced_motion="reduce",
     )
     page = context.new_page()
     page.set_default_timeout(30_000)

@@ -1,9 +1,10 @@
 """How the suite splits across pytest-xdist workers (scripts/test.sh runs `-n 4`).
 
 A unit of work is a test module (its module-scoped servers start once; the fuzz module is two
-units, one per database), except for two groups that must stay on one worker: the browser tests
-of the shared production app (`app_server`: one app, one build, first-run tests before the rest)
-and the tests on the machine's shared Redis, whose pub/sub channels are global. The controller
+units, one per database), except for groups that must stay on one worker: the browser tests of
+each dashboard app (`app_server`: two apps of one production build, each group's tests in one
+app, the first-run tests before the rest of theirs) and the tests on the machine's shared Redis,
+whose pub/sub channels are global. The controller
 only sees test ids, so the groups are named by module path here; each worker checks, as it
 collects, that the paths match the fixtures and markers the tests really use, so a new module
 cannot silently run beside its group.
@@ -17,11 +18,22 @@ from __future__ import annotations
 import pytest
 
 DASHBOARD_APP = "dashboard_app"
+DASHBOARD_APP_2 = "dashboard_app_2"
 SHARED_REDIS = "shared_redis"
 # Browser modules that use the shared app, besides tests/e2e/*.py (all of which do).
 DASHBOARD_APP_MODULES = (
     "tests/e2e/widget/test_widget_actions.py",
     "tests/e2e/widget/test_widget_real_app.py",
+)
+# The browser modules the second dashboard app runs (the others run in the first): chosen so the
+# two groups take about as long.
+DASHBOARD_APP_2_MODULES = (
+    "tests/e2e/test_sources_page.py",
+    "tests/e2e/test_analytics_page.py",
+    "tests/e2e/test_settings_page.py",
+    "tests/e2e/test_connect_page.py",
+    "tests/e2e/test_contacts_page.py",
+    "tests/e2e/test_activity_page.py",
 )
 SHARED_REDIS_MODULES = (
     "tests/api/test_live_two_workers.py",
@@ -35,7 +47,8 @@ FUZZ_MODULE = "tests/api/test_fuzz.py"
 # Seconds of work per unit, summed from `--durations=0` of a 4-worker run on the 2-core machine
 # (2026-12-07); a unit not listed counts DEFAULT_TEST_SECONDS per test. Only the order uses them.
 UNIT_SECONDS = {
-    "dashboard_app": 263,
+    "dashboard_app": 230,  # each with the build, which the first app makes and the other awaits
+    "dashboard_app_2": 230,
     FUZZ_MODULE + "::sqlite": 105,
     FUZZ_MODULE + "::postgres": 105,
     "tests/state/test_state_isolation.py": 105,
@@ -74,6 +87,8 @@ def group_of(nodeid: str) -> str:
     module = nodeid.split("::")[0]
     if module == FUZZ_MODULE:  # the module-scoped stack is per database: two independent halves
         return f"{module}::{'postgres' if '[postgres-' in nodeid else 'sqlite'}"
+    if module in DASHBOARD_APP_2_MODULES:
+        return DASHBOARD_APP_2
     top_level_browser = module.startswith("tests/e2e/") and module.count("/") == 2
     if top_level_browser or module in DASHBOARD_APP_MODULES:
         return DASHBOARD_APP
@@ -83,10 +98,10 @@ def group_of(nodeid: str) -> str:
 
 
 def uses_shared_app(item: pytest.Item) -> bool:
-    """Whether the test uses tests/e2e/conftest.py's session-wide app (a module may define an
+    """Whether the test uses tests/e2e/conftest.py's dashboard apps (a module may define an
     `app_server` of its own, with other settings: that one can run on any worker)."""
     definitions = item._fixtureinfo.name2fixturedefs.get("app_server")
-    return bool(definitions) and definitions[-1].scope == "session"
+    return bool(definitions) and definitions[-1].baseid == "tests/e2e"
 
 
 def longest_first(items: list[pytest.Item]) -> None:
@@ -108,7 +123,7 @@ def check_groups(items: list[pytest.Item]) -> None:
     wrong = []
     for item in items:
         group = group_of(item.nodeid)
-        if uses_shared_app(item) and group != DASHBOARD_APP:
+        if uses_shared_app(item) and group not in (DASHBOARD_APP, DASHBOARD_APP_2):
             wrong.append(f"{item.nodeid} uses app_server: add its module to DASHBOARD_APP_MODULES")
         if item.get_closest_marker("shared_redis") and group != SHARED_REDIS:
             wrong.append(f"{item.nodeid} is marked shared_redis: add it to SHARED_REDIS_MODULES")
