@@ -206,33 +206,34 @@ class Credentials:
 def _new_user(
     session: Session, invitation: Invitation, given: Credentials, *, ticket: bool
 ) -> Joined:
+    """The password is hashed before the first write; the new person is logged in without a
+    second hash (a login's check would hold SQLite's write lock for as long as it takes)."""
     email = auth.normalize_email(invitation.email or given.email)
     if auth.get_user_by_email(session, email) is not None:
         raise Conflict(f"An account with {email} already exists: log in to join.")
     user = auth.create_user(session, email=email, password=given.password, name=given.name)
     joined = _join(session, invitation, user, given.ip)
-    return replace(joined, login=_log_in(session, email, given, ticket=ticket))
+    login = auth._open_session(  # the password was set this instant: nothing to verify
+        session, user, remember=False, ip=given.ip, user_agent=given.user_agent, ticket=ticket
+    )
+    return replace(joined, login=login)
 
 
 def _existing_user(
     session: Session, invitation: Invitation, given: Credentials, *, ticket: bool
 ) -> Joined:
-    login = _log_in(session, invitation.email or given.email, given, ticket=ticket)
-    _check_addressee(invitation, login.user.email)
-    return replace(_join(session, invitation, login.user, given.ip), login=login)
-
-
-def _log_in(session: Session, email: str, given: Credentials, *, ticket: bool) -> auth.LoginResult:
-    """The login's own checks and throttling; a failure commits only its counted attempt (this
-    runs before, or after the whole of, the invitation's writes)."""
-    return auth.login(
+    """The login's own checks and throttling come first: a wrong password commits only its
+    counted attempt, before any of the invitation's writes."""
+    login = auth.login(
         session,
-        email=email,
+        email=invitation.email or given.email,
         password=given.password,
         ip=given.ip,
         user_agent=given.user_agent,
         ticket=ticket,
     )
+    _check_addressee(invitation, login.user.email)
+    return replace(_join(session, invitation, login.user, given.ip), login=login)
 
 
 def accept_new_user(
