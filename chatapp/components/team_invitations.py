@@ -15,8 +15,10 @@ MANAGER_ROLES = ["admin", "agent", "viewer"]
 def _role_select() -> rx.Component:
     return rx.cond(
         AuthState.role == "owner",
-        rx.select(["owner", *MANAGER_ROLES], name="role", default_value="agent", id="invite-role"),
-        rx.select(MANAGER_ROLES, name="role", default_value="agent", id="invite-role"),
+        rx.select(
+            ["owner", *MANAGER_ROLES], name="invite_role", default_value="agent", id="invite-role"
+        ),
+        rx.select(MANAGER_ROLES, name="invite_role", default_value="agent", id="invite-role"),
     )
 
 
@@ -26,7 +28,10 @@ def _form() -> rx.Component:
             rx.vstack(
                 field_label("Email (optional)", "invite-email"),
                 rx.input(
-                    name="email", id="invite-email", type="email", placeholder="name@example.com"
+                    name="invite_email",
+                    id="invite-email",
+                    type="email",
+                    placeholder="name@example.com",
                 ),
                 field_error(InvitationsState.errors.get("email", ""), "invite-email"),
                 spacing="1",
@@ -48,42 +53,45 @@ def _form() -> rx.Component:
 
 
 def _new_link() -> rx.Component:
+    """The link just made, full width to read and copy (a callout sizes itself to its text)."""
+    background = rx.cond(
+        InvitationsState.new_link_failed, rx.color("orange", 3), rx.color("green", 3)
+    )
     return rx.cond(
         InvitationsState.new_link != "",
-        rx.callout.root(
-            rx.vstack(
-                rx.text("Invitation link (shown only now):", weight="medium", size="2"),
-                rx.flex(
-                    rx.input(
-                        value=InvitationsState.new_link,
-                        read_only=True,
-                        id="invite-link",
-                        aria_label="Invitation link",
-                        flex="1",
-                        min_width="16em",
-                    ),
-                    rx.button(
-                        rx.icon("copy", size=14),
-                        "Copy link",
-                        id="invite-copy",
-                        on_click=[
-                            rx.set_clipboard(InvitationsState.new_link),
-                            rx.toast.success("Invitation link copied."),
-                        ],
-                    ),
-                    spacing="2",
-                    width="100%",
-                    wrap="wrap",
+        rx.vstack(
+            rx.text("Invitation link (shown only now):", weight="medium", size="2"),
+            rx.flex(
+                rx.input(
+                    value=InvitationsState.new_link,
+                    read_only=True,
+                    id="invite-link",
+                    aria_label="Invitation link",
+                    flex_grow="1",
+                    min_width="16em",
                 ),
-                rx.text("It works once, until ", InvitationsState.new_link_expires, ".", size="2"),
-                rx.text(InvitationsState.new_link_note, size="2", id="invite-note"),
+                rx.button(
+                    rx.icon("copy", size=14),
+                    "Copy link",
+                    id="invite-copy",
+                    on_click=[
+                        rx.set_clipboard(InvitationsState.new_link),
+                        rx.toast.success("Invitation link copied."),
+                    ],
+                ),
                 spacing="2",
                 width="100%",
+                wrap="wrap",
             ),
-            color_scheme=rx.cond(InvitationsState.new_link_failed, "orange", "green"),
+            rx.text("It works once, until ", InvitationsState.new_link_expires, ".", size="2"),
+            rx.text(InvitationsState.new_link_note, size="2", id="invite-note"),
+            spacing="2",
+            width="100%",
+            padding="12px",
+            border_radius="8px",
+            background=background,
             id="invite-result",
             role="status",
-            width="100%",
         ),
     )
 

@@ -107,7 +107,7 @@ def _offer() -> rx.Component:
         rx.text(
             rx.cond(InviteState.invite_by != "", InviteState.invite_by, "A manager"),
             " invited you as ",
-            rx.text.strong(InviteState.invite_role, id="invite-role"),
+            rx.text.strong(InviteState.invite_role, id="invite-offer-role"),
             ". The link works once, until ",
             InviteState.invite_expires,
             ".",

@@ -67,7 +67,8 @@ class InvitationsState(AuthState):
     @rx.event
     async def invite(self, form: dict):
         """Make the link (committed first), then mail it off the loop when asked and set up."""
-        role, email = str(form.get("role", "") or "agent"), str(form.get("email", ""))
+        role = str(form.get("invite_role", "") or "agent")
+        email = str(form.get("invite_email", ""))
         origin = self.router.url.origin  # the link opens this dashboard, as its user sees it
         self.errors = {}
         self.dismiss_link()

@@ -47,23 +47,24 @@ def send(to: str, subject: str, body: str) -> None:
     message["Subject"] = subject
     message.set_content(body)
     host, port = settings.smtp_host.strip(), settings.smtp_port
+    step = "the server could not be reached or refused it"
     try:
         with smtplib.SMTP(host, port, timeout=settings.smtp_timeout_seconds) as smtp:
             if settings.smtp_starttls:
+                step = "the secure connection (STARTTLS) failed"
                 smtp.starttls(context=ssl.create_default_context())
             if settings.smtp_user:
+                step = "the server refused SMTP_USER and SMTP_PASSWORD"
                 smtp.login(settings.smtp_user, settings.smtp_password)
+            step = "the server refused the message"
             smtp.send_message(message)
-    except smtplib.SMTPNotSupportedError as exc:
-        raise _failed(host, port, exc, "the server does not offer STARTTLS") from exc
-    except smtplib.SMTPAuthenticationError as exc:
-        raise _failed(host, port, exc, "the server refused SMTP_USER and SMTP_PASSWORD") from exc
+    except smtplib.SMTPNotSupportedError as exc:  # no STARTTLS, or no AUTH, on offer
+        what = "STARTTLS" if "STARTTLS" in str(exc) else "a login (AUTH)"
+        raise _failed(host, port, exc, f"the server does not offer {what}") from exc
     except smtplib.SMTPRecipientsRefused as exc:
         raise _failed(host, port, exc, f"the server refused the address {to}") from exc
-    except ssl.SSLError as exc:
-        raise _failed(host, port, exc, "the secure connection failed") from exc
-    except (smtplib.SMTPException, OSError) as exc:
-        raise _failed(host, port, exc, "the server could not be reached or refused it") from exc
+    except (smtplib.SMTPException, OSError) as exc:  # ssl.SSLError is an OSError
+        raise _failed(host, port, exc, step) from exc
 
 
 def _failed(host: str, port: int, exc: Exception, why: str) -> MailFailed:

@@ -80,7 +80,7 @@ def test_a_plain_server_gets_the_mail_when_starttls_is_off(owner, monkeypatch):
     assert not mail.tls and mail.login is None
 
 
-def test_failures_are_reported_and_the_invitation_stays(owner, monkeypatch):
+def test_failures_are_reported_and_the_invitation_stays(owner, monkeypatch, tmp_path):
     with SmtpServer() as smtp:  # offers no STARTTLS
         configure(monkeypatch, smtp.port, SMTP_STARTTLS="true")
         refused = invitations.send_invitation(invite(owner, "no-tls@example.com"))
@@ -91,6 +91,11 @@ def test_failures_are_reported_and_the_invitation_stays(owner, monkeypatch):
         configure(monkeypatch, smtp.port, SMTP_USER=LOGIN[0], SMTP_PASSWORD="wrong")
         wrong_login = invitations.send_invitation(invite(owner, "bad-login@example.com"))
     assert "refused SMTP_USER and SMTP_PASSWORD" in wrong_login.error
+    with SmtpServer(make_certificate(tmp_path)) as smtp:  # a certificate nobody here trusts
+        configure(monkeypatch, smtp.port, SMTP_STARTTLS="true")
+        untrusted = invitations.send_invitation(invite(owner, "untrusted@example.com"))
+        assert smtp.messages == []
+    assert "the secure connection (STARTTLS) failed" in untrusted.error
     with socket.socket() as closed:  # a port nobody listens on
         closed.bind(("127.0.0.1", 0))
         configure(monkeypatch, closed.getsockname()[1])
@@ -99,6 +104,7 @@ def test_failures_are_reported_and_the_invitation_stays(owner, monkeypatch):
     assert set(pending_emails(owner)) == {
         "no-tls@example.com",
         "bad-login@example.com",
+        "untrusted@example.com",
         "down@example.com",
     }
 
