@@ -14,6 +14,7 @@ from chatapp.pages import (  # noqa: F401  (registers the pages)
     connect,
     contacts,
     inbox,
+    invite,
     login,
     playground,
     settings,

@@ -18,6 +18,7 @@ from chatapp.api import (
     routes_contacts,
     routes_health,
     routes_inbox,
+    routes_invitations,
     routes_live,
     routes_metrics,
     routes_public,
@@ -50,6 +51,7 @@ def create_api() -> FastAPI:
     app.include_router(routes_health.router)
     app.include_router(routes_auth.router)
     app.include_router(routes_workspaces.router)
+    app.include_router(routes_invitations.router)
     app.include_router(routes_sources.router)
     app.include_router(routes_tokens.router)
     app.include_router(routes_chat_admin.router)

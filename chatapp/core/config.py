@@ -115,6 +115,16 @@ class Settings(BaseSettings):
     # argon2id cost: the defaults are passlib's (64 MiB, 3 passes); lower only for tests.
     argon2_memory_kib: int = Field(default=65536, ge=1024)
     argon2_rounds: int = Field(default=3, ge=1)
+    # Team invitations: how long a link works. With SMTP_HOST set, a link made for an email is
+    # also sent there (STARTTLS unless SMTP_STARTTLS=false; login when SMTP_USER is set).
+    invite_ttl_hours: int = Field(default=168, ge=1, le=24 * 90)
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = ""
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
 
     @field_validator("private_url_networks")
     @classmethod

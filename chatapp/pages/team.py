@@ -6,7 +6,9 @@ import reflex as rx
 
 from chatapp.components.audit_log import audit_log_section
 from chatapp.components.layout import dashboard
+from chatapp.components.team_invitations import invitations_card
 from chatapp.state.auth import AuthState
+from chatapp.state.invitations import InvitationsState
 from chatapp.state.team import MemberRow, TeamState
 
 ROLES = ["owner", "admin", "agent", "viewer"]
@@ -82,7 +84,11 @@ def add_member_form() -> rx.Component:
     )
 
 
-@rx.page(route="/team", title="Team - Chatapp", on_load=[AuthState.require_login, TeamState.load])
+@rx.page(
+    route="/team",
+    title="Team - Chatapp",
+    on_load=[AuthState.require_login, TeamState.load, InvitationsState.load_invitations],
+)
 def team_page() -> rx.Component:
     return dashboard(
         rx.text(
@@ -91,6 +97,7 @@ def team_page() -> rx.Component:
             color_scheme="gray",
             margin_bottom="1em",
         ),
+        rx.cond(AuthState.is_manager, invitations_card()),
         rx.cond(AuthState.is_manager, add_member_form()),
         rx.table.root(
             rx.table.header(

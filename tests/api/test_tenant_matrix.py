@@ -35,6 +35,7 @@ NO_FOREIGN_IDS = {
     "/api/v1/me": "the caller's own user and workspaces (checked below)",
     "/api/v1/me/password": "the caller's own password",
     "/api/v1/workspaces": "creates a new workspace owned by the caller",
+    "/api/v1/invitations/accept": "a link's secret token, not an id (test_invitations_api)",
     "/api/public/bots/{bot_id}/config": "public by design: what the widget renders, no secrets",
     "/api/public/config/{bot_id}": "public by design: alias of the bot config",
     "/api/public/avatars/{name}": "public avatar images addressed by random file name",
@@ -98,6 +99,7 @@ def _b_snapshot(http: httpx.Client, base: str, b: World) -> str:
         f"{ws}/sources/{b.source_id}",
         f"{ws}/bots/{b.bot_id}/actions",
         f"{ws}/tokens",
+        f"{ws}/invitations",
         f"{ws}/inbox/{b.conversation_id}",
         f"{ws}/bots/{b.bot_id}/keys",
     ]

@@ -19,7 +19,16 @@ from sqlmodel import select
 
 import chatapp.state
 from chatapp.core.db import session_scope
-from chatapp.services.models import Action, Bot, Contact, Conversation, Membership, Message, Source
+from chatapp.services.models import (
+    Action,
+    Bot,
+    Contact,
+    Conversation,
+    Invitation,
+    Membership,
+    Message,
+    Source,
+)
 from tests.utils.dashboard_login import sign_in
 from tests.utils.handlers import run
 from tests.utils.tenant_world import World, make_world
@@ -45,6 +54,7 @@ CASES = {
         lambda b: [b.conversation_id],
         [("take", []), ("send", [{"content": "pwned"}]), ("release", []), ("resolve", [])],
     ),
+    ("InvitationsState", "revoke"): (lambda b: [b.invitation_id], []),
     ("SourcesState", "toggle_pages"): (lambda b: [b.source_id], []),
     ("SourcesState", "start_edit"): (
         lambda b: [b.source_id],
@@ -109,6 +119,7 @@ def _b_rows(workspace_id: int) -> str:
             (Source, ("id", "status", "question", "answer")),
             (Membership, ("user_id", "role")),
             (Conversation, ("id", "status", "assigned_user_id")),
+            (Invitation, ("id", "revoked_at", "accepted_at")),
         ):
             for row in session.exec(select(model).where(model.workspace_id == workspace_id)):
                 rows.append({f: getattr(row, f, None) for f in fields})

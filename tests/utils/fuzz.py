@@ -64,6 +64,7 @@ def _real_ids(world: World, public: bool) -> dict[str, Any]:
         "conversation_id": world.conversation_id,
         "action_id": world.lead_action_id,
         "token_id": world.api_token_id,
+        "invitation_id": world.invitation_id,
         "user_id": world.user_ids["agent"],
         "message_id": world.answer_message_id,
     }

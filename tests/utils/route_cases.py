@@ -30,6 +30,7 @@ BODIES = {
     ("PATCH", "actions/{action_id}"): {"name": "pwned"},
     ("POST", "test"): {"input": {}},
     ("POST", "tokens"): {"name": "pwned"},
+    ("POST", "invitations"): {"role": "viewer", "email": "intruder@example.com"},
     ("PUT", "llm"): {"base_url": "https://api.example.com/v1", "api_key": "sk-x", "model": "m"},
 }
 
@@ -51,6 +52,7 @@ def ids_of(world: World, path: str) -> dict[str, str]:
         "conversation_id": str(world.conversation_id),
         "action_id": str(world.lead_action_id),
         "token_id": str(world.api_token_id),
+        "invitation_id": str(world.invitation_id),
         "user_id": str(world.user_ids["viewer"]),
         "message_id": str(world.answer_message_id),
         "contact_id": str(world.contact_id),

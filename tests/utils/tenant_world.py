@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from sqlmodel import select
 
 from chatapp.core.db import session_scope
-from chatapp.services.accounts import api_tokens, auth
+from chatapp.services.accounts import api_tokens, auth, invitations
 from chatapp.services.bots import bots
 from chatapp.services.contacts import contacts, leads
 from chatapp.services.knowledge import sources
@@ -54,6 +54,7 @@ class World:
     contact_id: int
     api_token: str
     api_token_id: int
+    invitation_id: int  # a pending invitation (its email holds the marker)
     user_ids: dict[str, int] = field(default_factory=dict)  # role -> user id
     emails: dict[str, str] = field(default_factory=dict)  # role -> email
     login_tokens: dict[str, str] = field(default_factory=dict)  # role -> bearer token
@@ -76,6 +77,9 @@ def make_world(label: str) -> World:
             text=f"Opening hours {mark}\n\nThe {mark} shop opens at 9am every weekday.",
         )
         token, plain_token = api_tokens.create_token(session, tenant.owner, name=f"sync {mark}")
+        invitation = invitations.create_invitation(
+            session, tenant.owner, role="viewer", email=f"invitee-{mark}@example.com"
+        )
         contacts.create_contact(
             session,
             tenant.owner,
@@ -88,6 +92,7 @@ def make_world(label: str) -> World:
             "public": tenant.bot.public_id,
             "source": source.id,
             "token": token.id,
+            "invitation": invitation.view.id,
         }
         roles = {r.value: tenant.actor(r).user_id for r in Role}
         emails = {r: f"{r}-{label}@example.com" for r in roles}
@@ -135,6 +140,7 @@ def make_world(label: str) -> World:
         contact_id=lead.contact_id,
         api_token=plain_token,
         api_token_id=ids["token"],
+        invitation_id=ids["invitation"],
         user_ids=roles,
         emails=emails,
         login_tokens=logins,

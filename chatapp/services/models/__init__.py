@@ -18,6 +18,7 @@ from chatapp.services.models.accounts import (
     ApiToken,
     AuditEntry,
     AuthSession,
+    Invitation,
     LoginAttempt,
     Membership,
     User,
@@ -67,6 +68,7 @@ __all__ = [
     "Conversation",
     "ConversationEvent",
     "ConversationStatus",
+    "Invitation",
     "KnowledgeChunk",
     "LoginAttempt",
     "Membership",
@@ -99,4 +101,5 @@ TENANT_MODELS: tuple[type[SQLModel], ...] = (
     ConversationEvent,
     AuditEntry,
     Membership,
+    Invitation,
 )

@@ -106,3 +106,24 @@ class AuditEntry(SQLModel, table=True):
     changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     ip: str = Field(default="", max_length=64)
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Invitation(SQLModel, table=True):
+    """A link that lets one person join a workspace with a role, once, until it expires.
+
+    Only the SHA-256 of the link's random token is stored; the link is shown (or mailed) once."""
+
+    # SQLite: AUTOINCREMENT, so an id the audit log names is never handed out again
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
+    role: str = Field(max_length=20)
+    email: str = Field(default="", max_length=254)  # "" : anyone who has the link
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_by: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    accepted_at: datetime | None = None
+    accepted_by: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    revoked_at: datetime | None = None
