@@ -177,8 +177,9 @@ def source_content(
         session, actor, source_id, chunk_offset=chunk_offset, chunk_limit=chunk_limit
     )
     return SourceContentOut(
-        **{k: v for k, v in read.__dict__.items() if k != "chunks"},
+        **{k: v for k, v in read.__dict__.items() if k not in ("chunks", "notes", "chunk_note")},
         chunks=[ChunkOut(**chunk.__dict__) for chunk in read.chunks],
+        notes=[*read.notes, *([read.chunk_note] if read.chunk_note else [])],
     )
 
 

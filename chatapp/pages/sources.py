@@ -6,7 +6,7 @@ import reflex as rx
 
 from chatapp.components.layout import bot_section
 from chatapp.components.sources_forms import add_sources_card
-from chatapp.components.sources_table import edit_qa_dialog, sources_table, storage_gauge
+from chatapp.components.sources_table import sources_table, storage_gauge
 from chatapp.state.auth import AuthState
 from chatapp.state.bot_scope import BotScopeState
 from chatapp.state.sources import SourcesState
@@ -29,6 +29,5 @@ def sources_page() -> rx.Component:
         rx.cond(AuthState.is_manager, add_sources_card()),
         storage_gauge(),
         sources_table(),
-        edit_qa_dialog(),
         title="Sources",
     )

@@ -8,6 +8,8 @@ other kind (a question for a pasted text) is refused in words rather than ignore
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlmodel import Session
 
 from chatapp.core.errors import ValidationFailed
@@ -22,6 +24,35 @@ NOT_EDITABLE = (
     "Only pasted texts and Q&A pairs can be edited; a file, page or website is changed at its "
     "origin and re-trained."
 )
+
+
+@dataclass(frozen=True)
+class EditableSource:
+    """What the edit form of a pasted text or a Q&A pair starts with."""
+
+    id: int
+    kind: str  # text or qa
+    title: str = ""
+    text: str = ""
+    question: str = ""
+    answer: str = ""
+
+
+def editable(session: Session, actor: Actor, source_id: int) -> EditableSource:
+    """The current fields of a source the actor may edit in place."""
+    actor.require(Permission.MANAGE_BOTS)
+    source = get_scoped(session, actor, Source, source_id, "Source")
+    if source.kind not in EDITABLE_KINDS:
+        raise ValidationFailed(NOT_EDITABLE)
+    meta = source.meta or {}
+    return EditableSource(
+        id=source.id,
+        kind=source.kind,
+        title=source.title,
+        text=str(meta.get("text", "")),
+        question=str(meta.get("question", "")),
+        answer=str(meta.get("answer", "")),
+    )
 
 
 def update_text(session: Session, actor: Actor, source_id: int, *, title: str, text: str) -> Source:

@@ -46,6 +46,7 @@ class SourceText:
     chunks: list[ChunkText] = field(default_factory=list)
     chunk_offset: int = 0
     notes: list[str] = field(default_factory=list)  # what the owner should know about it
+    chunk_note: str = ""  # which chunks these are, when not all of them
 
 
 def source_text(
@@ -61,27 +62,13 @@ def source_text(
     actor.require(Permission.READ)
     source = get_scoped(session, actor, Source, source_id, "Source")
     chunk_offset = max(0, chunk_offset)
-    chunk_limit = max(1, min(chunk_limit, MAX_CHUNK_PAGE))
-    total_chunks = session.exec(
-        select(func.count()).select_from(KnowledgeChunk).where(*_of(source))
-    ).one()
-    rows = session.exec(
-        select(KnowledgeChunk)
-        .where(*_of(source))
-        .order_by(col(KnowledgeChunk.position))
-        .offset(chunk_offset)
-        .limit(chunk_limit)
-    ).all()
-    chunks = [
-        ChunkText(chunk_offset + n + 1, row.text, row.heading, row.page)
-        for n, row in enumerate(rows)
-    ]
+    chunks, total_chunks = _chunk_page(session, source, chunk_offset, chunk_limit)
     full, complete = _whole_text(session, source, max_chars)
     shown = full[:max_chars]
     truncated = len(full) > max_chars or not complete
     char_count = max(source.char_count, len(full))
     notes = _text_notes(source, truncated, len(shown), char_count)
-    notes += _chunk_notes(source, chunk_offset, len(chunks), total_chunks)
+    notes += _training_notes(source, total_chunks)
     return SourceText(
         source_id=source.id,
         kind=source.kind,
@@ -94,7 +81,35 @@ def source_text(
         chunks=chunks,
         chunk_offset=chunk_offset,
         notes=notes,
+        chunk_note=chunk_range(chunk_offset, len(chunks), total_chunks),
     )
+
+
+def chunk_page(
+    session: Session, actor: Actor, source_id: int, *, offset: int, limit: int = CHUNK_PAGE
+) -> tuple[list[ChunkText], int]:
+    """One page of the source's chunks and how many it has in all."""
+    actor.require(Permission.READ)
+    source = get_scoped(session, actor, Source, source_id, "Source")
+    return _chunk_page(session, source, max(0, offset), limit)
+
+
+def _chunk_page(
+    session: Session, source: Source, offset: int, limit: int
+) -> tuple[list[ChunkText], int]:
+    limit = max(1, min(limit, MAX_CHUNK_PAGE))
+    total = session.exec(select(func.count()).select_from(KnowledgeChunk).where(*_of(source))).one()
+    rows = session.exec(
+        select(KnowledgeChunk)
+        .where(*_of(source))
+        .order_by(col(KnowledgeChunk.position))
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    chunks = [
+        ChunkText(offset + n + 1, row.text, row.heading, row.page) for n, row in enumerate(rows)
+    ]
+    return chunks, int(total)
 
 
 def _of(source: Source) -> list:
@@ -185,12 +200,16 @@ def _text_notes(source: Source, truncated: bool, shown_chars: int, char_count: i
     return notes
 
 
-def _chunk_notes(source: Source, offset: int, shown: int, total: int) -> list[str]:
-    notes = []
+def chunk_range(offset: int, shown: int, total: int) -> str:
+    """Which chunks are listed, when not all of them ("" when they all are, or none is)."""
     if total > shown and shown:
-        notes.append(f"Showing chunks {offset + 1:,} to {offset + shown:,} of {total:,}.")
-    if source.status in (SourceStatus.QUEUED, SourceStatus.PROCESSING) and total:
-        notes.append("Training: the chunks are the previous version's until it is done.")
-    elif source.status == SourceStatus.ERROR and total:
-        notes.append("The last training failed: the bot still answers from these chunks.")
-    return notes
+        return f"Showing chunks {offset + 1:,} to {offset + shown:,} of {total:,}."
+    return ""
+
+
+def _training_notes(source: Source, total_chunks: int) -> list[str]:
+    if source.status in (SourceStatus.QUEUED, SourceStatus.PROCESSING) and total_chunks:
+        return ["Training: the chunks are the previous version's until it is done."]
+    if source.status == SourceStatus.ERROR and total_chunks:
+        return ["The last training failed: the bot still answers from these chunks."]
+    return []
