@@ -71,6 +71,7 @@ def test_owner_improves_an_answer_and_reads_and_edits_what_the_bot_learned(page,
     improve.click()
     expect(page.locator("#improve-question")).to_have_value(SATURDAY)
     expect(page.locator("#improve-answer")).to_have_value("On Saturdays we open from 10am to 4pm.")
+    screenshot(page, "activity-improve-answer")
     page.fill("#improve-answer", "")
     page.click("#improve-save")
     expect(page.locator("#improve-answer-error")).to_have_text(
@@ -80,7 +81,6 @@ def test_owner_improves_an_answer_and_reads_and_edits_what_the_bot_learned(page,
     page.click("#improve-save")
     expect(page.locator("#improve-answer")).to_have_count(0)  # saved: the dialog closed ...
     expect(improve).to_be_focused()  # ... and focus is back on the button that opened it
-    screenshot(page, "activity-improve-answer")
     page.keyboard.press("Escape")
 
     open_section(page, "Sources")
