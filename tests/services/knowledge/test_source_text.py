@@ -65,7 +65,7 @@ def test_pasted_text_and_pairs_show_what_was_written_and_their_chunks(tenant):
     assert pair.chunks[0].text == "Parking?\nFree, behind the shop."
 
 
-def test_a_files_text_is_rebuilt_from_its_overlapping_chunks(tenant):
+def test_a_files_text_is_rebuilt_from_its_chunks_and_shown_in_part(tenant):
     file_id = _add(tenant, "file", filename="rules.txt", data=" ".join(SENTENCES).encode())
     worker.run_until_idle()
     read = _read(tenant.owner, file_id, chunk_limit=500)
@@ -81,6 +81,17 @@ def test_a_files_text_is_rebuilt_from_its_overlapping_chunks(tenant):
         "Rebuilt from the indexed chunks: the text the bot learned from this source."
     ]
 
+    assert read.chunk_note == ""  # all of them fit in one page
+
+    # A long source is shown in part, each part saying so.
+    part = _read(tenant.owner, file_id, chunk_offset=1, chunk_limit=1, max_chars=100)
+    assert [c.index for c in part.chunks] == [2] and part.chunks[0].text == read.chunks[1].text
+    assert part.text == read.text[:100] and part.text_truncated
+    assert f"Showing the first 100 of {len(read.text):,} characters." in part.notes
+    assert part.chunk_note == f"Showing chunks 2 to 2 of {read.chunk_count}."
+    beyond = _read(tenant.owner, file_id, chunk_offset=10_000)
+    assert beyond.chunks == [] and beyond.chunk_count == read.chunk_count
+
 
 def test_pages_of_a_pdf_keep_their_page_numbers(tenant):
     file_id = _add(
@@ -93,20 +104,6 @@ def test_pages_of_a_pdf_keep_their_page_numbers(tenant):
     read = _read(tenant.owner, file_id)
     assert [c.page for c in read.chunks] == [1, 2]
     assert read.text.index("two years") < read.text.index("three days")
-
-
-def test_long_sources_are_shown_in_part_with_a_note(tenant):
-    file_id = _add(tenant, "file", filename="rules.txt", data=" ".join(SENTENCES).encode())
-    worker.run_until_idle()
-    whole = _read(tenant.owner, file_id)
-    second = _read(tenant.owner, file_id, chunk_offset=1, chunk_limit=1, max_chars=100)
-    assert [c.index for c in second.chunks] == [2] and second.chunks[0].text == whole.chunks[1].text
-    assert second.text == whole.text[:100] and second.text_truncated
-    assert f"Showing the first 100 of {len(whole.text):,} characters." in second.notes
-    assert second.chunk_note == f"Showing chunks 2 to 2 of {whole.chunk_count}."
-    assert whole.chunk_note == ""  # all of them fit in one page
-    beyond = _read(tenant.owner, file_id, chunk_offset=10_000)
-    assert beyond.chunks == [] and beyond.chunk_count == whole.chunk_count
 
 
 def test_a_website_points_to_its_pages_whose_text_is_read(tenant, monkeypatch):
