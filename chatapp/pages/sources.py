@@ -9,13 +9,21 @@ from chatapp.components.sources_forms import add_sources_card
 from chatapp.components.sources_table import sources_table, storage_gauge
 from chatapp.state.auth import AuthState
 from chatapp.state.bot_scope import BotScopeState
+from chatapp.state.source_details import SourceDetailsState
+from chatapp.state.source_edit import SourceEditState
 from chatapp.state.sources import SourcesState
 
 
 @rx.page(
     route="/sources",
     title="Sources - Chatapp",
-    on_load=[AuthState.require_login, BotScopeState.load_bots, SourcesState.load],
+    on_load=[
+        AuthState.require_login,
+        BotScopeState.load_bots,
+        SourcesState.load,
+        SourceEditState.toggle_edit(False, 0),  # no dialog left open from an earlier visit
+        SourceDetailsState.toggle_details(False, 0),
+    ],
 )
 def sources_page() -> rx.Component:
     return bot_section(
