@@ -1,12 +1,15 @@
-"""Knowledge API: add sources of every kind, poll their status, re-train, delete, search.
+"""Knowledge API: add sources of every kind, poll their status, read what they taught (text and
+chunks), edit texts and Q&A pairs, re-train, delete, search, and improve a bot's answer (saved as
+a Q&A pair).
 
 Scripts use a workspace API token (`cat_...`) or a login token; both act through the same services
-as the dashboard. Adding returns at once with status `queued`; poll `GET .../sources/{id}`.
+as the dashboard. Adding or editing returns at once with status `queued`; poll
+`GET .../sources/{id}`.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, File, UploadFile
+from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from sqlmodel import Session
@@ -15,18 +18,23 @@ from chatapp.api.deps import REQUEST_SESSION, Id, current_actor
 from chatapp.core.db import session_scope
 from chatapp.services.accounts.tenancy import Actor, Permission
 from chatapp.services.bots import bots
-from chatapp.services.knowledge import sources
+from chatapp.services.knowledge import source_edits, source_text, sources
 from chatapp.services.knowledge.retrieval import retrieve
 from chatapp.services.knowledge.schemas import (
+    ChunkOut,
+    ImproveIn,
     QaIn,
     SearchIn,
+    SourceContentOut,
     SourceOut,
+    SourcePatchIn,
     StorageOut,
     TextIn,
     UrlIn,
     WebsiteIn,
     upload_limit_bytes,
 )
+from chatapp.services.reports import improve_answer
 
 router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}", tags=["knowledge"])
 
@@ -141,6 +149,54 @@ def get_source(
     source_id: Id, actor: Actor = Depends(current_actor), session: Session = REQUEST_SESSION
 ):
     return _out(sources.get_source(session, actor, source_id))
+
+
+@router.patch("/sources/{source_id}", response_model=SourceOut, status_code=202)
+def edit_source(
+    source_id: Id,
+    body: SourcePatchIn,
+    actor: Actor = Depends(current_actor),
+    session: Session = REQUEST_SESSION,
+):
+    """Edit a pasted text (title, text) or a Q&A pair (question, answer) in place; it is
+    re-trained, and its old chunks answer until the new ones replace them."""
+    fields = body.model_dump(exclude_unset=True)
+    return _out(source_edits.edit_source(session, actor, source_id, **fields))
+
+
+@router.get("/sources/{source_id}/content", response_model=SourceContentOut)
+def source_content(
+    source_id: Id,
+    chunk_offset: int = Query(0, ge=0, le=2**31 - 1),
+    chunk_limit: int = Query(source_text.CHUNK_PAGE, ge=1, le=source_text.MAX_CHUNK_PAGE),
+    actor: Actor = Depends(current_actor),
+    session: Session = REQUEST_SESSION,
+):
+    """What the source taught the bot: its text and one page of its numbered chunks."""
+    read = source_text.source_text(
+        session, actor, source_id, chunk_offset=chunk_offset, chunk_limit=chunk_limit
+    )
+    return SourceContentOut(
+        **{k: v for k, v in read.__dict__.items() if k not in ("chunks", "notes", "chunk_note")},
+        chunks=[ChunkOut(**chunk.__dict__) for chunk in read.chunks],
+        notes=[*read.notes, *([read.chunk_note] if read.chunk_note else [])],
+    )
+
+
+@router.post("/messages/{message_id}/improve", response_model=SourceOut, status_code=202)
+def improve(
+    message_id: Id,
+    body: ImproveIn,
+    actor: Actor = Depends(current_actor),
+    session: Session = REQUEST_SESSION,
+):
+    """Save the right answer to a bot message's question as a Q&A pair (the one written from
+    this message before is updated), so the next visitor who asks gets it."""
+    return _out(
+        improve_answer.improve_answer(
+            session, actor, message_id, answer=body.answer, question=body.question
+        )
+    )
 
 
 @router.post("/sources/{source_id}/retrain", response_model=SourceOut, status_code=202)

@@ -1,6 +1,7 @@
 """The Sources table (status with live progress, errors in words, row actions) and its gauges.
 
-Row actions are rendered only for members who may change the bot; the services refuse anyway.
+Every member may read what a source taught (sources_details.py); the actions that change it are
+rendered only for members who may change the bot (the services refuse anyway).
 """
 
 from __future__ import annotations
@@ -8,8 +9,8 @@ from __future__ import annotations
 import reflex as rx
 
 from chatapp.components.confirm import delete_with_confirmation
-from chatapp.components.forms import field_label
-from chatapp.components.sources_forms import field_error
+from chatapp.components.sources_details import details_dialog
+from chatapp.components.sources_edit import edit_dialog
 from chatapp.state.sources import SourceRow, SourcesState
 
 STATUS_WORDS = (("ready", "Ready"), ("queued", "Queued"), ("processing", "Training"))
@@ -108,33 +109,27 @@ def delete_button(row: SourceRow) -> rx.Component:
 
 
 def actions_cell(row: SourceRow) -> rx.Component:
-    return rx.cond(
-        SourcesState.is_manager & ~row.is_page,
-        rx.hstack(
-            rx.cond(
-                row.kind == "qa",
+    """What the bot learned (every member, every row); edit, re-train and delete (managers)."""
+    return rx.hstack(
+        details_dialog(row),
+        rx.cond(
+            SourcesState.is_manager & ~row.is_page,
+            rx.hstack(
+                rx.cond((row.kind == "qa") | (row.kind == "text"), edit_dialog(row)),
                 rx.icon_button(
-                    rx.icon("pencil", size=16),
+                    rx.icon("refresh-cw", size=16),
                     variant="ghost",
-                    on_click=SourcesState.start_edit(row.id),
-                    disabled=row.status == "processing",
-                    aria_label="Edit pair",
-                    title="Edit",
-                    class_name="edit-source",
+                    on_click=SourcesState.retrain(row.id),
+                    disabled=row.busy,
+                    aria_label=rx.cond(row.kind == "website", "Re-sync website", "Re-train source"),
+                    title=rx.cond(row.kind == "website", "Re-sync", "Re-train"),
+                    class_name="retrain-source",
                 ),
+                delete_button(row),
+                spacing="3",
             ),
-            rx.icon_button(
-                rx.icon("refresh-cw", size=16),
-                variant="ghost",
-                on_click=SourcesState.retrain(row.id),
-                disabled=row.busy,
-                aria_label=rx.cond(row.kind == "website", "Re-sync website", "Re-train source"),
-                title=rx.cond(row.kind == "website", "Re-sync", "Re-train"),
-                class_name="retrain-source",
-            ),
-            delete_button(row),
-            spacing="3",
         ),
+        spacing="3",
     )
 
 
@@ -189,50 +184,4 @@ def sources_table() -> rx.Component:
             icon="info",
             id="no-sources",
         ),
-    )
-
-
-def edit_qa_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Edit Q&A pair"),
-            rx.form(
-                rx.vstack(
-                    field_label("Question", "edit-question", weight="medium"),
-                    rx.input(
-                        name="question",
-                        id="edit-question",
-                        default_value=SourcesState.edit_question,
-                        width="100%",
-                    ),
-                    field_error("edit.question"),
-                    field_label("Answer", "edit-answer", weight="medium"),
-                    rx.text_area(
-                        name="answer",
-                        id="edit-answer",
-                        rows="5",
-                        default_value=SourcesState.edit_answer,
-                        width="100%",
-                    ),
-                    field_error("edit.answer"),
-                    rx.hstack(
-                        rx.button(
-                            "Cancel",
-                            type="button",
-                            variant="soft",
-                            color_scheme="gray",
-                            on_click=SourcesState.close_edit(False),
-                        ),
-                        rx.button("Save and re-train", type="submit", id="save-qa"),
-                        justify="end",
-                        width="100%",
-                    ),
-                    width="100%",
-                ),
-                on_submit=SourcesState.save_edit,
-                key=SourcesState.edit_id.to_string(),
-            ),
-        ),
-        open=SourcesState.edit_id != 0,
-        on_open_change=SourcesState.close_edit,
     )

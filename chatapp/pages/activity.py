@@ -6,7 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from chatapp.components.activity_filters import filters, search_form
-from chatapp.components.chat_view import message_list
+from chatapp.components.activity_improve import conversation_messages
 from chatapp.components.layout import bot_section
 from chatapp.state.activity import ActivityState, ConversationItem
 from chatapp.state.auth import AuthState
@@ -162,11 +162,7 @@ def conversation_dialog() -> rx.Component:
                 size="1",
                 color_scheme="gray",
             ),
-            message_list(
-                ActivityState.detail_messages,
-                id="conversation-messages",
-                margin_y="1em",
-            ),
+            conversation_messages(id="conversation-messages", margin_y="1em"),
             rx.hstack(
                 rx.dialog.close(rx.button("Close", variant="soft", id="conversation-close")),
                 justify="end",

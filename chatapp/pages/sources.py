@@ -6,16 +6,24 @@ import reflex as rx
 
 from chatapp.components.layout import bot_section
 from chatapp.components.sources_forms import add_sources_card
-from chatapp.components.sources_table import edit_qa_dialog, sources_table, storage_gauge
+from chatapp.components.sources_table import sources_table, storage_gauge
 from chatapp.state.auth import AuthState
 from chatapp.state.bot_scope import BotScopeState
+from chatapp.state.source_details import SourceDetailsState
+from chatapp.state.source_edit import SourceEditState
 from chatapp.state.sources import SourcesState
 
 
 @rx.page(
     route="/sources",
     title="Sources - Chatapp",
-    on_load=[AuthState.require_login, BotScopeState.load_bots, SourcesState.load],
+    on_load=[
+        AuthState.require_login,
+        BotScopeState.load_bots,
+        SourcesState.load,
+        SourceEditState.toggle_edit(False, 0),  # no dialog left open from an earlier visit
+        SourceDetailsState.toggle_details(False, 0),
+    ],
 )
 def sources_page() -> rx.Component:
     return bot_section(
@@ -29,6 +37,5 @@ def sources_page() -> rx.Component:
         rx.cond(AuthState.is_manager, add_sources_card()),
         storage_gauge(),
         sources_table(),
-        edit_qa_dialog(),
         title="Sources",
     )

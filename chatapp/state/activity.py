@@ -37,6 +37,13 @@ class ConversationItem:
     audience: str = ""  # the audience's label ("" = not known)
 
 
+@dataclasses.dataclass
+class MessageBubble(BubbleView):
+    """A message of the open conversation; `id` is set on the bot's answers (to improve them)."""
+
+    id: int = 0
+
+
 def _item(row: ConversationRow, labels: dict[str, str] | None = None) -> ConversationItem:
     return ConversationItem(
         id=row.id,
@@ -87,7 +94,7 @@ class ActivityState(BotScopeState):
 
     detail_open: bool = False
     detail: ConversationItem = ConversationItem()
-    detail_messages: list[BubbleView] = []
+    detail_messages: list[MessageBubble] = []
 
     @rx.var
     def filtered(self) -> bool:
@@ -245,7 +252,8 @@ class ActivityState(BotScopeState):
         labels = {key: label for key, label in self.audience_options}
         self.detail = _item(found.row, labels)
         self.detail_messages = [
-            BubbleView(
+            MessageBubble(
+                id=m.id if m.role == "assistant" else 0,
                 role=m.role,
                 content=m.content,
                 time=format_time(m.created_at),

@@ -1,8 +1,10 @@
-"""The Sources section: add knowledge to the chosen bot, watch it train, re-train, edit, delete.
+"""The Sources section: add knowledge to the chosen bot, watch it train, re-train, delete.
 
 Handlers call `services.sources` (writes) and `services.sources_view` (the table) and keep only
-what the page shows. While anything is queued or processing, one background event polls the
-services and refreshes the table; it stops when nothing is left to watch or the page is left.
+what the page shows; editing a source and reading what it taught have their own states under
+this one (`source_edit.py`, `source_details.py`). While anything is queued or processing, one
+background event polls the services and refreshes the table; it stops when nothing is left to
+watch or the page is left.
 """
 
 from __future__ import annotations
@@ -114,7 +116,7 @@ def rows_for(entries: list[SourceEntry], expanded: set[int]) -> list[SourceRow]:
 
 
 class SourcesState(BotScopeState):
-    """Rows of the table, the storage gauge, form errors (keyed "form.field") and the Q&A editor."""
+    """Rows of the table, the storage gauge and form errors (keyed "form.field")."""
 
     rows: list[SourceRow] = []
     storage_label: str = ""
@@ -128,9 +130,6 @@ class SourcesState(BotScopeState):
     text_limit_hint: str = ""
     form_versions: dict[str, int] = {"text": 0, "qa": 0, "url": 0, "website": 0}
     upload_percent: int = 0
-    edit_id: int = 0
-    edit_question: str = ""
-    edit_answer: str = ""
 
     _entries: list[SourceEntry] = []
     _expanded: list[int] = []
@@ -144,7 +143,7 @@ class SourcesState(BotScopeState):
         self.max_upload_bytes = schemas.upload_limit_bytes()
         self.upload_limit_label = schemas.upload_limit_label()
         self.text_limit_hint = f"Up to {schemas.max_text_chars():,} characters."
-        self.errors, self.upload_refusals, self.edit_id = {}, [], 0
+        self.errors, self.upload_refusals = {}, []
         self._expanded = []
         return await self._refresh_and_watch()
 
@@ -332,35 +331,6 @@ class SourcesState(BotScopeState):
         return await self._changed(success)
 
     # --- changing ---------------------------------------------------------------------------
-
-    @rx.event
-    def start_edit(self, source_id: int):
-        entry = next((e for e in self._entries if e.id == source_id and e.kind == "qa"), None)
-        if entry is None:
-            return rx.toast.error("This Q&A pair no longer exists.")
-        self.errors = {}
-        self.edit_id, self.edit_question, self.edit_answer = entry.id, entry.question, entry.answer
-        return None
-
-    @rx.event
-    def close_edit(self, open_: bool = False):
-        if not open_:
-            self.edit_id = 0
-
-    @rx.event
-    async def save_edit(self, form: dict):
-        self.errors = {}
-        edit_id = self.edit_id
-        pair = {k: str(form.get(k, "")) for k in ("question", "answer")}
-        done = await calls.as_member(
-            self,
-            lambda s, a: sources.update_qa(s, a, edit_id, **pair),
-            field=lambda e: f"edit.{getattr(e, 'field', 'answer')}",
-        )
-        if not done.ok:
-            return done.toast
-        self.edit_id = 0
-        return await self._changed("Pair saved: re-training.")
 
     @rx.event
     async def retrain(self, source_id: int):

@@ -56,9 +56,17 @@ CASES = {
     ),
     ("InvitationsState", "revoke"): (lambda b: [b.invitation_id], []),
     ("SourcesState", "toggle_pages"): (lambda b: [b.source_id], []),
-    ("SourcesState", "start_edit"): (
-        lambda b: [b.source_id],
-        [("save_edit", [{"question": "pwned?", "answer": "pwned"}])],
+    ("SourceEditState", "toggle_edit"): (
+        lambda b: [True, b.source_id],
+        [("save_edit", [{"title": "pwned", "text": "pwned"}])],
+    ),
+    ("SourceDetailsState", "toggle_details"): (
+        lambda b: [True, b.source_id],
+        [("show_more_chunks", [])],
+    ),
+    ("ImproveAnswerState", "toggle_improve"): (
+        lambda b: [True, b.answer_message_id],
+        [("save_improve", [{"question": "pwned?", "answer": "pwned"}])],
     ),
     ("SourcesState", "retrain"): (lambda b: [b.source_id], []),
     ("SourcesState", "delete"): (lambda b: [b.source_id], []),

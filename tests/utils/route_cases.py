@@ -22,6 +22,8 @@ BODIES = {
     ("POST", "sources/qa"): {"question": "pwned?", "answer": "pwned"},
     ("POST", "sources/url"): {"url": "https://example.com/"},
     ("POST", "sources/website"): {"url": "https://example.com/"},
+    ("PATCH", "sources/{source_id}"): {"title": "pwned", "text": "pwned text"},
+    ("POST", "improve"): {"answer": "pwned"},
     ("POST", "search"): {"query": "opening hours"},
     ("POST", "chat"): {"message": "opening hours?", "stream": False},
     ("POST", "messages"): {"content": "pwned"},

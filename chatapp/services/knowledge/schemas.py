@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chatapp.core.config import get_settings
 from chatapp.core.errors import FieldInvalid, ValidationFailed
@@ -130,6 +130,48 @@ class SourceOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     trained_at: datetime | None
+
+
+class SourcePatchIn(BaseModel):
+    """A pasted text's title and text, or a Q&A pair's question and answer; what is left out
+    keeps its value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title | None = None
+    text: Text | None = None
+    question: Question | None = None
+    answer: Answer | None = None
+
+
+class ImproveIn(BaseModel):
+    """The right answer to a bot message's question; the question defaults to the visitor's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    answer: Answer
+    question: Question | None = None
+
+
+class ChunkOut(BaseModel):
+    index: int = Field(description="1-based position in the source, in reading order")
+    text: str
+    heading: str
+    page: int | None
+
+
+class SourceContentOut(BaseModel):
+    source_id: int
+    kind: str
+    title: str
+    status: str
+    text: str = Field(description="What the bot learned; its start only when text_truncated")
+    text_truncated: bool
+    char_count: int
+    chunk_count: int = Field(description="Every chunk of the source, however many are listed")
+    chunk_offset: int
+    chunks: list[ChunkOut]
+    notes: list[str] = Field(description="Sentences for people: what is left out, and why")
 
 
 class StorageOut(BaseModel):

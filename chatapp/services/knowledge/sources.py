@@ -100,7 +100,8 @@ def _queue(session: Session, actor: Actor, bot: Bot, **fields) -> Source:
     return source
 
 
-def _title(value: str, fallback: str) -> str:
+def title_of(value: str, fallback: str) -> str:
+    """A source's title on one line, or `fallback` when blank."""
     value = re.sub(r"\s+", " ", value or "").strip()
     return (value or fallback)[:MAX_TITLE]
 
@@ -116,7 +117,7 @@ def add_text(session: Session, actor: Actor, bot_id: int, *, title: str, text: s
         actor,
         bot,
         kind="text",
-        title=_title(title, text[:60]),
+        title=title_of(title, text[:60]),
         size_bytes=size,
         char_count=len(text),
         meta={"text": text},
@@ -138,7 +139,7 @@ def add_qa(session: Session, actor: Actor, bot_id: int, *, question: str, answer
         actor,
         bot,
         kind="qa",
-        title=_title(question, "Q&A"),
+        title=title_of(question, "Q&A"),
         size_bytes=size,
         char_count=len(question) + len(answer),
         meta={"question": question, "answer": answer},
@@ -149,18 +150,50 @@ def update_qa(
     session: Session, actor: Actor, source_id: int, *, question: str, answer: str
 ) -> Source:
     """Change a Q&A pair and queue it again, so the bot answers with the new wording."""
+    source = editable_source(session, actor, source_id, "qa")
+    question, answer = _clean_qa(question, answer)
+    return requeue_edited(
+        session,
+        actor,
+        source,
+        title=title_of(question, "Q&A"),
+        meta={"question": question, "answer": answer},
+        chars=len(question) + len(answer),
+        size=len((question + answer).encode("utf-8")),
+    )
+
+
+EDIT_REFUSALS = {
+    "qa": "Only Q&A pairs have a question and an answer to edit.",
+    "text": "Only pasted texts have a text to edit; re-train files and pages instead.",
+}
+
+
+def editable_source(session: Session, actor: Actor, source_id: int, kind: str) -> Source:
+    """The source to edit in place: of the actor's workspace, of `kind`, and not being trained."""
     actor.require(Permission.MANAGE_BOTS)
     source = get_scoped(session, actor, Source, source_id, "Source")
-    if source.kind != "qa":
-        raise ValidationFailed("Only Q&A pairs can be edited; re-train other sources instead.")
+    if source.kind != kind:
+        raise ValidationFailed(EDIT_REFUSALS[kind])
     if source.status == SourceStatus.PROCESSING:
-        raise Conflict("This pair is being trained right now; edit it again in a moment.")
-    question, answer = _clean_qa(question, answer)
-    size = len((question + answer).encode("utf-8"))
+        raise Conflict("This source is being trained right now; edit it again in a moment.")
+    return source
+
+
+def requeue_edited(
+    session: Session, actor: Actor, source: Source, *, title: str, meta: dict, chars: int, size: int
+) -> Source:
+    """Store an edit and queue the source again. Its old chunks keep serving until the worker
+    replaces them in one transaction (ingest/pipeline.py); other meta keys (e.g. the message a
+    pair was written from) are kept."""
     _check_room(session, actor, source.bot_id, size - source.size_bytes)
-    source.title = _title(question, "Q&A")
-    source.meta = {"question": question, "answer": answer}
-    source.size_bytes, source.char_count = size, len(question) + len(answer)
+    after = {"title": title, **meta}
+    before = {"title": source.title, **(source.meta or {})}
+    changes = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+    audit.record(session, actor, "source.update", "source", source.id, changes)
+    source.title = title
+    source.meta = {**(source.meta or {}), **meta}
+    source.size_bytes, source.char_count = size, chars
     source.status, source.progress, source.error, source.attempts = SourceStatus.QUEUED, 0.0, "", 0
     source.updated_at = utcnow()
     session.add(source)
@@ -184,7 +217,7 @@ def add_file(session: Session, actor: Actor, bot_id: int, *, filename: str, data
         actor,
         bot,
         kind="file",
-        title=_title(Path(safe_name).stem, safe_name),
+        title=title_of(Path(safe_name).stem, safe_name),
         size_bytes=len(data),
         meta={"path": str(path), "filename": safe_name, "file_kind": kind},
     )
@@ -193,7 +226,7 @@ def add_file(session: Session, actor: Actor, bot_id: int, *, filename: str, data
 def add_url(session: Session, actor: Actor, bot_id: int, *, url: str) -> Source:
     bot = _bot(session, actor, bot_id, write=True)
     url = _checked_url(url)
-    return _queue(session, actor, bot, kind="url", title=_title("", url), url=url)
+    return _queue(session, actor, bot, kind="url", title=title_of("", url), url=url)
 
 
 def _checked_url(url: str) -> str:
@@ -230,7 +263,9 @@ def add_website(
         exclude=exclude,
     )
     options = checked.model_dump(exclude={"url"})
-    return _queue(session, actor, bot, kind="website", title=_title("", url), url=url, meta=options)
+    return _queue(
+        session, actor, bot, kind="website", title=title_of("", url), url=url, meta=options
+    )
 
 
 def list_sources(
