@@ -139,7 +139,7 @@ async def _bot_file(request: Request) -> bytes:
             parts.append(chunk)
             total += len(chunk)
             if total > limit:
-                raise transfer_format.too_large(total)
+                raise transfer_format.too_large()
         return b"".join(parts)
     raise WrongContentType(
         "Send the bot file as multipart/form-data (field 'file') or as the request body with "

@@ -81,10 +81,12 @@ def limit_label() -> str:
     return f"{get_settings().bot_transfer_max_mb:g} MB"
 
 
-def too_large(size: int) -> TooLarge:
+def too_large(size: int | None = None) -> TooLarge:
+    """The refusal over BOT_TRANSFER_MAX_MB (`size` when known: a capped read does not know it)."""
+    shown = f" ({size / MB:.1f} MB)" if size else ""
     return TooLarge(
-        f"The bot file is {size / MB:.1f} MB; this installation takes bot files of at most "
-        f"{limit_label()} (BOT_TRANSFER_MAX_MB)."
+        f"The bot file{shown} is larger than this installation takes: at most {limit_label()} "
+        "(BOT_TRANSFER_MAX_MB)."
     )
 
 
@@ -254,7 +256,7 @@ class BotFile(Strict):
 def read_bot_file(raw: bytes) -> BotFile:
     """The checked shape of a bot file, or a refusal in words (413 over the size limit)."""
     if len(raw) > limit_bytes():
-        raise too_large(len(raw))
+        raise too_large()  # the caller may have read only this much of it
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -327,11 +329,15 @@ def _check_texts(value: Any, where: str, depth: int) -> None:
 def where_of(loc: tuple[Any, ...] | list[Any]) -> str:
     """A pydantic location in words: ('sources', 2, 'text', 'title') -> "source 3 > title"."""
     parts: list[str] = []
+    tag_next = False  # a source's index is followed by the union's tag: the kind, already shown
     for part in loc:
+        if tag_next and part in SOURCE_KINDS:
+            tag_next = False
+            continue
+        tag_next = False
         if isinstance(part, int) and parts:
+            tag_next = parts[-1] == "sources"
             parts[-1] = f"{SINGULAR.get(parts[-1], parts[-1])} {part + 1}"
-        elif part in SOURCE_KINDS and parts and parts[-1].startswith("source "):
-            continue  # the union's tag: the kind is already in the data
         else:
             parts.append(str(part))
     return " > ".join(parts) or "file"
