@@ -78,7 +78,7 @@ def export_bot(session: Session, actor: Actor, bot_id: int) -> BotExport:
         "version": VERSION,
         "exported_at": utcnow().isoformat(timespec="seconds"),
         "app_version": __version__,
-        "size_bytes": 0,  # filled in by _serialise: the file's own size
+        "size_bytes": 0,  # the file's own size: filled in by _serialise
         "contents": contents,
         "provider": _provider(session, actor),
         "bot": settings,
@@ -104,14 +104,16 @@ def export_bot(session: Session, actor: Actor, bot_id: int) -> BotExport:
 
 
 def _serialise(document: dict[str, Any]) -> bytes:
-    """The JSON text, stating its own size in bytes (the number's width settles in two steps)."""
-    size = 0
-    while True:
-        content = json.dumps({**document, "size_bytes": size}, ensure_ascii=False, indent=1)
-        data = content.encode("utf-8")
-        if len(data) == size:
-            return data
-        size = len(data)
+    """The JSON text, stating its own size in bytes: written once with `"size_bytes": 0` (the
+    first such text in the file: the key comes before any source), then the number put in."""
+    data = json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
+    marker = b'"size_bytes": 0'
+    at = data.index(marker)
+    rest = len(data) - 1  # everything but the number
+    size = rest + 1
+    while rest + len(str(size)) != size:
+        size = rest + len(str(size))
+    return data[:at] + b'"size_bytes": ' + str(size).encode() + data[at + len(marker) :]
 
 
 def _settings(bot: Bot) -> tuple[dict[str, Any], dict[str, str] | None]:

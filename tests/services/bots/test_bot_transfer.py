@@ -20,9 +20,11 @@ from chatapp.core.errors import NotFound, PermissionDenied, TooLarge
 from chatapp.services.bots import avatars, bot_export, bot_import, bots
 from chatapp.services.bots.transfer_format import BotFileInvalid
 from chatapp.services.knowledge import sources
+from chatapp.services.knowledge.index.vector_index import close_indexes
 from chatapp.services.knowledge.sources import uploads_dir
 from chatapp.services.models import Action, AuditEntry, Bot, BotKey, KnowledgeChunk, Role, Source
 from tests.utils import bot_transfer as rich
+from tests.utils.databases import make_current
 from tests.utils.factories import make_tenant
 from tests.utils.knowledge import BotKey as WidgetBot
 from tests.utils.knowledge import ask
@@ -121,6 +123,29 @@ def test_a_bot_round_trips_with_its_knowledge_answers_and_no_secrets(world):
     assert {k: v for k, v in http.items() if k not in ("url", "headers")} == {
         k: v for k, v in old["http"].config.items() if k not in ("url", "headers")
     }
+
+
+def test_a_bot_moves_to_another_installation(sqlite_url, migrated_templates, monkeypatch, tmp_path):
+    """SQLite to PostgreSQL, another data directory and another secret key: the same answers."""
+    monkeypatch.setenv("ALLOW_PRIVATE_URLS", "true")
+    reset_settings()
+    with session_scope() as session:
+        a = make_tenant(session, "a")
+    with running_mutable_site(rich.SITE) as site:
+        bot_id = rich.make_rich_bot(a, site.base_url)
+        before = answers(bot_id, a.owner)
+        content = rich.export(a, bot_id).content
+    knowledge = rich.knowledge_of(bot_id)
+    with migrated_templates.postgres() as other_database:
+        monkeypatch.setenv("DATA_DIR", str(tmp_path / "other-installation"))
+        close_indexes()  # the other installation's process starts with no index in memory
+        make_current(other_database, monkeypatch)
+        with session_scope() as session:
+            b = make_tenant(session, "b")
+        result = import_into(b, content)
+        assert answers(result.bot.id, b.owner) == before
+        assert rich.knowledge_of(result.bot.id) == knowledge
+        close_indexes()
 
 
 def test_only_owners_and_admins_move_bots_and_only_their_own(world):
