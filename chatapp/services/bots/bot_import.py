@@ -134,7 +134,7 @@ def _write(
         if index.external and rows:
             points = [IndexPoint(r.id, vector, {"source_id": r.source_id}) for r, vector in rows]
             index.upsert(workspace_id=bot.workspace_id, bot_id=bot.id, points=points)
-        made = audit.created(counts(planned))
+        made = audit.created(_counts(planned))
         audit.record(session, actor, "bot.import", "bot", bot.public_id, made)
     except BaseException:
         for path in written:
@@ -223,7 +223,7 @@ def _chunk_row(
     return row, vector
 
 
-def counts(planned: list[Planned]) -> dict[str, int]:
+def _counts(planned: list[Planned]) -> dict[str, int]:
     return {
         "sources": len(planned),
         "pages": sum(len(item.pages) for item in planned),
@@ -249,7 +249,7 @@ def _result(
         queued=queued,
         to_fill_in=[f"{a.name}: {item}" for a in actions for item in a.to_fill_in],
         notes=_notes(session, actor, bot_file, queued),
-        **counts(planned),
+        **_counts(planned),
     )
 
 
