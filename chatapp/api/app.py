@@ -14,6 +14,7 @@ from chatapp.api import (
     routes_audit,
     routes_auth,
     routes_avatars,
+    routes_bot_transfer,
     routes_chat_admin,
     routes_contacts,
     routes_health,
@@ -52,6 +53,7 @@ def create_api() -> FastAPI:
     app.include_router(routes_auth.router)
     app.include_router(routes_workspaces.router)
     app.include_router(routes_invitations.router)
+    app.include_router(routes_bot_transfer.router)
     app.include_router(routes_sources.router)
     app.include_router(routes_tokens.router)
     app.include_router(routes_chat_admin.router)

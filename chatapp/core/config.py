@@ -87,6 +87,8 @@ class Settings(BaseSettings):
     default_message_limit: int = Field(default=1000, ge=0)
     max_upload_mb: float = Field(default=20.0, gt=0)
     bot_storage_limit_mb: float = Field(default=50.0, gt=0)
+    # A bot file (export/import: settings, sources with their files, actions) is refused above this.
+    bot_transfer_max_mb: float = Field(default=100.0, gt=0)
     max_text_chars: int = Field(default=50_000, ge=1)
     max_url_words: int = Field(default=10_000, ge=1)
     fetch_timeout_seconds: float = Field(default=10.0, gt=0)

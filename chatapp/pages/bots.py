@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import reflex as rx
 
+from chatapp.components.bot_transfer import export_button, import_dialog
 from chatapp.components.confirm import delete_with_confirmation
 from chatapp.components.layout import dashboard
 from chatapp.state.auth import AuthState
+from chatapp.state.bot_transfer import BotTransferState
 from chatapp.state.bots import BotCard, BotsState
 
 
@@ -103,6 +105,7 @@ def card_buttons(card: BotCard) -> rx.Component:
                 class_name="rename-bot",
                 on_click=BotsState.start_rename(card.id, card.name),
             ),
+            export_button(card),
             delete_button(card),
             spacing="1",
         ),
@@ -209,6 +212,7 @@ def bots_page() -> rx.Component:
                 ),
             ),
             rx.cond(AuthState.is_manager, create_dialog()),
+            rx.cond(BotTransferState.import_targets.length() > 0, import_dialog()),
             width="100%",
             align="center",
             margin_bottom="1em",

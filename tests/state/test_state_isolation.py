@@ -44,6 +44,7 @@ CASES = {
     ("BotsState", "start_rename"): (lambda b: [b.bot_id, "pwned"], [("rename", [{"name": "pwn"}])]),
     ("BotsState", "delete"): (lambda b: [b.bot_id], []),
     ("BotsState", "open_bot"): (lambda b: [b.bot_id], []),
+    ("BotTransferState", "export"): (lambda b: [b.bot_id], []),
     ("ContactsState", "open_edit"): (lambda b: [b.contact_id], [("save", [{"name": "pwned"}])]),
     ("ContactsState", "delete"): (lambda b: [b.contact_id], []),
     ("ContactsState", "open_detail"): (lambda b: [b.contact_id], []),
