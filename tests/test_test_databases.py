@@ -24,14 +24,25 @@ def _user_ids(url: str, monkeypatch) -> list[int]:
         return [user.id for user in session.exec(select(User).order_by(User.id))]
 
 
-def test_a_used_database_comes_back_empty_with_its_ids_restarted(migrated_templates, monkeypatch):
+def _oid(url: str) -> int:
+    """The database's identity, which a rename keeps."""
+    with psycopg.connect(url) as connection:
+        query = "SELECT oid FROM pg_database WHERE datname = current_database()"
+        return connection.execute(query).fetchone()[0]  # type: ignore[index]
+
+
+def test_a_used_database_comes_back_empty_renamed_with_its_ids_restarted(
+    migrated_templates, monkeypatch
+):
     with migrated_templates.postgres() as first:
         _fill(first, monkeypatch)
         assert len(_user_ids(first, monkeypatch)) == 4
+        first_oid = _oid(first)
     with migrated_templates.postgres() as second:
-        assert second != first
+        assert _oid(second) != first_oid
     with migrated_templates.postgres() as again:  # the pool holds two: the first comes back
-        assert again == first
+        assert _oid(again) == first_oid
+        assert again != first  # under a new name: the product caches some things per URL
         assert _user_ids(again, monkeypatch) == []
         _fill(again, monkeypatch)
         assert _user_ids(again, monkeypatch) == [1, 2, 3, 4]
@@ -40,10 +51,11 @@ def test_a_used_database_comes_back_empty_with_its_ids_restarted(migrated_templa
 def test_a_database_whose_schema_a_test_changed_is_replaced(migrated_templates, monkeypatch):
     with migrated_templates.postgres() as changed, psycopg.connect(changed) as connection:
         connection.execute('ALTER TABLE "user" ADD COLUMN leftover integer')
+        changed_oid = _oid(changed)
     with migrated_templates.postgres():
         pass
     with migrated_templates.postgres() as next_one:
-        assert next_one != changed
+        assert _oid(next_one) != changed_oid
         with psycopg.connect(next_one) as connection:
             columns = connection.execute(
                 "SELECT column_name FROM information_schema.columns WHERE table_name = 'user'"

@@ -193,7 +193,7 @@ SELECT 'schema:' || (SELECT string_agg(version_num, ',') FROM alembic_version) |
 
 class _Pool:
     """The test databases of one process: a few copies of the migrated template, each emptied
-    after its test and handed to a later one.
+    after its test and handed, renamed, to a later one.
 
     Dropping a database makes PostgreSQL 15 run a checkpoint, which waits on every dirty page of
     every worker's databases (2-6 s per test on the loaded machine, ~600 s of the suite), and a
@@ -227,10 +227,19 @@ class _Pool:
         except psycopg.Error:  # a test dropped a table the emptying needs
             reusable = False
         if reusable:
-            return name
+            return self._renamed(name)
         self.drops.drop(name)
         self.queue.append(self._copy())
         return self.take()
+
+    @staticmethod
+    def _renamed(name: str) -> str:
+        """The emptied database under a new name: the product keeps some caches per database URL
+        (the planner's word statistics, for one), which must not carry over to the next test."""
+        new_name = f"chatapp_test_{secrets.token_hex(6)}"
+        with _admin() as admin:
+            admin.execute(f'ALTER DATABASE "{name}" RENAME TO "{new_name}"')
+        return new_name
 
     def give_back(self, name: str) -> None:
         """Empty the database (without waiting) and queue it for a later test."""
