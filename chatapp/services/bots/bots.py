@@ -100,6 +100,7 @@ def update_bot(session: Session, actor: Actor, bot_id: int, data: BotUpdate) -> 
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
     if not changes:
         raise ValidationFailed("Nothing to change.")
+    _check_avatar_url(bot, changes.get("avatar_url"))
     audit.record(session, actor, "bot.update", "bot", bot.public_id, audit.changes_of(bot, changes))
     for field, value in changes.items():
         setattr(bot, field, value)
@@ -107,6 +108,17 @@ def update_bot(session: Session, actor: Actor, bot_id: int, data: BotUpdate) -> 
     session.add(bot)
     session.flush()
     return bot
+
+
+def _check_avatar_url(bot: Bot, url: str | None) -> None:
+    """A stored picture belongs to the bot it was uploaded for: pointing another bot at it would
+    let that bot's deletion remove a file that is not its own (possibly another workspace's)."""
+    if url is None or url == bot.avatar_url or stored_avatar_path(url) is None:
+        return
+    raise ValidationFailed(
+        "avatar_url: upload a picture for this bot (or give an external address); "
+        "another bot's stored avatar cannot be reused."
+    )
 
 
 def rename_bot(session: Session, actor: Actor, bot_id: int, name: str) -> Bot:

@@ -13,7 +13,7 @@ from chatapp.api.app import create_api
 from chatapp.core.db import session_scope
 from chatapp.core.errors import NotFound, PermissionDenied, ValidationFailed
 from chatapp.services.bots import avatars, bots
-from chatapp.services.models import Bot
+from chatapp.services.models import Bot, BotUpdate
 from tests.utils.factories import make_tenant
 
 
@@ -136,3 +136,21 @@ def test_deleting_the_bot_deletes_its_avatar_file(tenant):
     with session_scope() as session:
         bots.delete_bot(session, tenant.owner, tenant.bot.id)
     assert stored_files() == []
+
+
+def test_another_bots_stored_avatar_cannot_be_borrowed_and_so_never_deleted(tenant):
+    with session_scope() as session:
+        theirs = avatars.set_avatar(session, tenant.owner, tenant.bot.id, picture()).avatar_url
+        other = make_tenant(session, "borrower")
+        with pytest.raises(ValidationFailed, match="another bot's stored avatar"):
+            bots.update_bot(session, other.owner, other.bot.id, BotUpdate(avatar_url=theirs))
+        bots.delete_bot(session, other.owner, other.bot.id)
+    assert avatars.stored_avatar_path(theirs).exists()  # the first workspace's file stays
+    with session_scope() as session:  # its own bot may keep it, and drop it for an external one
+        kept = bots.update_bot(session, tenant.owner, tenant.bot.id, BotUpdate(avatar_url=theirs))
+        assert kept.avatar_url == theirs
+        external = "https://cdn.example.com/face.png"
+        moved = bots.update_bot(
+            session, tenant.owner, tenant.bot.id, BotUpdate(avatar_url=external)
+        )
+        assert moved.avatar_url == external
