@@ -14,7 +14,7 @@ import reflex as rx
 from chatapp.core.errors import NotAuthenticated
 from chatapp.services.accounts import auth, invitation_accept
 from chatapp.state import calls
-from chatapp.state.auth import HOME_ROUTE, AuthState, _open_session
+from chatapp.state.auth import HOME_ROUTE, AuthState, open_session_form
 
 TOKEN_IN_PATH = re.compile(r"/invite/([^/?#]+)")
 
@@ -112,4 +112,4 @@ class InviteState(AuthState):
             self.invite_error = done.error.message
             return None
         self.chosen_workspace = str(done.value.workspace_id)
-        return _open_session(done.value.login.token)
+        return open_session_form(done.value.login.token)

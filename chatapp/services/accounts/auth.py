@@ -159,7 +159,7 @@ def login(
         reason = "unknown email" if user is None else "wrong password or inactive user"
         security_events.emit(security_events.FAILED_LOGIN, reason, email=_loggable(email), ip=ip)
         raise NotAuthenticated(LOGIN_FAILED)
-    return _open_session(
+    return open_session(
         session, user, remember=remember, ip=ip, user_agent=user_agent, ticket=ticket
     )
 
@@ -181,7 +181,7 @@ def _is_ticket(record: AuthSession) -> bool:
     return record.expires_at - record.created_at <= timedelta(seconds=TICKET_SECONDS)
 
 
-def _open_session(
+def open_session(
     session: Session,
     user: User,
     *,
@@ -190,6 +190,8 @@ def _open_session(
     user_agent: str,
     ticket: bool = False,
 ) -> LoginResult:
+    """A login session (or a one-time ticket that becomes one) for a user already proven:
+    by their password here, or by the password they set this instant (invitations)."""
     lifetime = timedelta(seconds=TICKET_SECONDS) if ticket else _lifetime(remember)
     token = security.new_token()
     now = utcnow()

@@ -213,7 +213,7 @@ def _new_user(
         raise Conflict(f"An account with {email} already exists: log in to join.")
     user = auth.create_user(session, email=email, password=given.password, name=given.name)
     joined = _join(session, invitation, user, given.ip)
-    login = auth._open_session(  # the password was set this instant: nothing to verify
+    login = auth.open_session(  # the password was set this instant: nothing to verify
         session, user, remember=False, ip=given.ip, user_agent=given.user_agent, ticket=ticket
     )
     return replace(joined, login=login)
