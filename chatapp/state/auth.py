@@ -154,7 +154,7 @@ class AuthState(rx.State):
         if not done.ok:
             self.form_error = done.error.message
             return None
-        return open_session_form(done.value.token)
+        return post_login_ticket(done.value.token)
 
     @rx.event
     async def setup(self, form: dict):
@@ -180,7 +180,7 @@ class AuthState(rx.State):
         if not done.ok:
             self.form_error = done.error.message
             return None
-        return open_session_form(done.value.token)
+        return post_login_ticket(done.value.token)
 
     @rx.event
     async def logout(self):
@@ -271,6 +271,6 @@ def _post_form(form_id: str, path: str, **fields: str) -> rx.event.EventSpec:
     return rx.call_script("\n".join(lines))
 
 
-def open_session_form(ticket: str) -> rx.event.EventSpec:
+def post_login_ticket(ticket: str) -> rx.event.EventSpec:
     """Post the one-time ticket to the API, which sets the HttpOnly cookie and redirects."""
     return _post_form(OPEN_FORM_ID, "/api/v1/auth/session", ticket=ticket)

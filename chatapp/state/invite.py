@@ -14,7 +14,7 @@ import reflex as rx
 from chatapp.core.errors import NotAuthenticated
 from chatapp.services.accounts import auth, invitation_accept
 from chatapp.state import calls
-from chatapp.state.auth import HOME_ROUTE, AuthState, open_session_form
+from chatapp.state.auth import HOME_ROUTE, AuthState, post_login_ticket
 
 TOKEN_IN_PATH = re.compile(r"/invite/([^/?#]+)")
 
@@ -112,4 +112,4 @@ class InviteState(AuthState):
             self.invite_error = done.error.message
             return None
         self.chosen_workspace = str(done.value.workspace_id)
-        return open_session_form(done.value.login.token)
+        return post_login_ticket(done.value.login.token)
