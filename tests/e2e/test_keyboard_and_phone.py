@@ -219,6 +219,8 @@ def test_playground_by_keyboard_only_then_on_a_phone(app_server, page):
     expect(page.get_by_role("dialog", name="New workspace")).to_be_visible()
     page.keyboard.press("Escape")
     expect(page.locator("#new-ws")).to_be_focused()
+    tab_to(page, "nav-team")
+    assert_visible_focus_ring(page)
 
     page.goto("/playground")
     expect(page.locator("#nav-playground")).to_have_attribute("aria-current", "page")
@@ -264,6 +266,7 @@ def test_playground_by_keyboard_only_then_on_a_phone(app_server, page):
     page.keyboard.press("Escape")
     expect(drawer).to_be_hidden()
     expect(menu).to_be_focused()
+    assert_visible_focus_ring(page)
     expect(menu).to_have_attribute("aria-expanded", "false")
 
     page.keyboard.press("Enter")
