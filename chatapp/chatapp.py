@@ -38,7 +38,8 @@ def add_pages_once(target: rx.App) -> None:
 
 
 install_reflex_cors()  # admin routes get no CORS from Reflex's blanket layer (api/cors.py)
-app = rx.App(api_transformer=create_api())
+# a11y.css: focus rings of 3:1 and more, the skip link, text for screen readers only.
+app = rx.App(api_transformer=create_api(), stylesheets=["/a11y.css"])
 add_pages_once(app)
 
 

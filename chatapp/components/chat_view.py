@@ -171,10 +171,24 @@ def follow_newest(element_id: str) -> rx.event.EventSpec:
     return rx.call_script(_FOLLOW_NEWEST_JS % {"id": repr(element_id)})
 
 
-def message_list(messages, *extra: rx.Component, **props) -> rx.Component:
-    """The bubbles of a conversation, oldest first, then `extra` (e.g. an answer streaming in)."""
+def message_list(messages, *extra: rx.Component, live: bool = False, **props) -> rx.Component:
+    """The bubbles of a conversation, oldest first, then `extra` (e.g. an answer streaming in).
+
+    `live`: the bubbles are a polite log, so a screen reader reads each message as it is added;
+    `extra` stays outside it (an answer is read once, when it is complete, not token by token).
+    """
+    bubbles = rx.foreach(messages, bubble)
+    if live:
+        bubbles = rx.el.div(
+            bubbles,
+            role="log",
+            aria_live="polite",
+            aria_label="Conversation",
+            class_name="message-log",
+            style={"display": "flex", "flex_direction": "column", "gap": "0.6em"},
+        )
     return rx.flex(
-        rx.foreach(messages, bubble),
+        bubbles,
         *extra,
         direction="column",
         gap="0.6em",

@@ -61,6 +61,7 @@ def actions_bar() -> rx.Component:
                     on_click=InboxState.resolve,
                     variant="soft",
                     color_scheme="green",
+                    high_contrast=True,  # green text on green: 4.5:1 only in high contrast
                     id="inbox-resolve",
                 ),
             ),
@@ -94,15 +95,34 @@ def reply_box() -> rx.Component:
     )
 
 
+def thread_header() -> rx.Component:
+    """Who the conversation is with; focus lands here when it opens. On a phone, the way back
+    to the list comes first."""
+    return rx.vstack(
+        rx.button(
+            rx.icon("arrow-left", size=16),
+            "Back to conversations",
+            on_click=InboxState.back_to_queue,
+            variant="ghost",
+            display=rx.breakpoints(initial="inline-flex", md="none"),
+            id="inbox-back",
+        ),
+        rx.hstack(
+            rx.heading(InboxState.visitor, size="4", as_="h2", id="thread-visitor", tab_index=-1),
+            rx.text(InboxState.bot_name, size="2", color_scheme="gray"),
+            align="baseline",
+            wrap="wrap",
+        ),
+        spacing="2",
+        width="100%",
+    )
+
+
 def thread_panel() -> rx.Component:
     return rx.cond(
         InboxState.selected_id != 0,
         rx.vstack(
-            rx.hstack(
-                rx.heading(InboxState.visitor, size="4", id="thread-visitor"),
-                rx.text(InboxState.bot_name, size="2", color_scheme="gray"),
-                align="baseline",
-            ),
+            thread_header(),
             actions_bar(),
             rx.cond(
                 InboxState.notice != "",
@@ -117,6 +137,9 @@ def thread_panel() -> rx.Component:
                 id="thread-messages",
                 max_height="60vh",
                 overflow_y="auto",
+                tab_index=0,  # a scroll box is reachable by keyboard
+                role="region",
+                aria_label="Messages",
             ),
             rx.cond(
                 InboxState.visitor_typing,
@@ -134,5 +157,22 @@ def thread_panel() -> rx.Component:
             width="100%",
             spacing="3",
         ),
-        rx.text("Choose a conversation on the left.", color_scheme="gray", size="2"),
+        rx.text(
+            "Choose a conversation on the left.",
+            color_scheme="gray",
+            size="2",
+            display=rx.breakpoints(initial="none", md="block"),
+        ),
+    )
+
+
+def live_announcer() -> rx.Component:
+    """A polite live region: screen readers read the visitor's new messages in the open
+    conversation (the history shown on opening is not read out)."""
+    return rx.el.div(
+        InboxState.announcement,
+        aria_live="polite",
+        role="status",
+        class_name="visually-hidden",
+        id="inbox-live",
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import reflex as rx
 
 from chatapp.components.inbox_queue import queue_panel
-from chatapp.components.inbox_thread import thread_panel
+from chatapp.components.inbox_thread import live_announcer, thread_panel
 from chatapp.components.layout import dashboard
 from chatapp.state.auth import AuthState
 from chatapp.state.inbox import InboxState
@@ -34,9 +34,10 @@ def inbox_page() -> rx.Component:
                     queue_panel(),
                     rx.box(thread_panel(), flex="1", min_width="0"),
                     spacing="5",
-                    direction=rx.breakpoints(initial="column", md="row"),
+                    flex_direction=rx.breakpoints(initial="column", md="row"),
                     width="100%",
                 ),
+                live_announcer(),
                 width="100%",
                 spacing="3",
             ),

@@ -52,12 +52,18 @@ def question_form() -> rx.Component:
                     size="3",
                 ),
                 rx.button(
-                    rx.icon("send", size=16),
+                    rx.cond(
+                        PlaygroundState.streaming,
+                        rx.spinner(size="2"),
+                        rx.icon("send", size=16, aria_hidden="true"),
+                    ),
                     "Send",
                     type="submit",
                     id="playground-send",
                     size="3",
-                    loading=PlaygroundState.streaming,
+                    # Not `disabled` while an answer streams: a disabled button drops the
+                    # keyboard focus to the page's body. `ask` ignores a second question.
+                    aria_disabled=PlaygroundState.streaming,
                 ),
                 width="100%",
             ),
@@ -82,7 +88,8 @@ def chat_panel() -> rx.Component:
                     variant="soft",
                     size="1",
                     on_click=PlaygroundState.retry,
-                    disabled=~PlaygroundState.can_retry,
+                    disabled=~PlaygroundState.asked,
+                    aria_disabled=PlaygroundState.streaming,  # keeps focus (see Send)
                     id="playground-retry",
                     title="Ask the last question again with the settings as they are now",
                 ),
@@ -114,6 +121,10 @@ def chat_panel() -> rx.Component:
             message_list(
                 PlaygroundState.messages,
                 streaming_bubble(),
+                live=True,
+                tab_index=0,  # the history scrolls: reachable by keyboard
+                role="region",
+                aria_label="Chat",
                 id="playground-messages",
                 max_height=["none", "none", "60vh"],
                 overflow_y="auto",

@@ -20,6 +20,7 @@ from chatapp.services.live import agents, bus, inbox
 from chatapp.services.models import ConversationStatus
 from chatapp.state import calls
 from chatapp.state.auth import AuthState
+from chatapp.state.focus import focus_when_shown
 from chatapp.state.inbox_rows import (
     ALL_BOTS,
     BotChoice,
@@ -113,6 +114,7 @@ class InboxState(AuthState):
     draft: str = ""
     visitor_typing: bool = False
     notice: str = ""
+    announcement: str = ""  # the visitor's latest live message, for screen readers
 
     _last_event: int = 0
     _thread_gen: int = 0
@@ -230,18 +232,27 @@ class InboxState(AuthState):
     async def select(self, conversation_id: int):
         """Open a conversation: its history, then its live events."""
         self.selected_id, self.notice, self.draft = conversation_id, "", ""
-        self.visitor_typing, self._typing_sent = False, False
+        self.visitor_typing, self._typing_sent, self.announcement = False, False, ""
         try:
             await self._load_thread()
         except ServiceError as exc:
             self.selected_id, self.notice = 0, exc.message
             return rx.toast.error(exc.message)
         self._thread_gen += 1
-        return InboxState.follow_thread
+        return [InboxState.follow_thread, focus_when_shown("thread-visitor")]
+
+    @rx.event
+    def back_to_queue(self):
+        """Close the conversation (on a phone the list comes back); focus returns to its entry,
+        or to the list's view when the conversation left it."""
+        opened = self.selected_id
+        self._close_thread("")
+        return focus_when_shown(f"inbox-item-{opened}", f"inbox-view-{self.view}")
 
     # --- actions ----------------------------------------------------------------------------
 
-    async def _act(self, action) -> rx.event.EventSpec | None:
+    async def _act(self, action, then: str) -> rx.event.EventSpec | None:
+        """An agent's action; then focus goes to `then` (the pressed button is replaced)."""
         selected = self.selected_id
         done = await calls.as_member(self, lambda s, a: action(s, a, selected))
         if not done.ok:
@@ -251,7 +262,7 @@ class InboxState(AuthState):
         self.notice = ""
         await self._load_thread()
         await self._refresh_queue()
-        return None
+        return focus_when_shown(then)
 
     async def _reload_after_refusal(self) -> None:
         """Show the thread as it is now; one that is gone (deleted, another workspace's, none
@@ -264,15 +275,15 @@ class InboxState(AuthState):
 
     @rx.event
     async def take(self):
-        return await self._act(agents.take)
+        return await self._act(agents.take, then="inbox-reply")
 
     @rx.event
     async def release(self):
-        return await self._act(agents.release)
+        return await self._act(agents.release, then="inbox-take")
 
     @rx.event
     async def resolve(self):
-        return await self._act(agents.resolve)
+        return await self._act(agents.resolve, then="inbox-take")
 
     @rx.event
     async def set_draft(self, value: str):
@@ -294,16 +305,16 @@ class InboxState(AuthState):
         if not done.ok:
             self.notice = done.error.message
             return done.toast
-        row = done.value
         self.draft, self.notice = "", ""
         self._typing_sent = False  # the reply ends the typing indicator on the widget
-        self._add(row)
+        self._add(done.value)
+        return focus_when_shown("inbox-reply")
 
     def _close_thread(self, notice: str) -> None:
         """Close the open conversation (access lost): nothing of it stays on the page."""
         self._thread_gen += 1  # its follower, if another one runs, ends at its next wake-up
         self.selected_id, self.messages, self.draft, self.notice = 0, [], "", notice
-        self.status = self.visitor = self.agent = self.bot_name = ""
+        self.status = self.visitor = self.agent = self.bot_name = self.announcement = ""
         self.mine = self.visitor_typing = False
 
     def _add(self, row: MessageRow) -> None:
@@ -316,9 +327,11 @@ class InboxState(AuthState):
         if event.id is not None:
             self._last_event = max(self._last_event, event.id)
         if event.type == "message":
-            self._add(message_row(event.data))
-            if event.data.get("role") == "user":
+            row = message_row(event.data)
+            self._add(row)
+            if row.role == "user":
                 self.visitor_typing = False
+                self.announcement = f"{self.visitor}: {row.content}"
         elif event.type == "typing" and event.data.get("who") == "visitor":
             self.visitor_typing = bool(event.data.get("typing"))
         elif event.type == "status":

@@ -106,8 +106,12 @@ class PlaygroundState(BotScopeState):
         return not (self.instructions_error or self.model_error or self.temperature_error)
 
     @rx.var
+    def asked(self) -> bool:
+        return any(m.role == "user" for m in self.messages)
+
+    @rx.var
     def can_retry(self) -> bool:
-        return not self.streaming and any(m.role == "user" for m in self.messages)
+        return not self.streaming and self.asked
 
     @rx.var
     def offline(self) -> bool:

@@ -46,10 +46,35 @@ def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
     expect(page.get_by_role("heading", name="Bots")).to_be_visible()
 
 
+def on_a_phone(page: Page) -> bool:
+    """Whether the navigation is behind the menu button (below the `md` breakpoint)."""
+    return page.locator("#nav-menu").is_visible()
+
+
 def open_section(page: Page, name: str) -> None:
-    """Go to a dashboard section through the sidebar, as a user does, and wait for its heading."""
-    page.click(f"#nav-{name.lower()}")
+    """Go to a dashboard section through the navigation, as a user does (on a phone, through
+    the menu's drawer), and wait for its heading."""
+    if on_a_phone(page):
+        page.click("#nav-menu")
+        page.click(f"#menu-nav-{name.lower()}")
+    else:
+        page.click(f"#nav-{name.lower()}")
     expect(page.get_by_role("heading", name=name, exact=True)).to_be_visible()
+
+
+def switch_bot(page: Page, name: str) -> None:
+    """Choose the bot the sections work on in the navigation's switcher (on a phone, in the
+    menu's drawer, closed again afterwards)."""
+    phone = on_a_phone(page)
+    if phone:
+        page.click("#nav-menu")
+    switcher = page.locator("#menu-bot-switcher" if phone else "#bot-switcher")
+    switcher.click()
+    page.get_by_role("option", name=name, exact=True).click()
+    expect(switcher).to_contain_text(name)
+    if phone:
+        page.keyboard.press("Escape")
+        expect(page.locator(".nav-drawer")).to_have_count(0)
 
 
 def screenshot(page: Page, name: str) -> None:

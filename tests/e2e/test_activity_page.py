@@ -23,7 +23,7 @@ from chatapp.core.db import get_engine, session_scope
 from chatapp.services.bots import bots
 from chatapp.services.chat import conversations
 from chatapp.services.models import Bot, BotCreate, Conversation, Message
-from tests.e2e.dashboard_helpers import log_in, new_tenant, open_section, screenshot
+from tests.e2e.dashboard_helpers import log_in, new_tenant, open_section, screenshot, switch_bot
 from tests.e2e.test_playground_page import ANSWER_MS, ask, shop_tenant
 
 pytestmark = pytest.mark.e2e
@@ -224,7 +224,7 @@ def test_activity_fits_a_phone(browser, app_server, busy_bot):
     try:
         log_in(phone, f"viewer-{busy_bot}@example.com")
         phone.goto("/activity")
-        choose(phone, "#bot-switcher", f"Bot {busy_bot}")
+        switch_bot(phone, f"Bot {busy_bot}")  # in the menu's drawer on a phone
         expect(phone.locator("#activity-summary")).to_have_text(
             "33 conversations", timeout=ANSWER_MS
         )

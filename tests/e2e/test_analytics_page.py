@@ -16,7 +16,14 @@ from sqlmodel import select
 from chatapp.core.db import get_engine, session_scope
 from chatapp.services.bots import bots
 from chatapp.services.models import BotCreate, Conversation, Message, Source
-from tests.e2e.dashboard_helpers import log_in, log_out, new_tenant, open_section, screenshot
+from tests.e2e.dashboard_helpers import (
+    log_in,
+    log_out,
+    new_tenant,
+    open_section,
+    screenshot,
+    switch_bot,
+)
 from tests.utils.factories import PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -36,10 +43,8 @@ def open_analytics(page: Page) -> None:
 
 
 def choose_bot(page: Page, name: str) -> None:
-    """Pick a bot in the sidebar's switcher (the newest bot is chosen by default)."""
-    page.click("#bot-switcher")
-    page.get_by_role("option", name=name, exact=True).click()
-    expect(page.locator("#bot-switcher")).to_contain_text(name)
+    """Pick a bot in the navigation's switcher (the newest bot is chosen by default)."""
+    switch_bot(page, name)
     expect(page.locator("#analytics-loaded")).to_be_attached()
 
 
