@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from chatapp.components.a11y import H2_TITLE, describe_errors, return_focus, visually_hidden
 from chatapp.components.confirm import delete_with_confirmation
 from chatapp.components.forms import field_label
 from chatapp.components.sources_forms import field_error
@@ -27,7 +28,9 @@ def storage_gauge() -> rx.Component:
                 align="center",
                 wrap="wrap",
             ),
-            rx.progress(value=SourcesState.storage_percent, max=100, width="100%"),
+            rx.progress(
+                value=SourcesState.storage_percent, max=100, width="100%", aria_label="Storage used"
+            ),
             width="100%",
             spacing="2",
         ),
@@ -41,6 +44,7 @@ def status_cell(row: SourceRow) -> rx.Component:
         rx.badge(
             rx.match(row.status, *STATUS_WORDS, "Error"),
             color_scheme=rx.match(row.status, *STATUS_COLORS, "gray"),
+            high_contrast=True,  # soft green and blue text are under 4.5:1
             class_name="source-status",
         ),
         rx.cond(
@@ -163,7 +167,7 @@ def sources_table() -> rx.Component:
         ("Chunks", "table-cell"),
         ("Status", "table-cell"),
         ("Last trained", WIDE_ONLY),
-        ("", "table-cell"),
+        (visually_hidden("Actions"), "table-cell"),
     ]
     return rx.cond(
         SourcesState.rows.length() > 0,
@@ -195,24 +199,32 @@ def sources_table() -> rx.Component:
 def edit_qa_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title("Edit Q&A pair"),
+            rx.dialog.title("Edit Q&A pair", custom_attrs=H2_TITLE),
             rx.form(
                 rx.vstack(
                     field_label("Question", "edit-question", weight="medium"),
-                    rx.input(
-                        name="question",
-                        id="edit-question",
-                        default_value=SourcesState.edit_question,
-                        width="100%",
+                    describe_errors(
+                        rx.input(
+                            name="question",
+                            id="edit-question",
+                            default_value=SourcesState.edit_question,
+                            width="100%",
+                        ),
+                        "error-edit-question",
+                        SourcesState.errors.contains("edit.question"),
                     ),
                     field_error("edit.question"),
                     field_label("Answer", "edit-answer", weight="medium"),
-                    rx.text_area(
-                        name="answer",
-                        id="edit-answer",
-                        rows="5",
-                        default_value=SourcesState.edit_answer,
-                        width="100%",
+                    describe_errors(
+                        rx.text_area(
+                            name="answer",
+                            id="edit-answer",
+                            rows="5",
+                            default_value=SourcesState.edit_answer,
+                            width="100%",
+                        ),
+                        "error-edit-answer",
+                        SourcesState.errors.contains("edit.answer"),
                     ),
                     field_error("edit.answer"),
                     rx.hstack(
@@ -232,6 +244,7 @@ def edit_qa_dialog() -> rx.Component:
                 on_submit=SourcesState.save_edit,
                 key=SourcesState.edit_id.to_string(),
             ),
+            **return_focus(),
         ),
         open=SourcesState.edit_id != 0,
         on_open_change=SourcesState.close_edit,
