@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from chatapp.components.a11y import H2_TITLE, return_focus
 from chatapp.state.actions import ActionsState
 
 
@@ -132,7 +133,7 @@ def kind_fields() -> rx.Component:
 
 def test_panel() -> rx.Component:
     return rx.vstack(
-        rx.heading("Test", size="3"),
+        rx.heading("Test", size="3", as_="h3"),
         rx.cond(
             ActionsState.editing_kind == "http",
             rx.text_area(
@@ -178,6 +179,7 @@ def editor_dialog() -> rx.Component:
             rx.dialog.title(
                 rx.cond(ActionsState.editing_new, "New action: ", "Edit action: "),
                 ActionsState.editing_label,
+                custom_attrs=H2_TITLE,
             ),
             rx.form(
                 rx.vstack(
@@ -210,6 +212,7 @@ def editor_dialog() -> rx.Component:
             rx.divider(margin_y="1em"),
             test_panel(),
             max_width="640px",
+            **return_focus(),
         ),
         open=ActionsState.editor_open,
         on_open_change=ActionsState.set_editor_open,

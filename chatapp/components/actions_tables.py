@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from chatapp.components.a11y import visually_hidden
 from chatapp.components.confirm import delete_with_confirmation
 from chatapp.state.actions import ActionRow, ActionsState, RunRow
 
@@ -17,7 +18,7 @@ def action_row(row: ActionRow) -> rx.Component:
                 checked=row.enabled,
                 on_change=lambda value: ActionsState.set_enabled(row.id, value),
                 disabled=~ActionsState.can_edit_actions,
-                aria_label="Enabled",
+                aria_label="Enabled: " + row.name,
                 class_name="action-enabled",
             )
         ),
@@ -52,7 +53,8 @@ def actions_table() -> rx.Component:
     return rx.table.root(
         rx.table.header(
             rx.table.row(
-                *[rx.table.column_header_cell(h) for h in ("Action", "What", "Enabled", "")]
+                *[rx.table.column_header_cell(h) for h in ("Action", "What", "Enabled")],
+                rx.table.column_header_cell(visually_hidden("Actions")),
             )
         ),
         rx.table.body(rx.foreach(ActionsState.rows, action_row)),
@@ -69,7 +71,11 @@ def run_row(row: RunRow) -> rx.Component:
         rx.table.cell(row.trigger),
         rx.table.cell(rx.code(row.input, size="1")),
         rx.table.cell(
-            rx.badge(row.outcome, color_scheme=rx.cond(row.outcome == "ok", "green", "red"))
+            rx.badge(
+                row.outcome,
+                color_scheme=rx.cond(row.outcome == "ok", "green", "red"),
+                high_contrast=True,
+            )
         ),
         rx.table.cell(rx.text(rx.cond(row.error != "", row.error, row.output), size="1")),
         class_name="run-row",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from chatapp.components.a11y import describe_errors
 from chatapp.components.forms import field_error, field_label
 from chatapp.state.activity import ActivityState
 from chatapp.state.bot_scope import BotScopeState
@@ -13,7 +14,7 @@ from chatapp.state.bot_scope import BotScopeState
 def labelled(label: str, control: rx.Component, error=None, field_id: str = "") -> rx.Component:
     return rx.vstack(
         field_label(label, field_id, size="1", color_scheme="gray"),
-        control,
+        control if error is None else describe_errors(control, f"{field_id}-error", error != ""),
         field_error(error, field_id) if error is not None else rx.fragment(),
         spacing="1",
     )
@@ -32,6 +33,8 @@ def search_form() -> rx.Component:
                     id="activity-search",
                     aria_label="Search messages",
                     width="100%",
+                    aria_invalid=rx.cond(ActivityState.search_error != "", "true", "false"),
+                    aria_describedby="activity-search-error",
                 ),
                 rx.button("Search", type="submit", id="activity-search-submit"),
                 width="100%",
@@ -174,6 +177,7 @@ def unanswered_filter() -> rx.Component:
                     checked=ActivityState.unanswered,
                     on_change=ActivityState.set_unanswered,
                     id="activity-unanswered",
+                    aria_label="Unanswered only",
                 ),
                 rx.text("Unanswered only", size="2", as_="span"),
                 align="center",

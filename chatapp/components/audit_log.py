@@ -19,7 +19,7 @@ def _row(row: AuditRow) -> rx.Component:
 
 def audit_log_section() -> rx.Component:
     return rx.vstack(
-        rx.heading("Audit log", size="5", id="audit-log"),
+        rx.heading("Audit log", size="5", id="audit-log", as_="h2"),
         rx.text(
             "Who changed what in this workspace. Keys, tokens and passwords are shown as ***.",
             color_scheme="gray",

@@ -6,6 +6,8 @@ from typing import Any
 
 import reflex as rx
 
+from chatapp.components.a11y import H2_TITLE, return_focus
+
 
 def delete_with_confirmation(
     *,
@@ -30,16 +32,23 @@ def delete_with_confirmation(
             )
         ),
         rx.alert_dialog.content(
-            rx.alert_dialog.title(title),
+            rx.alert_dialog.title(title, custom_attrs=H2_TITLE),
             rx.alert_dialog.description(description),
             rx.hstack(
                 rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
                 rx.alert_dialog.action(
-                    rx.button("Delete", color_scheme="red", on_click=on_confirm, **confirm_props)
+                    rx.button(
+                        "Delete",
+                        color_scheme="red",
+                        high_contrast=True,  # white on red 9 is 3.9:1, under the 4.5 text needs
+                        on_click=on_confirm,
+                        **confirm_props,
+                    )
                 ),
                 justify="end",
                 spacing="3",
                 margin_top="1em",
             ),
+            **return_focus(),  # back to the trash button, or to the page when its row is gone
         ),
     )

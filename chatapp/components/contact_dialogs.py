@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from chatapp.components.a11y import H2_TITLE, describe_errors, return_focus
 from chatapp.state.auth import AuthState
 from chatapp.state.contacts import ContactsState, ConversationView
 
@@ -15,7 +16,11 @@ def form_field(label: str, name: str, error: rx.Var, default: rx.Var, **props) -
     return rx.vstack(
         # rx.el.label: Radix's Text would turn html_for into a CSS property, unlinking the label.
         rx.el.label(rx.text(label, size="2", weight="medium", as_="span"), html_for=field_id),
-        rx.input(name=name, id=field_id, default_value=default, width="100%", **props),
+        describe_errors(
+            rx.input(name=name, id=field_id, default_value=default, width="100%", **props),
+            field_id + "-error",
+            error != "",
+        ),
         rx.cond(
             error != "",
             rx.text(error, color_scheme="red", size="1", id=field_id + "-error", role="alert"),
@@ -29,7 +34,10 @@ def editor_dialog() -> rx.Component:
     draft = ContactsState.draft
     return rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title(rx.cond(ContactsState.editing_id != 0, "Edit contact", "Add contact")),
+            rx.dialog.title(
+                rx.cond(ContactsState.editing_id != 0, "Edit contact", "Add contact"),
+                custom_attrs=H2_TITLE,
+            ),
             rx.form(
                 rx.vstack(
                     form_field("Name", "name", ContactsState.name_error, draft.name),
@@ -70,6 +78,7 @@ def editor_dialog() -> rx.Component:
                 no_validate=True,  # our own messages, next to each field, in every browser
             ),
             max_width="460px",
+            **return_focus(),
         ),
         open=ContactsState.editor_open,
         on_open_change=ContactsState.set_editor_open,
@@ -127,7 +136,7 @@ def erase_button() -> rx.Component:
             )
         ),
         rx.alert_dialog.content(
-            rx.alert_dialog.title("Erase all data of " + who + "?"),
+            rx.alert_dialog.title("Erase all data of " + who + "?", custom_attrs=H2_TITLE),
             rx.alert_dialog.description(
                 "This deletes the contact, their "
                 + ContactsState.detail_conversations.length().to_string()
@@ -140,6 +149,7 @@ def erase_button() -> rx.Component:
                     rx.button(
                         "Erase",
                         color_scheme="red",
+                        high_contrast=True,
                         on_click=ContactsState.erase(detail.id),
                         id="confirm-erase-contact",
                     )
@@ -148,6 +158,7 @@ def erase_button() -> rx.Component:
                 spacing="3",
                 margin_top="1em",
             ),
+            **return_focus(),
         ),
     )
 
@@ -156,7 +167,10 @@ def detail_dialog() -> rx.Component:
     detail = ContactsState.detail
     return rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title(rx.cond(detail.name != "", detail.name, detail.email)),
+            rx.dialog.title(
+                rx.cond(detail.name != "", detail.name, detail.email),
+                custom_attrs=H2_TITLE,
+            ),
             rx.data_list.root(
                 detail_item("Email", detail.email),
                 detail_item("Phone", detail.phone),
@@ -167,7 +181,9 @@ def detail_dialog() -> rx.Component:
                 orientation=rx.breakpoints(initial="vertical", sm="horizontal"),
                 size="2",
             ),
-            rx.heading("Conversations", size="3", margin_top="1em", margin_bottom="0.5em"),
+            rx.heading(
+                "Conversations", size="3", margin_top="1em", margin_bottom="0.5em", as_="h3"
+            ),
             rx.cond(
                 ContactsState.detail_conversations.length() > 0,
                 rx.vstack(
@@ -193,6 +209,7 @@ def detail_dialog() -> rx.Component:
             ),
             max_width="640px",
             id="contact-detail",
+            **return_focus(),
         ),
         open=ContactsState.detail_open,
         on_open_change=ContactsState.set_detail_open,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from chatapp.components.a11y import describe_errors
 from chatapp.components.forms import field_label
 from chatapp.state.settings import SettingsState as S
 
@@ -30,29 +31,39 @@ def labelled(label: str, control: rx.Component, field: str, hint: str = "") -> r
 
 
 def text_input(field: str, **props) -> rx.Component:
-    return rx.input(
-        value=getattr(S, field),
-        on_change=lambda value: S.set_field(field, value),
-        read_only=READ_ONLY,
-        id=f"field-{field}",
-        name=field,
-        width="100%",
-        color_scheme=rx.cond(S.errors.contains(field), "red", "gray"),
-        **props,
+    return _described(
+        field,
+        rx.input(
+            value=getattr(S, field),
+            on_change=lambda value: S.set_field(field, value),
+            read_only=READ_ONLY,
+            id=f"field-{field}",
+            name=field,
+            width="100%",
+            color_scheme=rx.cond(S.errors.contains(field), "red", "gray"),
+            **props,
+        ),
     )
 
 
 def text_box(field: str, rows: str = "3", **props) -> rx.Component:
-    return rx.text_area(
-        value=getattr(S, field),
-        on_change=lambda value: S.set_field(field, value),
-        read_only=READ_ONLY,
-        id=f"field-{field}",
-        name=field,
-        rows=rows,
-        width="100%",
-        **props,
+    return _described(
+        field,
+        rx.text_area(
+            value=getattr(S, field),
+            on_change=lambda value: S.set_field(field, value),
+            read_only=READ_ONLY,
+            id=f"field-{field}",
+            name=field,
+            rows=rows,
+            width="100%",
+            **props,
+        ),
     )
+
+
+def _described(field: str, control: rx.Component) -> rx.Component:
+    return describe_errors(control, f"error-{field}", S.errors.contains(field))
 
 
 def save_button(label: str, handler, button_id: str) -> rx.Component:
@@ -61,7 +72,7 @@ def save_button(label: str, handler, button_id: str) -> rx.Component:
 
 def section(title: str, *children: rx.Component, **props) -> rx.Component:
     return rx.card(
-        rx.vstack(rx.heading(title, size="4"), *children, spacing="3", width="100%"),
+        rx.vstack(rx.heading(title, size="4", as_="h2"), *children, spacing="3", width="100%"),
         width="100%",
         **props,
     )

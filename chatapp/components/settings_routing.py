@@ -122,7 +122,7 @@ def routing_tab() -> rx.Component:
                 id="routes-to",
             ),
         ),
-        rx.heading("Audiences", size="3", margin_top="0.5em"),
+        rx.heading("Audiences", size="3", margin_top="0.5em", as_="h2"),
         rx.text(
             "Who your visitors are (e.g. recruiter, hiring manager, peer). The widget shows each "
             "label as a quick reply at the start; the choice shapes the answers.",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex.vars import ArrayVar, ObjectVar
 
+from chatapp.components.a11y import describe_errors, labelled_upload
 from chatapp.core.config import get_settings
 from chatapp.state.sources import HINTS, SourcesState
 
@@ -36,7 +37,9 @@ def labelled(
     shown = isinstance(hint, rx.Var) or bool(hint)
     return rx.vstack(
         rx.el.label(label, html_for=control.id, font_size="0.875rem", font_weight="500"),
-        control,
+        describe_errors(
+            control, "error-" + error_key.replace(".", "-"), SourcesState.errors.contains(error_key)
+        ),
         *([rx.text(hint, size="1", color_scheme="gray")] if shown else []),
         field_error(error_key),
         spacing="1",
@@ -59,7 +62,8 @@ def _refusals_in_browser(rejected: ArrayVar):
 def upload_panel() -> rx.Component:
     return rx.vstack(
         rx.box(
-            rx.upload(
+            labelled_upload(
+                "Files to add",
                 rx.vstack(
                     rx.icon("upload", size=28, color=rx.color("accent", 9)),
                     rx.text("Drop files here, or click to choose several at once", weight="medium"),
@@ -92,7 +96,9 @@ def upload_panel() -> rx.Component:
         ),
         rx.cond(
             (SourcesState.upload_percent > 0) & (SourcesState.upload_percent < 100),
-            rx.progress(value=SourcesState.upload_percent, max=100, width="100%"),
+            rx.progress(
+                value=SourcesState.upload_percent, max=100, width="100%", aria_label="Uploading"
+            ),
         ),
         rx.cond(
             SourcesState.upload_refusals.length() > 0,
@@ -216,7 +222,7 @@ def website_form() -> rx.Component:
                 "Pages on the same site are followed from here; robots.txt is respected.",
             ),
             rx.text(
-                rx.checkbox(name="use_sitemap", id="site-sitemap"),
+                rx.checkbox(name="use_sitemap", id="site-sitemap", aria_label="This is a sitemap"),
                 " This is a sitemap: read the pages it lists instead of following links",
                 as_="label",
                 size="2",

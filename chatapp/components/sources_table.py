@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from chatapp.components.a11y import visually_hidden
 from chatapp.components.confirm import delete_with_confirmation
 from chatapp.components.sources_details import details_dialog
 from chatapp.components.sources_edit import edit_dialog
@@ -28,7 +29,9 @@ def storage_gauge() -> rx.Component:
                 align="center",
                 wrap="wrap",
             ),
-            rx.progress(value=SourcesState.storage_percent, max=100, width="100%"),
+            rx.progress(
+                value=SourcesState.storage_percent, max=100, width="100%", aria_label="Storage used"
+            ),
             width="100%",
             spacing="2",
         ),
@@ -42,6 +45,7 @@ def status_cell(row: SourceRow) -> rx.Component:
         rx.badge(
             rx.match(row.status, *STATUS_WORDS, "Error"),
             color_scheme=rx.match(row.status, *STATUS_COLORS, "gray"),
+            high_contrast=True,  # soft green and blue text are under 4.5:1
             class_name="source-status",
         ),
         rx.cond(
@@ -158,7 +162,7 @@ def sources_table() -> rx.Component:
         ("Chunks", "table-cell"),
         ("Status", "table-cell"),
         ("Last trained", WIDE_ONLY),
-        ("", "table-cell"),
+        (visually_hidden("Actions"), "table-cell"),
     ]
     return rx.cond(
         SourcesState.rows.length() > 0,

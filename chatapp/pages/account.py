@@ -15,11 +15,12 @@ def account_page() -> rx.Component:
         rx.card(
             rx.form(
                 rx.vstack(
-                    rx.heading("Change password", size="3"),
+                    rx.heading("Change password", size="3", as_="h2"),
                     rx.input(
                         name="current_password",
                         type="password",
                         placeholder="Current password",
+                        aria_label="Current password",
                         required=True,
                         width="100%",
                     ),
@@ -27,6 +28,7 @@ def account_page() -> rx.Component:
                         name="new_password",
                         type="password",
                         placeholder="New password (8 characters or more)",
+                        aria_label="New password",
                         required=True,
                         width="100%",
                     ),
@@ -34,6 +36,7 @@ def account_page() -> rx.Component:
                         name="confirm",
                         type="password",
                         placeholder="Repeat new password",
+                        aria_label="Repeat new password",
                         required=True,
                         width="100%",
                     ),

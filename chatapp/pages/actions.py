@@ -61,7 +61,7 @@ def actions_page() -> rx.Component:
             actions_table(),
             rx.callout("No actions yet.", icon="info", id="no-actions"),
         ),
-        rx.heading("Run log", size="4", margin_top="1.5em", margin_bottom="0.5em"),
+        rx.heading("Run log", size="4", margin_top="1.5em", margin_bottom="0.5em", as_="h2"),
         runs_table(),
         editor_dialog(),
         title="Actions",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from chatapp.components.a11y import H2_TITLE, return_focus
 from chatapp.components.activity_filters import filters, search_form
 from chatapp.components.activity_improve import conversation_messages
 from chatapp.components.layout import bot_section
@@ -24,6 +25,7 @@ def feedback_cell(row: ConversationItem) -> rx.Component:
                 rx.icon("thumbs-up", size=12),
                 row.thumbs_up.to_string(),
                 color_scheme="green",
+                high_contrast=True,
                 aria_label="thumbs up",
             ),
         ),
@@ -33,10 +35,14 @@ def feedback_cell(row: ConversationItem) -> rx.Component:
                 rx.icon("thumbs-down", size=12),
                 row.thumbs_down.to_string(),
                 color_scheme="red",
+                high_contrast=True,
                 aria_label="thumbs down",
             ),
         ),
-        rx.cond(row.fallbacks > 0, rx.badge("no answer found", color_scheme="orange")),
+        rx.cond(
+            row.fallbacks > 0,
+            rx.badge("no answer found", color_scheme="orange", high_contrast=True),
+        ),
         spacing="1",
         wrap="wrap",
     )
@@ -149,7 +155,7 @@ def conversation_dialog() -> rx.Component:
     detail = ActivityState.detail
     return rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title("Conversation"),
+            rx.dialog.title("Conversation", custom_attrs=H2_TITLE),
             rx.dialog.description(
                 detail.channel
                 + " - "
@@ -170,6 +176,7 @@ def conversation_dialog() -> rx.Component:
             max_width="760px",
             max_height="85vh",
             overflow_y="auto",
+            **return_focus(),
         ),
         open=ActivityState.detail_open,
         on_open_change=ActivityState.set_detail_open,

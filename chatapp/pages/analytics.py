@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 from plotly.graph_objects import Figure
 
+from chatapp.components.a11y import H2_TITLE, describe_errors, return_focus
 from chatapp.components.forms import field_error, field_label
 from chatapp.components.layout import bot_section
 from chatapp.state.analytics import CUSTOM, PRESETS, AnalyticsState, GroupRow
@@ -19,13 +20,12 @@ def custom_range_form() -> rx.Component:
     def date_field(name: str, label: str, value, error) -> rx.Component:
         return rx.vstack(
             field_label(label, f"range-{name}", size="1"),
-            rx.input(
-                type="date",
-                name=name,
-                id=f"range-{name}",
-                default_value=value,
-                key=value,
-                aria_invalid=rx.cond(error != "", "true", "false"),
+            describe_errors(
+                rx.input(
+                    type="date", name=name, id=f"range-{name}", default_value=value, key=value
+                ),
+                f"range-{name}-error",
+                error != "",
             ),
             field_error(error, f"range-{name}"),
             spacing="1",
@@ -153,7 +153,7 @@ def handoff_stats() -> rx.Component:
 def chart(title: str, figure, chart_id: str, footer: rx.Component | None = None) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading(title, size="3"),
+            rx.heading(title, size="3", as_="h2"),
             rx.box(
                 rx.plotly.basic(
                     data=figure.to(Figure),
@@ -264,7 +264,7 @@ def group_row(group: GroupRow) -> rx.Component:
 def missing_report() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading("Questions your bot could not answer", size="4"),
+            rx.heading("Questions your bot could not answer", size="4", as_="h2"),
             rx.text(
                 "Similar questions are grouped; the most asked come first.",
                 rx.cond(
@@ -315,31 +315,39 @@ def qa_dialog() -> rx.Component:
     s = AnalyticsState
     return rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title("Answer this question"),
+            rx.dialog.title("Answer this question", custom_attrs=H2_TITLE),
             rx.dialog.description(
                 "The bot learns this answer as a Q&A source.", size="2", margin_bottom="0.75em"
             ),
             rx.form(
                 rx.vstack(
                     field_label("Question", "qa-question"),
-                    rx.text_area(
-                        value=s.qa_question,
-                        on_change=s.set_qa_question,
-                        id="qa-question",
-                        name="question",
-                        width="100%",
-                        rows="2",
+                    describe_errors(
+                        rx.text_area(
+                            value=s.qa_question,
+                            on_change=s.set_qa_question,
+                            id="qa-question",
+                            name="question",
+                            width="100%",
+                            rows="2",
+                        ),
+                        "qa-question-error",
+                        s.qa_question_error != "",
                     ),
                     field_error(s.qa_question_error, "qa-question"),
                     field_label("Answer", "qa-answer"),
-                    rx.text_area(
-                        value=s.qa_answer,
-                        on_change=s.set_qa_answer,
-                        id="qa-answer",
-                        name="answer",
-                        width="100%",
-                        rows="5",
-                        placeholder="What the bot should say",
+                    describe_errors(
+                        rx.text_area(
+                            value=s.qa_answer,
+                            on_change=s.set_qa_answer,
+                            id="qa-answer",
+                            name="answer",
+                            width="100%",
+                            rows="5",
+                            placeholder="What the bot should say",
+                        ),
+                        "qa-answer-error",
+                        s.qa_answer_error != "",
                     ),
                     field_error(s.qa_answer_error, "qa-answer"),
                     rx.hstack(
@@ -354,6 +362,7 @@ def qa_dialog() -> rx.Component:
                 on_submit=s.save_qa,
             ),
             max_width="560px",
+            **return_focus(),
         ),
         open=s.qa_open,
         on_open_change=s.set_qa_open,

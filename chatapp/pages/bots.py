@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from chatapp.components.a11y import H2_TITLE, return_focus
 from chatapp.components.bot_transfer import export_button, import_dialog
 from chatapp.components.confirm import delete_with_confirmation
 from chatapp.components.layout import dashboard
@@ -16,7 +17,7 @@ def create_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.trigger(rx.button(rx.icon("plus", size=16), "New bot", id="new-bot")),
         rx.dialog.content(
-            rx.dialog.title("New bot"),
+            rx.dialog.title("New bot", custom_attrs=H2_TITLE),
             rx.form(
                 rx.vstack(
                     rx.input(
@@ -26,6 +27,7 @@ def create_dialog() -> rx.Component:
                         max_length=80,
                         width="100%",
                         id="new-bot-name",
+                        aria_label="Bot name",
                     ),
                     rx.hstack(
                         rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
@@ -46,7 +48,7 @@ def create_dialog() -> rx.Component:
 def rename_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title("Rename bot"),
+            rx.dialog.title("Rename bot", custom_attrs=H2_TITLE),
             rx.form(
                 rx.vstack(
                     rx.input(
@@ -56,6 +58,7 @@ def rename_dialog() -> rx.Component:
                         max_length=80,
                         width="100%",
                         id="rename-input",
+                        aria_label="Bot name",
                     ),
                     rx.hstack(
                         rx.button(
@@ -72,6 +75,7 @@ def rename_dialog() -> rx.Component:
                 ),
                 on_submit=BotsState.rename,
             ),
+            **return_focus(),  # opened from state: no Trigger for Radix to focus again
         ),
         open=BotsState.rename_id != 0,
         on_open_change=BotsState.rename_open_change,
@@ -129,7 +133,9 @@ def bot_card(card: BotCard) -> rx.Component:
 def bot_name_button(card: BotCard) -> rx.Component:
     """The bot's name: the card's keyboard way in (Tab, then Enter)."""
     return rx.el.button(
-        rx.heading(card.name, size="4", class_name="bot-name", trim="both"),
+        # A span: a button's content is phrasing only (a heading in it is no heading to a
+        # screen reader); the card's name is the button's name.
+        rx.heading(card.name, size="4", class_name="bot-name", trim="both", as_="span"),
         type="button",
         title="Open " + card.name,
         class_name="open-bot",
@@ -158,7 +164,9 @@ def bot_card_body(card: BotCard) -> rx.Component:
                 rx.vstack(
                     bot_name_button(card),
                     rx.badge(
-                        card.status, color_scheme=rx.cond(card.status == "active", "green", "gray")
+                        card.status,
+                        color_scheme=rx.cond(card.status == "active", "green", "gray"),
+                        high_contrast=True,  # soft green text is under 4.5:1
                     ),
                     spacing="1",
                     min_width="0",
@@ -168,7 +176,9 @@ def bot_card_body(card: BotCard) -> rx.Component:
                 width="100%",
                 align="center",
             ),
-            rx.progress(value=card.usage_percent, width="100%"),
+            rx.progress(
+                value=card.usage_percent, width="100%", aria_label="Messages used this month"
+            ),
             rx.text(card.usage_label, size="2", color_scheme="gray", class_name="bot-usage"),
             spacing="3",
             width="100%",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from chatapp.components.a11y import H2_TITLE, return_focus
 from chatapp.components.layout import bot_section
 from chatapp.components.widget_preview import widget_preview
 from chatapp.state.auth import AuthState
@@ -14,7 +15,7 @@ from chatapp.state.connect import ConnectState as C
 
 def card(title: str, *children: rx.Component, **props) -> rx.Component:
     return rx.card(
-        rx.vstack(rx.heading(title, size="4"), *children, spacing="3", width="100%"),
+        rx.vstack(rx.heading(title, size="4", as_="h2"), *children, spacing="3", width="100%"),
         width="100%",
         **props,
     )
@@ -85,7 +86,7 @@ def regenerate_button() -> rx.Component:
             )
         ),
         rx.alert_dialog.content(
-            rx.alert_dialog.title("Replace the widget key?"),
+            rx.alert_dialog.title("Replace the widget key?", custom_attrs=H2_TITLE),
             rx.alert_dialog.description(
                 "The current key stops working at once: every page that uses it must get the "
                 "new embed code."
@@ -96,6 +97,7 @@ def regenerate_button() -> rx.Component:
                     rx.button(
                         "Regenerate",
                         color_scheme="red",
+                        high_contrast=True,
                         on_click=C.create_key,
                         id="confirm-regenerate",
                     )
@@ -104,6 +106,7 @@ def regenerate_button() -> rx.Component:
                 spacing="3",
                 margin_top="1em",
             ),
+            **return_focus(),
         ),
     )
     revoke = rx.button(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from chatapp.components.a11y import visually_hidden
 from chatapp.components.confirm import delete_with_confirmation
 from chatapp.components.contact_dialogs import detail_dialog, editor_dialog
 from chatapp.components.layout import bot_section
@@ -162,7 +163,7 @@ def contacts_table() -> rx.Component:
                     header_cell("First seen", display=WIDE_ONLY),
                     header_cell("Last seen", display=WIDE_ONLY),
                     header_cell("Chats", display=WIDE_ONLY, title="Conversations"),
-                    header_cell(""),
+                    header_cell(visually_hidden("Actions")),
                 )
             ),
             rx.table.body(rx.foreach(ContactsState.rows, contact_row)),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from chatapp.components.a11y import labelled_upload
 from chatapp.components.forms import field_label
 from chatapp.components.layout import bot_section
 from chatapp.components.settings_fields import (
@@ -76,7 +77,12 @@ def bot_tab() -> rx.Component:
         ),
         rx.vstack(
             rx.text("Used this month: ", S.usage_label, size="2", id="usage-label"),
-            rx.progress(value=S.usage_percent, width="100%", max_width="360px"),
+            rx.progress(
+                value=S.usage_percent,
+                width="100%",
+                max_width="360px",
+                aria_label="Messages used this month",
+            ),
             spacing="1",
             width="100%",
         ),
@@ -106,7 +112,8 @@ def avatar_field() -> rx.Component:
             rx.cond(
                 S.is_manager,
                 rx.hstack(
-                    rx.upload.root(
+                    labelled_upload(
+                        "Avatar image",
                         rx.button(
                             rx.icon("upload", size=14), "Upload", variant="soft", type="button"
                         ),
@@ -116,6 +123,7 @@ def avatar_field() -> rx.Component:
                         accept=AVATAR_TYPES,
                         on_drop=S.upload_avatar,
                         on_drop_rejected=S.avatar_rejected,
+                        plain=True,
                     ),
                     rx.cond(
                         S.avatar_url != "",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from chatapp.components.a11y import H2_TITLE, return_focus, visually_hidden
 from chatapp.components.audit_log import audit_log_section
 from chatapp.components.layout import dashboard
 from chatapp.components.team_invitations import invitations_card
@@ -22,6 +23,7 @@ def role_cell(member: MemberRow) -> rx.Component:
             value=member.role,
             size="1",
             on_change=lambda role: TeamState.change_role(member.user_id, role),
+            custom_attrs={"aria-label": "Role of " + member.email},
         ),
         rx.badge(member.role),
     )
@@ -39,19 +41,23 @@ def remove_button(member: MemberRow) -> rx.Component:
             )
         ),
         rx.alert_dialog.content(
-            rx.alert_dialog.title("Remove " + member.email + "?"),
+            rx.alert_dialog.title("Remove " + member.email + "?", custom_attrs=H2_TITLE),
             rx.alert_dialog.description("They lose access to this workspace at once."),
             rx.hstack(
                 rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
                 rx.alert_dialog.action(
                     rx.button(
-                        "Remove", color_scheme="red", on_click=TeamState.remove(member.user_id)
+                        "Remove",
+                        color_scheme="red",
+                        high_contrast=True,
+                        on_click=TeamState.remove(member.user_id),
                     )
                 ),
                 justify="end",
                 spacing="3",
                 margin_top="1em",
             ),
+            **return_focus(),
         ),
     )
 
@@ -60,7 +66,7 @@ def add_member_form() -> rx.Component:
     return rx.card(
         rx.form(
             rx.vstack(
-                rx.heading("Add a member", size="3"),
+                rx.heading("Add a member", size="3", as_="h2"),
                 rx.text(
                     "New people need an initial password; they can change it on their "
                     "Account page.",
@@ -68,10 +74,26 @@ def add_member_form() -> rx.Component:
                     color_scheme="gray",
                 ),
                 rx.flex(
-                    rx.input(name="email", type="email", placeholder="Email", required=True),
-                    rx.input(name="name", placeholder="Name (optional)"),
-                    rx.input(name="password", type="password", placeholder="Initial password"),
-                    rx.select(ROLES, name="role", default_value="agent"),
+                    rx.input(
+                        name="email",
+                        type="email",
+                        placeholder="Email",
+                        required=True,
+                        aria_label="Email",
+                    ),
+                    rx.input(name="name", placeholder="Name (optional)", aria_label="Name"),
+                    rx.input(
+                        name="password",
+                        type="password",
+                        placeholder="Initial password",
+                        aria_label="Initial password",
+                    ),
+                    rx.select(
+                        ROLES,
+                        name="role",
+                        default_value="agent",
+                        custom_attrs={"aria-label": "Role"},
+                    ),
                     rx.button("Add", type="submit"),
                     spacing="2",
                     wrap="wrap",
@@ -106,7 +128,7 @@ def team_page() -> rx.Component:
                     rx.table.column_header_cell("Name"),
                     rx.table.column_header_cell("Role"),
                     rx.table.column_header_cell("Joined"),
-                    rx.table.column_header_cell(""),
+                    rx.table.column_header_cell(visually_hidden("Actions")),
                 )
             ),
             rx.table.body(

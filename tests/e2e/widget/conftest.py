@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.axe import run_axe
 from tests.utils.databases import require_or_skip
 from tests.utils.fake_llm import FakeLLMServer, fake_llm_server
 from tests.utils.widget_stack import ROOT, HostSite, api_server, build_widget, prepare
 
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 ANSWER = (
     "We are open **Monday to Friday** from 9am to 6pm [1].\n\n"
     "- Saturdays: 10am to 4pm\n- Sundays: closed\n\n"
@@ -120,19 +120,6 @@ def widget_state(page) -> dict:
         "() => Object.fromEntries(Object.keys(localStorage).filter(k => k.startsWith('chatapp:'))"
         ".map(k => [k, JSON.parse(localStorage.getItem(k))]))"
     )
-
-
-def run_axe(page, context: str = "document") -> list[dict]:
-    """axe-core's serious and critical violations on the page (shadow DOM included)."""
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        f"async () => (await axe.run({context}, {{resultTypes: ['violations']}})).violations"
-    )
-    bad = [v for v in result if v["impact"] in ("serious", "critical")]
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]}
-        for v in bad
-    ]
 
 
 __all__ = ["ANSWER", "Stack", "json", "run_axe", "widget_state"]
