@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from chatapp.components.a11y import labelled_upload
 from chatapp.components.forms import field_label
 from chatapp.state.bot_transfer import BotTransferState as S
 from chatapp.state.bots import BotCard
@@ -39,7 +40,8 @@ def _target() -> rx.Component:
 
 
 def _drop_zone() -> rx.Component:
-    return rx.upload.root(
+    return labelled_upload(
+        "Bot file to import",
         rx.vstack(
             rx.icon("file-up", size=24, color=rx.color("accent", 9)),
             rx.text("Drop the bot file here, or click to choose it", weight="medium"),
@@ -47,6 +49,7 @@ def _drop_zone() -> rx.Component:
             align="center",
             spacing="1",
         ),
+        plain=True,
         id=UPLOAD_ID,
         multiple=False,
         max_files=1,

@@ -94,7 +94,10 @@ def citation_list(citations) -> rx.Component:
 
 def _badges(message: BubbleView) -> rx.Component:
     return rx.fragment(
-        rx.cond(message.fell_back, rx.badge("no answer found", color_scheme="orange", size="1")),
+        rx.cond(
+            message.fell_back,
+            rx.badge("no answer found", color_scheme="orange", high_contrast=True, size="1"),
+        ),
         rx.cond(
             message.routed_bot != "",
             rx.badge("answered by ", message.routed_bot, size="1", class_name="routed-bot"),

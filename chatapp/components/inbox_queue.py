@@ -41,7 +41,7 @@ def queue_item(row: QueueRow) -> rx.Component:
                 rx.text(row.visitor, weight="bold", size="2", as_="span"),
                 rx.cond(
                     row.status == "pending",
-                    rx.badge("Waiting " + row.waiting, color_scheme="orange"),
+                    rx.badge("Waiting " + row.waiting, color_scheme="orange", high_contrast=True),
                     rx.badge(
                         rx.cond(row.agent != "", row.status + ": " + row.agent, row.status),
                         color_scheme=rx.cond(row.status == "assigned", "green", "gray"),

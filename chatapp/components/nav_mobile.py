@@ -75,7 +75,12 @@ def top_bar() -> rx.Component:
         rx.cond(
             InboxBadgeState.pending > 0,
             rx.link(
-                rx.badge(InboxBadgeState.pending, color_scheme="orange", radius="full"),
+                rx.badge(
+                    InboxBadgeState.pending,
+                    color_scheme="orange",
+                    high_contrast=True,
+                    radius="full",
+                ),
                 href="/inbox",
                 aria_label=InboxBadgeState.pending.to_string() + " waiting in the Inbox",
                 id="topbar-inbox-badge",

@@ -61,6 +61,7 @@ def pending_badge(element_id: str) -> rx.Component:
         rx.badge(
             InboxBadgeState.pending,
             color_scheme="orange",
+            high_contrast=True,
             radius="full",
             id=element_id,
         ),

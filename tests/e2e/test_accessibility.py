@@ -136,12 +136,22 @@ def _workspace_pages(audit: Audit) -> None:
     audit.dialog("Bots: rename", page.locator(".rename-bot").first)
     audit.dialog("Bots: delete confirmation", page.locator(".delete-bot").first)
     audit.dialog("Sidebar: new workspace", page.locator("#new-ws"))
+    audit.dialog("Bots: import a bot", page.locator("#import-bot"))
 
     open_section(page, "Team")
     audit.check("Team")
     audit.dialog("Team: remove member", page.get_by_role("button", name="Remove member").first)
+    page.click("#invite-create")
+    expect(page.locator("#invite-link")).to_be_visible()
+    audit.check("Team: an invitation link made, one pending")
+    link = page.locator("#invite-link").input_value()
     open_section(page, "Account")
     audit.check("Account")
+    page.goto(link)
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    audit.check("Invitation link (opened while logged in)")
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Bots")).to_be_visible()
 
 
 def _conversation_pages(audit: Audit) -> None:
@@ -153,6 +163,12 @@ def _conversation_pages(audit: Audit) -> None:
     expect(page.locator(".conversation-row")).to_have_count(4)
     audit.check("Activity")
     audit.dialog("Activity: conversation", page.locator(".conversation-open").first)
+    opener = page.locator(".conversation-open").first
+    opener.focus()
+    page.keyboard.press("Enter")
+    audit.dialog("Activity: improve an answer", page.locator(".improve-answer").first)
+    page.keyboard.press("Escape")
+    audit.focus_returned("Activity: conversation (after improving)", opener)
 
     open_section(page, "Analytics")
     expect(page.locator(".add-answer")).to_have_count(1)
@@ -180,7 +196,13 @@ def _sources_and_contacts(audit: Audit) -> None:
     page.click("#add-text")  # nothing pasted: the field's error
     expect(page.locator("#error-text-text")).to_be_visible()
     audit.check("Sources: Text tab with an error")
-    audit.dialog("Sources: edit Q&A", page.locator(".edit-source"))
+    qa_row, text_row = (
+        page.locator(".source-row", has_text="Parking?"),
+        page.locator(".source-row", has_text="Hours"),
+    )
+    audit.dialog("Sources: edit Q&A", qa_row.locator(".edit-source"))
+    audit.dialog("Sources: edit text", text_row.locator(".edit-source"))
+    audit.dialog("Sources: what the bot learned", text_row.locator(".view-source"))
     audit.dialog("Sources: delete confirmation", page.locator(".delete-source").first)
 
     open_section(page, "Contacts")
