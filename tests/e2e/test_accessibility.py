@@ -166,6 +166,7 @@ def _conversation_pages(audit: Audit) -> None:
     opener = page.locator(".conversation-open").first
     opener.focus()
     page.keyboard.press("Enter")
+    expect(page.locator("[role=dialog]")).to_have_count(1)  # the conversation, open again
     audit.dialog("Activity: improve an answer", page.locator(".improve-answer").first)
     page.keyboard.press("Escape")
     audit.focus_returned("Activity: conversation (after improving)", opener)
