@@ -12,7 +12,7 @@ import time
 from tests.faults.stack import ROOT, FaultApi, Store, prepare, wait_for
 from tests.utils import widget_stack
 
-CHARS = 200_000
+CHARS = 80_000  # ~90 chunks: three embedding batches, killed after the first
 STALE = 3  # INGEST_STALE_SECONDS: how soon the restarted worker takes the source back
 ENV = {"MAX_TEXT_CHARS": str(CHARS + 1000), "INGEST_STALE_SECONDS": str(STALE)}
 
