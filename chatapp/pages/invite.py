@@ -5,17 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from chatapp.components.session_forms import end_session_form, open_session_form
+from chatapp.pages.login import auth_card
 from chatapp.state.auth import AuthState
 from chatapp.state.invite import InviteState
-
-
-def _card(*children: rx.Component) -> rx.Component:
-    return rx.center(
-        rx.card(rx.vstack(*children, spacing="4", width="100%"), width="100%", max_width="420px"),
-        min_height="100vh",
-        padding="1em",
-        background=rx.color("gray", 2),
-    )
 
 
 def _field(label: str, name: str, kind: str = "text", **props) -> rx.Component:
@@ -137,7 +129,7 @@ def _error() -> rx.Component:
     on_load=InviteState.open_invitation,
 )
 def invite_page() -> rx.Component:
-    return _card(
+    return auth_card(
         rx.match(
             InviteState.invite_mode,
             ("loading", rx.text("Opening the invitation...", color_scheme="gray")),

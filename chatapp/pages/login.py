@@ -8,12 +8,18 @@ from chatapp.components.session_forms import open_session_form
 from chatapp.state.auth import AuthState
 
 
-def _card(*children: rx.Component) -> rx.Component:
-    return rx.center(
-        rx.card(rx.vstack(*children, spacing="4", width="100%"), width="100%", max_width="400px"),
-        min_height="100vh",
-        padding="1em",
-        background=rx.color("gray", 2),
+def auth_card(*children: rx.Component) -> rx.Component:
+    """A page outside the dashboard's frame (login, setup, an invitation): one card in the
+    middle, inside the page's `<main>` landmark."""
+    return rx.el.main(
+        rx.center(
+            rx.card(
+                rx.vstack(*children, spacing="4", width="100%"), width="100%", max_width="420px"
+            ),
+            min_height="100vh",
+            padding="1em",
+            background=rx.color("gray", 2),
+        )
     )
 
 
@@ -38,7 +44,7 @@ def _field(label: str, name: str, kind: str = "text", **props) -> rx.Component:
 
 @rx.page(route="/login", title="Log in - Chatapp", on_load=AuthState.guard_login_page)
 def login_page() -> rx.Component:
-    return _card(
+    return auth_card(
         rx.heading("Log in to Chatapp", size="6"),
         _error(),
         rx.form(
@@ -63,7 +69,7 @@ def login_page() -> rx.Component:
 
 @rx.page(route="/setup", title="Set up - Chatapp", on_load=AuthState.guard_setup_page)
 def setup_page() -> rx.Component:
-    return _card(
+    return auth_card(
         rx.heading("Welcome to Chatapp", size="6"),
         rx.text("Create the first account. It owns the first workspace.", color_scheme="gray"),
         _error(),
