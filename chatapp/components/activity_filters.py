@@ -97,6 +97,8 @@ def channel_filter() -> rx.Component:
                 ("widget", "Widget"),
                 ("playground", "Playground"),
                 ("api", "API"),
+                ("openai", "OpenAI API"),
+                ("chatbase", "Chatbase API"),
             ],
             "activity-channel",
         ),

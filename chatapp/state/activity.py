@@ -18,7 +18,13 @@ from chatapp.services.reports.activity import ActivityFilter, ConversationRow
 from chatapp.state import calls
 from chatapp.state.bot_scope import BotScopeState
 
-CHANNEL_LABELS = {"widget": "Widget", "playground": "Playground", "api": "API"}
+CHANNEL_LABELS = {
+    "widget": "Widget",
+    "playground": "Playground",
+    "api": "API",
+    "openai": "OpenAI API",
+    "chatbase": "Chatbase API",
+}
 
 
 @dataclasses.dataclass

@@ -23,7 +23,9 @@ def test_owner_invites_an_agent_who_sets_a_password_and_joins(browser, app_serve
     page.get_by_role("option", name="agent", exact=True).click()
     page.click("#invite-create")
     link = page.locator("#invite-link")
-    expect(link).to_have_value(re.compile(r"^http://127\.0\.0\.1:\d+/invite/inv_[\w-]{43}$"))
+    expect(link).to_have_value(
+        re.compile(rf"^{re.escape(app_server.base_url)}/invite/inv_[\w-]{{43}}$")
+    )
     expect(page.locator("#invite-note")).to_contain_text("Copy the link and send it")
     expect(page.locator("#invitations-table")).to_contain_text("Anyone with the link")
     screenshot(page, "team-invite")

@@ -15,7 +15,8 @@ from chatapp.services.accounts.tenancy import Actor
 
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 CLIENT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
-CHANNELS = ("widget", "playground", "api")
+CHANNELS = ("widget", "playground", "api", "openai", "chatbase")
+HISTORY_ROLES = ("user", "assistant")
 
 
 @dataclass
@@ -36,6 +37,9 @@ class ChatRequest:
     instructions: str | None = None
     model: str | None = None
     temperature: float | None = None
+    # The earlier turns as the client sent them (OpenAI's and Chatbase's `messages`): used
+    # instead of the conversation's stored history, for clients that keep their own.
+    history: tuple[tuple[str, str], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -88,4 +92,14 @@ def validate(request: ChatRequest) -> tuple[str, str, str | None]:
         raise ValidationFailed("client_id must be 1 to 64 letters, digits or '-_.:'.")
     if request.channel not in CHANNELS:
         raise ValidationFailed(f"channel must be one of {', '.join(CHANNELS)}.")
+    if request.history is not None:
+        _check_history(request.history, settings.max_message_chars)
     return message, session_id, client_id
+
+
+def _check_history(history: tuple[tuple[str, str], ...], max_chars: int) -> None:
+    for role, content in history:
+        if role not in HISTORY_ROLES:
+            raise ValidationFailed("Earlier messages must come from 'user' or 'assistant'.")
+        if len(content) > max_chars:
+            raise TooLarge(f"An earlier message is too long: at most {max_chars} characters.")

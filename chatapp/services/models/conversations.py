@@ -47,7 +47,9 @@ class Conversation(SQLModel, table=True):
     workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
     bot_id: int = Field(foreign_key="bot.id", index=True, ondelete="CASCADE")
     session_id: str = Field(max_length=64, index=True)
-    channel: str = Field(default="widget", max_length=20)  # widget, playground, api
+    channel: str = Field(
+        default="widget", max_length=20
+    )  # widget, playground, api, openai, chatbase
     # bot -> pending (a person was asked for) -> assigned (an agent took it; the bot is silent)
     # -> resolved; handing back to the bot sets "bot" again.
     status: str = Field(default=ConversationStatus.BOT, max_length=20, index=True)

@@ -32,7 +32,7 @@ PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
 MAX_SEARCH_CHARS = 200
 FEEDBACK_CHOICES = ("any", "up", "down", "rated")
-CHANNEL_CHOICES = ("", "widget", "playground", "api")
+CHANNEL_CHOICES = ("", "widget", "playground", "api", "openai", "chatbase")
 QUESTION_PREVIEW_CHARS = 160
 
 
