@@ -1,5 +1,5 @@
 """Form pieces of the Settings section, bound to SettingsState: a field with its label and its
-error, read-only for roles that cannot save, and a save button only managers see."""
+error, read-only for roles that cannot save, and a form whose save button only managers see."""
 
 from __future__ import annotations
 
@@ -66,8 +66,21 @@ def _described(field: str, control: rx.Component) -> rx.Component:
     return describe_errors(control, f"error-{field}", S.errors.contains(field))
 
 
-def save_button(label: str, handler, button_id: str) -> rx.Component:
-    return rx.cond(S.is_manager, rx.button(label, on_click=handler, id=button_id))
+def save_button(label: str, button_id: str) -> rx.Component:
+    """Submits its `settings_form`: the handler gets the values on screen with the click."""
+    return rx.cond(S.is_manager, rx.button(label, type="submit", id=button_id))
+
+
+def settings_form(handler, *children: rx.Component, **props) -> rx.Component:
+    """A form whose save reads the fields' values from the submit itself, not from state the
+    inputs' (debounced) changes may not have reached yet when the button is clicked."""
+    return rx.form(
+        rx.vstack(*children, spacing=props.pop("spacing", "3"), width="100%", **props),
+        on_submit=handler,
+        # Our own messages next to the fields, not the browser's bubbles (min/max of numbers).
+        no_validate=True,
+        width="100%",
+    )
 
 
 def section(title: str, *children: rx.Component, **props) -> rx.Component:

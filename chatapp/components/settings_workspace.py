@@ -11,6 +11,7 @@ from chatapp.components.settings_fields import (
     labelled,
     save_button,
     section,
+    settings_form,
     text_input,
 )
 from chatapp.state.account import AccountState
@@ -94,19 +95,23 @@ def workspace_tab() -> rx.Component:
     return rx.vstack(
         section(
             "Workspace",
-            labelled(
-                "Name",
-                rx.input(
-                    value=S.new_workspace_name,
-                    on_change=lambda value: S.set_field("new_workspace_name", value),
-                    read_only=READ_ONLY,
-                    id="field-new_workspace_name",
-                    width="100%",
-                    max_length=120,
+            settings_form(
+                S.save_workspace_name,
+                labelled(
+                    "Name",
+                    rx.input(
+                        value=S.new_workspace_name,
+                        on_change=lambda value: S.set_field("new_workspace_name", value),
+                        read_only=READ_ONLY,
+                        id="field-new_workspace_name",
+                        name="new_workspace_name",
+                        width="100%",
+                        max_length=120,
+                    ),
+                    "new_workspace_name",
                 ),
-                "new_workspace_name",
+                save_button("Rename workspace", "save-workspace-name"),
             ),
-            save_button("Rename workspace", S.save_workspace_name, "save-workspace-name"),
         ),
         section(
             "Members and roles",
@@ -115,31 +120,38 @@ def workspace_tab() -> rx.Component:
         ),
         section(
             "Defaults for new bots",
-            labelled(
-                "Monthly message limit of a new bot",
-                text_input(
+            settings_form(
+                S.save_default_limit,
+                labelled(
+                    "Monthly message limit of a new bot",
+                    text_input(
+                        "default_limit",
+                        type="number",
+                        min="0",
+                        placeholder="Installation default: " + S.installation_limit.to_string(),
+                    ),
                     "default_limit",
-                    type="number",
-                    min="0",
-                    placeholder="Installation default: " + S.installation_limit.to_string(),
+                    "Empty: the installation's default. Existing bots keep their own limit.",
                 ),
-                "default_limit",
-                "Empty: the installation's default. Existing bots keep their own limit.",
+                save_button("Save default", "save-default-limit"),
             ),
-            save_button("Save default", S.save_default_limit, "save-default-limit"),
         ),
         section(
             "Conversation retention",
-            labelled(
-                "Delete conversations after (days)",
-                text_input(
-                    "retention_days", type="number", min="1", max="3650", placeholder="Keep"
+            settings_form(
+                S.save_retention,
+                labelled(
+                    "Delete conversations after (days)",
+                    text_input(
+                        "retention_days", type="number", min="1", max="3650", placeholder="Keep"
+                    ),
+                    "retention_days",
+                    "1 to 3650 days after their last message; empty keeps them for ever. "
+                    "Messages, events and action runs go with them; usage figures and contacts "
+                    "stay.",
                 ),
-                "retention_days",
-                "1 to 3650 days after their last message; empty keeps them for ever. Messages, "
-                "events and action runs go with them; usage figures and contacts stay.",
+                save_button("Save retention", "save-retention"),
             ),
-            save_button("Save retention", S.save_retention, "save-retention"),
         ),
         rx.cond(S.is_manager, provider_card()),
         rx.cond(

@@ -178,27 +178,34 @@ def domains_card() -> rx.Component:
             "subdomains). Empty: any website that has the key.",
             size="2",
         ),
-        rx.text_area(
-            value=C.domains_text,
-            on_change=C.set_domains_text,
-            read_only=~C.is_manager,
-            placeholder="shop.com\nhelp.shop.com",
-            rows="4",
-            width="100%",
-            id="field-allowed_domains",
-        ),
-        rx.cond(
-            C.errors.contains("allowed_domains"),
-            rx.text(
-                C.errors["allowed_domains"],
-                color_scheme="red",
-                size="2",
-                id="error-allowed_domains",
-                role="alert",
+        rx.form(
+            rx.vstack(
+                rx.text_area(
+                    value=C.domains_text,
+                    on_change=C.set_domains_text,
+                    read_only=~C.is_manager,
+                    placeholder="shop.com\nhelp.shop.com",
+                    rows="4",
+                    width="100%",
+                    id="field-allowed_domains",
+                    name="allowed_domains",
+                ),
+                rx.cond(
+                    C.errors.contains("allowed_domains"),
+                    rx.text(
+                        C.errors["allowed_domains"],
+                        color_scheme="red",
+                        size="2",
+                        id="error-allowed_domains",
+                        role="alert",
+                    ),
+                ),
+                rx.cond(C.is_manager, rx.button("Save domains", type="submit", id="save-domains")),
+                width="100%",
             ),
-        ),
-        rx.cond(
-            C.is_manager, rx.button("Save domains", on_click=C.save_domains, id="save-domains")
+            # The save reads the text from the submit: never older than what is on screen.
+            on_submit=C.save_domains,
+            width="100%",
         ),
         refused_websites(),
     )

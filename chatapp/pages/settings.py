@@ -15,6 +15,7 @@ from chatapp.components.settings_fields import (
     error_text,
     labelled,
     save_button,
+    settings_form,
     text_box,
     text_input,
 )
@@ -32,7 +33,8 @@ AVATAR_TYPES = {"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"], "image/g
 
 
 def bot_tab() -> rx.Component:
-    return rx.vstack(
+    return settings_form(
+        S.save_bot,
         labelled("Name", text_input("name", max_length=80), "name"),
         labelled(
             "Instructions",
@@ -86,9 +88,8 @@ def bot_tab() -> rx.Component:
             spacing="1",
             width="100%",
         ),
-        save_button("Save bot settings", S.save_bot, "save-bot"),
+        save_button("Save bot settings", "save-bot"),
         spacing="4",
-        width="100%",
         max_width="640px",
     )
 
@@ -129,6 +130,7 @@ def avatar_field() -> rx.Component:
                         S.avatar_url != "",
                         rx.button(
                             "Remove",
+                            type="button",
                             variant="ghost",
                             color_scheme="red",
                             on_click=S.remove_avatar,
@@ -154,7 +156,8 @@ def avatar_field() -> rx.Component:
 
 
 def appearance_form() -> rx.Component:
-    return rx.vstack(
+    return settings_form(
+        S.save_appearance,
         avatar_field(),
         labelled(
             "Accent colour",
@@ -180,6 +183,7 @@ def appearance_form() -> rx.Component:
                     on_change=lambda value: S.set_field("accent_color", value),
                     read_only=READ_ONLY,
                     id="accent-hex",
+                    name="accent_color",
                     aria_label="Accent colour (hex)",
                     max_length=7,
                     width="110px",
@@ -216,9 +220,8 @@ def appearance_form() -> rx.Component:
             text_input("button_text", max_length=40, disabled=~S.show_button_text),
             "button_text",
         ),
-        save_button("Save appearance", S.save_appearance, "save-appearance"),
+        save_button("Save appearance", "save-appearance"),
         spacing="4",
-        width="100%",
         max_width="420px",
     )
 

@@ -170,7 +170,8 @@ class ConnectState(BotScopeState):
         return rx.toast.success(f"Revoked {done.value} key(s): the widget stops answering.")
 
     @rx.event
-    async def save_domains(self):
+    async def save_domains(self, form: dict):
+        self.domains_text = str(form.get("allowed_domains", self.domains_text))
         lines = [line.strip() for line in self.domains_text.splitlines() if line.strip()]
         try:
             data = BotUpdate(allowed_domains=lines)

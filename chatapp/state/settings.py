@@ -169,11 +169,20 @@ class SettingsState(BotScopeState):
 
     @rx.event
     def set_field(self, field: str, value: str):
+        self._set(field, value)
+
+    def _set(self, field: str, value: str) -> None:
         if field not in TEXT_FIELDS:
             return
         setattr(self, field, value)
         if field in self.errors:
             self.errors = {k: v for k, v in self.errors.items() if k != field}
+
+    def _take(self, form: dict) -> None:
+        """The text fields as the submitted form holds them: the latest the person typed."""
+        for field, value in form.items():
+            if field in TEXT_FIELDS and isinstance(value, str):
+                self._set(field, value)
 
     @rx.event
     def set_show_button_text(self, value: bool):
@@ -203,7 +212,8 @@ class SettingsState(BotScopeState):
         return [SettingsState.load_bots, rx.toast.success(success)]
 
     @rx.event
-    async def save_bot(self):
+    async def save_bot(self, form: dict):
+        self._take(form)
         self.errors = {}
         temperature = self._number("temperature", self.temperature, float)
         limit = self._number("message_limit", self.message_limit, int)
@@ -216,7 +226,8 @@ class SettingsState(BotScopeState):
         return await self._save(values, "Bot settings saved.")
 
     @rx.event
-    async def save_appearance(self):
+    async def save_appearance(self, form: dict):
+        self._take(form)
         self.errors = {}
         values = {
             "accent_color": self.accent_color,
@@ -259,7 +270,8 @@ class SettingsState(BotScopeState):
     # --- workspace ----------------------------------------------------------------------------
 
     @rx.event
-    async def save_workspace_name(self):
+    async def save_workspace_name(self, form: dict):
+        self._take(form)
         name = self.new_workspace_name
         done = await calls.as_member(
             self,
@@ -271,7 +283,8 @@ class SettingsState(BotScopeState):
         return [SettingsState.require_login, rx.toast.success(f"Renamed to {done.value.name}.")]
 
     @rx.event
-    async def save_default_limit(self):
+    async def save_default_limit(self, form: dict):
+        self._take(form)
         text = self.default_limit.strip()
         limit = None if not text else self._number("default_limit", text, int)
         if text and limit is None:
@@ -286,7 +299,8 @@ class SettingsState(BotScopeState):
         return rx.toast.success("Default limit for new bots saved.")
 
     @rx.event
-    async def save_retention(self):
+    async def save_retention(self, form: dict):
+        self._take(form)
         days = self.retention_days
         done = await calls.as_member(
             self, lambda s, a: retention.set_retention(s, a, days), field="retention_days"

@@ -20,6 +20,7 @@ so every worker hears every other worker's events. In Redis mode one listener th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import threading
@@ -41,6 +42,7 @@ from chatapp.services.models import Conversation, ConversationEvent, utcnow
 log = logging.getLogger(__name__)
 
 REDIS_PREFIX = "chatapp:live:"
+WAKE_CHANNEL = "_wake"  # published on close; no reader listens to it
 MAX_QUEUED = 1000  # notifications a slow reader may fall behind by (stored events are re-read)
 BATCH = 500
 
@@ -165,6 +167,8 @@ class _RedisBus:
                     if message is None or message.get("type") != "pmessage":
                         continue
                     channel = message["channel"].decode()[len(REDIS_PREFIX) :]
+                    if channel == WAKE_CHANNEL:  # a listener closing (maybe in another process)
+                        continue
                     _hub.dispatch(channel, json.loads(message["data"]))
             except Exception:
                 self.ready.clear()
@@ -176,6 +180,9 @@ class _RedisBus:
 
     def close(self) -> None:
         self.stopped.set()
+        # Ends the listener's wait for a message now rather than after its quiet second.
+        with contextlib.suppress(Exception):
+            self.client.publish(REDIS_PREFIX + WAKE_CHANNEL, "{}")
         self.thread.join(timeout=5)
         self.client.close()
 
