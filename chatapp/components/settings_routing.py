@@ -27,6 +27,7 @@ def audience_card(audience: rx.Var, index: rx.Var) -> rx.Component:
                     placeholder="Label, e.g. Recruiter",
                     aria_label="Audience label",
                     class_name="audience-label",
+                    name="label-" + index.to_string(),
                     read_only=READ_ONLY,
                     max_length=40,
                     width="100%",
@@ -52,6 +53,7 @@ def audience_card(audience: rx.Var, index: rx.Var) -> rx.Component:
                 placeholder="Extra instructions for this audience (what to stress, tone).",
                 aria_label="Audience instructions",
                 class_name="audience-instructions",
+                name="instructions-" + index.to_string(),
                 read_only=READ_ONLY,
                 rows="3",
                 width="100%",
@@ -62,6 +64,7 @@ def audience_card(audience: rx.Var, index: rx.Var) -> rx.Component:
                 placeholder="Starter questions for this audience, one per line (optional).",
                 aria_label="Audience starter questions",
                 class_name="audience-starters",
+                name="starters-" + index.to_string(),
                 read_only=READ_ONLY,
                 rows="2",
                 width="100%",
@@ -75,6 +78,11 @@ def audience_card(audience: rx.Var, index: rx.Var) -> rx.Component:
 
 
 def routing_tab() -> rx.Component:
+    """One form: the save reads every text as submitted with the click."""
+    return rx.form(_routing_fields(), on_submit=R.save, no_validate=True, width="100%")
+
+
+def _routing_fields() -> rx.Component:
     return rx.vstack(
         rx.vstack(
             field_label("Description", "field-description", weight="medium"),
@@ -83,6 +91,7 @@ def routing_tab() -> rx.Component:
                 on_change=R.set_description,
                 read_only=READ_ONLY,
                 id="field-description",
+                name="description",
                 rows="2",
                 max_length=500,
                 width="100%",
@@ -142,7 +151,7 @@ def routing_tab() -> rx.Component:
                     id="add-audience",
                     type="button",
                 ),
-                rx.button("Save audiences and routing", on_click=R.save, id="save-routing"),
+                rx.button("Save audiences and routing", type="submit", id="save-routing"),
                 spacing="3",
             ),
         ),

@@ -89,8 +89,26 @@ class RoutingSettingsState(BotScopeState):
         ]
         self.errors = {k: v for k, v in self.errors.items() if k != "audiences"}
 
+    def _take(self, form: dict) -> None:
+        """The texts as submitted with the click (`description`, `label-0`, `starters-1`...):
+        never older than the screen, whatever the debounced inputs sent before."""
+        if isinstance(form.get("description"), str):
+            self.description = form["description"]
+        self.audiences = [
+            {
+                **audience,
+                **{
+                    field: form[f"{field}-{i}"]
+                    for field in AUDIENCE_FIELDS
+                    if isinstance(form.get(f"{field}-{i}"), str)
+                },
+            }
+            for i, audience in enumerate(self.audiences)
+        ]
+
     @rx.event
-    async def save(self):
+    async def save(self, form: dict):
+        self._take(form)
         self.errors = {}
         values = {
             "description": self.description.strip(),
