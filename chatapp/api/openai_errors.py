@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlalchemy import exc as sa_exc
+from starlette.exceptions import HTTPException  # FastAPI's own is a subclass
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -109,10 +110,18 @@ def from_service_error(exc: ServiceError) -> OpenAIError:
 
 def _from_validation(exc: RequestValidationError) -> OpenAIError:
     error = exc.errors()[0] if exc.errors() else {}
+    if error.get("type") == "json_invalid":
+        return OpenAIError(400, "The request body is not valid JSON.", code="invalid_json")
     where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path"))
     message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
     text = f"{where}: {message}" if where else message
     return OpenAIError(400, text, code="invalid_value", param=where or None)
+
+
+def _from_http(exc: HTTPException) -> OpenAIError:
+    kind = "invalid_request_error" if exc.status_code < 500 else "server_error"
+    headers = dict(exc.headers or {})
+    return OpenAIError(exc.status_code, str(exc.detail), type=kind, headers=headers)
 
 
 def answer_failed(code: str, message: str) -> OpenAIError:
@@ -138,6 +147,8 @@ class OpenAIRoute(APIRoute):
                 return exc.response()
             except RequestValidationError as exc:
                 return _from_validation(exc).response()
+            except HTTPException as exc:  # e.g. a body that is not UTF-8 ("error parsing the body")
+                return _from_http(exc).response()
             except ServiceError as exc:
                 return from_service_error(exc).response()
             except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError) as exc:

@@ -203,6 +203,11 @@ def data_line(payload: Any) -> str:
     return f"data: {body}\n\n"
 
 
+def error_line(code: str, message: str) -> str:
+    """A failure after the stream began, as OpenAI streams it (the SDKs raise APIError)."""
+    return data_line({"error": {"message": message, "type": "server_error", "code": code}})
+
+
 DONE_LINE = "data: [DONE]\n\n"
 
 

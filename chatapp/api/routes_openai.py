@@ -24,7 +24,7 @@ from fastapi.responses import StreamingResponse
 
 from chatapp.api import openai_shapes as shapes
 from chatapp.api.deps import client_ip
-from chatapp.api.openai_errors import ERROR_RESPONSES, OpenAIRoute, answer_failed
+from chatapp.api.openai_errors import ERROR_RESPONSES, OpenAIError, OpenAIRoute, answer_failed
 from chatapp.core import metrics
 from chatapp.core.config import get_settings
 from chatapp.core.db import session_scope
@@ -32,7 +32,7 @@ from chatapp.services.accounts import api_callers
 from chatapp.services.accounts.api_callers import Caller
 from chatapp.services.chat import begin as chat_begin
 from chatapp.services.chat import engine as chat_engine
-from chatapp.services.chat.request import ChatRequest
+from chatapp.services.chat.request import CLIENT_ID, ChatRequest, Event
 from chatapp.services.chat.turn import Turn
 from chatapp.services.models import Bot, BotStatus
 
@@ -87,6 +87,15 @@ def _usable_public_id(who: Caller, model: str) -> str:
         return api_callers.usable_bot(session, who, model).public_id
 
 
+def _idempotency_key(request: Request) -> str | None:
+    """The `Idempotency-Key` header: a retry with it is answered from the stored answer."""
+    key = request.headers.get("idempotency-key") or None
+    if key is not None and not CLIENT_ID.fullmatch(key):
+        message = "The Idempotency-Key header must be 1 to 64 letters, digits or '-_.:'."
+        raise OpenAIError(400, message, code="invalid_value", param="Idempotency-Key")
+    return key
+
+
 def _chat_request(body: shapes.ChatCompletionIn, who: Caller, request: Request) -> ChatRequest:
     settings = get_settings()
     question, history, first = shapes.conversation(
@@ -98,7 +107,7 @@ def _chat_request(body: shapes.ChatCompletionIn, who: Caller, request: Request) 
         session_id=shapes.session_id_for(body, who.credential, first),
         api_key=who.widget_key,
         ip=client_ip(request),
-        client_id=request.headers.get("idempotency-key") or None,
+        client_id=_idempotency_key(request),
         channel="openai",
         actor=who.actor,
         history=history,
@@ -110,11 +119,26 @@ def _chat_request(body: shapes.ChatCompletionIn, who: Caller, request: Request) 
 class Collected:
     """What the answer's events carried, for the final chunk or the whole completion."""
 
+    parts: list[str] = field(default_factory=list)
     sources: list[dict[str, Any]] = field(default_factory=list)
     actions: list[dict[str, Any]] = field(default_factory=list)
-    parts: list[str] = field(default_factory=list)
-    done: dict[str, Any] | None = None
+    done: dict[str, Any] = field(default_factory=dict)
     error: dict[str, str] | None = None
+
+    def take(self, event: Event) -> None:
+        if event.type == "token":
+            self.parts.append(event.data["content"])
+        elif event.type == "sources":
+            self.sources = event.data["sources"]
+        elif event.type == "action":
+            self.actions.append(dict(event.data))
+        elif event.type == "done":
+            self.done = event.data
+        elif event.type == "error":
+            self.error = {"code": event.data["code"], "message": event.data["message"]}
+
+    def extras(self) -> dict[str, Any]:
+        return shapes.extras(self.done, self.sources, self.actions)
 
 
 async def _stream(turn: Turn, model: str, include_usage: bool) -> AsyncIterator[str]:
@@ -122,38 +146,25 @@ async def _stream(turn: Turn, model: str, include_usage: bool) -> AsyncIterator[
     yield writer.delta({"role": "assistant", "content": ""})
     with metrics.stream_open("chat"):
         async for event in chat_engine.events(turn):
+            seen.take(event)
             if event.type == "token":
                 yield writer.delta({"content": event.data["content"]})
-            elif event.type == "sources":
-                seen.sources = event.data["sources"]
-            elif event.type == "action":
-                seen.actions.append(dict(event.data))
             elif event.type == "done":
-                extra = shapes.extras(event.data, seen.sources, seen.actions)
-                yield writer.delta({}, shapes.finish_reason(event.data), chatapp=extra)
+                yield writer.delta({}, shapes.finish_reason(seen.done), chatapp=seen.extras())
                 if include_usage:
-                    yield writer.usage(event.data["usage"])
-            elif event.type == "error":  # OpenAI's SDKs raise APIError on this chunk
-                error = {"message": event.data["message"], "type": "server_error"}
-                yield shapes.data_line({"error": {**error, "code": event.data["code"]}})
+                    yield writer.usage(seen.done["usage"])
+            elif seen.error is not None:  # OpenAI's SDKs raise APIError on this chunk
+                yield shapes.error_line(**seen.error)
     yield shapes.DONE_LINE
 
 
 async def _whole(turn: Turn, model: str) -> dict[str, Any]:
     seen = Collected()
     async for event in chat_engine.events(turn):
-        if event.type == "token":
-            seen.parts.append(event.data["content"])
-        elif event.type == "sources":
-            seen.sources = event.data["sources"]
-        elif event.type == "action":
-            seen.actions.append(dict(event.data))
-        elif event.type == "done":
-            seen.done = event.data
-        elif event.type == "error":
-            raise answer_failed(event.data["code"], event.data["message"])
-    done = seen.done or {}
-    return shapes.completion(model, "".join(seen.parts), done, seen.sources, seen.actions)
+        seen.take(event)
+    if seen.error is not None:
+        raise answer_failed(**seen.error)
+    return shapes.completion(model, "".join(seen.parts), seen.done, seen.sources, seen.actions)
 
 
 @router.post(

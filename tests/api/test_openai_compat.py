@@ -259,57 +259,35 @@ def test_the_session_rate_limit_holds_through_both_surfaces(stack: Stack):
 
 
 USER = {"role": "user", "content": "When does the shop open?"}
-BAD_REQUESTS = {
-    "the last message is not the user's": (
-        {"messages": [USER, {"role": "assistant", "content": "At 9am."}]},
-        "messages",
-        None,
-    ),
+LATER = {"role": "assistant", "content": "At 9am."}
+IMAGE = {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "http://x/y.png"}}]}
+TOOL = {"role": "tool", "content": "42", "tool_call_id": "call_1"}
+UNSUPPORTED, INVALID, TOO_LONG = "unsupported_parameter", "invalid_value", "string_above_max_length"
+BAD_REQUESTS = {  # what: (the request's arguments besides `model`, `param`, `code`)
+    "the last message is not the user's": ({"messages": [USER, LATER]}, "messages", None),
     "only a system message": (
         {"messages": [{"role": "system", "content": "Hi"}]},
         "messages",
         None,
     ),
     "no messages": ({"messages": []}, "messages", "invalid_value"),
-    "tools": (
-        {"messages": [USER], "tools": [{"type": "function", "function": {"name": "f"}}]},
-        "tools",
-        "unsupported_parameter",
-    ),
-    "two choices": ({"messages": [USER], "n": 2}, "n", "unsupported_parameter"),
-    "logprobs": ({"messages": [USER], "logprobs": True}, "logprobs", "unsupported_parameter"),
-    "JSON output": (
-        {"messages": [USER], "response_format": {"type": "json_object"}},
-        "response_format",
-        "unsupported_parameter",
-    ),
-    "an image": (
-        {
-            "messages": [
-                {
-                    "role": "user",
-                    "content": [{"type": "image_url", "image_url": {"url": "http://x/y.png"}}],
-                }
-            ]
-        },
-        "messages",
-        "unsupported_parameter",
-    ),
-    "a tool message": (
-        {"messages": [USER, {"role": "tool", "content": "42", "tool_call_id": "c1"}, USER]},
-        "messages",
-        "unsupported_parameter",
-    ),
-    "a question over the length limit": (
-        {"messages": [{"role": "user", "content": "why? " * 401}]},
-        "messages",
-        "string_above_max_length",
-    ),
-    "a malformed session id": (
-        {"messages": [USER], "extra_body": {"session_id": "bad id!"}},
+    "tools": ({"messages": [USER], "tools": [{"type": "function"}]}, "tools", UNSUPPORTED),
+    "two choices": ({"messages": [USER], "n": 2}, "n", UNSUPPORTED),
+    "logprobs": ({"messages": [USER], "logprobs": True}, "logprobs", UNSUPPORTED),
+    "JSON output": ({"messages": [USER], "response_format": {"type": "json"}}, None, UNSUPPORTED),
+    "an image": ({"messages": [IMAGE]}, "messages", UNSUPPORTED),
+    "a tool message": ({"messages": [USER, TOOL, USER]}, "messages", UNSUPPORTED),
+    "a question too long": (
+        {"messages": [{"role": "user", "content": "?" * 2001}]},
         None,
+        TOO_LONG,
+    ),
+    "a bad idempotency key": (
+        {"messages": [USER], "extra_headers": {"Idempotency-Key": "a b"}},
+        "Idempotency-Key",
         "invalid_value",
     ),
+    "a bad session id": ({"messages": [USER], "extra_body": {"session_id": "a b"}}, None, INVALID),
 }
 
 
@@ -326,17 +304,21 @@ def test_a_bad_request_is_a_bad_request_error(stack: Stack, case: str):
     assert code is None or error.code == code
 
 
-def test_a_body_that_is_not_json_is_a_400_in_openais_shape(stack: Stack):
+@pytest.mark.parametrize(
+    "body", [b"{not json", '{"model": "bot_x", "messages": "caf\u00e9"}'.encode("latin-1")]
+)
+def test_a_body_that_is_not_json_is_a_400_in_openais_shape(stack: Stack, body: bytes):
     response = httpx.post(
         f"{stack.base}/api/openai/v1/chat/completions",
-        content=b"{not json",
+        content=body,
         headers={
             "Authorization": f"Bearer {stack.a.api_token}",
             "content-type": "application/json",
         },
     )
     assert response.status_code == 400
-    assert response.json()["error"]["type"] == "invalid_request_error"
+    error = response.json()["error"]
+    assert error["type"] == "invalid_request_error" and error["message"]
 
 
 def test_an_answer_that_breaks_off_reaches_the_sdk_as_an_error(stack: Stack, llm: FakeLLMServer):
