@@ -398,3 +398,16 @@ def test_an_idempotency_key_replays_the_stored_answer(stack: Stack, llm: FakeLLM
     assert len(llm.requests) == asked  # answered from the stored answer, the model not asked
     assert again.choices[0].message.content == first.choices[0].message.content
     assert again.model_extra["chatapp"]["message_id"] == first.model_extra["chatapp"]["message_id"]
+
+
+def test_a_conversation_a_person_handles_keeps_the_bot_silent_for_a_widget_key(stack: Stack):
+    """World A's visitor asked for a person (pending in the Inbox): with the widget key the bot
+    stays silent, as in the widget; an API token acts as a member, as in the Playground."""
+    a = stack.a
+    ask = {"model": a.public_id, "messages": [USER], "extra_body": {"session_id": a.session_id}}
+    silent = stack.client(a.widget_key).chat.completions.create(**ask)
+    assert silent.choices[0].message.content == ""
+    assert silent.model_extra["chatapp"]["handled_by"] == "human"
+    assert silent.model_extra["chatapp"]["answered"] is False
+    member = stack.client(a.api_token).chat.completions.create(**ask)
+    assert member.choices[0].message.content and member.model_extra["chatapp"]["answered"]
