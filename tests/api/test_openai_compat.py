@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import openai
 import pytest
-from openai import OpenAI
 
 from chatapp.api.openai_shapes import SOURCE_FIELDS
 from chatapp.core.db import session_scope
@@ -21,35 +18,11 @@ from chatapp.services.accounts.tenancy import actor_for
 from chatapp.services.reports import activity
 from tests.utils.databases import make_current
 from tests.utils.fake_llm import FakeLLMServer, fake_llm_server
+from tests.utils.openai_stack import Stack, openai_stack
 from tests.utils.tenant_world import World
-from tests.utils.widget_stack import ApiProcess, prepare
 
 REPLY = "The shop opens at 9am every weekday [1]."
 SESSION_LIMIT = 4  # messages per conversation and minute on this server
-
-
-@dataclass
-class Stack:
-    base: str
-    a: World
-    b: World
-    data_dir: Path
-
-    def client(self, key: str, **options) -> OpenAI:
-        return OpenAI(base_url=f"{self.base}/api/openai/v1", api_key=key, **options)
-
-    def admin(self, method: str, path: str, **body) -> dict:
-        """Workspace A's owner through the admin API (for bots this module needs)."""
-        url = f"{self.base}/api/v1/workspaces/{self.a.workspace_id}{path}"
-        response = httpx.request(method, url, json=body or None, headers=self.a.bearer())
-        assert response.status_code < 300, response.text
-        return response.json()
-
-    def new_bot(self, **fields) -> tuple[str, str]:
-        """(public id, widget key) of a new bot of workspace A."""
-        bot = self.admin("POST", "/bots", name=f"Bot {secrets.token_hex(3)}", **fields)
-        key = self.admin("POST", f"/bots/{bot['id']}/keys")
-        return bot["public_id"], key["key"]
 
 
 @pytest.fixture(scope="module")
@@ -61,14 +34,9 @@ def llm():
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, llm: FakeLLMServer):
-    data_dir = tmp_path_factory.mktemp("openai-compat")
-    a, b = (World(**w) for w in prepare(data_dir, "tests.utils.tenant_world"))
-    server = ApiProcess(data_dir, llm_base_url=llm.base_url)
-    server.env |= {"CHAT_SESSION_PER_MINUTE": str(SESSION_LIMIT), "LLM_RETRY_BASE_SECONDS": "0.01"}
-    try:
-        yield Stack(server.start(), a, b, data_dir)
-    finally:
-        server.stop()
+    env = {"CHAT_SESSION_PER_MINUTE": str(SESSION_LIMIT), "LLM_RETRY_BASE_SECONDS": "0.01"}
+    with openai_stack(tmp_path_factory.mktemp("openai-compat"), llm.base_url, env) as served:
+        yield served
 
 
 def question(world: World) -> str:
