@@ -22,6 +22,7 @@ from chatapp.api import (
     routes_invitations,
     routes_live,
     routes_metrics,
+    routes_openai,
     routes_public,
     routes_sources,
     routes_tokens,
@@ -58,6 +59,7 @@ def create_api() -> FastAPI:
     app.include_router(routes_tokens.router)
     app.include_router(routes_chat_admin.router)
     app.include_router(routes_public.router)
+    app.include_router(routes_openai.router)
     app.include_router(routes_live.router)
     app.include_router(routes_inbox.router)
     app.include_router(routes_avatars.router)

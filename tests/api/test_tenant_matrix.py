@@ -178,3 +178,90 @@ def http_get_bot(base: str, a: World) -> str:
     """A's own bot as A: the marker search above would be vacuous if markers never showed up."""
     url = f"{base}/api/v1/workspaces/{a.workspace_id}/bots/{a.bot_id}"
     return httpx.get(url, headers=a.bearer(), timeout=10).text
+
+
+# --- The OpenAI-compatible surface (/api/openai/v1) ----------------------------------------
+# A bot is named by `model` (body or path) and the workspace by the key (an API token or a
+# widget key), so the id loop above cannot attack these routes: the test below does. The
+# per-session rate limit through both surfaces: tests/api/test_openai_compat.py (this stack runs
+# without one).
+
+OPENAI = "/api/openai/v1"
+NO_FOREIGN_IDS.update(
+    {
+        f"{OPENAI}/chat/completions": "OpenAI-compatible: test_openai_surface_keeps_tenants_apart",
+        f"{OPENAI}/models": "OpenAI-compatible: test_openai_surface_keeps_tenants_apart",
+        f"{OPENAI}/models/{{model}}": "OpenAI-compatible: test_openai_surface_keeps_tenants_apart",
+    }
+)
+
+
+def _openai(http: httpx.Client, base: str, key: str, method: str, path: str, **body):
+    headers = {"Authorization": f"Bearer {key}"}
+    return call(http, method, f"{base}{OPENAI}{path}", headers=headers, json=body or None)
+
+
+def _ask(model: str, **more) -> dict:
+    return {"model": model, "messages": [{"role": "user", "content": "When do you open?"}], **more}
+
+
+def _set_limit(http: httpx.Client, base: str, world: World, limit: int) -> None:
+    url = f"{base}/api/v1/workspaces/{world.workspace_id}/bots/{world.bot_id}"
+    response = http.patch(url, json={"message_limit": limit}, headers=world.bearer())
+    assert response.status_code == 200, response.text
+
+
+def test_openai_surface_keeps_tenants_apart(stack):
+    """A's exhausted quota refuses A on both surfaces while B's bot answers; A's keys never
+    reach B's bot (404, as for a model that does not exist), list only A's bots, and a
+    conversation named like one of B's is A's own; B's data and quota stay as they were."""
+    base, a, b = stack
+    with httpx.Client(timeout=30) as http:
+        _quota_is_per_bot_on_both_surfaces(http, base, a, b)
+        before = _b_snapshot(http, base, b)
+        leaks = [
+            leak for key in (a.api_token, a.widget_key) for leak in _attack(http, base, key, a, b)
+        ]
+        after = _b_snapshot(http, base, b)
+    assert not leaks, "\n".join(map(str, leaks))
+    assert after == before, "workspace B changed while A was refused"
+
+
+def _quota_is_per_bot_on_both_surfaces(http: httpx.Client, base: str, a: World, b: World):
+    bot_url = f"{base}/api/v1/workspaces/{a.workspace_id}/bots/{a.bot_id}"
+    limit = http.get(bot_url, headers=a.bearer()).json()["message_limit"]
+    _set_limit(http, base, a, 0)
+    try:
+        widget = {"bot_id": a.public_id, "api_key": a.widget_key, "message": "hi"}
+        assert call(http, "POST", f"{base}/api/chat", json=widget).status == 429
+        for key in (a.api_token, a.widget_key):
+            refused = _openai(http, base, key, "POST", "/chat/completions", **_ask(a.public_id))
+            assert refused.status == 429 and "insufficient_quota" in refused.text
+        answered = _openai(
+            http, base, b.api_token, "POST", "/chat/completions", **_ask(b.public_id)
+        )
+        assert answered.status == 200, answered.text
+    finally:
+        _set_limit(http, base, a, limit)
+
+
+def _attack(http: httpx.Client, base: str, key: str, a: World, b: World) -> list[tuple]:
+    """What one of A's keys gets when it names B's things: every unexpected answer."""
+    leaks: list[tuple] = []
+    for name, method, path, body in (
+        ("B's bot", "POST", "/chat/completions", _ask(b.public_id)),
+        ("B's bot, streamed", "POST", "/chat/completions", _ask(b.public_id, stream=True)),
+        ("B's model", "GET", f"/models/{b.public_id}", {}),
+    ):
+        reply = _openai(http, base, key, method, path, **body)
+        if reply.status != 404 or "model_not_found" not in reply.text or b.marker in reply.text:
+            leaks.append((key[:4], name, reply.status, reply.text[:300]))
+    listed = _openai(http, base, key, "GET", "/models")
+    if listed.status != 200 or a.public_id not in listed.text or b.public_id in listed.text:
+        leaks.append((key[:4], "the models", listed.status, listed.text[:300]))
+    mixed = _openai(
+        http, base, key, "POST", "/chat/completions", **_ask(a.public_id, session_id=b.session_id)
+    )
+    if mixed.status != 200 or b.marker in mixed.text:
+        leaks.append((key[:4], "B's session on A's bot", mixed.status, mixed.text[:300]))
+    return leaks

@@ -59,6 +59,7 @@ def ids_of(world: World, path: str) -> dict[str, str]:
         "message_id": str(world.answer_message_id),
         "contact_id": str(world.contact_id),
         "name": "missing.png",  # an avatar file name
+        "model": world.public_id,  # the OpenAI-compatible API's name for a bot
     }
 
 

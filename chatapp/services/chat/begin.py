@@ -121,7 +121,8 @@ def _allowed_bot(session: Session, request: ChatRequest) -> Bot:
     bot = visitor_access.public_bot(session, request.bot_id)
     if request.actor is None:
         visitor_access.check_key(session, bot, request.api_key)
-        visitor_access.check_origin(bot, request.origin, request.referer)
+        if request.check_site:
+            visitor_access.check_origin(bot, request.origin, request.referer)
     else:
         request.actor.require(Permission.READ)
         if request.actor.workspace_id != bot.workspace_id:

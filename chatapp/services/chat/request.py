@@ -40,6 +40,9 @@ class ChatRequest:
     # The earlier turns as the client sent them (OpenAI's and Chatbase's `messages`): used
     # instead of the conversation's stored history, for clients that keep their own.
     history: tuple[tuple[str, str], ...] | None = None
+    # False for a server-side client with a widget key (the OpenAI-compatible API): a bot's
+    # allowed domains protect browser embeds, and a server may send any Origin it likes.
+    check_site: bool = True
 
 
 @dataclass(frozen=True)

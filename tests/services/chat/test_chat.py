@@ -276,6 +276,23 @@ def test_allowed_domains_check_the_origin(shop_bot):
         ask(shop_bot, "Hello", origin=None)
 
 
+def test_a_server_side_client_is_not_held_to_the_allowed_domains(shop_bot):
+    """The OpenAI-compatible API sends no Origin: the key is still checked, the site is not."""
+    with session_scope() as session:
+        bots.update_bot(
+            session,
+            shop_bot.tenant.owner,
+            shop_bot.bot_id,
+            BotUpdate(allowed_domains=["shop.example.com"]),
+        )
+    with pytest.raises(PermissionDenied, match="not enabled on this website"):
+        ask(shop_bot, "What are your opening hours?", origin=None)
+    reply = ask(shop_bot, "What are your opening hours?", origin=None, check_site=False)
+    assert reply.answered and "9am" in reply.answer
+    with pytest.raises(NotAuthenticated):
+        ask(shop_bot, "Hello", api_key="ck_wrong", check_site=False)
+
+
 def test_invalid_allowed_domains_are_refused():
     with pytest.raises(ValueError, match="not a domain name"):
         BotUpdate(allowed_domains=["shop com"])
