@@ -98,12 +98,11 @@ def _begin_sync(request: ChatRequest, started: float) -> Turn:
         user_message_id, created = conversations.add_user_message(
             session, conversation, message, client_id
         )
+        limit = settings.chat_history_messages
         history = (
-            list(request.history[-settings.chat_history_messages :])
-            if request.history is not None
-            else conversations.history(
-                session, conversation.id, user_message_id, settings.chat_history_messages
-            )
+            (list(request.history[-limit:]) if limit > 0 else [])
+            if request.history is not None  # the client keeps the conversation (OpenAI, Chatbase)
+            else conversations.history(session, conversation.id, user_message_id, limit)
         )
         turn = replace(turn, user_message_id=user_message_id, history=tuple(history))
         rl.hit(session, _limits(request, bot.id, session_id))

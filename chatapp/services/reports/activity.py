@@ -120,7 +120,7 @@ def check_filter(session: Session, actor: Actor, filters: ActivityFilter) -> Non
     if len(filters.audience) > 40:
         raise ValidationFailed("Audience keys have at most 40 characters.")
     if filters.channel not in CHANNEL_CHOICES:
-        raise ValidationFailed("Channel must be widget, playground or api.")
+        raise ValidationFailed("Channel must be widget, playground, api, openai or chatbase.")
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         raise ValidationFailed("The start date is after the end date.")
     if filters.bot_id is not None:
