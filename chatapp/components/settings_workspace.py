@@ -91,68 +91,83 @@ def provider_card() -> rx.Component:
     )
 
 
+def _name_section() -> rx.Component:
+    """The workspace's name."""
+    return section(
+        "Workspace",
+        settings_form(
+            S.save_workspace_name,
+            labelled(
+                "Name",
+                rx.input(
+                    value=S.new_workspace_name,
+                    on_change=lambda value: S.set_field("new_workspace_name", value),
+                    read_only=READ_ONLY,
+                    id="field-new_workspace_name",
+                    name="new_workspace_name",
+                    width="100%",
+                    max_length=120,
+                ),
+                "new_workspace_name",
+            ),
+            save_button("Rename workspace", "save-workspace-name"),
+        ),
+    )
+
+
+def _defaults_section() -> rx.Component:
+    """The message limit a new bot starts with."""
+    return section(
+        "Defaults for new bots",
+        settings_form(
+            S.save_default_limit,
+            labelled(
+                "Monthly message limit of a new bot",
+                text_input(
+                    "default_limit",
+                    type="number",
+                    min="0",
+                    placeholder="Installation default: " + S.installation_limit.to_string(),
+                ),
+                "default_limit",
+                "Empty: the installation's default. Existing bots keep their own limit.",
+            ),
+            save_button("Save default", "save-default-limit"),
+        ),
+    )
+
+
+def _retention_section() -> rx.Component:
+    """How long conversations are kept."""
+    return section(
+        "Conversation retention",
+        settings_form(
+            S.save_retention,
+            labelled(
+                "Delete conversations after (days)",
+                text_input(
+                    "retention_days", type="number", min="1", max="3650", placeholder="Keep"
+                ),
+                "retention_days",
+                "1 to 3650 days after their last message; empty keeps them for ever. "
+                "Messages, events and action runs go with them; usage figures and contacts "
+                "stay.",
+            ),
+            save_button("Save retention", "save-retention"),
+        ),
+    )
+
+
 def workspace_tab() -> rx.Component:
     return rx.vstack(
-        section(
-            "Workspace",
-            settings_form(
-                S.save_workspace_name,
-                labelled(
-                    "Name",
-                    rx.input(
-                        value=S.new_workspace_name,
-                        on_change=lambda value: S.set_field("new_workspace_name", value),
-                        read_only=READ_ONLY,
-                        id="field-new_workspace_name",
-                        name="new_workspace_name",
-                        width="100%",
-                        max_length=120,
-                    ),
-                    "new_workspace_name",
-                ),
-                save_button("Rename workspace", "save-workspace-name"),
-            ),
-        ),
+        _name_section(),
         section(
             "Members and roles",
             rx.text("Add people, change their roles or remove them on the Team page.", size="2"),
             rx.link("Open Team", href="/team", id="team-link"),
         ),
-        section(
-            "Defaults for new bots",
-            settings_form(
-                S.save_default_limit,
-                labelled(
-                    "Monthly message limit of a new bot",
-                    text_input(
-                        "default_limit",
-                        type="number",
-                        min="0",
-                        placeholder="Installation default: " + S.installation_limit.to_string(),
-                    ),
-                    "default_limit",
-                    "Empty: the installation's default. Existing bots keep their own limit.",
-                ),
-                save_button("Save default", "save-default-limit"),
-            ),
-        ),
-        section(
-            "Conversation retention",
-            settings_form(
-                S.save_retention,
-                labelled(
-                    "Delete conversations after (days)",
-                    text_input(
-                        "retention_days", type="number", min="1", max="3650", placeholder="Keep"
-                    ),
-                    "retention_days",
-                    "1 to 3650 days after their last message; empty keeps them for ever. "
-                    "Messages, events and action runs go with them; usage figures and contacts "
-                    "stay.",
-                ),
-                save_button("Save retention", "save-retention"),
-            ),
-        ),
+        _defaults_section(),
+        _retention_section(),
         rx.cond(S.is_manager, provider_card()),
         rx.cond(
             S.is_manager,

@@ -17,6 +17,7 @@ SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 CLIENT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 CHANNELS = ("widget", "playground", "api", "openai", "chatbase")
 HISTORY_ROLES = ("user", "assistant")
+ANSWER_CHARS_PER_MESSAGE_CHAR = 10  # an LLM answer may run past a message's limit
 
 
 @dataclass
@@ -101,8 +102,13 @@ def validate(request: ChatRequest) -> tuple[str, str, str | None]:
 
 
 def _check_history(history: tuple[tuple[str, str], ...], max_chars: int) -> None:
+    """A visitor's earlier message has the limit of a message; an earlier answer (the bot's own,
+    sent back by the client) may be longer, up to ANSWER_CHARS_PER_MESSAGE_CHAR times that."""
     for role, content in history:
         if role not in HISTORY_ROLES:
             raise ValidationFailed("Earlier messages must come from 'user' or 'assistant'.")
-        if len(content) > max_chars:
+        if role == "user" and len(content) > max_chars:
             raise TooLarge(f"An earlier message is too long: at most {max_chars} characters.")
+        answer_chars = max_chars * ANSWER_CHARS_PER_MESSAGE_CHAR
+        if role == "assistant" and len(content) > answer_chars:
+            raise TooLarge(f"An earlier answer is too long: at most {answer_chars} characters.")
