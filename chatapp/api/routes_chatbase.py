@@ -14,7 +14,7 @@ with a `{"message"}` naming what is offered.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from fastapi import Request, Response
@@ -29,7 +29,7 @@ from chatapp.core import metrics
 from chatapp.services.accounts.tenancy import Actor
 from chatapp.services.chat import begin as chat_begin
 from chatapp.services.chat import engine as chat_engine
-from chatapp.services.chat.request import ChatRequest
+from chatapp.services.chat.request import ChatRequest, Event
 from chatapp.services.chat.turn import Turn
 
 router = new_router(PREFIX)
@@ -40,17 +40,45 @@ OFFERED = (
 )
 
 
-async def _plain_text(turn: Turn) -> AsyncIterator[str]:
-    """The answer's text as it is written; a failure after the first words ends the text with
-    the sentence the widget would show (the status was sent already)."""
+async def _streamed(turn: Turn) -> Response:
+    """The answer as plain text chunks. Its first event is awaited before the status is sent: a
+    model that fails before its first word is an error status, as in the JSON form."""
+    events = chat_engine.events(turn)
+    first = await anext(events, None)
+    if first is not None and first.type == "error":
+        await events.aclose()
+        return error_response(ERROR_STATUS.get(first.data["code"], 503), first.data["message"])
+    headers = {
+        "Cache-Control": "no-cache",
+        "X-Accel-Buffering": "no",
+        "X-Conversation-Id": turn.session_id,
+    }
+    return StreamingResponse(
+        _plain_text(first, events), media_type="text/plain; charset=utf-8", headers=headers
+    )
+
+
+async def _plain_text(first: Event | None, rest: AsyncGenerator[Event, None]) -> AsyncIterator[str]:
+    """The text as it is written; a failure after the first words ends it with the sentence the
+    widget would show (the status was sent already)."""
     said = False
-    with metrics.stream_open("chat"):
-        async for event in chat_engine.events(turn):
-            if event.type == "token":
-                said = True
-                yield event.data["content"]
-            elif event.type == "error":
-                yield ("\n\n" if said else "") + event.data["message"]
+    try:
+        with metrics.stream_open("chat"):
+            async for event in _after(first, rest):
+                if event.type == "token":
+                    said = True
+                    yield event.data["content"]
+                elif event.type == "error":
+                    yield ("\n\n" if said else "") + event.data["message"]
+    finally:
+        await rest.aclose()  # a client that left: the engine stores what was said
+
+
+async def _after(first: Event | None, rest: AsyncGenerator[Event, None]) -> AsyncIterator[Event]:
+    if first is not None:
+        yield first
+    async for event in rest:
+        yield event
 
 
 @router.post("/chat", response_model=ChatOut)
@@ -68,16 +96,8 @@ async def chat(body: ChatIn, request: Request, actor: Actor = ACTOR) -> Any:
         temperature=body.temperature,
         history=history,
     )
-    if body.stream:
-        turn = await chat_begin.begin(chat_request)  # refusals are statuses, before any text
-        headers = {
-            "Cache-Control": "no-cache",
-            "X-Accel-Buffering": "no",
-            "X-Conversation-Id": turn.session_id,
-        }
-        return StreamingResponse(
-            _plain_text(turn), media_type="text/plain; charset=utf-8", headers=headers
-        )
+    if body.stream:  # refusals are statuses, before any text
+        return await _streamed(await chat_begin.begin(chat_request))
     reply = await chat_engine.reply(chat_request)
     if reply.error:
         return error_response(ERROR_STATUS.get(reply.error["code"], 503), reply.error["message"])

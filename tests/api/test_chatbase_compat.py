@@ -154,6 +154,40 @@ def test_model_temperature_and_earlier_turns_reach_the_model(stack, llm):
     assert broken.status_code == 200
     words, _, sentence = broken.text.partition("\n\n")
     assert words and llm.reply.startswith(words) and "try again" in sentence
+    for stream in (False, True):  # refused before the first word: a status, in both forms
+        llm.script = ["401"]
+        refused = cb.chat(b.public_id, "When do you open?", stream=stream)
+        assert "not set up correctly" in refusal(refused, 502)
+
+
+def test_a_client_that_leaves_mid_answer_leaves_what_it_was_sent_stored(stack, llm):
+    base, _, b = stack
+    cb = Chatbase(base, b.api_token)
+    llm.reply = "We open at 9am every weekday, and " + "later on Fridays " * 20 + "[1]."
+    llm.token_delay = 0.02
+    body = {
+        "chatbotId": b.public_id,
+        "conversationId": "left-mid-answer",
+        "messages": [{"role": "user", "content": "When do you open?"}],
+        "stream": True,
+    }
+    try:
+        with cb.http.stream("POST", "/chat", json=body, headers=cb.headers) as response:
+            assert response.status_code == 200
+            first = next(response.iter_text())
+    finally:
+        llm.token_delay = 0.0
+    assert first and llm.reply.startswith(first)
+    deadline = datetime.now(UTC) + timedelta(seconds=60)
+    while True:  # the server notices at its next word, then stores what was sent
+        found = cb.get("/get-conversations", chatbotId=b.public_id).json()["data"]
+        stored = next((c for c in found if c["id"] == "left-mid-answer"), None)
+        if stored and len(stored["messages"]) == 2:
+            break
+        assert datetime.now(UTC) < deadline, stored
+        cb.http.get(base + "/api/health")
+    kept = stored["messages"][1]["content"]
+    assert kept.startswith(first) and len(kept) < len(llm.reply)
 
 
 def test_refusals_are_chatbase_messages_with_chatbase_statuses(stack):
