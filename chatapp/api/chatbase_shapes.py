@@ -50,7 +50,7 @@ class ChatIn(BaseModel):
     def question_and_history(self) -> tuple[str, tuple[tuple[str, str], ...]]:
         """The last message (the visitor's question) and the turns before it."""
         if not self.messages:
-            raise ValidationFailed("messages: send the conversation, its last message the user's.")
+            raise ValidationFailed("messages: send at least the user's question.")
         *earlier, last = self.messages
         if last.role != "user":
             raise ValidationFailed("messages: the last message must be the user's question.")
@@ -203,7 +203,7 @@ def settings_changes(body: SettingsIn, bot: Bot) -> tuple[dict[str, Any], list[s
     ignored = sorted(set(given) - handled)
     ignored += _domains(body, bot, changes)
     ignored += _styles(body.styles, changes)
-    return changes, ignored
+    return {k: v for k, v in changes.items() if v is not None}, ignored  # null: unchanged
 
 
 def _domains(body: SettingsIn, bot: Bot, changes: dict[str, Any]) -> list[str]:
