@@ -16,6 +16,7 @@ from chatapp.api import (
     routes_avatars,
     routes_bot_transfer,
     routes_chat_admin,
+    routes_chatbase,
     routes_contacts,
     routes_health,
     routes_inbox,
@@ -68,6 +69,7 @@ def create_api() -> FastAPI:
     app.include_router(routes_contacts.public)
     app.include_router(routes_audit.router)
     app.include_router(routes_metrics.router)
+    app.include_router(routes_chatbase.router)  # Chatbase API v1 for moving customers
     app.add_middleware(NulGuard)  # inside PublicCORS: its refusals carry CORS headers
     app.add_middleware(PublicCORS)
     app.add_middleware(SecurityHeaders, hsts_seconds=get_settings().hsts_max_age)

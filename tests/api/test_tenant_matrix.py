@@ -265,3 +265,94 @@ def _attack(http: httpx.Client, base: str, key: str, a: World, b: World) -> list
     if mixed.status != 200 or b.marker in mixed.text:
         leaks.append((key[:4], "B's session on A's bot", mixed.status, mixed.text[:300]))
     return leaks
+
+
+# ------------------------------------------------------------------ Chatbase API v1 (issue 20)
+# Its routes take a bot's public id in the body or query (`chatbotId`) and act in the workspace of
+# the API token that calls them; the matrix above has no such shape, so this block attacks them:
+# A's token with B's chatbot on every route, and A's login token, which is no key there. A route
+# added under the prefix fails `test_the_chatbase_routes_refuse_another_workspaces_bots` until it
+# is listed in CHATBASE_CASES.
+CHATBASE = "/api/chatbase/v1"
+CHATBASE_NO_IDS = {
+    f"{CHATBASE}/create-chatbot": "creates a bot in the token's own workspace",
+    f"{CHATBASE}/{{path:path}}": "answers 'not offered' to any other path: no data",
+}
+
+
+def _chatbase_cases(a: World, b: World) -> dict[str, list[tuple[str, str, dict]]]:
+    """(method, case, request arguments) per route: A's token, B's chatbot."""
+    ask = {"chatbotId": b.public_id, "messages": [{"role": "user", "content": "hours?"}]}
+    return {
+        f"{CHATBASE}/chat": [
+            ("POST", "B's bot", {"json": ask}),
+            ("POST", "B's bot, streamed", {"json": {**ask, "stream": True}}),
+            (
+                "POST",
+                "B's bot, B's conversation",
+                {"json": {**ask, "conversationId": b.session_id}},
+            ),
+        ],
+        f"{CHATBASE}/get-chatbots": [],  # no id: checked below to list only A's bots
+        f"{CHATBASE}/update-chatbot-data": [
+            ("POST", "B's bot", {"json": {"chatbotId": b.public_id, "chatbotName": "pwned"}}),
+            (
+                "POST",
+                "B's bot, new text",
+                {"json": {"chatbotId": b.public_id, "chatbotName": "pwned", "sourceText": "x"}},
+            ),
+        ],
+        f"{CHATBASE}/update-chatbot-settings": [
+            ("POST", "B's bot", {"json": {"chatbotId": b.public_id, "visibility": "private"}}),
+        ],
+        f"{CHATBASE}/delete-chatbot": [
+            ("DELETE", "B's bot", {"params": {"chatbotId": b.public_id}})
+        ],
+        f"{CHATBASE}/get-conversations": [
+            ("GET", "B's bot", {"params": {"chatbotId": b.public_id}}),
+        ],
+        f"{CHATBASE}/get-leads": [("GET", "B's bot", {"params": {"chatbotId": b.public_id}})],
+    }
+
+
+CHATBASE_ATTACKED = tuple(
+    f"{CHATBASE}/{name}"
+    for name in (
+        "chat",
+        "get-chatbots",
+        "update-chatbot-data",
+        "update-chatbot-settings",
+        "delete-chatbot",
+        "get-conversations",
+        "get-leads",
+    )
+)
+# The matrix above leaves them to this block.
+NO_FOREIGN_IDS.update(dict.fromkeys([*CHATBASE_ATTACKED, *CHATBASE_NO_IDS], "Chatbase block below"))
+
+
+def test_the_chatbase_routes_refuse_another_workspaces_bots(stack):
+    base, a, b = stack
+    cases = _chatbase_cases(a, b)
+    served = {p for p, _, _ in api_routes(create_api()) if p.startswith(CHATBASE + "/")}
+    assert set(cases) == set(CHATBASE_ATTACKED)
+    assert served == set(CHATBASE_ATTACKED) | set(CHATBASE_NO_IDS), "a route the block misses"
+    token = {"Authorization": f"Bearer {a.api_token}"}
+    leaks = []
+    with httpx.Client(timeout=30) as http:
+        before = _b_snapshot(http, base, b)
+        for path, attempts in cases.items():
+            for method, name, kwargs in attempts:
+                for who, headers, allowed in (
+                    ("A API token", token, {404}),
+                    ("A owner's login token", a.bearer(), {401}),
+                ):
+                    reply = call(http, method, base + path, headers=headers, **kwargs)
+                    if reply.status not in allowed or b.marker in reply.text:
+                        leaks.append((method, path, f"{name} as {who}", reply.status, reply.text))
+        listed = http.get(f"{base}{CHATBASE}/get-chatbots", headers=token)
+        after = _b_snapshot(http, base, b)
+    assert not leaks, "\n".join(map(str, leaks))
+    assert listed.status_code == 200 and a.public_id in listed.text
+    assert b.public_id not in listed.text and b.marker not in listed.text
+    assert after == before, "workspace B changed while A was refused"

@@ -25,10 +25,11 @@ from tests.utils.widget_stack import ROOT, ApiProcess, _test_env
 
 @contextmanager
 def world_stack(
-    data_dir: Path, database_url: str | None = None
+    data_dir: Path, database_url: str | None = None, env: dict[str, str] | None = None
 ) -> Iterator[tuple[str, World, World]]:
-    """Prepare workspaces a and b in `data_dir` (child process), serve the API; yields
-    (base URL, a, b). Without `database_url`: the embedded SQLite file under `data_dir`."""
+    """Prepare workspaces a and b in `data_dir` (child process), serve the API (with `env`
+    added to its environment); yields (base URL, a, b). Without `database_url`: the embedded
+    SQLite file under `data_dir`."""
     extra = {"DATABASE_URL": database_url} if database_url else {}
     data_dir.mkdir(parents=True, exist_ok=True)
     prepared = subprocess.run(
@@ -46,6 +47,7 @@ def world_stack(
     # Streams send a keep-alive often, so a bounded read ends on time without a read timeout;
     # no per-session chat limit, so fuzzing reaches the pipeline instead of a 429.
     server.env |= {"LIVE_KEEPALIVE_SECONDS": "0.2", "CHAT_SESSION_PER_MINUTE": "0", **extra}
+    server.env |= env or {}
     try:
         yield server.start(), a, b
     finally:

@@ -94,3 +94,12 @@ def _refused(reason: str, plain: str, workspace_id: int) -> None:
         workspace_id=workspace_id,
         token_prefix=security_events.key_hint(plain, keep=8),
     )
+
+
+def actor_in_own_workspace(session: Session, plain: str) -> Actor:
+    """The actor a token stands for in the workspace it was made in, for APIs whose paths name
+    no workspace (the Chatbase-compatible one); refused exactly as `actor_for_token` refuses."""
+    workspace_id = session.exec(
+        select(ApiToken.workspace_id).where(ApiToken.token_hash == security.hash_token(plain))
+    ).first()
+    return actor_for_token(session, plain, workspace_id or 0)

@@ -47,6 +47,7 @@ class ActivityFilter:
     feedback: str = "any"  # any, up (a thumbs up), down (a thumbs down), rated (either)
     unanswered: bool = False  # only conversations where an answer fell back
     channel: str = ""  # "" = every channel
+    channels: tuple[str, ...] = ()  # () = every channel; else any of these (APIs filter by several)
     audience: str = ""  # "" = every audience; else a conversation.audience key
 
 
@@ -119,7 +120,7 @@ def check_filter(session: Session, actor: Actor, filters: ActivityFilter) -> Non
         raise ValidationFailed("Feedback must be any, up, down or rated.")
     if len(filters.audience) > 40:
         raise ValidationFailed("Audience keys have at most 40 characters.")
-    if filters.channel not in CHANNEL_CHOICES:
+    if filters.channel not in CHANNEL_CHOICES or not set(filters.channels) <= set(CHANNEL_CHOICES):
         raise ValidationFailed("Channel must be widget, playground, api, openai or chatbase.")
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         raise ValidationFailed("The start date is after the end date.")
@@ -129,11 +130,13 @@ def check_filter(session: Session, actor: Actor, filters: ActivityFilter) -> Non
 
 def conditions(actor: Actor, filters: ActivityFilter) -> list:
     """WHERE clauses on Conversation; message conditions become `id IN (subquery)`."""
-    where = [Conversation.workspace_id == actor.workspace_id]
+    where: list[Any] = [Conversation.workspace_id == actor.workspace_id]
     if filters.bot_id is not None:
         where.append(Conversation.bot_id == filters.bot_id)
     if filters.channel:
         where.append(Conversation.channel == filters.channel)
+    if filters.channels:
+        where.append(col(Conversation.channel).in_(filters.channels))
     if filters.audience:
         where.append(Conversation.audience == filters.audience)
     if filters.date_from:  # had messages on or after the first day...
