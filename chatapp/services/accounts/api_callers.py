@@ -18,7 +18,7 @@ from chatapp.core.errors import NotAuthenticated, NotFound
 from chatapp.services.accounts import api_tokens, security_events
 from chatapp.services.accounts.tenancy import Actor
 from chatapp.services.bots import bots, widget_keys
-from chatapp.services.models import ApiToken, Bot, BotKey, Workspace
+from chatapp.services.models import Bot, BotKey, Workspace
 
 MISSING = "Send a workspace API token (cat_...) or a bot's widget key (ck_...) as the API key."
 UNKNOWN_KEY = "This widget key is unknown or revoked. Copy the key from the bot's Connect page."
@@ -49,15 +49,8 @@ def caller_for(session: Session, credential: str | None) -> Caller:
 
 
 def _token_caller(session: Session, plain: str) -> Caller:
-    row = session.exec(
-        select(ApiToken.id, ApiToken.workspace_id).where(
-            ApiToken.token_hash == security.hash_token(plain)
-        )
-    ).first()
-    # An unknown token is refused (and logged) by actor_for_token, like everywhere else.
-    token_id, workspace_id = row if row is not None else (0, 0)
-    actor = api_tokens.actor_for_token(session, plain, workspace_id)
-    return Caller(workspace_id, f"token:{token_id}", actor=actor)
+    token_id, actor = api_tokens.token_in_own_workspace(session, plain)
+    return Caller(actor.workspace_id, f"token:{token_id}", actor=actor)
 
 
 def _key_caller(session: Session, plain: str) -> Caller:

@@ -98,8 +98,16 @@ def _refused(reason: str, plain: str, workspace_id: int) -> None:
 
 def actor_in_own_workspace(session: Session, plain: str) -> Actor:
     """The actor a token stands for in the workspace it was made in, for APIs whose paths name
-    no workspace (the Chatbase-compatible one); refused exactly as `actor_for_token` refuses."""
-    workspace_id = session.exec(
-        select(ApiToken.workspace_id).where(ApiToken.token_hash == security.hash_token(plain))
+    no workspace (OpenAI- and Chatbase-compatible); refused exactly as `actor_for_token` is."""
+    return token_in_own_workspace(session, plain)[1]
+
+
+def token_in_own_workspace(session: Session, plain: str) -> tuple[int, Actor]:
+    """The token's id (0 if unknown, then refused) and its actor in its own workspace."""
+    row = session.exec(
+        select(ApiToken.id, ApiToken.workspace_id).where(
+            ApiToken.token_hash == security.hash_token(plain)
+        )
     ).first()
-    return actor_for_token(session, plain, workspace_id or 0)
+    token_id, workspace_id = row if row is not None else (0, 0)
+    return token_id, actor_for_token(session, plain, workspace_id)
