@@ -2,7 +2,8 @@
 
 Generated cases are steered towards real data: most path ids, public bot ids, widget keys and
 session ids are swapped for those of prepared workspace a (tests/utils/tenant_world.py), and
-credentials are added (an owner's login token on /api/v1, the widget key on public routes), so
+credentials are added (an owner's login token on /api/v1, the widget key on public routes, as
+a bearer on the OpenAI-compatible ones, whose `model` is the bot's public id), so
 the fuzzer gets past authentication into the services instead of collecting 401s and 404s.
 
 Checks: `not_a_server_error` everywhere; `response_schema_conformance` on JSON answers. Mode
@@ -79,6 +80,7 @@ def steer(case, world: World, bearer: str, data) -> None:
             case.path_parameters[name] = real[name]
     visitor = {"bot_id": world.public_id, "api_key": world.widget_key, "key": world.widget_key}
     visitor["session_id"] = world.session_id
+    visitor["model"] = world.public_id  # the OpenAI-compatible API names the bot as its model
     for container in (case.body, case.query):
         if isinstance(container, dict):
             for name, value in visitor.items():
@@ -88,7 +90,9 @@ def steer(case, world: World, bearer: str, data) -> None:
         case.headers = dict(case.headers or {})
         case.headers.pop("authorization", None)
         case.headers.pop("Authorization", None)
-        if public:
+        if case.operation.path.startswith("/api/openai/"):  # OpenAI's clients send a bearer
+            case.headers["Authorization"] = f"Bearer {world.widget_key}"
+        elif public:
             case.headers["X-Widget-Key"] = world.widget_key
         else:
             case.headers["Authorization"] = f"Bearer {bearer}"
