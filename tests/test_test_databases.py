@@ -61,3 +61,32 @@ def test_a_database_whose_schema_a_test_changed_is_replaced(migrated_templates, 
                 "SELECT column_name FROM information_schema.columns WHERE table_name = 'user'"
             ).fetchall()
         assert ("leftover",) not in columns
+
+
+def _two_tenants() -> list[int]:
+    with session_scope() as session:
+        make_tenant(session, "a")
+        make_tenant(session, "b")
+    return _user_ids_now()
+
+
+def _user_ids_now() -> list[int]:
+    with session_scope() as session:
+        return [user.id for user in session.exec(select(User).order_by(User.id))]
+
+
+def test_seeded_postgres_data_is_loaded_whole_for_each_test_and_ids_go_on(
+    migrated_templates, monkeypatch, tmp_path
+):
+    """What `build()` made, on a database of the pool: the same rows for each test, and the next
+    row gets the next id (the sequences were loaded too)."""
+    seeded = lambda: migrated_templates.seeded(  # noqa: E731
+        "postgres", "db-test-two-tenants", _two_tenants, tmp_path / "unused.db", monkeypatch
+    )
+    with seeded() as built:
+        assert len(built) == 8 and _user_ids_now() == built
+        with session_scope() as session:
+            make_tenant(session, "c")  # four more users
+        assert _user_ids_now() == [*built, *range(built[-1] + 1, built[-1] + 5)]
+    with seeded() as again:
+        assert again == built and _user_ids_now() == built  # the third tenant is gone

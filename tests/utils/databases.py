@@ -25,6 +25,7 @@ import pytest
 from chatapp.core import migrations
 from chatapp.core.config import reset_settings
 from chatapp.core.db import dispose_engines
+from tests.utils import seeded_rows
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -257,6 +258,23 @@ class _Pool:
                 _drop_database(name)
 
 
+def _built_on(url: str, build: Callable[[], Any]) -> Any:
+    """`build()` run with `url` as the configured database; no connection left open after."""
+    saved = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = url
+    reset_settings()
+    dispose_engines()
+    try:
+        return build()
+    finally:
+        dispose_engines()  # a template must have no open connection when it is copied
+        if saved is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = saved
+        reset_settings()
+
+
 class MigratedTemplates:
     """One migrated database of each kind per test process, copied for each test that asks."""
 
@@ -266,7 +284,6 @@ class MigratedTemplates:
         self._postgres: str | None = None
         self._pool: _Pool | None = None
         self._seeded: dict[tuple[str, str], tuple[str, Any]] = {}
-        self._seeded_postgres: list[str] = []
         self._drops = _Drops()
 
     def sqlite(self, target: Path) -> str:
@@ -294,56 +311,34 @@ class MigratedTemplates:
     ) -> Iterator[Any]:
         """A copy of a database that `build()` filled once per test process (on a migrated copy),
         made the configured DATABASE_URL; yields what `build()` returned. For data that many tests
-        read the same way: building it through the real services each time costs seconds."""
+        read the same way: building it through the real services each time costs seconds. On
+        PostgreSQL the rows are loaded into a database of the pool (seeded_rows.py)."""
         if (kind, name) not in self._seeded:
             self._seeded[(kind, name)] = self._build_seeded(kind, name, build)
-        template, value = self._seeded[(kind, name)]
+        source, value = self._seeded[(kind, name)]
         if kind == "sqlite":
-            make_current(_sqlite_copy(Path(template), target), monkeypatch)
+            make_current(_sqlite_copy(Path(source), target), monkeypatch)
             yield value
             return
-        copy = _create(template)
-        try:
-            make_current(_url(copy), monkeypatch)
+        with self.postgres() as url:
+            seeded_rows.load(url, source)
+            make_current(url, monkeypatch)
             yield value
-        finally:
-            self._drops.drop(copy)
 
-    def _build_seeded(self, kind: str, name: str, build: Callable[[], Any]) -> tuple[str, Any]:
+    def _build_seeded(self, kind: str, name: str, build: Callable[[], Any]) -> tuple[Any, Any]:
+        """(the SQLite file, or the PostgreSQL rows, that `build()` filled; what it returned)"""
         if kind == "sqlite":
             template = str(self.root / f"{name}.db")
-            url = self.sqlite(Path(template))
-        else:
-            if self._postgres is None:
-                self._postgres = self._migrated_postgres()
-            template = f"chatapp_seeded_{secrets.token_hex(6)}"
-            with _admin() as admin:
-                admin.execute(f'CREATE DATABASE "{template}" TEMPLATE "{self._postgres}"')
-            self._seeded_postgres.append(template)
-            url = _url(template)
-        saved = os.environ.get("DATABASE_URL")
-        os.environ["DATABASE_URL"] = url
-        reset_settings()
-        dispose_engines()
-        try:
-            value = build()
-        finally:
-            dispose_engines()  # a template must have no open connection when it is copied
-            if saved is None:
-                os.environ.pop("DATABASE_URL", None)
-            else:
-                os.environ["DATABASE_URL"] = saved
-            reset_settings()
-        return template, value
+            return template, _built_on(self.sqlite(Path(template)), build)
+        with self.postgres() as url:
+            value = _built_on(url, build)
+            return seeded_rows.dump(url), value
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()
             self._pool = None
         self._drops.close()
-        for name in self._seeded_postgres:
-            _drop(name)
-        self._seeded_postgres.clear()
         if self._postgres is not None:
             _drop(self._postgres)
             self._postgres = None
