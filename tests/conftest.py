@@ -87,6 +87,7 @@ def session(engine):
 
 
 @pytest.fixture
-def shop_bot(database_url):
-    """The small shop's bot (tests/utils/knowledge.py), on each kind of database."""
-    return make_shop()
+def shop_bot(database_url, migrated_templates):
+    """The small shop's bot (tests/utils/knowledge.py), on each kind of database: made and
+    trained once per test process, loaded into each test's own database."""
+    return migrated_templates.load_seeded("shop", make_shop, database_url)

@@ -218,7 +218,10 @@ class _Pool:
         return name, _InFlight(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
 
     def take(self) -> str:
-        """The oldest database of the queue, once the server has prepared it."""
+        """The oldest database of the queue, once the server has prepared it (a new copy when
+        all are in use: seeded data is built while the test holds its own)."""
+        if not self.queue:
+            self.queue.append(self._copy())
         name, command = self.queue.popleft()
         if not command.recycles:
             command.wait()  # a fresh copy: its error is the test's
@@ -324,6 +327,21 @@ class MigratedTemplates:
             seeded_rows.load(url, source)
             make_current(url, monkeypatch)
             yield value
+
+    def load_seeded(self, name: str, build: Callable[[], Any], url: str) -> Any:
+        """Fill the test's own empty database at `url` (from `database_url`) with what `build()`
+        made once per test process, and return what it returned: for fixtures that other
+        fixtures and tests combine with `database_url`."""
+        kind = "sqlite" if url.startswith("sqlite") else "postgres"
+        if (kind, name) not in self._seeded:
+            self._seeded[(kind, name)] = self._build_seeded(kind, name, build)
+        source, value = self._seeded[(kind, name)]
+        dispose_engines()  # no connection may see the database change under it
+        if kind == "sqlite":
+            _sqlite_copy(Path(source), Path(url.removeprefix("sqlite:///")))
+        else:
+            seeded_rows.load(url, source)
+        return value
 
     def _build_seeded(self, kind: str, name: str, build: Callable[[], Any]) -> tuple[Any, Any]:
         """(the SQLite file, or the PostgreSQL rows, that `build()` filled; what it returned)"""
